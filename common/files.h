@@ -1,0 +1,33 @@
+// Small file helpers whose errors name the file and say what to do.
+#ifndef APPWIRE_COMMON_FILES_H_
+#define APPWIRE_COMMON_FILES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace appwire {
+
+// Reads a whole file. NotFound when it does not exist, PermissionDenied when
+// it cannot be read; the message names `path`.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+bool FileExists(const std::string& path);
+
+// Writes `contents` to `path` atomically (temporary file in the same folder,
+// fsync, rename) with the given permission bits, e.g. 0600 for private keys.
+// The file never exists with wider permissions, not even briefly.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::string_view contents, int mode);
+
+// Creates `path` and its parents if missing (mode 0755).
+absl::Status MakeDirectories(const std::string& path);
+
+// `dir` joined with `name`, with exactly one '/' between them.
+std::string JoinPath(absl::string_view dir, absl::string_view name);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_COMMON_FILES_H_

@@ -1,0 +1,72 @@
+// The smallest appwire desktop client: connect over TLS 1.3, check the
+// server's health, ask what it runs, and echo a message.
+//
+//   echo_client --target 127.0.0.1:19813 --ca PROJECT/cert.pem [--message TEXT]
+//   echo_client --target 127.0.0.1:19813 --pin SHA256:AB:...
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "appwire/v1/builtin.pb.h"
+#include "client/channel.h"
+
+int main(int argc, char** argv) {
+  appwire::ChannelOptions options;
+  options.target = "localhost:19813";
+  std::string message = "hello from a desktop app";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--target") options.target = argv[i + 1];
+    else if (flag == "--ca") options.ca_file = argv[i + 1];
+    else if (flag == "--pin") options.pinned_sha256 = argv[i + 1];
+    else if (flag == "--server-name") options.server_name = argv[i + 1];
+    else if (flag == "--message") message = argv[i + 1];
+    else {
+      std::fprintf(stderr, "usage: echo_client --target HOST:PORT (--ca FILE | --pin SHA256:..) [--message TEXT]\n");
+      return 2;
+    }
+  }
+
+  auto channel = appwire::Channel::Connect(options);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "echo_client: cannot connect: %s\n",
+                 std::string(channel.status().ToString()).c_str());
+    return 1;
+  }
+  const appwire::TlsSessionInfo& tls = (*channel)->session_info();
+  std::printf("connected to %s over %s (%s, ALPN %s)\n", options.target.c_str(),
+              tls.version.c_str(), tls.cipher.c_str(), tls.alpn.c_str());
+  if (tls.peer_certificate) {
+    std::printf("server certificate: %s, %s\n", tls.peer_certificate->subject.c_str(),
+                tls.peer_certificate->sha256_fingerprint.c_str());
+  }
+
+  auto health = (*channel)->Call<appwire::v1::HealthCheckResponse>(
+      "appwire.v1.Health/Check", appwire::v1::HealthCheckRequest());
+  if (!health.ok()) {
+    std::fprintf(stderr, "echo_client: health check failed: %s\n", health.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("health: %s\n", appwire::v1::HealthCheckResponse::ServingStatus_Name(health->status()).c_str());
+
+  auto info = (*channel)->Call<appwire::v1::ServerInfoResponse>(
+      "appwire.v1.ServerInfo/Get", appwire::v1::ServerInfoRequest());
+  if (!info.ok()) {
+    std::fprintf(stderr, "echo_client: server info failed: %s\n", info.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("server: %s %s, protocol %u, TLS %s..%s, certificate expires %s\n",
+              info->software_name().c_str(), info->software_version().c_str(),
+              info->protocol_version(), info->min_tls_version().c_str(),
+              info->max_tls_version().c_str(), info->certificate_not_after().c_str());
+
+  appwire::v1::EchoRequest request;
+  request.set_payload(message);
+  auto echo = (*channel)->Call<appwire::v1::EchoResponse>("appwire.v1.Echo/Echo", request);
+  if (!echo.ok()) {
+    std::fprintf(stderr, "echo_client: echo failed: %s\n", echo.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("echo: \"%s\"\n", echo->payload().c_str());
+  return 0;
+}

@@ -1,0 +1,106 @@
+// A desktop-app-style service: shared notes with Add, Get and List, kept in
+// memory. Shows typed registration and CallContext.
+//
+//   notes_server PROJECT_DIR [PORT]
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "examples/notes.pb.h"
+#include "server/server.h"
+
+namespace notes = examples::notes;
+
+class NotesService {
+ public:
+  absl::Status RegisterWith(appwire::ServiceRegistry& registry) {
+    absl::Status status = registry.Register<notes::AddRequest, notes::AddResponse>(
+        "examples.notes.Notes/Add",
+        [this](appwire::CallContext& context, const notes::AddRequest& request)
+            -> absl::StatusOr<notes::AddResponse> {
+          if (request.title().empty()) {
+            return absl::InvalidArgumentError("a note needs a title");
+          }
+          std::lock_guard<std::mutex> lock(mu_);
+          notes::Note& note = notes_[next_id_];
+          note.set_id(next_id_++);
+          note.set_title(request.title());
+          note.set_body(request.body());
+          note.set_author(context.peer_address());
+          notes::AddResponse response;
+          response.set_id(note.id());
+          return response;
+        });
+    if (!status.ok()) return status;
+    status = registry.Register<notes::GetRequest, notes::GetResponse>(
+        "examples.notes.Notes/Get",
+        [this](appwire::CallContext&, const notes::GetRequest& request)
+            -> absl::StatusOr<notes::GetResponse> {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = notes_.find(request.id());
+          if (it == notes_.end()) {
+            return absl::NotFoundError(absl::StrCat("no note with id ", request.id()));
+          }
+          notes::GetResponse response;
+          *response.mutable_note() = it->second;
+          return response;
+        });
+    if (!status.ok()) return status;
+    return registry.Register<notes::ListRequest, notes::ListResponse>(
+        "examples.notes.Notes/List",
+        [this](appwire::CallContext&, const notes::ListRequest&)
+            -> absl::StatusOr<notes::ListResponse> {
+          std::lock_guard<std::mutex> lock(mu_);
+          notes::ListResponse response;
+          for (const auto& entry : notes_) *response.add_notes() = entry.second;
+          return response;
+        });
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<uint64_t, notes::Note> notes_;
+  uint64_t next_id_ = 1;
+};
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: notes_server PROJECT_DIR [PORT]\n");
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  NotesService service;
+  auto registry = std::make_shared<appwire::ServiceRegistry>();
+  if (absl::Status status = service.RegisterWith(*registry); !status.ok()) {
+    appwire::LogError(status.message());
+    return 1;
+  }
+  appwire::ServerOptions options;
+  options.project_dir = argv[1];
+  options.port = argc > 2 ? std::atoi(argv[2]) : appwire::kDefaultPort;
+  auto server = appwire::Server::Create(options, registry);
+  if (!server.ok()) {
+    appwire::LogError(server.status().message());
+    return 1;
+  }
+  if (absl::Status started = (*server)->Start(); !started.ok()) {
+    appwire::LogError(started.message());
+    return 1;
+  }
+  std::printf("notes_server listening on %s\n", (*server)->listen_address().c_str());
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  (*server)->Drain();
+  return 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages appwire builds with, when any is missing.
+# Idempotent: a machine that has everything is left untouched and nothing is
+# downloaded. Uses sudo only when not running as root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libasio-dev libprotobuf-dev protobuf-compiler libabsl-dev
+  libgtest-dev libgmock-dev
+  # wolfSSL is built from Debian's source package (scripts/build-wolfssl.sh);
+  # these are what its configure step needs, plus the binary package for
+  # -DAPPWIRE_WOLFSSL=system builds.
+  dpkg-dev autoconf automake libtool libwolfssl-dev
+  # Independent TLS peer for tests (openssl s_client / s_server).
+  openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+echo "appwire: installing missing packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

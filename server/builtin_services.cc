@@ -1,0 +1,64 @@
+#include "server/builtin_services.h"
+
+#include "appwire/v1/builtin.pb.h"
+#include "server/server.h"
+
+namespace appwire {
+
+absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
+                                     const ServerOptions& options,
+                                     const CertificateInfo& certificate,
+                                     const std::string& tls13_cipher_suites) {
+  absl::Status status = registry.Register<v1::HealthCheckRequest, v1::HealthCheckResponse>(
+      "appwire.v1.Health/Check",
+      [](CallContext&, const v1::HealthCheckRequest&) -> absl::StatusOr<v1::HealthCheckResponse> {
+        v1::HealthCheckResponse response;
+        response.set_status(v1::HealthCheckResponse::SERVING);
+        return response;
+      });
+  if (!status.ok()) return status;
+
+  v1::ServerInfoResponse info;
+  info.set_software_name(options.software_name);
+  info.set_software_version(options.software_version);
+  info.set_protocol_version(kProtocolVersion);
+  info.set_min_tls_version(std::string(TlsVersionName(options.min_tls_version)));
+  info.set_max_tls_version(std::string(TlsVersionName(options.max_tls_version)));
+  info.set_tls13_cipher_suites(tls13_cipher_suites);
+  info.set_alpn("appwire/1");
+  info.set_certificate_subject(certificate.subject);
+  info.set_certificate_not_after(FormatUtc(certificate.not_after));
+  info.set_certificate_sha256(certificate.sha256_fingerprint);
+  info.set_max_message_bytes(options.max_message_bytes);
+  status = registry.Register<v1::ServerInfoRequest, v1::ServerInfoResponse>(
+      "appwire.v1.ServerInfo/Get",
+      [info](CallContext& context, const v1::ServerInfoRequest&)
+          -> absl::StatusOr<v1::ServerInfoResponse> {
+        v1::ServerInfoResponse response = info;
+        response.set_negotiated_tls_version(context.tls_version());
+        response.set_negotiated_cipher(context.cipher());
+        return response;
+      });
+  if (!status.ok()) return status;
+
+  // Raw, to avoid a parse and a copy of large payloads on the hot path.
+  return registry.RegisterRaw(
+      "appwire.v1.Echo/Echo",
+      [](CallContext&, absl::string_view bytes) -> absl::StatusOr<std::string> {
+        if (bytes.size() <= kEchoLargeRequestBytes) {
+          // EchoRequest and EchoResponse share their layout (bytes payload = 1),
+          // so the serialized request is the serialized response.
+          v1::EchoRequest request;
+          if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return absl::InvalidArgumentError(
+                "the request to appwire.v1.Echo/Echo is not a valid appwire.v1.EchoRequest");
+          }
+          return std::string(bytes);
+        }
+        v1::EchoResponse response;
+        response.set_payload(std::string(kEchoLargeReplyBytes, 'k'));
+        return response.SerializeAsString();
+      });
+}
+
+}  // namespace appwire

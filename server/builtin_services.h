@@ -1,0 +1,33 @@
+// Services every appwire-server offers: a health check, the server's
+// version and TLS settings, and an echo for diagnostics and benchmarks.
+//
+//   appwire.v1.Health/Check    HealthCheckRequest  -> HealthCheckResponse
+//   appwire.v1.ServerInfo/Get  ServerInfoRequest   -> ServerInfoResponse
+//   appwire.v1.Echo/Echo       EchoRequest         -> EchoResponse
+//
+// Echo returns the request payload, except that a payload over 64 KiB gets a
+// 16-byte reply, so upload benchmarks measure one direction.
+#ifndef APPWIRE_SERVER_BUILTIN_SERVICES_H_
+#define APPWIRE_SERVER_BUILTIN_SERVICES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "server/service_registry.h"
+#include "transport/certificate_info.h"
+
+namespace appwire {
+
+struct ServerOptions;
+
+inline constexpr size_t kEchoLargeRequestBytes = 64 * 1024;
+inline constexpr size_t kEchoLargeReplyBytes = 16;
+
+absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
+                                     const ServerOptions& options,
+                                     const CertificateInfo& certificate,
+                                     const std::string& tls13_cipher_suites);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_BUILTIN_SERVICES_H_

@@ -1,0 +1,406 @@
+#include "server/server.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "appwire/v1/frame.pb.h"
+#include "common/log.h"
+#include "server/builtin_services.h"
+#include "server/worker_pool.h"
+#include "transport/certificate_store.h"
+#include "transport/connection.h"
+#include "transport/internal/errors.h"
+#include "transport/tls_context.h"
+#include "transport/tls_stream.h"
+
+namespace appwire {
+
+absl::Status ServerOptions::Validate() const {
+  if (project_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "project_dir is empty; give the folder that holds (or will hold) key.pem and cert.pem");
+  }
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", port, " is out of range; use 1-65535, or 0 for any free port"));
+  }
+  std::error_code error;
+  asio::ip::make_address(bind_address, error);
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bind address \"", bind_address,
+        "\" is not an IP address; use e.g. 127.0.0.1, ::1, 0.0.0.0 or ::"));
+  }
+  if (static_cast<int>(min_tls_version) > static_cast<int>(max_tls_version)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "min TLS version ", TlsVersionName(min_tls_version), " is above max TLS version ",
+        TlsVersionName(max_tls_version)));
+  }
+  if (max_message_bytes == 0 || max_message_bytes > (1u << 30)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_message_bytes ", max_message_bytes, " is out of range; use 1 to 1073741824"));
+  }
+  if (worker_threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("worker_threads ", worker_threads, " is negative; use 0 for automatic"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// What the server remembers about one connection, owned by its callbacks.
+struct ConnectionState {
+  bool hello_received = false;
+  std::shared_ptr<const TlsSessionInfo> session;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::shared_ptr<ServiceRegistry> registry;
+  ServerIdentity identity;
+  std::shared_ptr<TlsContext> tls;
+  FrameLimits limits;
+
+  asio::io_context io{1};
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread io_thread;
+  std::unique_ptr<WorkerPool> workers;
+  int bound_port = 0;
+
+  mutable std::mutex mu;
+  std::condition_variable calls_done;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+  int calls_in_flight = 0;
+  bool started = false;
+  bool drained = false;
+  Stats stats;
+
+  void Accept();
+  void OnAccepted(asio::ip::tcp::socket socket);
+  void OnFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
+               DecodedFrame& frame);
+  void HandleRequest(const std::shared_ptr<Connection>& connection,
+                     const ConnectionState& state, DecodedFrame& frame);
+  void RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+               const RawHandler* handler, CallContext& context, const std::string& request);
+  void SendResponse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+                    const absl::StatusOr<std::string>& result);
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Drain(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    ServerOptions options, std::shared_ptr<ServiceRegistry> registry) {
+  absl::Status status = options.Validate();
+  if (!status.ok()) return status;
+  if (registry == nullptr) registry = std::make_shared<ServiceRegistry>();
+  auto impl = std::make_unique<Impl>();
+
+  absl::StatusOr<ServerIdentity> identity = LoadOrCreateServerIdentity(options.project_dir);
+  if (!identity.ok()) return identity.status();
+  impl->identity = *std::move(identity);
+
+  TlsOptions tls;
+  tls.role = TlsRole::kServer;
+  tls.min_version = options.min_tls_version;
+  tls.max_version = options.max_tls_version;
+  tls.tls13_cipher_suites = options.tls13_cipher_suites;
+  tls.certificate_chain_pem = impl->identity.certificate_chain_pem;
+  tls.private_key_pem = impl->identity.private_key_pem;
+  tls.certificate_source = impl->identity.certificate_path;
+  tls.private_key_source = impl->identity.private_key_path;
+  tls.handshake_timeout = options.handshake_timeout;
+  absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(tls);
+  if (!context.ok()) return context.status();
+  impl->tls = *std::move(context);
+
+  if (options.builtin_services) {
+    status = RegisterBuiltinServices(*registry, options, impl->identity.leaf,
+                                     impl->tls->tls13_cipher_suites());
+    if (!status.ok()) return status;
+  }
+  impl->limits.max_message_bytes = options.max_message_bytes;
+  impl->options = std::move(options);
+  impl->registry = std::move(registry);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+absl::Status Server::Start() {
+  Impl& s = *impl_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.started) return absl::FailedPreconditionError("the server is already started");
+  asio::ip::tcp::endpoint endpoint(asio::ip::make_address(s.options.bind_address),
+                                   static_cast<unsigned short>(s.options.port));
+  const std::string where = absl::StrCat(s.options.bind_address, ":", s.options.port);
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(s.io);
+  std::error_code error;
+  acceptor->open(endpoint.protocol(), error);
+  if (!error) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
+  if (!error) acceptor->bind(endpoint, error);
+  if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
+  if (error) return internal::AsioErrorToStatus(error, "listening", where);
+  s.bound_port = acceptor->local_endpoint().port();
+  s.acceptor = std::move(acceptor);
+  s.registry->Freeze();
+  int threads = s.options.worker_threads;
+  if (threads == 0) threads = std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+  s.workers = std::make_unique<WorkerPool>(threads);
+  s.work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      s.io.get_executor());
+  s.Accept();
+  s.io_thread = std::thread([&s] { s.io.run(); });
+  s.started = true;
+  return absl::OkStatus();
+}
+
+void Server::Impl::Accept() {
+  acceptor->async_accept([this](const std::error_code& error, asio::ip::tcp::socket socket) {
+    if (error) {
+      if (error == asio::error::operation_aborted || !acceptor->is_open()) return;
+      LogWarning(absl::StrCat("accept failed: ", error.message()));
+    } else {
+      OnAccepted(std::move(socket));
+    }
+    Accept();
+  });
+}
+
+void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
+  absl::StatusOr<std::shared_ptr<TlsStream>> stream =
+      TlsStream::Create(std::move(socket), tls, "");
+  if (!stream.ok()) {
+    LogWarning(stream.status().message());
+    return;
+  }
+  auto state = std::make_shared<ConnectionState>();
+  Connection::Callbacks callbacks;
+  callbacks.on_handshake = [this, state](const std::shared_ptr<Connection>& connection,
+                                         const absl::Status& status) {
+    if (!status.ok()) {
+      LogWarning(status.message());
+      std::lock_guard<std::mutex> lock(mu);
+      ++stats.handshakes_failed;
+      return;
+    }
+    state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
+  };
+  callbacks.on_frame = [this, state](const std::shared_ptr<Connection>& connection,
+                                     DecodedFrame& frame) { OnFrame(connection, *state, frame); };
+  callbacks.on_closed = [this](const std::shared_ptr<Connection>& connection,
+                               const absl::Status& reason) {
+    std::lock_guard<std::mutex> lock(mu);
+    connections.erase(connection.get());
+    if (!reason.ok() && reason.code() != absl::StatusCode::kUnavailable &&
+        connection->session_info().version.size() > 0) {
+      LogWarning(absl::StrCat("closed connection with ", connection->peer_address(), ": ",
+                              reason.message()));
+    }
+  };
+  std::shared_ptr<Connection> connection =
+      Connection::Create(*std::move(stream), limits, std::move(callbacks));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    connections.emplace(connection.get(), connection);
+    ++stats.connections_accepted;
+  }
+  connection->Start();
+}
+
+void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
+                           ConnectionState& state, DecodedFrame& frame) {
+  const v1::FrameHeader& header = frame.header;
+  if (!state.hello_received) {
+    if (!header.has_hello() || header.call_id() != 0) {
+      connection->Close(absl::FailedPreconditionError(
+          "protocol error: the first frame on a connection must be a hello with "
+          "call id 0 (docs/protocol.md)"));
+      return;
+    }
+    if (header.hello().protocol_version() != kProtocolVersion) {
+      connection->Close(absl::FailedPreconditionError(absl::StrCat(
+          "the client speaks appwire protocol version ", header.hello().protocol_version(),
+          " (", header.hello().software_name(), " ", header.hello().software_version(),
+          "); this server (", options.software_name, " ", options.software_version,
+          ") speaks version ", kProtocolVersion, "; use a client and server of the same "
+          "protocol version")));
+      return;
+    }
+    state.hello_received = true;
+    v1::FrameHeader reply;
+    reply.set_call_id(0);
+    v1::Hello* hello = reply.mutable_hello();
+    hello->set_protocol_version(kProtocolVersion);
+    hello->set_software_name(options.software_name);
+    hello->set_software_version(options.software_version);
+    connection->Send(reply, "").IgnoreError();
+    return;
+  }
+  switch (header.kind_case()) {
+    case v1::FrameHeader::kRequest:
+      HandleRequest(connection, state, frame);
+      return;
+    case v1::FrameHeader::kGoAway:
+      // The client is leaving; nothing more will come.
+      connection->Close(absl::OkStatus(), /*send_go_away=*/false);
+      return;
+    default:
+      connection->Close(absl::InvalidArgumentError(absl::StrCat(
+          "protocol error: a client may not send a ",
+          header.has_hello() ? "second hello" : "response or empty frame",
+          " (call id ", header.call_id(), ")")));
+      return;
+  }
+}
+
+void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
+                                 const ConnectionState& state, DecodedFrame& frame) {
+  const uint64_t call_id = frame.header.call_id();
+  if (call_id == 0 || call_id % 2 == 0) {
+    connection->Close(absl::InvalidArgumentError(absl::StrCat(
+        "protocol error: request with call id ", call_id,
+        "; clients use odd call ids (docs/protocol.md)")));
+    return;
+  }
+  const std::string& method = frame.header.request().method();
+  const RawHandler* handler = registry->Find(method);
+  if (handler == nullptr) {
+    SendResponse(connection, call_id,
+                 absl::UnimplementedError(absl::StrCat(
+                     "method \"", method, "\" is not registered on this server (",
+                     options.software_name, "); check the service and method name")));
+    return;
+  }
+  const uint64_t timeout_micros = frame.header.request().timeout_micros();
+  absl::Time deadline = timeout_micros == 0
+                            ? absl::InfiniteFuture()
+                            : absl::Now() + absl::Microseconds(timeout_micros);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls_in_flight;
+  }
+  // The payload points into the read buffer: the worker needs its own copy.
+  workers->Post([this, connection, call_id, handler,
+                 context = CallContext(method, state.session, deadline),
+                 request = std::string(frame.payload)]() mutable {
+    RunCall(connection, call_id, handler, context, request);
+  });
+}
+
+void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+                           const RawHandler* handler, CallContext& context,
+                           const std::string& request) {
+  absl::StatusOr<std::string> result;
+  if (context.deadline_passed()) {
+    result = absl::DeadlineExceededError(absl::StrCat(
+        "the deadline of ", context.method(), " passed before a worker could start it"));
+  } else {
+    try {
+      result = (*handler)(context, request);
+    } catch (const std::exception& e) {
+      result = absl::InternalError(
+          absl::StrCat("the handler of ", context.method(), " threw: ", e.what()));
+    } catch (...) {
+      result = absl::InternalError(
+          absl::StrCat("the handler of ", context.method(), " threw a non-standard exception"));
+    }
+  }
+  SendResponse(connection, call_id, result);
+  std::lock_guard<std::mutex> lock(mu);
+  ++stats.calls_completed;
+  if (--calls_in_flight == 0) calls_done.notify_all();
+}
+
+void Server::Impl::SendResponse(const std::shared_ptr<Connection>& connection,
+                                uint64_t call_id, const absl::StatusOr<std::string>& result) {
+  v1::FrameHeader header;
+  header.set_call_id(call_id);
+  v1::ResponseHeader* response = header.mutable_response();
+  if (result.ok()) {
+    absl::Status sent = connection->Send(header, *result);
+    if (sent.code() != absl::StatusCode::kResourceExhausted) return;
+    // The reply is over the limit: the client still gets an answer.
+    response->set_status_code(static_cast<int>(sent.code()));
+    response->set_status_message(absl::StrCat("the server's reply was refused: ", sent.message()));
+  } else {
+    response->set_status_code(static_cast<int>(result.status().code()));
+    response->set_status_message(std::string(result.status().message()));
+  }
+  connection->Send(header, "").IgnoreError();
+}
+
+void Server::Drain(absl::Duration timeout) {
+  Impl& s = *impl_;
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.started || s.drained) return;
+    s.drained = true;
+  }
+  asio::post(s.io, [&s] {
+    std::error_code ignored;
+    s.acceptor->close(ignored);
+  });
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.calls_done.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                          [&s] { return s.calls_in_flight == 0; });
+    for (auto& entry : s.connections) open.push_back(entry.second);
+  }
+  for (auto& connection : open) {
+    connection->Close(absl::UnavailableError("the server is shutting down"));
+  }
+  open.clear();
+  // Handlers still running finish against closed connections, then the
+  // pool joins.
+  s.workers.reset();
+  s.work.reset();
+  // Give posted closes a moment to run, then stop regardless.
+  std::promise<void> finished;
+  std::future<void> done = finished.get_future();
+  asio::post(s.io, [&finished] { finished.set_value(); });
+  done.wait_for(std::chrono::seconds(1));
+  s.io.stop();
+  if (s.io_thread.joinable()) s.io_thread.join();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.connections.clear();
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+std::string Server::listen_address() const {
+  const std::string& address = impl_->options.bind_address;
+  if (address.find(':') != std::string::npos) {
+    return absl::StrCat("[", address, "]:", impl_->bound_port);
+  }
+  return absl::StrCat(address, ":", impl_->bound_port);
+}
+
+const CertificateInfo& Server::certificate() const { return impl_->identity.leaf; }
+bool Server::certificate_generated() const { return impl_->identity.generated; }
+const ServerOptions& Server::options() const { return impl_->options; }
+
+Server::Stats Server::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Stats stats = impl_->stats;
+  stats.open_connections = static_cast<int>(impl_->connections.size());
+  return stats;
+}
+
+}  // namespace appwire

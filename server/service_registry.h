@@ -1,0 +1,77 @@
+// ServiceRegistry: the methods a Server answers, by full method name.
+//
+//   auto registry = std::make_shared<ServiceRegistry>();
+//   registry->Register<notes::AddRequest, notes::AddResponse>(
+//       "notes.Notes/Add",
+//       [&](CallContext& context, const notes::AddRequest& request)
+//           -> absl::StatusOr<notes::AddResponse> { ... });
+//
+// Handlers run on the server's worker pool, never on an I/O thread, so a slow
+// handler does not stall other connections; they may block. They must be
+// thread-safe: many calls run at once. A handler's non-OK status reaches the
+// client unchanged (code and message).
+//
+// Register everything before Server::Start(); afterwards the registry is
+// frozen and Register() fails with FailedPrecondition.
+#ifndef APPWIRE_SERVER_SERVICE_REGISTRY_H_
+#define APPWIRE_SERVER_SERVICE_REGISTRY_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/call_context.h"
+
+namespace appwire {
+
+// Takes the serialized request, returns the serialized response.
+using RawHandler =
+    std::function<absl::StatusOr<std::string>(CallContext&, absl::string_view request)>;
+
+class ServiceRegistry {
+ public:
+  // `method` is "package.Service/Method". InvalidArgument when malformed,
+  // AlreadyExists when taken, FailedPrecondition once frozen.
+  absl::Status RegisterRaw(const std::string& method, RawHandler handler);
+
+  // Typed registration for protobuf messages. A request that does not parse
+  // as `Request` gets InvalidArgument without reaching the handler.
+  template <typename Request, typename Response>
+  absl::Status Register(
+      const std::string& method,
+      std::function<absl::StatusOr<Response>(CallContext&, const Request&)> handler) {
+    return RegisterRaw(
+        method, [method, handler = std::move(handler)](
+                    CallContext& context, absl::string_view bytes) -> absl::StatusOr<std::string> {
+          Request request;
+          if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "the request to ", method, " is not a valid ", request.GetTypeName()));
+          }
+          absl::StatusOr<Response> response = handler(context, request);
+          if (!response.ok()) return response.status();
+          return response->SerializeAsString();
+        });
+  }
+
+  // nullptr when no such method.
+  const RawHandler* Find(absl::string_view method) const;
+  std::vector<std::string> Methods() const;
+
+  // Called by Server::Start().
+  void Freeze() { frozen_.store(true); }
+
+ private:
+  std::map<std::string, RawHandler, std::less<>> handlers_;
+  std::atomic<bool> frozen_{false};
+};
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_SERVICE_REGISTRY_H_

@@ -1,0 +1,223 @@
+#include "transport/certificate_generator.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "transport/internal/wolfssl.h"
+
+namespace appwire {
+namespace {
+
+absl::Status CryptoError(absl::string_view what, int code) {
+  return absl::InternalError(absl::StrCat(what, " failed: wolfCrypt error ",
+                                          code, " (", wc_GetErrorString(code), ")"));
+}
+
+// RAII holders so every early return frees what was made.
+struct Rng {
+  WC_RNG rng;
+  bool ok = false;
+  Rng() { ok = wc_InitRng(&rng) == 0; }
+  ~Rng() { if (ok) wc_FreeRng(&rng); }
+};
+
+struct EccKey {
+  ecc_key key;
+  bool ok = false;
+  EccKey() { ok = wc_ecc_init(&key) == 0; }
+  ~EccKey() { if (ok) wc_ecc_free(&key); }
+};
+
+absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
+  int size = wc_DerToPem(der.data(), static_cast<word32>(der.size()), nullptr, 0, type);
+  if (size <= 0) return CryptoError("PEM size", size);
+  std::string pem(static_cast<size_t>(size), '\0');
+  int written = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
+                            reinterpret_cast<byte*>(&pem[0]), static_cast<word32>(size), type);
+  if (written <= 0) return CryptoError("PEM encoding", written);
+  pem.resize(static_cast<size_t>(written));
+  return pem;
+}
+
+absl::Status LoadEccKey(const std::string& pem, EccKey* key) {
+  std::vector<byte> der(pem.size());
+  int der_size = wc_KeyPemToDer(reinterpret_cast<const byte*>(pem.data()),
+                                static_cast<int>(pem.size()), der.data(),
+                                static_cast<word32>(der.size()), nullptr);
+  if (der_size <= 0) return CryptoError("reading the private key PEM", der_size);
+  word32 index = 0;
+  int ret = wc_EccPrivateKeyDecode(der.data(), &index, &key->key,
+                                   static_cast<word32>(der_size));
+  if (ret != 0) {
+    // PKCS#8 wraps the EC key; find the inner key and decode again.
+    index = 0;
+    int inner = wc_GetPkcs8TraditionalOffset(der.data(), &index,
+                                             static_cast<word32>(der_size));
+    if (inner >= 0) {
+      word32 offset = static_cast<word32>(inner);
+      ret = wc_EccPrivateKeyDecode(der.data(), &offset, &key->key,
+                                   static_cast<word32>(der_size));
+    }
+  }
+  if (ret != 0) {
+    return absl::InvalidArgumentError(
+        "the private key is not an ECDSA key; appwire generates and signs "
+        "with ECDSA P-256 keys");
+  }
+  return absl::OkStatus();
+}
+
+// GeneralNames DER (the content of the subjectAltName OCTET STRING).
+absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
+  std::string names;
+  auto append = [&names](unsigned char tag, absl::string_view value) {
+    names.push_back(static_cast<char>(tag));
+    names.push_back(static_cast<char>(value.size()));
+    names.append(value.data(), value.size());
+  };
+  for (const std::string& dns : spec.dns_names) {
+    if (dns.empty() || dns.size() > 127) {
+      return absl::InvalidArgumentError(absl::StrCat("bad DNS name \"", dns, "\""));
+    }
+    append(0x82, dns);  // [2] dNSName
+  }
+  for (const std::string& ip : spec.ip_addresses) {
+    unsigned char raw[16];
+    if (inet_pton(AF_INET, ip.c_str(), raw) == 1) {
+      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 4));  // [7]
+    } else if (inet_pton(AF_INET6, ip.c_str(), raw) == 1) {
+      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 16));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("bad IP address \"", ip, "\""));
+    }
+  }
+  if (names.size() > 255) {
+    // Long form length.
+    std::string out = "\x30\x82";
+    out.push_back(static_cast<char>(names.size() >> 8));
+    out.push_back(static_cast<char>(names.size() & 0xff));
+    return out + names;
+  }
+  if (names.size() > 127) {
+    std::string out = "\x30\x81";
+    out.push_back(static_cast<char>(names.size()));
+    return out + names;
+  }
+  std::string out = "\x30";
+  out.push_back(static_cast<char>(names.size()));
+  return out + names;
+}
+
+absl::Status FillCert(const CertificateSpec& spec, EccKey* subject_key, Cert* cert) {
+  if (wc_InitCert(cert) != 0) return absl::InternalError("wc_InitCert failed");
+  std::strncpy(cert->subject.commonName, spec.common_name.c_str(), CTC_NAME_SIZE - 1);
+  if (!spec.organization.empty()) {
+    std::strncpy(cert->subject.org, spec.organization.c_str(), CTC_NAME_SIZE - 1);
+  }
+  cert->daysValid = spec.days_valid;
+  cert->isCA = spec.is_ca ? 1 : 0;
+  cert->sigType = CTC_SHA256wECDSA;
+  absl::StatusOr<std::string> alt_names = EncodeAltNames(spec);
+  if (!alt_names.ok()) return alt_names.status();
+  if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
+    if (alt_names->size() > sizeof(cert->altNames)) {
+      return absl::InvalidArgumentError("too many subject alternative names");
+    }
+    std::memcpy(cert->altNames, alt_names->data(), alt_names->size());
+    cert->altNamesSz = static_cast<int>(alt_names->size());
+  }
+  int ret = wc_SetSubjectKeyIdFromPublicKey_ex(cert, ECC_TYPE, &subject_key->key);
+  if (ret != 0) return CryptoError("subject key id", ret);
+  ret = wc_SetKeyUsage(cert, spec.is_ca ? "keyCertSign,cRLSign,digitalSignature"
+                                        : "digitalSignature,keyAgreement");
+  if (ret != 0) return CryptoError("key usage", ret);
+  if (!spec.is_ca) {
+    ret = wc_SetExtKeyUsage(cert, "serverAuth,clientAuth");
+    if (ret != 0) return CryptoError("extended key usage", ret);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SignAndEncode(Cert* cert, EccKey* subject_key,
+                                          EccKey* issuer_key, Rng* rng) {
+  std::vector<byte> der(8192);
+  int ret = wc_MakeCert_ex(cert, der.data(), static_cast<word32>(der.size()),
+                           ECC_TYPE, &subject_key->key, &rng->rng);
+  if (ret < 0) return CryptoError("making the certificate", ret);
+  ret = wc_SignCert_ex(cert->bodySz, cert->sigType, der.data(),
+                       static_cast<word32>(der.size()), ECC_TYPE, &issuer_key->key,
+                       &rng->rng);
+  if (ret < 0) return CryptoError("signing the certificate", ret);
+  der.resize(static_cast<size_t>(ret));
+  return DerToPem(der, CERT_TYPE);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> GenerateEcdsaP256KeyPem() {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  EccKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
+  int ret = wc_ecc_make_key_ex(&rng.rng, 32, &key.key, ECC_SECP256R1);
+  if (ret != 0) return CryptoError("ECDSA P-256 key generation", ret);
+  std::vector<byte> der(512);
+  int der_size = wc_EccKeyToDer(&key.key, der.data(), static_cast<word32>(der.size()));
+  if (der_size <= 0) return CryptoError("encoding the key", der_size);
+  der.resize(static_cast<size_t>(der_size));
+  absl::StatusOr<std::string> pem = DerToPem(der, ECC_PRIVATEKEY_TYPE);
+  // The DER copy held the secret too.
+  std::memset(der.data(), 0, der.size());
+  return pem;
+}
+
+absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
+    const std::string& key_pem, CertificateSpec spec) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  EccKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadEccKey(key_pem, &key);
+  if (!status.ok()) return status;
+  spec.is_ca = true;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &key, cert.get());
+  if (!status.ok()) return status;
+  return SignAndEncode(cert.get(), &key, &key, &rng);
+}
+
+absl::StatusOr<std::string> IssueCertificatePem(
+    const std::string& subject_key_pem, const CertificateSpec& spec,
+    const std::string& issuer_cert_pem, const std::string& issuer_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  EccKey subject_key;
+  EccKey issuer_key;
+  if (!rng.ok || !subject_key.ok || !issuer_key.ok) {
+    return absl::InternalError("cannot initialise wolfCrypt");
+  }
+  absl::Status status = LoadEccKey(subject_key_pem, &subject_key);
+  if (!status.ok()) return status;
+  status = LoadEccKey(issuer_key_pem, &issuer_key);
+  if (!status.ok()) return status;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &subject_key, cert.get());
+  if (!status.ok()) return status;
+  std::vector<byte> issuer_der(issuer_cert_pem.size());
+  int issuer_der_size = wc_CertPemToDer(
+      reinterpret_cast<const byte*>(issuer_cert_pem.data()),
+      static_cast<int>(issuer_cert_pem.size()), issuer_der.data(),
+      static_cast<int>(issuer_der.size()), CERT_TYPE);
+  if (issuer_der_size <= 0) return CryptoError("reading the CA certificate", issuer_der_size);
+  int ret = wc_SetIssuerBuffer(cert.get(), issuer_der.data(), issuer_der_size);
+  if (ret != 0) return CryptoError("setting the issuer", ret);
+  ret = wc_SetAuthKeyIdFromCert(cert.get(), issuer_der.data(), issuer_der_size);
+  if (ret != 0) return CryptoError("setting the authority key id", ret);
+  return SignAndEncode(cert.get(), &subject_key, &issuer_key, &rng);
+}
+
+}  // namespace appwire

@@ -1,0 +1,48 @@
+// Making keys and certificates with wolfSSL: the self-signed pair that
+// appwire-server creates on first start, and the small CA the tests (and the
+// `appwire` tool) use.
+//
+//   auto key = GenerateEcdsaP256KeyPem();
+//   CertificateSpec spec{.common_name = "localhost", .dns_names = {"localhost"}};
+//   auto cert = CreateSelfSignedCertificatePem(*key, spec);
+//
+// The returned private keys are secrets: write them with mode 0600
+// (WriteFileAtomically) and never log them.
+#ifndef APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_
+#define APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace appwire {
+
+struct CertificateSpec {
+  std::string common_name;
+  std::string organization;
+  std::vector<std::string> dns_names;     // subjectAltName dNSName entries
+  std::vector<std::string> ip_addresses;  // "127.0.0.1", "::1"
+  int days_valid = 825;
+  // A CA certificate may sign others (basicConstraints CA:TRUE, keyCertSign).
+  bool is_ca = false;
+};
+
+// A new ECDSA P-256 private key, PEM ("-----BEGIN EC PRIVATE KEY-----").
+absl::StatusOr<std::string> GenerateEcdsaP256KeyPem();
+
+// A certificate for `spec`, signed by its own key. Marked CA:TRUE so that a
+// client can use the file itself as its trust anchor (as `openssl req -x509`
+// does), which is how desktop clients trust a self-signed LAN server.
+absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
+    const std::string& key_pem, CertificateSpec spec);
+
+// A certificate for `spec` and the public half of `subject_key_pem`, signed
+// by the CA in `issuer_cert_pem` / `issuer_key_pem`.
+absl::StatusOr<std::string> IssueCertificatePem(
+    const std::string& subject_key_pem, const CertificateSpec& spec,
+    const std::string& issuer_cert_pem, const std::string& issuer_key_pem);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_

@@ -1,0 +1,40 @@
+// What a certificate says, read from PEM: who it is for, who issued it, when
+// it expires and its SHA-256 fingerprint. Used for start-up logs, error
+// messages and pinning.
+#ifndef APPWIRE_TRANSPORT_CERTIFICATE_INFO_H_
+#define APPWIRE_TRANSPORT_CERTIFICATE_INFO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace appwire {
+
+struct CertificateInfo {
+  std::string subject;          // "CN=localhost, O=appwire"
+  std::string issuer;
+  std::string common_name;      // "localhost"
+  std::vector<std::string> subject_alt_names;  // DNS names and IP addresses
+  absl::Time not_before;
+  absl::Time not_after;
+  std::string sha256_fingerprint;  // "SHA256:AB:CD:..."
+  std::string der;                  // the certificate itself
+};
+
+// Describes the first certificate of `pem` (the leaf of a chain).
+// InvalidArgument naming `source` when it does not parse.
+absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
+                                                       absl::string_view source);
+
+// Splits PEM text into its "-----BEGIN CERTIFICATE-----" blocks, in order.
+std::vector<std::string> SplitPemCertificates(absl::string_view pem);
+
+// "2027-11-21T23:59:59Z".
+std::string FormatUtc(absl::Time time);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_CERTIFICATE_INFO_H_

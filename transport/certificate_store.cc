@@ -1,0 +1,95 @@
+#include "transport/certificate_store.h"
+
+#include <unistd.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/files.h"
+#include "common/pem.h"
+#include "transport/certificate_generator.h"
+
+namespace appwire {
+namespace {
+
+absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
+                                        const std::string& key_path) {
+  char host[256] = {0};
+  std::string hostname = ::gethostname(host, sizeof(host) - 1) == 0 ? host : "";
+  CertificateSpec spec;
+  spec.common_name = "localhost";
+  spec.organization = "appwire self-signed";
+  spec.dns_names = {"localhost"};
+  if (!hostname.empty() && hostname != "localhost") spec.dns_names.push_back(hostname);
+  spec.ip_addresses = {"127.0.0.1", "::1"};
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> cert = CreateSelfSignedCertificatePem(*key, spec);
+  if (!cert.ok()) return cert.status();
+  absl::Status status = WriteFileAtomically(key_path, *key, 0600);
+  if (!status.ok()) return status;
+  status = WriteFileAtomically(cert_path, *cert, 0644);
+  if (!status.ok()) return status;
+  ServerIdentity identity;
+  identity.certificate_chain_pem = *std::move(cert);
+  identity.private_key_pem = *std::move(key);
+  identity.generated = true;
+  return identity;
+}
+
+}  // namespace
+
+absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir) {
+  const std::string cert_path = JoinPath(project_dir, "cert.pem");
+  const std::string key_path = JoinPath(project_dir, "key.pem");
+  const bool has_cert = FileExists(cert_path);
+  const bool has_key = FileExists(key_path);
+  ServerIdentity identity;
+  if (!has_cert && !has_key) {
+    absl::Status status = MakeDirectories(project_dir);
+    if (!status.ok()) return status;
+    absl::StatusOr<ServerIdentity> generated = Generate(cert_path, key_path);
+    if (!generated.ok()) return generated.status();
+    identity = *std::move(generated);
+  } else if (has_cert != has_key) {
+    const std::string& present = has_cert ? cert_path : key_path;
+    const std::string& missing = has_cert ? key_path : cert_path;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", present, "\" exists but \"", missing, "\" does not; put the ",
+        has_cert ? "private key of cert.pem" : "certificate of key.pem",
+        " beside it, or remove \"", present,
+        "\" to have appwire-server generate a self-signed pair"));
+  } else {
+    absl::StatusOr<std::string> cert = ReadFile(cert_path);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile(key_path);
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::string> cert_pem = NormalizePem(*cert, cert_path, PemKind::kCertificate);
+    if (!cert_pem.ok()) return cert_pem.status();
+    absl::StatusOr<std::string> key_pem = NormalizePem(*key, key_path, PemKind::kPrivateKey);
+    if (!key_pem.ok()) return key_pem.status();
+    identity.certificate_chain_pem = *std::move(cert_pem);
+    identity.private_key_pem = *std::move(key_pem);
+  }
+  identity.certificate_path = cert_path;
+  identity.private_key_path = key_path;
+  absl::StatusOr<CertificateInfo> leaf =
+      DescribeCertificatePem(identity.certificate_chain_pem, cert_path);
+  if (!leaf.ok()) return leaf.status();
+  identity.leaf = *std::move(leaf);
+  const absl::Time now = absl::Now();
+  if (identity.leaf.not_after < now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", cert_path, "\" expired on ", FormatUtc(identity.leaf.not_after),
+        "; renew the certificate (or remove cert.pem and key.pem to have "
+        "appwire-server generate a self-signed pair)"));
+  }
+  if (identity.leaf.not_before > now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", cert_path, "\" is not valid before ", FormatUtc(identity.leaf.not_before),
+        "; check this machine's clock"));
+  }
+  return identity;
+}
+
+}  // namespace appwire

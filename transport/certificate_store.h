@@ -1,0 +1,33 @@
+// The server's identity, from its project folder: `key.pem` and `cert.pem`
+// (leaf first, then intermediates), as 4D keeps them beside the project.
+//
+// When both files are absent, a self-signed ECDSA P-256 certificate is made
+// for localhost, this machine's host name, 127.0.0.1 and ::1; key.pem is
+// written with mode 0600. Anything else that is wrong (one file missing,
+// unreadable, not PEM, key not matching the certificate, certificate expired)
+// is an error that names the file and the fix; nothing is overwritten.
+#ifndef APPWIRE_TRANSPORT_CERTIFICATE_STORE_H_
+#define APPWIRE_TRANSPORT_CERTIFICATE_STORE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "transport/certificate_info.h"
+
+namespace appwire {
+
+struct ServerIdentity {
+  std::string certificate_chain_pem;
+  std::string private_key_pem;  // secret: never log
+  std::string certificate_path;
+  std::string private_key_path;
+  CertificateInfo leaf;
+  // True when this call generated the pair.
+  bool generated = false;
+};
+
+absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_CERTIFICATE_STORE_H_

@@ -1,0 +1,168 @@
+#include "transport/connection.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "transport/tls_stream.h"
+
+namespace appwire {
+
+absl::string_view ConnectionStateName(Connection::State state) {
+  switch (state) {
+    case Connection::State::kHandshaking: return "handshaking";
+    case Connection::State::kOpen: return "open";
+    case Connection::State::kDraining: return "draining";
+    case Connection::State::kClosed: return "closed";
+  }
+  return "unknown";
+}
+
+Connection::Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits,
+                       Callbacks callbacks)
+    : stream_(std::move(stream)), limits_(limits), callbacks_(std::move(callbacks)) {}
+
+Connection::~Connection() = default;
+
+std::shared_ptr<Connection> Connection::Create(std::shared_ptr<TlsStream> stream,
+                                               FrameLimits limits, Callbacks callbacks) {
+  return std::shared_ptr<Connection>(
+      new Connection(std::move(stream), limits, std::move(callbacks)));
+}
+
+const TlsSessionInfo& Connection::session_info() const { return stream_->info(); }
+const std::string& Connection::peer_address() const { return stream_->peer_address(); }
+
+bool Connection::Transition(State from, State to) {
+  return state_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+}
+
+void Connection::Start() {
+  auto self = shared_from_this();
+  stream_->AsyncHandshake([self](absl::Status status) {
+    if (status.ok() && !self->Transition(State::kHandshaking, State::kOpen)) {
+      status = absl::CancelledError("connection closed during the TLS handshake");
+    }
+    if (self->callbacks_.on_handshake) self->callbacks_.on_handshake(self, status);
+    if (!status.ok()) {
+      self->Finish(status);
+      return;
+    }
+    self->ReadLoop();
+  });
+}
+
+void Connection::ReadLoop() {
+  auto self = shared_from_this();
+  stream_->AsyncRead(&read_buffer_, [self](absl::Status status) { self->OnData(status); });
+}
+
+void Connection::OnData(const absl::Status& status) {
+  if (!status.ok()) {
+    Finish(status);
+    stream_->Close();
+    return;
+  }
+  if (state() != State::kOpen) {
+    // Closing: what the peer still sends is read and dropped until it
+    // closes too (see TlsStream::Shutdown).
+    read_buffer_.clear();
+    read_offset_ = 0;
+    ReadLoop();
+    return;
+  }
+  auto self = shared_from_this();
+  DecodedFrame frame;
+  for (;;) {
+    if (state() != State::kOpen) break;
+    size_t consumed = 0;
+    absl::string_view input(read_buffer_);
+    input.remove_prefix(read_offset_);
+    absl::Status decoded = DecodeFrame(input, limits_, &frame, &consumed);
+    if (!decoded.ok()) {
+      Close(absl::Status(decoded.code(),
+                         absl::StrCat("frame from ", peer_address(), " refused: ",
+                                      decoded.message())));
+      return;
+    }
+    if (consumed == 0) break;
+    read_offset_ += consumed;
+    if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
+  }
+  if (read_offset_ == read_buffer_.size()) {
+    read_buffer_.clear();
+    read_offset_ = 0;
+    // After a large message, give the memory back: idle connections are
+    // meant to cost little.
+    if (read_buffer_.capacity() > 64 * 1024) std::string().swap(read_buffer_);
+  } else if (read_offset_ > 0) {
+    read_buffer_.erase(0, read_offset_);
+    read_offset_ = 0;
+  }
+  ReadLoop();
+}
+
+absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view payload) {
+  if (payload.size() > limits_.max_message_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "message of ", payload.size(), " bytes exceeds the limit of ",
+        limits_.max_message_bytes, " bytes (max message size)"));
+  }
+  State current = state();
+  if (current != State::kOpen && !(current == State::kDraining && header.has_go_away())) {
+    return absl::UnavailableError(absl::StrCat(
+        "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
+  }
+  std::unique_lock<std::mutex> lock(send_mu_);
+  AppendFrame(header, payload, &pending_);
+  if (flushing_) return absl::OkStatus();  // the writing thread takes it along
+  flushing_ = true;
+  absl::Status status;
+  while (!pending_.empty()) {
+    batch_.swap(pending_);
+    lock.unlock();
+    status = stream_->Write(batch_);
+    lock.lock();
+    batch_.clear();
+    if (batch_.capacity() > 256 * 1024) std::string().swap(batch_);
+    if (!status.ok()) {
+      pending_.clear();
+      break;
+    }
+  }
+  flushing_ = false;
+  return status;
+}
+
+void Connection::Close(const absl::Status& reason, bool send_go_away) {
+  if (!Transition(State::kOpen, State::kDraining)) {
+    // Still handshaking: no frames can be sent; just stop.
+    if (state() == State::kHandshaking) {
+      stream_->Close();
+      Finish(reason);
+    }
+    return;
+  }
+  // Claim the close before anything goes out: the peer may answer our
+  // GoAway so fast that the read side sees its close first, and the reason
+  // reported must still be ours.
+  const bool first = !finished_.exchange(true);
+  if (send_go_away && !reason.ok()) {
+    v1::FrameHeader header;
+    header.set_call_id(0);
+    header.mutable_go_away()->set_status_code(static_cast<int>(reason.code()));
+    header.mutable_go_away()->set_status_message(std::string(reason.message()));
+    Send(header, "").IgnoreError();  // best effort: the peer may be gone
+  }
+  stream_->Shutdown();
+  state_.store(State::kClosed, std::memory_order_release);
+  if (first && callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
+}
+
+void Connection::Finish(const absl::Status& reason) {
+  if (finished_.exchange(true)) return;
+  state_.store(State::kClosed, std::memory_order_release);
+  if (callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
+}
+
+}  // namespace appwire

@@ -1,0 +1,95 @@
+// Connection: one TLS connection carrying appwire frames, shared by the
+// server and the client.
+//
+// It owns a TlsStream, runs one read loop that decodes frames and hands each
+// to `on_frame`, and sends frames from any thread. Frames queued while
+// another thread is writing are coalesced into one TLS write, so many small
+// replies cost one record and one system call.
+//
+// States: kHandshaking -> kOpen -> kClosed, or kOpen -> kDraining -> kClosed
+// when we close on purpose (a GoAway frame goes out first). Transitions are
+// checked; `on_closed` runs exactly once with the reason.
+//
+// Threads: callbacks run on the stream's executor (the I/O thread).
+// Send(), Close() and the accessors are thread-safe.
+#ifndef APPWIRE_TRANSPORT_CONNECTION_H_
+#define APPWIRE_TRANSPORT_CONNECTION_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "transport/frame_codec.h"
+#include "transport/tls_session_info.h"
+
+namespace appwire {
+
+class TlsStream;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class State { kHandshaking, kOpen, kDraining, kClosed };
+
+  struct Callbacks {
+    // A complete frame arrived. `frame.payload` is valid only during the call.
+    std::function<void(const std::shared_ptr<Connection>&, DecodedFrame& frame)> on_frame;
+    // The handshake finished (OK) or failed (the reason). Before any frame.
+    std::function<void(const std::shared_ptr<Connection>&, const absl::Status&)> on_handshake;
+    // The connection is closed; `reason` says why (OK for a clean close).
+    std::function<void(const std::shared_ptr<Connection>&, const absl::Status&)> on_closed;
+  };
+
+  static std::shared_ptr<Connection> Create(std::shared_ptr<TlsStream> stream,
+                                            FrameLimits limits, Callbacks callbacks);
+  ~Connection();
+
+  // Starts the handshake, then the read loop.
+  void Start();
+
+  // Encodes and sends one frame. Thread-safe. Fails with Unavailable once
+  // the connection is closing, and with ResourceExhausted (connection left
+  // open) when the payload is over this end's limit.
+  absl::Status Send(const v1::FrameHeader& header, absl::string_view payload);
+
+  // Sends GoAway{reason} (unless reason is OK and `send_go_away` is false),
+  // closes TLS cleanly and reports `reason` through on_closed.
+  void Close(const absl::Status& reason, bool send_go_away = true);
+
+  State state() const { return state_.load(std::memory_order_acquire); }
+  // Valid once the handshake succeeded.
+  const TlsSessionInfo& session_info() const;
+  const std::string& peer_address() const;
+  const FrameLimits& limits() const { return limits_; }
+
+ private:
+  Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits, Callbacks callbacks);
+  void ReadLoop();
+  void OnData(const absl::Status& status);
+  void Finish(const absl::Status& reason);
+  bool Transition(State from, State to);
+
+  std::shared_ptr<TlsStream> stream_;
+  const FrameLimits limits_;
+  Callbacks callbacks_;
+  std::atomic<State> state_{State::kHandshaking};
+  std::atomic<bool> finished_{false};
+
+  // Read side (I/O thread only).
+  std::string read_buffer_;
+  size_t read_offset_ = 0;
+
+  // Write side: frames waiting for the thread that is currently writing.
+  std::mutex send_mu_;
+  std::string pending_;
+  std::string batch_;
+  bool flushing_ = false;
+};
+
+absl::string_view ConnectionStateName(Connection::State state);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_CONNECTION_H_

@@ -1,0 +1,63 @@
+// The appwire frame format, encoded and decoded without any I/O.
+//
+// Every frame on a connection (after the TLS handshake) is:
+//
+//   +----------------+----------------+----------------+------------------+
+//   | frame_length   | header_length  | header         | payload          |
+//   | u32 big-endian | u32 big-endian | header_length  | frame_length - 4 |
+//   |                |                | bytes          | - header_length  |
+//   +----------------+----------------+----------------+------------------+
+//
+// `frame_length` counts every byte after itself. `header` is a serialized
+// appwire.v1.FrameHeader; `payload` is the serialized request or response
+// message, passed through untouched. docs/protocol.md is the full
+// specification.
+//
+// Limits are checked from the two length fields alone, before anything is
+// allocated for the frame, so a peer cannot make us reserve memory by
+// announcing a huge frame.
+#ifndef APPWIRE_TRANSPORT_FRAME_CODEC_H_
+#define APPWIRE_TRANSPORT_FRAME_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "appwire/v1/frame.pb.h"
+
+namespace appwire {
+
+struct FrameLimits {
+  // Largest payload (one request or response message). Default 16 MiB.
+  size_t max_message_bytes = 16u << 20;
+  // Largest header. Headers carry a method name and a status message.
+  size_t max_header_bytes = 64u << 10;
+};
+
+// The two length fields.
+inline constexpr size_t kFramePrefixBytes = 8;
+
+// Appends one encoded frame to `out`.
+void AppendFrame(const v1::FrameHeader& header, absl::string_view payload,
+                 std::string* out);
+
+// One decoded frame. `payload` points into the decoder's input.
+struct DecodedFrame {
+  v1::FrameHeader header;
+  absl::string_view payload;
+};
+
+// Decodes the frame at the start of `input`.
+// - complete frame: fills `frame`, sets `*consumed` to its size, returns OK;
+// - incomplete input: sets `*consumed` to 0 and returns OK (read more);
+// - a length over `limits`: ResourceExhausted with both numbers, as soon as
+//   the 8-byte prefix is in, before the rest arrives;
+// - malformed (inconsistent lengths, header that does not parse): InvalidArgument.
+absl::Status DecodeFrame(absl::string_view input, const FrameLimits& limits,
+                         DecodedFrame* frame, size_t* consumed);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_FRAME_CODEC_H_

@@ -1,0 +1,50 @@
+// The one place wolfSSL error codes and Asio error codes become absl::Status.
+// Every detail the libraries give is kept, and each message says what went
+// wrong in terms of files and settings the user controls.
+//
+// Code map (see STYLE.md): peer closed -> kUnavailable; deadline ->
+// kDeadlineExceeded; untrusted or mismatched certificate -> kUnauthenticated;
+// TLS version or ALPN mismatch -> kFailedPrecondition; cancelled -> kCancelled.
+#ifndef APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_
+#define APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_
+
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "transport/certificate_info.h"
+#include "transport/tls_options.h"
+
+namespace appwire::internal {
+
+// What a failing TLS operation knew besides the error code.
+struct TlsFailureContext {
+  TlsRole role = TlsRole::kClient;
+  std::string peer_address;
+  // "TLS handshake", "TLS read", ...
+  std::string operation;
+  // Client: the name the server certificate must carry.
+  std::string expected_server_name;
+  TlsVersion min_version = TlsVersion::k1_3;
+  TlsVersion max_version = TlsVersion::k1_3;
+  // First certificate-verification failure, from the verify callback.
+  int verify_error = 0;  // wolfSSL or OpenSSL-compatible X509_V_ERR code
+  int verify_depth = -1;
+  std::optional<CertificateInfo> failed_certificate;
+  // Last alert the peer sent us, or -1.
+  int alert_received = -1;
+  // The first bytes the peer sent (server side), to spot plaintext clients.
+  std::string first_bytes;
+};
+
+absl::Status TlsErrorToStatus(int wolfssl_error, const TlsFailureContext& context);
+
+absl::Status AsioErrorToStatus(const std::error_code& error,
+                               absl::string_view operation,
+                               absl::string_view peer_address);
+
+}  // namespace appwire::internal
+
+#endif  // APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_

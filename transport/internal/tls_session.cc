@@ -1,0 +1,307 @@
+#include "transport/internal/tls_session.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "transport/internal/x509_names.h"
+
+namespace appwire::internal {
+namespace {
+
+bool IsIpAddress(const std::string& name) {
+  unsigned char raw[16];
+  return inet_pton(AF_INET, name.c_str(), raw) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), raw) == 1;
+}
+
+// wolfSSL reports its own suite names ("TLS13-AES128-GCM-SHA256"); users
+// and other TLS stacks know the IANA ones ("TLS_AES_128_GCM_SHA256").
+std::string IanaCipherName(absl::string_view name) {
+  static constexpr std::pair<absl::string_view, absl::string_view> kNames[] = {
+      {"TLS13-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"},
+      {"TLS13-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384"},
+      {"TLS13-CHACHA20-POLY1305-SHA256", "TLS_CHACHA20_POLY1305_SHA256"},
+      {"TLS13-AES128-CCM-SHA256", "TLS_AES_128_CCM_SHA256"},
+      {"ECDHE-ECDSA-AES128-GCM-SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+      {"ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+      {"ECDHE-ECDSA-AES256-GCM-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+      {"ECDHE-RSA-AES256-GCM-SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+      {"ECDHE-ECDSA-CHACHA20-POLY1305", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+      {"ECDHE-RSA-CHACHA20-POLY1305", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+  };
+  for (const auto& [wolf, iana] : kNames) {
+    if (name == wolf) return std::string(iana);
+  }
+  return std::string(name);
+}
+
+}  // namespace
+
+void EnsureWolfSslInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifdef APPWIRE_WOLFSSL_BUILD_CHECK
+    // Referencing the build's own symbol: a libwolfssl.a from another
+    // configure run does not define it, and the link fails.
+    volatile const char* build = APPWIRE_WOLFSSL_BUILD_SYMBOL;
+    (void)build;
+#endif
+    wolfSSL_Init();
+  });
+}
+
+int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
+  WOLFSSL* ssl = static_cast<WOLFSSL*>(wolfSSL_X509_STORE_CTX_get_ex_data(
+      store, wolfSSL_get_ex_data_X509_STORE_CTX_idx()));
+  TlsSession* session =
+      ssl != nullptr ? static_cast<TlsSession*>(wolfSSL_GetIOReadCtx(ssl)) : nullptr;
+  if (preverify_ok) return 1;
+  if (session != nullptr && session->failure_.verify_error == 0) {
+    session->failure_.verify_error = store->error;
+    session->failure_.verify_depth = store->error_depth;
+    if (store->current_cert != nullptr) {
+      session->failure_.failed_certificate = DescribeX509(store->current_cert);
+    }
+  }
+  // With a pinned fingerprint the chain does not matter: the pin is checked
+  // once the handshake is done, before any data is sent.
+  if (session != nullptr && !session->context().pinned_sha256_raw().empty()) {
+    return 1;
+  }
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(
+    std::shared_ptr<const TlsContext> context, std::string peer_address,
+    std::string server_name) {
+  std::unique_ptr<TlsSession> session(new TlsSession());
+  session->ssl_ = wolfSSL_new(context->native_handle());
+  if (session->ssl_ == nullptr) {
+    return absl::ResourceExhaustedError("wolfSSL_new failed (out of memory?)");
+  }
+  const TlsOptions& options = context->options();
+  session->context_ = std::move(context);
+  session->peer_address_ = std::move(peer_address);
+  session->server_name_ = std::move(server_name);
+  session->failure_.role = options.role;
+  session->failure_.peer_address = session->peer_address_;
+  session->failure_.expected_server_name = session->server_name_;
+  session->failure_.min_version = options.min_version;
+  session->failure_.max_version = options.max_version;
+
+  WOLFSSL* ssl = session->ssl_;
+  wolfSSL_SSLSetIORecv(ssl, &TlsSession::Receive);
+  wolfSSL_SSLSetIOSend(ssl, &TlsSession::Send);
+  wolfSSL_SetIOReadCtx(ssl, session.get());
+  wolfSSL_SetIOWriteCtx(ssl, session.get());
+
+  std::string alpn(kAlpnProtocol);
+  if (wolfSSL_UseALPN(ssl, &alpn[0], static_cast<unsigned int>(alpn.size()),
+                      WOLFSSL_ALPN_FAILED_ON_MISMATCH) != WOLFSSL_SUCCESS) {
+    return absl::InternalError("wolfSSL_UseALPN failed");
+  }
+  if (options.role == TlsRole::kClient) {
+    const std::string& name = session->server_name_;
+    if (name.empty()) {
+      return absl::InvalidArgumentError(
+          "a TLS client needs the server's expected name (host name or IP)");
+    }
+    if (IsIpAddress(name)) {
+      WOLFSSL_X509_VERIFY_PARAM* param = wolfSSL_get0_param(ssl);
+      if (wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) != WOLFSSL_SUCCESS) {
+        return absl::InvalidArgumentError(absl::StrCat("bad IP address \"", name, "\""));
+      }
+    } else {
+      if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name.data(),
+                         static_cast<unsigned short>(name.size())) != WOLFSSL_SUCCESS ||
+          wolfSSL_check_domain_name(ssl, name.c_str()) != WOLFSSL_SUCCESS) {
+        return absl::InternalError("setting the server name failed");
+      }
+    }
+  }
+  return session;
+}
+
+TlsSession::~TlsSession() {
+  if (ssl_ != nullptr) wolfSSL_free(ssl_);
+}
+
+int TlsSession::Receive(WOLFSSL*, char* buffer, int size, void* self) {
+  auto* session = static_cast<TlsSession*>(self);
+  size_t available = session->input_end_ - session->input_begin_;
+  if (available == 0) return WOLFSSL_CBIO_ERR_WANT_READ;
+  size_t n = std::min(available, static_cast<size_t>(size));
+  std::memcpy(buffer, session->input_.get() + session->input_begin_, n);
+  session->input_begin_ += n;
+  if (session->input_begin_ == session->input_end_) {
+    // Consumed: free it, so that idle connections cost no buffer.
+    session->input_.reset();
+    session->input_capacity_ = session->input_begin_ = session->input_end_ = 0;
+  }
+  return static_cast<int>(n);
+}
+
+int TlsSession::Send(WOLFSSL*, char* buffer, int size, void* self) {
+  static_cast<TlsSession*>(self)->output_.append(buffer, static_cast<size_t>(size));
+  return size;
+}
+
+char* TlsSession::PrepareInput(size_t size) {
+  size_t used = input_end_ - input_begin_;
+  if (input_capacity_ - input_end_ < size) {
+    size_t capacity = std::max(used + size, input_capacity_);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (used > 0) std::memcpy(grown.get(), input_.get() + input_begin_, used);
+    input_ = std::move(grown);
+    input_capacity_ = capacity;
+    input_begin_ = 0;
+    input_end_ = used;
+  }
+  return input_.get() + input_end_;
+}
+
+void TlsSession::CommitInput(size_t size) {
+  if (!first_bytes_recorded_ && size > 0) {
+    failure_.first_bytes.assign(input_.get() + input_end_, std::min<size_t>(size, 16));
+    first_bytes_recorded_ = true;
+  }
+  input_end_ += size;
+}
+
+void TlsSession::Feed(const char* data, size_t size) {
+  std::memcpy(PrepareInput(size), data, size);
+  CommitInput(size);
+}
+
+absl::Status TlsSession::Failure(int ret, absl::string_view operation) {
+  int error = wolfSSL_get_error(ssl_, ret);
+  WOLFSSL_ALERT_HISTORY history;
+  if (wolfSSL_get_alert_history(ssl_, &history) == WOLFSSL_SUCCESS &&
+      history.last_rx.code >= 0 && history.last_rx.level >= 0) {
+    failure_.alert_received = history.last_rx.code;
+  }
+  failure_.operation = std::string(operation);
+  return TlsErrorToStatus(error, failure_);
+}
+
+absl::StatusOr<bool> TlsSession::Handshake() {
+  const bool server = context_->options().role == TlsRole::kServer;
+  int ret = server ? wolfSSL_accept(ssl_) : wolfSSL_connect(ssl_);
+  if (ret == WOLFSSL_SUCCESS) {
+    absl::Status status = CheckPeerAfterHandshake();
+    if (!status.ok()) return status;
+    return true;
+  }
+  int error = wolfSSL_get_error(ssl_, ret);
+  if (error == WOLFSSL_ERROR_WANT_READ || error == WOLFSSL_ERROR_WANT_WRITE) {
+    return false;
+  }
+  return Failure(ret, "TLS handshake");
+}
+
+absl::Status TlsSession::CheckPeerAfterHandshake() {
+  const bool client = context_->options().role == TlsRole::kClient;
+  char* protocol = nullptr;
+  unsigned short length = 0;
+  if (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) != WOLFSSL_SUCCESS ||
+      absl::string_view(protocol, length) != kAlpnProtocol) {
+    Shutdown();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS handshake with ", peer_address_, " failed: the ",
+        client ? "server" : "client", " did not negotiate ALPN \"", kAlpnProtocol,
+        "\"; it is not an appwire ", client ? "server" : "client",
+        " (or an old one)"));
+  }
+  const std::string& pin = context_->pinned_sha256_raw();
+  if (client && !pin.empty()) {
+    WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_);
+    std::string actual;
+    CertificateInfo info;
+    if (peer != nullptr) {
+      info = DescribeX509(peer);
+      wolfSSL_X509_free(peer);
+    }
+    std::string expected = FormatSha256Fingerprint(pin);
+    if (info.sha256_fingerprint != expected) {
+      Shutdown();
+      return absl::UnauthenticatedError(absl::StrCat(
+          "TLS handshake with ", peer_address_,
+          " failed: the server's certificate does not match the pinned "
+          "fingerprint: expected ", expected, ", the server presented ",
+          info.sha256_fingerprint.empty() ? "none" : info.sha256_fingerprint,
+          " ('", info.subject, "'); if the server's certificate was replaced "
+          "on purpose, update the pinned fingerprint"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TlsSession::Read(std::string* plaintext) {
+  constexpr size_t kChunk = 16 * 1024 + 256;
+  const size_t size_before = plaintext->size();
+  auto closed = [this] {
+    return absl::UnavailableError(
+        absl::StrCat("connection with ", peer_address_, " closed by the peer"));
+  };
+  if (peer_closed_) return closed();
+  for (;;) {
+    size_t old_size = plaintext->size();
+    plaintext->resize(old_size + kChunk);
+    int ret = wolfSSL_read(ssl_, &(*plaintext)[old_size], static_cast<int>(kChunk));
+    if (ret > 0) {
+      plaintext->resize(old_size + static_cast<size_t>(ret));
+      continue;
+    }
+    plaintext->resize(old_size);
+    int error = wolfSSL_get_error(ssl_, ret);
+    if (error == WOLFSSL_ERROR_WANT_READ || error == WOLFSSL_ERROR_WANT_WRITE) {
+      return absl::OkStatus();
+    }
+    if (error == WOLFSSL_ERROR_ZERO_RETURN) {
+      peer_closed_ = true;
+      return plaintext->size() > size_before ? absl::OkStatus() : closed();
+    }
+    return Failure(ret, "TLS read");
+  }
+}
+
+absl::Status TlsSession::Write(absl::string_view data) {
+  size_t offset = 0;
+  while (offset < data.size()) {
+    int ret = wolfSSL_write(ssl_, data.data() + offset,
+                            static_cast<int>(std::min<size_t>(data.size() - offset, 1u << 30)));
+    if (ret <= 0) return Failure(ret, "TLS write");
+    offset += static_cast<size_t>(ret);
+  }
+  return absl::OkStatus();
+}
+
+void TlsSession::Shutdown() { wolfSSL_shutdown(ssl_); }
+
+TlsSessionInfo TlsSession::Info() const {
+  TlsSessionInfo info;
+  info.peer_address = peer_address_;
+  const char* version = wolfSSL_get_version(ssl_);
+  if (version != nullptr) info.version = version;
+  const char* cipher = wolfSSL_get_cipher_name(ssl_);
+  if (cipher != nullptr) info.cipher = IanaCipherName(cipher);
+  const char* sni = wolfSSL_get_servername(ssl_, WOLFSSL_SNI_HOST_NAME);
+  if (sni != nullptr) info.server_name = sni;
+  char* protocol = nullptr;
+  unsigned short length = 0;
+  if (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) == WOLFSSL_SUCCESS) {
+    info.alpn.assign(protocol, length);
+  }
+  info.resumed = wolfSSL_session_reused(ssl_) == 1;
+  WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_);
+  if (peer != nullptr) {
+    info.peer_certificate = DescribeX509(peer);
+    wolfSSL_X509_free(peer);
+  }
+  return info;
+}
+
+}  // namespace appwire::internal

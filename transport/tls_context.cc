@@ -1,0 +1,155 @@
+#include "transport/tls_context.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "transport/internal/tls_session.h"
+#include "transport/internal/wolfssl.h"
+
+namespace appwire {
+namespace {
+
+constexpr absl::string_view kDefaultTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+    "TLS_CHACHA20_POLY1305_SHA256";
+
+// TLS 1.2 is only offered when the minimum allows it, and then only
+// forward-secret (ECDHE) AEAD suites.
+constexpr absl::string_view kTls12Suites =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+WOLFSSL_METHOD* MethodFor(const TlsOptions& options) {
+  const bool server = options.role == TlsRole::kServer;
+  if (options.min_version == TlsVersion::k1_3) {
+    return server ? wolfTLSv1_3_server_method() : wolfTLSv1_3_client_method();
+  }
+  if (options.max_version == TlsVersion::k1_2) {
+    return server ? wolfTLSv1_2_server_method() : wolfTLSv1_2_client_method();
+  }
+  return server ? wolfSSLv23_server_method() : wolfSSLv23_client_method();
+}
+
+absl::Status WolfError(absl::string_view what, int code) {
+  char text[WOLFSSL_MAX_ERROR_SZ];
+  wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), text, sizeof(text));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " (wolfSSL error ", code, ": ", text, ")"));
+}
+
+}  // namespace
+
+TlsContext::~TlsContext() {
+  if (ctx_ != nullptr) wolfSSL_CTX_free(ctx_);
+}
+
+absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
+    const TlsOptions& options) {
+  absl::Status valid = options.Validate();
+  if (!valid.ok()) return valid;
+  internal::EnsureWolfSslInitialized();
+
+  std::shared_ptr<TlsContext> context(new TlsContext());
+  context->options_ = options;
+  context->ctx_ = wolfSSL_CTX_new(MethodFor(options));
+  if (context->ctx_ == nullptr) {
+    return absl::InternalError("wolfSSL_CTX_new failed (out of memory?)");
+  }
+  WOLFSSL_CTX* ctx = context->ctx_;
+  if (options.min_version == TlsVersion::k1_2 &&
+      options.max_version == TlsVersion::k1_3) {
+    wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2);
+  }
+
+  context->tls13_suites_ = options.tls13_cipher_suites.empty()
+                               ? std::string(kDefaultTls13Suites)
+                               : options.tls13_cipher_suites;
+  std::string cipher_list = context->tls13_suites_;
+  if (options.min_version == TlsVersion::k1_2) {
+    absl::StrAppend(&cipher_list, ":", kTls12Suites);
+  }
+  if (wolfSSL_CTX_set_cipher_list(ctx, cipher_list.c_str()) != WOLFSSL_SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cipher suites \"", context->tls13_suites_,
+        "\" name none this build supports; use IANA names such as "
+        "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+        "TLS_CHACHA20_POLY1305_SHA256"));
+  }
+
+  // secp256r1 first: it is what the key share is sent for, and it has the
+  // fastest assembly in wolfSSL's SP code.
+  int groups[] = {WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP384R1};
+  if (wolfSSL_CTX_set_groups(ctx, groups, 3) != WOLFSSL_SUCCESS) {
+    // TLS 1.2-only contexts have no key-share groups, only supported curves.
+    for (int group : groups) {
+      if (wolfSSL_CTX_UseSupportedCurve(ctx, static_cast<word16>(group)) != WOLFSSL_SUCCESS) {
+        return absl::InternalError(absl::StrCat("cannot enable key-exchange group ", group));
+      }
+    }
+  }
+
+  if (!options.certificate_chain_pem.empty()) {
+    const std::string& chain = options.certificate_chain_pem;
+    int ret = wolfSSL_CTX_use_certificate_chain_buffer(
+        ctx, reinterpret_cast<const unsigned char*>(chain.data()),
+        static_cast<long>(chain.size()));
+    if (ret != WOLFSSL_SUCCESS) {
+      return WolfError(absl::StrCat("\"", options.certificate_source,
+                                    "\" is not a usable PEM certificate chain"),
+                       ret);
+    }
+    const std::string& key = options.private_key_pem;
+    ret = wolfSSL_CTX_use_PrivateKey_buffer(
+        ctx, reinterpret_cast<const unsigned char*>(key.data()),
+        static_cast<long>(key.size()), WOLFSSL_FILETYPE_PEM);
+    if (ret != WOLFSSL_SUCCESS) {
+      // Never echo the key's contents, only where it came from.
+      return WolfError(absl::StrCat("\"", options.private_key_source,
+                                    "\" is not a usable PEM private key"),
+                       ret);
+    }
+    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", options.certificate_source, "\" and \"", options.private_key_source,
+          "\" do not match: the private key is not the key of the certificate; "
+          "put the matching key beside the certificate (or remove both files "
+          "to have appwire-server generate a self-signed pair)"));
+    }
+    absl::StatusOr<CertificateInfo> info =
+        DescribeCertificatePem(chain, options.certificate_source);
+    if (!info.ok()) return info.status();
+    context->certificate_ = *std::move(info);
+    context->has_certificate_ = true;
+  }
+
+  if (options.role == TlsRole::kClient) {
+    if (!options.trusted_ca_pem.empty()) {
+      const std::string& ca = options.trusted_ca_pem;
+      int ret = wolfSSL_CTX_load_verify_buffer(
+          ctx, reinterpret_cast<const unsigned char*>(ca.data()),
+          static_cast<long>(ca.size()), WOLFSSL_FILETYPE_PEM);
+      if (ret != WOLFSSL_SUCCESS) {
+        return WolfError(absl::StrCat("\"", options.trusted_ca_source,
+                                      "\" holds no usable CA certificate"),
+                         ret);
+      }
+    }
+    if (options.use_system_trust_store &&
+        wolfSSL_CTX_load_system_CA_certs(ctx) != WOLFSSL_SUCCESS) {
+      return absl::FailedPreconditionError(
+          "cannot load the system trust store (/etc/ssl/certs); install the "
+          "ca-certificates package or give a CA file");
+    }
+    if (!options.pinned_sha256.empty()) {
+      absl::Status status =
+          ParseSha256Fingerprint(options.pinned_sha256, &context->pinned_raw_);
+      if (!status.ok()) return status;
+    }
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, &internal::VerifyCallback);
+  } else {
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
+  }
+  return context;
+}
+
+}  // namespace appwire

@@ -1,0 +1,71 @@
+// What a TlsContext is built from. One struct for both roles; every field
+// documents its default. Plain data: no wolfSSL or Asio types.
+#ifndef APPWIRE_TRANSPORT_TLS_OPTIONS_H_
+#define APPWIRE_TRANSPORT_TLS_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/tls_version.h"
+
+namespace appwire {
+
+enum class TlsRole { kServer, kClient };
+
+// The ALPN protocol id every appwire connection negotiates.
+inline constexpr absl::string_view kAlpnProtocol = "appwire/1";
+
+struct TlsOptions {
+  TlsRole role = TlsRole::kClient;
+
+  // Lowest and highest protocol versions this end accepts. Default: TLS 1.3
+  // only. TLS 1.0 and 1.1 cannot be expressed: they are obsolete.
+  TlsVersion min_version = TlsVersion::k1_3;
+  TlsVersion max_version = TlsVersion::k1_3;
+
+  // TLS 1.3 suites in preference order, colon-separated IANA names.
+  // Default: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 (all forward-secret
+  // AEAD). Empty means the default.
+  std::string tls13_cipher_suites;
+
+  // Our certificate chain (leaf first) and private key, as PEM text.
+  // Required for servers; optional for clients (mutual TLS).
+  std::string certificate_chain_pem;
+  std::string private_key_pem;
+  // Where the two came from, for error messages ("cert.pem and key.pem do
+  // not match"). Default: "certificate" / "private key".
+  std::string certificate_source = "certificate";
+  std::string private_key_source = "private key";
+
+  // ---- Client: how the server is trusted. At least one must be set; nothing
+  // ever silently skips verification.
+  // PEM roots (one or more CA certificates).
+  std::string trusted_ca_pem;
+  std::string trusted_ca_source = "CA file";
+  // Trust the operating system's root store (/etc/ssl/certs).
+  bool use_system_trust_store = false;
+  // SHA-256 fingerprint of the server's leaf certificate, as printed by
+  // appwire-server ("SHA256:AB:CD:..." or plain hex). When set, a server
+  // whose certificate has this fingerprint is trusted whatever its issuer.
+  std::string pinned_sha256;
+
+  // Handshake must finish within this time. Default 10 s.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+
+  // Checks the fields for contradictions; InvalidArgument naming the field.
+  absl::Status Validate() const;
+};
+
+// Parses "SHA256:AB:CD:..." / "ab cd ..." / "abcd..." into 32 raw bytes;
+// InvalidArgument when it is not a SHA-256 fingerprint.
+absl::Status ParseSha256Fingerprint(absl::string_view text, std::string* raw);
+
+// Formats 32 raw bytes as "SHA256:AB:CD:...".
+std::string FormatSha256Fingerprint(absl::string_view raw);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_TLS_OPTIONS_H_

@@ -1,0 +1,444 @@
+#include "transport/tls_stream.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "transport/internal/errors.h"
+#include "transport/internal/tls_session.h"
+
+namespace appwire {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+// Upper bound of bytes taken from the socket per wake-up, so one busy
+// connection cannot starve the others sharing the I/O thread.
+constexpr int kMaxReadsPerWake = 16;
+
+std::string DescribeEndpoint(const asio::ip::tcp::socket& socket) {
+  std::error_code error;
+  asio::ip::tcp::endpoint endpoint = socket.remote_endpoint(error);
+  if (error) return "unknown peer";
+  if (endpoint.address().is_v6()) {
+    return absl::StrCat("[", endpoint.address().to_string(), "]:", endpoint.port());
+  }
+  return absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+}  // namespace
+
+TlsStream::TlsStream(asio::ip::tcp::socket socket, std::string peer_address)
+    : socket_(std::move(socket)),
+      handshake_timer_(socket_.get_executor()),
+      peer_address_(std::move(peer_address)) {}
+
+TlsStream::~TlsStream() = default;
+
+absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
+    asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
+    std::string server_name) {
+  std::error_code error;
+  socket.non_blocking(true, error);
+  if (!error) socket.set_option(asio::ip::tcp::no_delay(true), error);
+  std::string peer = DescribeEndpoint(socket);
+  if (error) return internal::AsioErrorToStatus(error, "socket setup", peer);
+  std::shared_ptr<TlsStream> stream(new TlsStream(std::move(socket), peer));
+  absl::StatusOr<std::unique_ptr<internal::TlsSession>> session =
+      internal::TlsSession::Create(std::move(context), peer, std::move(server_name));
+  if (!session.ok()) return session.status();
+  stream->session_ = *std::move(session);
+  return stream;
+}
+
+// ---- Handshake (executor only) ----
+
+void TlsStream::AsyncHandshake(std::function<void(absl::Status)> done) {
+  handshake_done_ = std::move(done);
+  absl::Duration timeout = session_->context().options().handshake_timeout;
+  handshake_timer_.expires_after(
+      std::chrono::microseconds(absl::ToInt64Microseconds(timeout)));
+  auto self = shared_from_this();
+  handshake_timer_.async_wait([self](const std::error_code& error) {
+    if (error || !self->handshake_done_) return;
+    self->handshake_timed_out_ = true;
+    std::error_code ignored;
+    self->socket_.cancel(ignored);
+  });
+  asio::post(socket_.get_executor(), [self] { self->HandshakeStep(); });
+}
+
+void TlsStream::HandshakeStep() {
+  absl::StatusOr<bool> finished;
+  std::error_code error;
+  bool sent = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished = session_->Handshake();
+    // Alerts go out too, so the peer learns why.
+    sent = SendNow(&session_->output(), &error);
+    if (sent && !session_->output().empty()) {
+      // The socket is full during a handshake: rare; finish the write first.
+      auto self = shared_from_this();
+      auto bytes = std::make_shared<std::string>(std::move(session_->output()));
+      session_->output().clear();
+      asio::async_write(socket_, asio::buffer(*bytes),
+                        [self, bytes, finished](const std::error_code& e, size_t) {
+                          if (e) {
+                            self->FinishHandshake(internal::AsioErrorToStatus(
+                                e, "TLS handshake", self->peer_address_));
+                          } else if (!finished.ok() || *finished) {
+                            self->FinishHandshake(finished.status());
+                          } else {
+                            self->HandshakeStep();
+                          }
+                        });
+      return;
+    }
+  }
+  if (!sent) {
+    FinishHandshake(internal::AsioErrorToStatus(error, "TLS handshake", peer_address_));
+    return;
+  }
+  if (!finished.ok()) {
+    FinishHandshake(finished.status());
+    return;
+  }
+  if (*finished) {
+    FinishHandshake(absl::OkStatus());
+    return;
+  }
+  auto self = shared_from_this();
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self](const std::error_code& e) {
+    if (e) {
+      self->FinishHandshake(internal::AsioErrorToStatus(e, "TLS handshake", self->peer_address_));
+      return;
+    }
+    bool eof = false;
+    std::error_code read_error;
+    for (;;) {
+      char* room;
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        room = self->session_->PrepareInput(kReadChunk);
+      }
+      ssize_t n = ::recv(self->socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
+      if (n > 0) {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->session_->CommitInput(static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < kReadChunk) break;
+        continue;
+      }
+      if (n == 0) eof = true;
+      else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        read_error = std::error_code(errno, std::system_category());
+      break;
+    }
+    if (read_error) {
+      self->FinishHandshake(
+          internal::AsioErrorToStatus(read_error, "TLS handshake", self->peer_address_));
+      return;
+    }
+    self->HandshakeStep();
+    if (eof && self->handshake_done_) {
+      self->FinishHandshake(absl::UnavailableError(absl::StrCat(
+          "TLS handshake with ", self->peer_address_,
+          " failed: the connection was closed by the peer before the handshake "
+          "finished")));
+    }
+  });
+}
+
+void TlsStream::FinishHandshake(absl::Status status) {
+  if (!handshake_done_) return;
+  handshake_timer_.cancel();
+  if (handshake_timed_out_) {
+    status = absl::DeadlineExceededError(absl::StrCat(
+        "TLS handshake with ", peer_address_, " did not complete within ",
+        absl::FormatDuration(session_->context().options().handshake_timeout),
+        " (handshake timeout); the peer may not be speaking TLS, or the "
+        "network is too slow"));
+  }
+  if (status.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    info_ = session_->Info();
+    read_pending_ = true;
+  } else {
+    Close();
+  }
+  auto done = std::move(handshake_done_);
+  handshake_done_ = nullptr;
+  done(status);
+}
+
+// ---- Reads (executor only) ----
+
+void TlsStream::AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done) {
+  auto self = shared_from_this();
+  bool peer_closed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    peer_closed = session_->peer_closed();
+  }
+  if (peer_closed) {
+    // Nothing more will come; report it without waiting for the socket.
+    asio::post(socket_.get_executor(), [self, done = std::move(done)] {
+      done(absl::UnavailableError(
+          absl::StrCat("connection with ", self->peer_address_, " closed by the peer")));
+    });
+    return;
+  }
+  if (read_pending_) {
+    // Bytes may already be waiting (records that arrived with the end of the
+    // handshake, or a socket we stopped draining). Asio's reactor is
+    // edge-triggered: waiting for readability now could wait forever.
+    read_pending_ = false;
+    asio::post(socket_.get_executor(), [self, plaintext, done = std::move(done)]() mutable {
+      self->ReadAvailable(plaintext, std::move(done));
+    });
+    return;
+  }
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self, plaintext, done = std::move(done)](const std::error_code& e) mutable {
+                       if (e) {
+                         done(internal::AsioErrorToStatus(e, "read", self->peer_address_));
+                         return;
+                       }
+                       self->ReadAvailable(plaintext, std::move(done));
+                     });
+}
+
+void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::Status)> done) {
+  bool eof = false;
+  std::error_code read_error;
+  const size_t plaintext_before = plaintext->size();
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) {
+      done(absl::UnavailableError(absl::StrCat("connection with ", peer_address_, " is closed")));
+      return;
+    }
+    read_pending_ = true;  // unless the loop below drains the socket
+    for (int i = 0; i < kMaxReadsPerWake; ++i) {
+      char* room = session_->PrepareInput(kReadChunk);
+      ssize_t n = ::recv(socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
+      if (n > 0) {
+        session_->CommitInput(static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < kReadChunk) {
+          read_pending_ = false;
+          break;
+        }
+        continue;
+      }
+      read_pending_ = false;
+      if (n == 0) {
+        eof = true;
+      } else if (errno == EINTR) {
+        read_pending_ = true;
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        read_error = std::error_code(errno, std::system_category());
+      }
+      break;
+    }
+    status = session_->Read(plaintext);
+    // Reading can produce output (e.g. a KeyUpdate answer).
+    if (status.ok() && !session_->output().empty()) {
+      std::error_code ignored;
+      if (waiting_writable_) {
+        unsent_.append(session_->output());
+        session_->output().clear();
+      } else if (SendNow(&session_->output(), &ignored) && !session_->output().empty()) {
+        unsent_.append(session_->output());
+        session_->output().clear();
+        waiting_writable_ = true;
+        WaitWritable();
+      }
+    }
+  }
+  if (!status.ok()) {
+    done(status);
+    return;
+  }
+  if (plaintext->size() > plaintext_before) {
+    done(absl::OkStatus());
+    return;
+  }
+  if (read_error) {
+    done(internal::AsioErrorToStatus(read_error, "read", peer_address_));
+    return;
+  }
+  if (eof) {
+    done(absl::UnavailableError(
+        absl::StrCat("the connection with ", peer_address_, " was closed by the peer")));
+    return;
+  }
+  // Only part of a record so far: read the rest.
+  AsyncRead(plaintext, std::move(done));
+}
+
+// ---- Writes (any thread) ----
+
+bool TlsStream::SendNow(std::string* bytes, std::error_code* error) {
+  size_t offset = 0;
+  while (offset < bytes->size()) {
+    ssize_t n = ::send(socket_.native_handle(), bytes->data() + offset,
+                       bytes->size() - offset, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      offset += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    *error = std::error_code(n < 0 ? errno : EPIPE, std::system_category());
+    return false;
+  }
+  if (offset == bytes->size()) {
+    bytes->clear();
+    // Large messages leave large buffers; idle connections keep none.
+    if (bytes->capacity() > 64 * 1024) std::string().swap(*bytes);
+  } else {
+    bytes->erase(0, offset);
+  }
+  return true;
+}
+
+absl::Status TlsStream::Write(absl::string_view plaintext) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!write_error_.ok()) return write_error_;
+  if (closed_ || shutdown_requested_) {
+    return absl::UnavailableError(
+        absl::StrCat("the connection with ", peer_address_, " is closed"));
+  }
+  absl::Status status = session_->Write(plaintext);
+  if (!status.ok()) {
+    write_error_ = status;
+    return status;
+  }
+  std::string& output = session_->output();
+  if (waiting_writable_) {
+    unsent_.append(output);
+    output.clear();
+    return absl::OkStatus();
+  }
+  std::error_code error;
+  if (!SendNow(&output, &error)) {
+    write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
+    return write_error_;
+  }
+  if (!output.empty()) {
+    unsent_.append(output);
+    output.clear();
+    waiting_writable_ = true;
+    WaitWritable();
+  }
+  return absl::OkStatus();
+}
+
+void TlsStream::WaitWritable() {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self] {
+    self->socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                             [self](const std::error_code& e) {
+                               if (e) {
+                                 std::lock_guard<std::mutex> lock(self->mu_);
+                                 self->write_error_ =
+                                     internal::AsioErrorToStatus(e, "write", self->peer_address_);
+                                 self->waiting_writable_ = false;
+                                 return;
+                               }
+                               self->OnWritable();
+                             });
+  });
+}
+
+void TlsStream::OnWritable() {
+  bool close_now = false;
+  bool linger = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    std::error_code error;
+    if (!SendNow(&unsent_, &error)) {
+      write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
+      waiting_writable_ = false;
+      close_now = true;
+    } else if (!unsent_.empty()) {
+      WaitWritable();
+      return;
+    } else {
+      waiting_writable_ = false;
+      linger = shutdown_requested_;
+    }
+  }
+  if (close_now) CloseOnExecutor();
+  if (linger) FinishShutdown();
+}
+
+size_t TlsStream::queued_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unsent_.size();
+}
+
+// ---- Closing (any thread) ----
+
+void TlsStream::Shutdown() {
+  bool finish_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || shutdown_requested_) return;
+    shutdown_requested_ = true;
+    session_->Shutdown();
+    std::string& output = session_->output();
+    if (waiting_writable_) {
+      unsent_.append(output);
+      output.clear();
+    } else {
+      std::error_code ignored;
+      SendNow(&output, &ignored);
+      output.clear();
+      finish_now = true;
+    }
+  }
+  if (finish_now) {
+    auto self = shared_from_this();
+    asio::post(socket_.get_executor(), [self] { self->FinishShutdown(); });
+  }
+}
+
+void TlsStream::FinishShutdown() {
+  // A lingering close: stop sending, but keep reading (the owner discards)
+  // until the peer closes or kLingerTime passes. Closing at once while the
+  // peer is still sending would make the kernel answer with a reset, and the
+  // peer would lose the GoAway we just sent.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  std::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  handshake_timer_.expires_after(std::chrono::seconds(2));
+  auto self = shared_from_this();
+  handshake_timer_.async_wait([self](const std::error_code& error) {
+    if (!error) self->CloseOnExecutor();
+  });
+}
+
+void TlsStream::Close() {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self] { self->CloseOnExecutor(); });
+}
+
+void TlsStream::CloseOnExecutor() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ignored;
+  handshake_timer_.cancel();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace appwire

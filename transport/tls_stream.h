@@ -1,0 +1,108 @@
+// TlsStream: TLS over one connected TCP socket, with the same shape as the
+// socket itself: an asynchronous handshake, asynchronous reads, writes and
+// a shutdown. Framing and RPC code above it never see wolfSSL.
+//
+// Threads: the handshake and reads run on the socket's executor (one read at
+// a time; completion handlers run there). Write() may be called from any
+// thread at any time after the handshake: it encrypts and sends at once when
+// the socket can take the bytes and otherwise queues them (in order) until
+// the socket is writable, so it never blocks.
+//
+// Memory: an idle stream holds no read buffer; reads use a per-thread
+// scratch buffer and wolfSSL's own buffers shrink after use.
+#ifndef APPWIRE_TRANSPORT_TLS_STREAM_H_
+#define APPWIRE_TRANSPORT_TLS_STREAM_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "transport/tls_context.h"
+#include "transport/tls_session_info.h"
+
+namespace appwire {
+namespace internal {
+class TlsSession;
+}
+
+class TlsStream : public std::enable_shared_from_this<TlsStream> {
+ public:
+  // `server_name`: for clients, the name the server must prove (SNI and
+  // certificate check); ignored for servers.
+  static absl::StatusOr<std::shared_ptr<TlsStream>> Create(
+      asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
+      std::string server_name);
+  ~TlsStream();
+
+  // Performs the handshake, within the context's handshake_timeout.
+  void AsyncHandshake(std::function<void(absl::Status)> done);
+
+  // Waits for data and appends the plaintext it decrypts to `*plaintext`
+  // (which must outlive the call), then calls done(OK). Unavailable when the
+  // peer closed the connection.
+  void AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done);
+
+  // Encrypts `plaintext` and sends it, or queues it behind earlier writes.
+  // Thread-safe and non-blocking. Fails once the stream is closed.
+  absl::Status Write(absl::string_view plaintext);
+
+  // Sends close_notify (after queued writes), stops sending, and closes the
+  // socket when the peer closes or after 2 s; reads go on meanwhile, so keep
+  // reading (and discarding). Thread-safe; idempotent.
+  void Shutdown();
+
+  // Closes the socket at once, cancelling pending operations. Thread-safe.
+  void Close();
+
+  // What the handshake negotiated. Valid after AsyncHandshake succeeded.
+  const TlsSessionInfo& info() const { return info_; }
+  const std::string& peer_address() const { return peer_address_; }
+
+  // Bytes accepted by Write() but not yet taken by the socket.
+  size_t queued_bytes() const;
+
+ private:
+  TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
+  void HandshakeStep();
+  void FinishHandshake(absl::Status status);
+  // Sends `*bytes` now as far as the socket takes them; leaves the rest in
+  // `*bytes`. Returns false on a socket error.
+  bool SendNow(std::string* bytes, std::error_code* error);
+  void WaitWritable();
+  void OnWritable();
+  void ReadAvailable(std::string* plaintext, std::function<void(absl::Status)> done);
+  void FinishShutdown();
+  void CloseOnExecutor();
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer handshake_timer_;
+  std::string peer_address_;
+  std::function<void(absl::Status)> handshake_done_;
+  bool handshake_timed_out_ = false;
+  // Executor only: the next read must look at the socket before waiting.
+  bool read_pending_ = false;
+  TlsSessionInfo info_;
+
+  // Guards session_ and the write state below.
+  mutable std::mutex mu_;
+  // Taken (before releasing mu_) by whoever sends ciphertext, so records
+  // reach the socket in the order they were encrypted while a reader may
+  // decrypt in parallel.
+  std::mutex send_mu_;
+  std::unique_ptr<internal::TlsSession> session_;
+  std::string unsent_;           // ciphertext waiting for the socket
+  bool waiting_writable_ = false;
+  bool shutdown_requested_ = false;
+  bool closed_ = false;
+  absl::Status write_error_;
+};
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_TLS_STREAM_H_
