@@ -1,0 +1,295 @@
+// appwire-bench: the W1-W5 workloads against appwire-server on 127.0.0.1,
+// printed as JSON. See bench/README.md for what each workload measures and
+// the gRPC figures they are compared with.
+//
+//   appwire-bench [--server PATH] [--suite TLS_AES_256_GCM_SHA384] [--only W1,W3]
+//
+// It starts appwire-server itself (a child process, project folder in a
+// temporary directory, port 0) so that W5 can read the server's RSS. Every
+// loop is bounded in count and in time.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "appwire/v1/builtin.pb.h"
+#include "client/channel.h"
+#include "common/log.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ServerProcess {
+  pid_t pid = -1;
+  int port = 0;
+  std::string project;
+  std::string fingerprint;
+};
+
+// Starts appwire-server and reads its port and fingerprint from its log.
+ServerProcess StartServer(const std::string& binary) {
+  ServerProcess server;
+  char pattern[] = "/tmp/appwire-bench.XXXXXX";
+  server.project = mkdtemp(pattern);
+  std::string log = server.project + "/server.log";
+  server.pid = fork();
+  if (server.pid == 0) {
+    FILE* out = std::freopen(log.c_str(), "w", stderr);
+    (void)out;
+    execl(binary.c_str(), binary.c_str(), "--project", server.project.c_str(), "--port", "0",
+          "--bind", "127.0.0.1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && (server.port == 0 || server.fingerprint.empty()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t at = line.find("listening on 127.0.0.1:");
+      if (at != std::string::npos) server.port = std::atoi(line.c_str() + at + 23);
+      at = line.find("certificate fingerprint: ");
+      if (at != std::string::npos) server.fingerprint = line.substr(at + 25);
+    }
+  }
+  if (server.port == 0) {
+    std::fprintf(stderr, "appwire-bench: %s did not start; see %s\n", binary.c_str(), log.c_str());
+    std::exit(1);
+  }
+  return server;
+}
+
+void StopServer(ServerProcess& server) {
+  kill(server.pid, SIGTERM);
+  int status = 0;
+  waitpid(server.pid, &status, 0);
+  std::error_code ignored;
+  std::filesystem::remove_all(server.project, ignored);
+}
+
+long RssKiB(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+std::string EchoRequest(size_t bytes) {
+  appwire::v1::EchoRequest request;
+  request.set_payload(std::string(bytes, 'a'));
+  return request.SerializeAsString();
+}
+
+double Percentile(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  size_t index = static_cast<size_t>(p * (values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + index, values.end());
+  return values[index];
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+constexpr char kEcho[] = "appwire.v1.Echo/Echo";
+
+std::unique_ptr<appwire::Channel> Connect(const appwire::ChannelOptions& options) {
+  auto channel = appwire::Channel::Connect(options);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "appwire-bench: connect failed: %s\n", channel.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(channel);
+}
+
+void Check(const absl::StatusOr<std::string>& reply) {
+  if (!reply.ok()) {
+    std::fprintf(stderr, "appwire-bench: call failed: %s\n", reply.status().ToString().c_str());
+    std::exit(1);
+  }
+}
+
+std::string W1(const appwire::ChannelOptions& options, std::string* suite) {
+  auto channel = Connect(options);
+  *suite = channel->session_info().cipher;
+  const std::string request = EchoRequest(64);
+  for (int i = 0; i < 500; ++i) Check(channel->CallRaw(kEcho, request));  // warm-up
+  constexpr int kCalls = 20000;
+  std::vector<double> latencies;
+  latencies.reserve(kCalls);
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    Clock::time_point t0 = Clock::now();
+    Check(channel->CallRaw(kEcho, request));
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (Clock::now() - start > std::chrono::seconds(60)) break;
+  }
+  double elapsed = Seconds(Clock::now() - start);
+  double p50 = Percentile(latencies, 0.50);
+  double p99 = Percentile(latencies, 0.99);
+  return absl::StrCat("{\"calls\": ", latencies.size(), ", \"calls_per_s\": ",
+                      static_cast<int64_t>(latencies.size() / elapsed), ", \"p50_us\": ",
+                      static_cast<int64_t>(p50), ", \"p99_us\": ", static_cast<int64_t>(p99), "}");
+}
+
+std::string W2(const appwire::ChannelOptions& options) {
+  auto channel = Connect(options);
+  const std::string request = EchoRequest(64);
+  constexpr int kInFlight = 64;
+  const auto duration = std::chrono::seconds(10);
+  std::atomic<int64_t> completed{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> outstanding{0};
+  std::mutex mu;
+  std::condition_variable all_done;
+  std::function<void()> issue = [&] {
+    ++outstanding;
+    channel->CallRawAsync(kEcho, request, {}, [&](absl::StatusOr<std::string> reply) {
+      Check(reply);
+      ++completed;
+      if (!stop.load(std::memory_order_relaxed)) issue();
+      if (--outstanding == 0) {
+        std::lock_guard<std::mutex> lock(mu);
+        all_done.notify_all();
+      }
+    });
+  };
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < kInFlight; ++i) issue();
+  std::this_thread::sleep_for(duration);
+  stop = true;
+  int64_t done_at_stop = completed.load();
+  double elapsed = Seconds(Clock::now() - start);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    all_done.wait_for(lock, std::chrono::seconds(10), [&] { return outstanding.load() == 0; });
+  }
+  return absl::StrCat("{\"in_flight\": ", kInFlight, ", \"seconds\": ",
+                      static_cast<int64_t>(elapsed), ", \"calls_per_s\": ",
+                      static_cast<int64_t>(done_at_stop / elapsed), "}");
+}
+
+std::string W3(const appwire::ChannelOptions& options) {
+  auto channel = Connect(options);
+  const size_t kPayload = 1u << 20;
+  const std::string request = EchoRequest(kPayload);
+  for (int i = 0; i < 20; ++i) Check(channel->CallRaw(kEcho, request));  // warm-up
+  int calls = 0;
+  const Clock::time_point start = Clock::now();
+  while (calls < 2000 && Clock::now() - start < std::chrono::seconds(10)) {
+    absl::StatusOr<std::string> reply = channel->CallRaw(kEcho, request);
+    Check(reply);
+    ++calls;
+  }
+  double elapsed = Seconds(Clock::now() - start);
+  return absl::StrCat("{\"calls\": ", calls, ", \"MB_per_s\": ",
+                      static_cast<int64_t>(calls * (kPayload / 1e6) / elapsed), "}");
+}
+
+std::string W4(const appwire::ChannelOptions& options) {
+  const std::string request = EchoRequest(64);
+  constexpr int kConnections = 500;
+  int made = 0;
+  const Clock::time_point start = Clock::now();
+  for (; made < kConnections && Clock::now() - start < std::chrono::seconds(60); ++made) {
+    auto channel = Connect(options);
+    Check(channel->CallRaw(kEcho, request));
+    if (channel->session_info().resumed) {
+      std::fprintf(stderr, "appwire-bench: W4 must use full handshakes\n");
+      std::exit(1);
+    }
+  }
+  double elapsed = Seconds(Clock::now() - start);
+  return absl::StrCat("{\"connections\": ", made, ", \"connections_per_s\": ",
+                      static_cast<int64_t>(made / elapsed), "}");
+}
+
+std::string W5(const appwire::ChannelOptions& options, pid_t server) {
+  const std::string request = EchoRequest(64);
+  constexpr int kConnections = 1000;
+  {
+    auto warm = Connect(options);  // the server's first connection allocates caches
+    Check(warm->CallRaw(kEcho, request));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  long before = RssKiB(server);
+  std::vector<std::unique_ptr<appwire::Channel>> channels;
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < kConnections && Clock::now() - start < std::chrono::seconds(120); ++i) {
+    channels.push_back(Connect(options));
+    Check(channels.back()->CallRaw(kEcho, request));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long after = RssKiB(server);
+  double per_connection = static_cast<double>(after - before) / channels.size();
+  return absl::StrCat("{\"connections\": ", channels.size(), ", \"server_rss_before_KiB\": ",
+                      before, ", \"server_rss_after_KiB\": ", after,
+                      ", \"KiB_per_connection\": ", static_cast<int64_t>(per_connection * 10) / 10.0,
+                      "}");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server_binary =
+      (std::filesystem::path(argv[0]).parent_path() / "../server/appwire-server").string();
+  std::string suite = "TLS_AES_256_GCM_SHA384";
+  std::string only = "W1,W2,W3,W4,W5";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--server") server_binary = argv[i + 1];
+    else if (flag == "--suite") suite = argv[i + 1];
+    else if (flag == "--only") only = argv[i + 1];
+    else {
+      std::fprintf(stderr, "usage: appwire-bench [--server PATH] [--suite NAME] [--only W1,W2,...]\n");
+      return 2;
+    }
+  }
+  // W5 keeps 1000 connections open on both sides.
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  appwire::SetMinLogLevel(appwire::LogLevel::kWarning);
+  ServerProcess server = StartServer(server_binary);
+  appwire::ChannelOptions options;
+  options.target = absl::StrCat("127.0.0.1:", server.port);
+  options.server_name = "localhost";
+  options.pinned_sha256 = server.fingerprint;
+  options.ca_file = server.project + "/cert.pem";
+  options.tls13_cipher_suites = suite;
+
+  std::vector<std::string> fields;
+  std::string negotiated = suite;
+  auto wanted = [&](const char* name) { return only.find(name) != std::string::npos; };
+  if (wanted("W1")) fields.push_back(absl::StrCat("\"W1\": ", W1(options, &negotiated)));
+  if (wanted("W2")) fields.push_back(absl::StrCat("\"W2\": ", W2(options)));
+  if (wanted("W3")) fields.push_back(absl::StrCat("\"W3\": ", W3(options)));
+  if (wanted("W4")) fields.push_back(absl::StrCat("\"W4\": ", W4(options)));
+  if (wanted("W5")) fields.push_back(absl::StrCat("\"W5\": ", W5(options, server.pid)));
+  StopServer(server);
+  std::printf("{\n  \"tls\": {\"version\": \"TLSv1.3\", \"suite\": \"%s\", \"group\": \"secp256r1\", "
+              "\"certificate\": \"ECDSA P-256\"},\n",
+              negotiated.c_str());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::printf("  %s%s\n", fields[i].c_str(), i + 1 < fields.size() ? "," : "");
+  }
+  std::printf("}\n");
+  return 0;
+}
