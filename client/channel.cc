@@ -25,9 +25,6 @@
 namespace appwire {
 namespace {
 
-constexpr uint32_t kClientProtocolVersion = 1;
-constexpr int kDefaultPort = 19813;
-
 struct Target {
   std::string host;
   std::string port;
@@ -157,6 +154,13 @@ void Channel::Impl::OnFrame(DecodedFrame& frame) {
       return;
     }
     case v1::FrameHeader::kHello: {
+      if (header.hello().protocol_version() != kProtocolVersion) {
+        connection->Close(absl::FailedPreconditionError(absl::StrCat(
+            "the server speaks appwire protocol version ", header.hello().protocol_version(),
+            "; this client speaks version ", kProtocolVersion,
+            "; use a client and server of the same protocol version")));
+        return;
+      }
       std::lock_guard<std::mutex> lock(mu);
       server_software = absl::StrCat(header.hello().software_name(), " ",
                                      header.hello().software_version());
@@ -252,6 +256,10 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   if (!target.ok()) return target.status();
   if (options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("connect_timeout must be positive");
+  }
+  if (options.max_message_bytes == 0 || options.max_message_bytes > (1u << 30)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_message_bytes ", options.max_message_bytes, " is out of range; use 1 to 1073741824"));
   }
 
   TlsOptions tls;
@@ -350,7 +358,7 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   v1::FrameHeader hello_frame;
   hello_frame.set_call_id(0);
   v1::Hello* hello = hello_frame.mutable_hello();
-  hello->set_protocol_version(kClientProtocolVersion);
+  hello->set_protocol_version(kProtocolVersion);
   hello->set_software_name(options.software_name);
   hello->set_software_version(options.software_version);
   absl::Status sent = impl->connection->Send(hello_frame, "");
@@ -379,8 +387,9 @@ void Channel::CallRawAsync(absl::string_view method, std::string request,
     }
     call.timeout = options.timeout;
     call.deadline = absl::Now() + options.timeout;
-    request_header->set_timeout_micros(
-        static_cast<uint64_t>(absl::ToInt64Microseconds(options.timeout)));
+    // At least 1: 0 on the wire means "no deadline".
+    request_header->set_timeout_micros(static_cast<uint64_t>(
+        std::max<int64_t>(1, absl::ToInt64Microseconds(absl::Ceil(options.timeout, absl::Microseconds(1))))));
   }
   bool arm = false;
   {

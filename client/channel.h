@@ -20,8 +20,9 @@
 // completes exactly once, with its response or a status. Callbacks run on the
 // channel's I/O thread: keep them short, or hand work to your UI thread.
 //
-// Once the connection is lost, calls fail with kFailedPrecondition; create a
-// new Channel to reconnect.
+// Once the connection is lost, calls in flight fail with the reason (the
+// server's GoAway code, or kUnavailable), and new calls fail with
+// kFailedPrecondition; create a new Channel to reconnect.
 #ifndef APPWIRE_CLIENT_CHANNEL_H_
 #define APPWIRE_CLIENT_CHANNEL_H_
 
@@ -36,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/tls_version.h"
+#include "common/version.h"
 #include "google/protobuf/message_lite.h"
 #include "transport/tls_session_info.h"
 
@@ -60,14 +62,15 @@ struct ChannelOptions {
   // TLS 1.3 suites, colon-separated IANA names; empty = default.
   std::string tls13_cipher_suites;
 
-  // Largest request or response message, in bytes. Default 16 MiB.
+  // Largest request or response message, in bytes, 1 to 1 GiB. Default 16 MiB.
   size_t max_message_bytes = 16u << 20;
-  // TCP connect plus TLS handshake must finish within this. Default 10 s.
+  // Bounds the TCP connect and, separately, the TLS handshake. Default 10 s.
+  // (Name resolution uses the system resolver and its own timeouts.)
   absl::Duration connect_timeout = absl::Seconds(10);
 
   // Sent in the hello frame.
   std::string software_name = "appwire-client";
-  std::string software_version = "0.1.0";
+  std::string software_version = kSoftwareVersion;
 };
 
 struct CallOptions {

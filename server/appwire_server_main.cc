@@ -1,7 +1,7 @@
 // appwire-server: serves the built-in services (and, later, project
 // services) over TLS from a project folder.
 //
-//   appwire-server --project DIR [--port N] [--bind ADDR]
+//   appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3]
 //
 // SIGINT / SIGTERM drain calls in flight, then exit 0.
 #include <signal.h>
@@ -18,7 +18,7 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: appwire-server --project DIR [--port N] [--bind ADDR]\n"
+    "usage: appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3]\n"
     "\n"
     "  --project DIR  project folder: key.pem and cert.pem (generated as a\n"
     "                 self-signed pair when both are absent)\n"

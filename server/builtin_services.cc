@@ -4,6 +4,25 @@
 #include "server/server.h"
 
 namespace appwire {
+namespace {
+
+// The length of EchoRequest.payload, read from the serialized request
+// without copying it: field 1, wire type 2 (tag 0x0a), then a varint length.
+// -1 when the request does not start that way (empty payloads are omitted
+// on the wire, which reads as 0).
+int64_t PayloadLength(absl::string_view bytes) {
+  if (bytes.empty()) return 0;
+  if (static_cast<unsigned char>(bytes[0]) != 0x0a) return -1;
+  uint64_t length = 0;
+  for (size_t i = 1; i < bytes.size() && i < 11; ++i) {
+    unsigned char b = static_cast<unsigned char>(bytes[i]);
+    length |= static_cast<uint64_t>(b & 0x7f) << (7 * (i - 1));
+    if ((b & 0x80) == 0) return static_cast<int64_t>(length);
+  }
+  return -1;
+}
+
+}  // namespace
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
@@ -45,7 +64,8 @@ absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
   return registry.RegisterRaw(
       "appwire.v1.Echo/Echo",
       [](CallContext&, absl::string_view bytes) -> absl::StatusOr<std::string> {
-        if (bytes.size() <= kEchoLargeRequestBytes) {
+        const int64_t payload_length = PayloadLength(bytes);
+        if (payload_length < 0 || payload_length <= static_cast<int64_t>(kEchoLargeRequestBytes)) {
           // EchoRequest and EchoResponse share their layout (bytes payload = 1),
           // so the serialized request is the serialized response.
           v1::EchoRequest request;

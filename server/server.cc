@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "appwire/v1/frame.pb.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "server/builtin_services.h"
 #include "server/worker_pool.h"
 #include "transport/certificate_store.h"
@@ -340,7 +341,9 @@ void Server::Impl::SendResponse(const std::shared_ptr<Connection>& connection,
     response->set_status_message(absl::StrCat("the server's reply was refused: ", sent.message()));
   } else {
     response->set_status_code(static_cast<int>(result.status().code()));
-    response->set_status_message(std::string(result.status().message()));
+    // Status messages are for people; a runaway one must not break the frame
+    // header limit.
+    response->set_status_message(std::string(result.status().message().substr(0, 4096)));
   }
   connection->Send(header, "").IgnoreError();
 }
@@ -367,17 +370,18 @@ void Server::Drain(absl::Duration timeout) {
     connection->Close(absl::UnavailableError("the server is shutting down"));
   }
   open.clear();
-  // Handlers still running finish against closed connections, then the
-  // pool joins.
-  s.workers.reset();
+  // Give posted closes a moment to run, then stop the I/O thread: after
+  // that nothing posts to the worker pool any more.
   s.work.reset();
-  // Give posted closes a moment to run, then stop regardless.
   std::promise<void> finished;
   std::future<void> done = finished.get_future();
   asio::post(s.io, [&finished] { finished.set_value(); });
   done.wait_for(std::chrono::seconds(1));
   s.io.stop();
   if (s.io_thread.joinable()) s.io_thread.join();
+  // Handlers still running finish against closed connections (their
+  // replies are refused), then the pool joins.
+  s.workers.reset();
   std::lock_guard<std::mutex> lock(s.mu);
   s.connections.clear();
 }

@@ -23,16 +23,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/tls_version.h"
+#include "common/version.h"
 #include "server/service_registry.h"
 #include "transport/certificate_info.h"
 
 namespace appwire {
-
-// The appwire protocol version this build speaks (docs/protocol.md).
-inline constexpr uint32_t kProtocolVersion = 1;
-
-// The 4D application server's port, which appwire keeps as its default.
-inline constexpr int kDefaultPort = 19813;
 
 struct ServerOptions {
   // Folder holding key.pem and cert.pem; a self-signed pair is generated
@@ -59,7 +54,7 @@ struct ServerOptions {
   bool builtin_services = true;
   // Sent in the hello frame.
   std::string software_name = "appwire-server";
-  std::string software_version = "0.1.0";
+  std::string software_version = kSoftwareVersion;
 
   absl::Status Validate() const;
 };

@@ -1,6 +1,5 @@
 // Making keys and certificates with wolfSSL: the self-signed pair that
-// appwire-server creates on first start, and the small CA the tests (and the
-// `appwire` tool) use.
+// appwire-server creates on first start, and the small CA the tests use.
 //
 //   auto key = GenerateEcdsaP256KeyPem();
 //   CertificateSpec spec{.common_name = "localhost", .dns_names = {"localhost"}};

@@ -108,6 +108,11 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
         "message of ", payload.size(), " bytes exceeds the limit of ",
         limits_.max_message_bytes, " bytes (max message size)"));
   }
+  if (header.ByteSizeLong() > limits_.max_header_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "frame header of ", header.ByteSizeLong(), " bytes exceeds the limit of ",
+        limits_.max_header_bytes, " bytes (method name or status message too long)"));
+  }
   State current = state();
   if (current != State::kOpen && !(current == State::kDraining && header.has_go_away())) {
     return absl::UnavailableError(absl::StrCat(

@@ -54,7 +54,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // open) when the payload is over this end's limit.
   absl::Status Send(const v1::FrameHeader& header, absl::string_view payload);
 
-  // Sends GoAway{reason} (unless reason is OK and `send_go_away` is false),
+  // Sends GoAway{reason} when `send_go_away` is true and reason is not OK,
   // closes TLS cleanly and reports `reason` through on_closed.
   void Close(const absl::Status& reason, bool send_go_away = true);
 

@@ -64,11 +64,13 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
   context->tls13_suites_ = options.tls13_cipher_suites.empty()
                                ? std::string(kDefaultTls13Suites)
                                : options.tls13_cipher_suites;
-  std::string cipher_list = context->tls13_suites_;
-  if (options.min_version == TlsVersion::k1_2) {
-    absl::StrAppend(&cipher_list, ":", kTls12Suites);
-  }
-  if (wolfSSL_CTX_set_cipher_list(ctx, cipher_list.c_str()) != WOLFSSL_SUCCESS) {
+  // The TLS 1.3 list alone first: appended to the TLS 1.2 suites, a list
+  // naming nothing valid would still "succeed".
+  if (wolfSSL_CTX_set_cipher_list(ctx, context->tls13_suites_.c_str()) != WOLFSSL_SUCCESS ||
+      (options.min_version == TlsVersion::k1_2 &&
+       wolfSSL_CTX_set_cipher_list(
+           ctx, absl::StrCat(context->tls13_suites_, ":", kTls12Suites).c_str()) !=
+           WOLFSSL_SUCCESS)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cipher suites \"", context->tls13_suites_,
         "\" name none this build supports; use IANA names such as "

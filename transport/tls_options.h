@@ -48,8 +48,10 @@ struct TlsOptions {
   // Trust the operating system's root store (/etc/ssl/certs).
   bool use_system_trust_store = false;
   // SHA-256 fingerprint of the server's leaf certificate, as printed by
-  // appwire-server ("SHA256:AB:CD:..." or plain hex). When set, a server
-  // whose certificate has this fingerprint is trusted whatever its issuer.
+  // appwire-server ("SHA256:AB:CD:..." or plain hex). When set, the pin is
+  // the server's identity (as SSH's known_hosts): a server presenting this
+  // exact certificate is trusted whatever its issuer, names or dates, and
+  // any other certificate is refused.
   std::string pinned_sha256;
 
   // Handshake must finish within this time. Default 10 s.

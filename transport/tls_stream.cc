@@ -229,6 +229,9 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
       ssize_t n = ::recv(socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
       if (n > 0) {
         session_->CommitInput(static_cast<size_t>(n));
+        // Decrypt as we go, so the ciphertext buffer stays one chunk long.
+        status = session_->Read(plaintext);
+        if (!status.ok()) break;
         if (static_cast<size_t>(n) < kReadChunk) {
           read_pending_ = false;
           break;
@@ -245,7 +248,9 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
       }
       break;
     }
-    status = session_->Read(plaintext);
+    // Records may be waiting from before this wake-up (the end of the
+    // handshake); a session that has ended reports it on the next read.
+    if (status.ok() && !session_->peer_closed()) status = session_->Read(plaintext);
     // Reading can produce output (e.g. a KeyUpdate answer).
     if (status.ok() && !session_->output().empty()) {
       std::error_code ignored;

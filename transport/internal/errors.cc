@@ -62,7 +62,7 @@ VerifyProblem Classify(int code) {
 std::string DescribeVerifyFailure(const TlsFailureContext& c, VerifyProblem problem,
                                   int code) {
   const std::string who = c.role == TlsRole::kClient ? "server" : "client";
-  std::string cert_text = "its certificate";
+  std::string cert_text = "certificate";
   std::string names;
   if (c.failed_certificate) {
     names = DescribeNames(*c.failed_certificate);

@@ -2,7 +2,7 @@
 // Every detail the libraries give is kept, and each message says what went
 // wrong in terms of files and settings the user controls.
 //
-// Code map (see STYLE.md): peer closed -> kUnavailable; deadline ->
+// Code map: peer closed -> kUnavailable; deadline ->
 // kDeadlineExceeded; untrusted or mismatched certificate -> kUnauthenticated;
 // TLS version or ALPN mismatch -> kFailedPrecondition; cancelled -> kCancelled.
 #ifndef APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -49,6 +51,15 @@ void EnsureWolfSslInitialized() {
     volatile const char* build = APPWIRE_WOLFSSL_BUILD_SYMBOL;
     (void)build;
 #endif
+    // Debian's binary package: headers and library come from one package,
+    // but a partial upgrade could still mix versions. Refuse to run then.
+    if (wolfSSL_lib_version_hex() != LIBWOLFSSL_VERSION_HEX) {
+      std::fprintf(stderr,
+                   "appwire: wolfSSL library %s does not match the headers appwire was "
+                   "built with (%s); rebuild appwire\n",
+                   wolfSSL_lib_version(), LIBWOLFSSL_VERSION_STRING);
+      std::abort();
+    }
     wolfSSL_Init();
   });
 }
@@ -58,12 +69,23 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
       store, wolfSSL_get_ex_data_X509_STORE_CTX_idx()));
   TlsSession* session =
       ssl != nullptr ? static_cast<TlsSession*>(wolfSSL_GetIOReadCtx(ssl)) : nullptr;
+  if (session == nullptr) session = static_cast<TlsSession*>(store->userCtx);
   if (preverify_ok) return 1;
   if (session != nullptr && session->failure_.verify_error == 0) {
     session->failure_.verify_error = store->error;
     session->failure_.verify_depth = store->error_depth;
     if (store->current_cert != nullptr) {
       session->failure_.failed_certificate = DescribeX509(store->current_cert);
+    } else if (store->certs != nullptr && store->error_depth >= 0 &&
+               store->error_depth < store->totalCerts) {
+      // Builds without the full OpenSSL layer pass the chain as DER only.
+      const WOLFSSL_BUFFER_INFO& der = store->certs[store->error_depth];
+      WOLFSSL_X509* x509 = wolfSSL_X509_load_certificate_buffer(
+          der.buffer, static_cast<int>(der.length), WOLFSSL_FILETYPE_ASN1);
+      if (x509 != nullptr) {
+        session->failure_.failed_certificate = DescribeX509(x509);
+        wolfSSL_X509_free(x509);
+      }
     }
   }
   // With a pinned fingerprint the chain does not matter: the pin is checked
@@ -97,6 +119,8 @@ absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(
   wolfSSL_SSLSetIOSend(ssl, &TlsSession::Send);
   wolfSSL_SetIOReadCtx(ssl, session.get());
   wolfSSL_SetIOWriteCtx(ssl, session.get());
+  // Reaches VerifyCallback as store->userCtx.
+  wolfSSL_SetCertCbCtx(ssl, session.get());
 
   std::string alpn(kAlpnProtocol);
   if (wolfSSL_UseALPN(ssl, &alpn[0], static_cast<unsigned int>(alpn.size()),
@@ -152,7 +176,7 @@ int TlsSession::Send(WOLFSSL*, char* buffer, int size, void* self) {
 char* TlsSession::PrepareInput(size_t size) {
   size_t used = input_end_ - input_begin_;
   if (input_capacity_ - input_end_ < size) {
-    size_t capacity = std::max(used + size, input_capacity_);
+    size_t capacity = std::max(used + size, 2 * input_capacity_);
     std::unique_ptr<char[]> grown(new char[capacity]);
     if (used > 0) std::memcpy(grown.get(), input_.get() + input_begin_, used);
     input_ = std::move(grown);
@@ -242,11 +266,7 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
 absl::Status TlsSession::Read(std::string* plaintext) {
   constexpr size_t kChunk = 16 * 1024 + 256;
   const size_t size_before = plaintext->size();
-  auto closed = [this] {
-    return absl::UnavailableError(
-        absl::StrCat("connection with ", peer_address_, " closed by the peer"));
-  };
-  if (peer_closed_) return closed();
+  if (!deferred_error_.ok()) return deferred_error_;
   for (;;) {
     size_t old_size = plaintext->size();
     plaintext->resize(old_size + kChunk);
@@ -260,11 +280,12 @@ absl::Status TlsSession::Read(std::string* plaintext) {
     if (error == WOLFSSL_ERROR_WANT_READ || error == WOLFSSL_ERROR_WANT_WRITE) {
       return absl::OkStatus();
     }
-    if (error == WOLFSSL_ERROR_ZERO_RETURN) {
-      peer_closed_ = true;
-      return plaintext->size() > size_before ? absl::OkStatus() : closed();
-    }
-    return Failure(ret, "TLS read");
+    deferred_error_ = error == WOLFSSL_ERROR_ZERO_RETURN
+                          ? absl::UnavailableError(absl::StrCat(
+                                "connection with ", peer_address_, " closed by the peer"))
+                          : Failure(ret, "TLS read");
+    // What arrived before the end (often a GoAway saying why) goes first.
+    return plaintext->size() > size_before ? absl::OkStatus() : deferred_error_;
   }
 }
 
@@ -288,8 +309,13 @@ TlsSessionInfo TlsSession::Info() const {
   if (version != nullptr) info.version = version;
   const char* cipher = wolfSSL_get_cipher_name(ssl_);
   if (cipher != nullptr) info.cipher = IanaCipherName(cipher);
-  const char* sni = wolfSSL_get_servername(ssl_, WOLFSSL_SNI_HOST_NAME);
-  if (sni != nullptr) info.server_name = sni;
+  if (context_->options().role == TlsRole::kServer) {
+    void* sni = nullptr;
+    unsigned short sni_length = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &sni);
+    if (sni != nullptr) info.server_name.assign(static_cast<const char*>(sni), sni_length);
+  } else {
+    info.server_name = server_name_;
+  }
   char* protocol = nullptr;
   unsigned short length = 0;
   if (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) == WOLFSSL_SUCCESS) {

@@ -62,9 +62,10 @@ class TlsSession {
   // Ciphertext waiting to go to the peer. The owner sends and erases it.
   std::string& output() { return output_; }
 
-  // The peer sent close_notify. Plaintext that came before it is delivered
-  // first; the Read() after that reports the close.
-  bool peer_closed() const { return peer_closed_; }
+  // The session has ended (the peer sent close_notify, or a record failed).
+  // Plaintext that came before the end is delivered first; the Read() after
+  // that reports the end.
+  bool peer_closed() const { return !deferred_error_.ok(); }
 
   TlsSessionInfo Info() const;
   const TlsContext& context() const { return *context_; }
@@ -89,7 +90,7 @@ class TlsSession {
   std::string output_;
   TlsFailureContext failure_;
   bool first_bytes_recorded_ = false;
-  bool peer_closed_ = false;
+  absl::Status deferred_error_;
 };
 
 }  // namespace appwire::internal
