@@ -98,7 +98,7 @@ struct Server::Impl {
   void HandleRequest(const std::shared_ptr<Connection>& connection,
                      const ConnectionState& state, DecodedFrame& frame);
   void RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-               const RawHandler* handler, CallContext& context, const std::string& request);
+               const RawHandler* handler, CallContext& context, absl::string_view request);
   void SendResponse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
                     const absl::StatusOr<std::string>& result);
 };
@@ -296,17 +296,27 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     std::lock_guard<std::mutex> lock(mu);
     ++calls_in_flight;
   }
-  // The payload points into the read buffer: the worker needs its own copy.
-  workers->Post([this, connection, call_id, handler,
-                 context = CallContext(method, state.session, deadline),
-                 request = std::string(frame.payload)]() mutable {
-    RunCall(connection, call_id, handler, context, request);
+  // The payload points into the read buffer: the worker needs its own
+  // bytes. A large payload that ends the buffer takes the buffer itself.
+  std::shared_ptr<std::string> storage;
+  size_t offset = 0;
+  const size_t length = frame.payload.size();
+  if (frame.buffer != nullptr && length >= 64 * 1024) {
+    offset = static_cast<size_t>(frame.payload.data() - frame.buffer->data());
+    storage = std::make_shared<std::string>(std::move(*frame.buffer));
+  } else {
+    storage = std::make_shared<std::string>(frame.payload);
+  }
+  workers->Post([this, connection, call_id, handler, storage, offset, length,
+                 context = CallContext(method, state.session, deadline)]() mutable {
+    RunCall(connection, call_id, handler, context,
+            absl::string_view(*storage).substr(offset, length));
   });
 }
 
 void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
                            const RawHandler* handler, CallContext& context,
-                           const std::string& request) {
+                           absl::string_view request) {
   absl::StatusOr<std::string> result;
   if (context.deadline_passed()) {
     result = absl::DeadlineExceededError(absl::StrCat(

@@ -4,9 +4,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "transport/internal/buffers.h"
 #include "transport/tls_stream.h"
 
 namespace appwire {
+namespace {
+
+// Above this, a message is not copied into the coalescing buffer.
+constexpr size_t kLargePayloadBytes = 64 * 1024;
+
+}  // namespace
 
 absl::string_view ConnectionStateName(Connection::State state) {
   switch (state) {
@@ -87,14 +94,18 @@ void Connection::OnData(const absl::Status& status) {
     }
     if (consumed == 0) break;
     read_offset_ += consumed;
+    frame.buffer = read_offset_ == read_buffer_.size() ? &read_buffer_ : nullptr;
     if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
+    if (read_buffer_.size() < read_offset_) {
+      // The receiver took the buffer (see DecodedFrame::buffer).
+      read_buffer_.clear();
+      read_offset_ = 0;
+      break;
+    }
   }
   if (read_offset_ == read_buffer_.size()) {
-    read_buffer_.clear();
+    internal::ClearBuffer(&read_buffer_);
     read_offset_ = 0;
-    // After a large message, give the memory back: idle connections are
-    // meant to cost little.
-    if (read_buffer_.capacity() > 64 * 1024) std::string().swap(read_buffer_);
   } else if (read_offset_ > 0) {
     read_buffer_.erase(0, read_offset_);
     read_offset_ = 0;
@@ -119,17 +130,30 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
         "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
   }
   std::unique_lock<std::mutex> lock(send_mu_);
-  AppendFrame(header, payload, &pending_);
-  if (flushing_) return absl::OkStatus();  // the writing thread takes it along
-  flushing_ = true;
   absl::Status status;
-  while (!pending_.empty()) {
+  if (!flushing_ && pending_.empty() && payload.size() >= kLargePayloadBytes) {
+    // A large message with nobody else writing: encrypt it from the
+    // caller's buffer instead of copying it behind the frame prefix. Frames
+    // other threads queue meanwhile go out after it.
+    flushing_ = true;
+    std::string prefix;
+    AppendFrame(header, "", &prefix);
+    PatchFrameLength(payload.size(), &prefix);
+    lock.unlock();
+    status = stream_->Write(prefix);
+    if (status.ok()) status = stream_->Write(payload);
+    lock.lock();
+  } else {
+    AppendFrame(header, payload, &pending_);
+    if (flushing_) return absl::OkStatus();  // the writing thread takes it along
+    flushing_ = true;
+  }
+  while (status.ok() && !pending_.empty()) {
     batch_.swap(pending_);
     lock.unlock();
     status = stream_->Write(batch_);
     lock.lock();
-    batch_.clear();
-    if (batch_.capacity() > 256 * 1024) std::string().swap(batch_);
+    internal::ClearBuffer(&batch_);
     if (!status.ok()) {
       pending_.clear();
       break;

@@ -32,6 +32,10 @@ void AppendFrame(const v1::FrameHeader& header, absl::string_view payload,
   out->append(payload.data(), payload.size());
 }
 
+void PatchFrameLength(size_t payload_size, std::string* frame) {
+  PutU32(static_cast<uint32_t>(frame->size() - 4 + payload_size), &(*frame)[0]);
+}
+
 absl::Status DecodeFrame(absl::string_view input, const FrameLimits& limits,
                          DecodedFrame* frame, size_t* consumed) {
   *consumed = 0;

@@ -43,10 +43,19 @@ inline constexpr size_t kFramePrefixBytes = 8;
 void AppendFrame(const v1::FrameHeader& header, absl::string_view payload,
                  std::string* out);
 
+// For a frame encoded with an empty payload in `frame` (which must hold only
+// that frame): sets its frame_length as if `payload_size` payload bytes
+// followed, so the payload can be sent separately without being copied.
+void PatchFrameLength(size_t payload_size, std::string* frame);
+
 // One decoded frame. `payload` points into the decoder's input.
 struct DecodedFrame {
   v1::FrameHeader header;
   absl::string_view payload;
+  // Set by Connection when the frame is the last one in its read buffer: a
+  // receiver may take that buffer with std::move instead of copying a large
+  // payload out of it (`payload` then points into the taken string).
+  std::string* buffer = nullptr;
 };
 
 // Decodes the frame at the start of `input`.

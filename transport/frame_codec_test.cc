@@ -44,6 +44,16 @@ TEST(FrameCodecTest, WireLayoutIsLengthHeaderLengthHeaderPayload) {
   EXPECT_EQ(wire, U32(8) + U32(2) + std::string("\x08\x01", 2) + "xy");
 }
 
+TEST(FrameCodecTest, PatchedPrefixPlusSeparatePayloadEqualsTheWholeFrame) {
+  v1::FrameHeader header = RequestHeader(9, "a.B/C");
+  std::string whole;
+  AppendFrame(header, "the payload", &whole);
+  std::string prefix;
+  AppendFrame(header, "", &prefix);
+  PatchFrameLength(std::string("the payload").size(), &prefix);
+  EXPECT_EQ(prefix + "the payload", whole);
+}
+
 TEST(FrameCodecTest, DecodesSeveralFramesFromOneBuffer) {
   std::string wire;
   AppendFrame(RequestHeader(1, "a.B/C"), "one", &wire);

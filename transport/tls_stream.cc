@@ -9,6 +9,7 @@
 #include <asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "transport/internal/buffers.h"
 #include "transport/internal/errors.h"
 #include "transport/internal/tls_session.h"
 
@@ -80,12 +81,14 @@ void TlsStream::HandshakeStep() {
     std::lock_guard<std::mutex> lock(mu_);
     finished = session_->Handshake();
     // Alerts go out too, so the peer learns why.
-    sent = SendNow(&session_->output(), &error);
-    if (sent && !session_->output().empty()) {
+    std::string& output = session_->output();
+    size_t offset = 0;
+    sent = SendFrom(output, &offset, &error);
+    if (sent && offset < output.size()) {
       // The socket is full during a handshake: rare; finish the write first.
       auto self = shared_from_this();
-      auto bytes = std::make_shared<std::string>(std::move(session_->output()));
-      session_->output().clear();
+      auto bytes = std::make_shared<std::string>(output.substr(offset));
+      output.clear();
       asio::async_write(socket_, asio::buffer(*bytes),
                         [self, bytes, finished](const std::error_code& e, size_t) {
                           if (e) {
@@ -99,6 +102,7 @@ void TlsStream::HandshakeStep() {
                         });
       return;
     }
+    output.clear();
   }
   if (!sent) {
     FinishHandshake(internal::AsioErrorToStatus(error, "TLS handshake", peer_address_));
@@ -252,16 +256,10 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
     // handshake); a session that has ended reports it on the next read.
     if (status.ok() && !session_->peer_closed()) status = session_->Read(plaintext);
     // Reading can produce output (e.g. a KeyUpdate answer).
-    if (status.ok() && !session_->output().empty()) {
-      std::error_code ignored;
-      if (waiting_writable_) {
-        unsent_.append(session_->output());
-        session_->output().clear();
-      } else if (SendNow(&session_->output(), &ignored) && !session_->output().empty()) {
-        unsent_.append(session_->output());
-        session_->output().clear();
-        waiting_writable_ = true;
-        WaitWritable();
+    if (status.ok()) {
+      std::error_code error;
+      if (!FlushLocked(&error)) {
+        write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
       }
     }
   }
@@ -288,27 +286,41 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
 
 // ---- Writes (any thread) ----
 
-bool TlsStream::SendNow(std::string* bytes, std::error_code* error) {
-  size_t offset = 0;
-  while (offset < bytes->size()) {
-    ssize_t n = ::send(socket_.native_handle(), bytes->data() + offset,
-                       bytes->size() - offset, MSG_DONTWAIT | MSG_NOSIGNAL);
+bool TlsStream::SendFrom(const std::string& bytes, size_t* offset, std::error_code* error) {
+  while (*offset < bytes.size()) {
+    ssize_t n = ::send(socket_.native_handle(), bytes.data() + *offset, bytes.size() - *offset,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
-      offset += static_cast<size_t>(n);
+      *offset += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     *error = std::error_code(n < 0 ? errno : EPIPE, std::system_category());
     return false;
   }
-  if (offset == bytes->size()) {
-    bytes->clear();
-    // Large messages leave large buffers; idle connections keep none.
-    if (bytes->capacity() > 64 * 1024) std::string().swap(*bytes);
-  } else {
-    bytes->erase(0, offset);
+  return true;
+}
+
+bool TlsStream::FlushLocked(std::error_code* error) {
+  std::string& output = session_->output();
+  if (output.empty()) return true;
+  if (waiting_writable_) {
+    unsent_.append(output);
+    internal::ClearBuffer(&output);
+    return true;
   }
+  size_t offset = 0;
+  if (!SendFrom(output, &offset, error)) return false;
+  if (offset < output.size()) {
+    // The socket is full: the rest waits, without being copied, until it
+    // is writable again.
+    unsent_.swap(output);
+    unsent_offset_ = offset;
+    waiting_writable_ = true;
+    WaitWritable();
+  }
+  internal::ClearBuffer(&output);
   return true;
 }
 
@@ -319,27 +331,35 @@ absl::Status TlsStream::Write(absl::string_view plaintext) {
     return absl::UnavailableError(
         absl::StrCat("the connection with ", peer_address_, " is closed"));
   }
-  absl::Status status = session_->Write(plaintext);
-  if (!status.ok()) {
-    write_error_ = status;
-    return status;
-  }
-  std::string& output = session_->output();
-  if (waiting_writable_) {
-    unsent_.append(output);
-    output.clear();
+  if (!unencrypted_.empty()) {
+    unencrypted_.append(plaintext.data(), plaintext.size());  // keeps the order
     return absl::OkStatus();
   }
-  std::error_code error;
-  if (!SendNow(&output, &error)) {
-    write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
-    return write_error_;
-  }
-  if (!output.empty()) {
-    unsent_.append(output);
-    output.clear();
-    waiting_writable_ = true;
-    WaitWritable();
+  return EncryptAndSendLocked(plaintext);
+}
+
+absl::Status TlsStream::EncryptAndSendLocked(absl::string_view plaintext) {
+  // Slice by slice, so that the peer decrypts the first slices while we
+  // encrypt the next: a large message keeps both ends' cores busy.
+  constexpr size_t kSlice = 256 * 1024;
+  while (!plaintext.empty()) {
+    if (waiting_writable_) {
+      // The socket is full: encrypt the rest when it drains (OnWritable).
+      unencrypted_.append(plaintext.data(), plaintext.size());
+      return absl::OkStatus();
+    }
+    absl::string_view slice = plaintext.substr(0, kSlice);
+    plaintext.remove_prefix(slice.size());
+    absl::Status status = session_->Write(slice);
+    if (!status.ok()) {
+      write_error_ = status;
+      return status;
+    }
+    std::error_code error;
+    if (!FlushLocked(&error)) {
+      write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
+      return write_error_;
+    }
   }
   return absl::OkStatus();
 }
@@ -368,16 +388,36 @@ void TlsStream::OnWritable() {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     std::error_code error;
-    if (!SendNow(&unsent_, &error)) {
+    if (!SendFrom(unsent_, &unsent_offset_, &error)) {
       write_error_ = internal::AsioErrorToStatus(error, "write", peer_address_);
       waiting_writable_ = false;
       close_now = true;
-    } else if (!unsent_.empty()) {
+    } else if (unsent_offset_ < unsent_.size()) {
       WaitWritable();
       return;
     } else {
+      internal::ClearBuffer(&unsent_);
+      unsent_offset_ = 0;
       waiting_writable_ = false;
-      linger = shutdown_requested_;
+      if (!unencrypted_.empty()) {
+        std::string pending;
+        pending.swap(unencrypted_);
+        if (!EncryptAndSendLocked(pending).ok()) {
+          close_now = true;
+        } else if (waiting_writable_) {
+          return;  // WaitWritable() was called again
+        }
+      }
+      if (!close_now && close_notify_pending_) {
+        // Shutdown() came while plaintext still waited: close_notify goes
+        // after it.
+        close_notify_pending_ = false;
+        session_->Shutdown();
+        std::error_code ignored;
+        FlushLocked(&ignored);
+        if (waiting_writable_) return;
+      }
+      linger = !close_now && shutdown_requested_;
     }
   }
   if (close_now) CloseOnExecutor();
@@ -386,7 +426,7 @@ void TlsStream::OnWritable() {
 
 size_t TlsStream::queued_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return unsent_.size();
+  return unsent_.size() - unsent_offset_ + unencrypted_.size();
 }
 
 // ---- Closing (any thread) ----
@@ -397,17 +437,14 @@ void TlsStream::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || shutdown_requested_) return;
     shutdown_requested_ = true;
-    session_->Shutdown();
-    std::string& output = session_->output();
-    if (waiting_writable_) {
-      unsent_.append(output);
-      output.clear();
-    } else {
-      std::error_code ignored;
-      SendNow(&output, &ignored);
-      output.clear();
-      finish_now = true;
+    if (!unencrypted_.empty()) {
+      close_notify_pending_ = true;  // OnWritable sends it after the data
+      return;
     }
+    session_->Shutdown();
+    std::error_code ignored;
+    FlushLocked(&ignored);
+    finish_now = !waiting_writable_;
   }
   if (finish_now) {
     auto self = shared_from_this();

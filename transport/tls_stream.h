@@ -71,9 +71,13 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
   void HandshakeStep();
   void FinishHandshake(absl::Status status);
-  // Sends `*bytes` now as far as the socket takes them; leaves the rest in
-  // `*bytes`. Returns false on a socket error.
-  bool SendNow(std::string* bytes, std::error_code* error);
+  // Sends bytes[*offset..] as far as the socket takes them, advancing
+  // *offset. False on a socket error.
+  bool SendFrom(const std::string& bytes, size_t* offset, std::error_code* error);
+  // mu_ held: moves the session's ciphertext to the socket, or queues it in
+  // order behind unsent_ when the socket is full.
+  bool FlushLocked(std::error_code* error);
+  absl::Status EncryptAndSendLocked(absl::string_view plaintext);
   void WaitWritable();
   void OnWritable();
   void ReadAvailable(std::string* plaintext, std::function<void(absl::Status)> done);
@@ -97,6 +101,9 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   std::mutex send_mu_;
   std::unique_ptr<internal::TlsSession> session_;
   std::string unsent_;           // ciphertext waiting for the socket
+  size_t unsent_offset_ = 0;     // how much of unsent_ has been sent
+  std::string unencrypted_;      // plaintext queued while the socket is full
+  bool close_notify_pending_ = false;
   bool waiting_writable_ = false;
   bool shutdown_requested_ = false;
   bool closed_ = false;

@@ -290,6 +290,9 @@ absl::Status TlsSession::Read(std::string* plaintext) {
 }
 
 absl::Status TlsSession::Write(absl::string_view data) {
+  // Room for the ciphertext up front: records of 16 KiB, each with a
+  // header and tag, so the output buffer is not regrown record by record.
+  output_.reserve(output_.size() + data.size() + (data.size() / 16384 + 1) * 64);
   size_t offset = 0;
   while (offset < data.size()) {
     int ret = wolfSSL_write(ssl_, data.data() + offset,
