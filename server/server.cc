@@ -98,7 +98,7 @@ struct Server::Impl {
   void HandleRequest(const std::shared_ptr<Connection>& connection,
                      const ConnectionState& state, DecodedFrame& frame);
   void RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-               const RawHandler* handler, CallContext& context, absl::string_view request);
+               const RawHandler& handler, CallContext& context, absl::string_view request);
   void SendResponse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
                     const absl::StatusOr<std::string>& result);
 };
@@ -280,8 +280,8 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     return;
   }
   const std::string& method = frame.header.request().method();
-  const RawHandler* handler = registry->Find(method);
-  if (handler == nullptr) {
+  const RegisteredMethod* registered = registry->Find(method);
+  if (registered == nullptr) {
     SendResponse(connection, call_id,
                  absl::UnimplementedError(absl::StrCat(
                      "method \"", method, "\" is not registered on this server (",
@@ -296,6 +296,12 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     std::lock_guard<std::mutex> lock(mu);
     ++calls_in_flight;
   }
+  const RawHandler* handler = &registered->handler;
+  if (registered->thread == HandlerThread::kIoThread) {
+    CallContext context(method, state.session, deadline);
+    RunCall(connection, call_id, *handler, context, frame.payload);
+    return;
+  }
   // The payload points into the read buffer: the worker needs its own
   // bytes. A large payload that ends the buffer takes the buffer itself.
   std::shared_ptr<std::string> storage;
@@ -309,13 +315,13 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   }
   workers->Post([this, connection, call_id, handler, storage, offset, length,
                  context = CallContext(method, state.session, deadline)]() mutable {
-    RunCall(connection, call_id, handler, context,
+    RunCall(connection, call_id, *handler, context,
             absl::string_view(*storage).substr(offset, length));
   });
 }
 
 void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-                           const RawHandler* handler, CallContext& context,
+                           const RawHandler& handler, CallContext& context,
                            absl::string_view request) {
   absl::StatusOr<std::string> result;
   if (context.deadline_passed()) {
@@ -323,7 +329,7 @@ void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64
         "the deadline of ", context.method(), " passed before a worker could start it"));
   } else {
     try {
-      result = (*handler)(context, request);
+      result = handler(context, request);
     } catch (const std::exception& e) {
       result = absl::InternalError(
           absl::StrCat("the handler of ", context.method(), " threw: ", e.what()));

@@ -2,7 +2,8 @@
 
 namespace appwire {
 
-absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler handler) {
+absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler handler,
+                                          HandlerThread thread) {
   if (frozen_.load()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot register ", method, ": the server has started; register every "
@@ -17,13 +18,13 @@ absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler 
   if (!handler) {
     return absl::InvalidArgumentError(absl::StrCat("no handler given for ", method));
   }
-  if (!handlers_.emplace(method, std::move(handler)).second) {
+  if (!handlers_.emplace(method, RegisteredMethod{std::move(handler), thread}).second) {
     return absl::AlreadyExistsError(absl::StrCat(method, " is already registered"));
   }
   return absl::OkStatus();
 }
 
-const RawHandler* ServiceRegistry::Find(absl::string_view method) const {
+const RegisteredMethod* ServiceRegistry::Find(absl::string_view method) const {
   auto it = handlers_.find(method);
   return it == handlers_.end() ? nullptr : &it->second;
 }

@@ -264,18 +264,28 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
 }
 
 absl::Status TlsSession::Read(std::string* plaintext) {
-  constexpr size_t kChunk = 16 * 1024 + 256;
+  constexpr size_t kChunk = 16 * 1024 + 256;  // one TLS record, with room
+  // Small messages are decrypted into a per-thread scratch buffer and
+  // appended, so that a connection's buffer only grows to what it holds
+  // (idle connections stay small); a buffer already large enough (bulk
+  // transfers) is decrypted into directly.
+  thread_local std::unique_ptr<char[]> scratch(new char[kChunk]);
   const size_t size_before = plaintext->size();
   if (!deferred_error_.ok()) return deferred_error_;
   for (;;) {
-    size_t old_size = plaintext->size();
-    plaintext->resize(old_size + kChunk);
-    int ret = wolfSSL_read(ssl_, &(*plaintext)[old_size], static_cast<int>(kChunk));
+    const size_t old_size = plaintext->size();
+    const bool direct = plaintext->capacity() - old_size >= kChunk;
+    char* target = scratch.get();
+    if (direct) {
+      plaintext->resize(old_size + kChunk);
+      target = &(*plaintext)[old_size];
+    }
+    int ret = wolfSSL_read(ssl_, target, static_cast<int>(kChunk));
+    if (direct) plaintext->resize(old_size + static_cast<size_t>(std::max(ret, 0)));
     if (ret > 0) {
-      plaintext->resize(old_size + static_cast<size_t>(ret));
+      if (!direct) plaintext->append(target, static_cast<size_t>(ret));
       continue;
     }
-    plaintext->resize(old_size);
     int error = wolfSSL_get_error(ssl_, ret);
     if (error == WOLFSSL_ERROR_WANT_READ || error == WOLFSSL_ERROR_WANT_WRITE) {
       return absl::OkStatus();
