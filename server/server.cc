@@ -237,8 +237,9 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
     if (header.hello().protocol_version() != kProtocolVersion) {
       connection->Close(absl::FailedPreconditionError(absl::StrCat(
           "the client speaks appwire protocol version ", header.hello().protocol_version(),
-          " (", header.hello().software_name(), " ", header.hello().software_version(),
-          "); this server (", options.software_name, " ", options.software_version,
+          " (", header.hello().software_name(),
+          header.hello().software_version().empty() ? "" : " ",
+          header.hello().software_version(), "); this server (", options.software_name, " ", options.software_version,
           ") speaks version ", kProtocolVersion, "; use a client and server of the same "
           "protocol version")));
       return;

@@ -1,0 +1,215 @@
+// The wire protocol seen from a hand-made client built on transport/ alone:
+// what a server does with a hello of another version, a request before the
+// hello, and a request with an even call id.
+#include <future>
+#include <thread>
+
+#include <asio/connect.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_support.h"
+#include "transport/connection.h"
+#include "transport/tls_context.h"
+#include "transport/tls_stream.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::StartServer;
+using ::appwire::testing::TempDir;
+using ::testing::HasSubstr;
+
+// A raw appwire connection: real TLS, frames chosen by the test.
+class RawClient {
+ public:
+  RawClient(const Server& server, const std::string& ca_file) {
+    TlsOptions tls;
+    tls.role = TlsRole::kClient;
+    tls.trusted_ca_pem = *ReadFile(ca_file);
+    auto context = TlsContext::Create(tls);
+    EXPECT_TRUE(context.ok()) << context.status();
+    asio::ip::tcp::socket socket(io_);
+    socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                           static_cast<unsigned short>(server.port())));
+    auto stream = TlsStream::Create(std::move(socket), *context, "localhost");
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    Connection::Callbacks callbacks;
+    callbacks.on_handshake = [this](const std::shared_ptr<Connection>&, const absl::Status& s) {
+      handshake_.set_value(s);
+    };
+    callbacks.on_frame = [this](const std::shared_ptr<Connection>&, DecodedFrame& frame) {
+      std::lock_guard<std::mutex> lock(mu_);
+      frames_.push_back(frame.header);
+    };
+    callbacks.on_closed = [this](const std::shared_ptr<Connection>&, const absl::Status& s) {
+      closed_.set_value(s);
+    };
+    connection_ = Connection::Create(*stream, FrameLimits(), std::move(callbacks));
+    work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+        io_.get_executor());
+    thread_ = std::thread([this] { io_.run(); });
+    connection_->Start();
+    absl::Status handshake = handshake_.get_future().get();
+    EXPECT_TRUE(handshake.ok()) << handshake;
+  }
+
+  ~RawClient() {
+    connection_->Close(absl::CancelledError("test done"));
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  void SendHello(uint32_t version) {
+    v1::FrameHeader header;
+    header.mutable_hello()->set_protocol_version(version);
+    header.mutable_hello()->set_software_name("raw-test-client");
+    ASSERT_TRUE(connection_->Send(header, "").ok());
+  }
+
+  void SendRequest(uint64_t call_id, const std::string& method) {
+    v1::FrameHeader header;
+    header.set_call_id(call_id);
+    header.mutable_request()->set_method(method);
+    ASSERT_TRUE(connection_->Send(header, "").ok());
+  }
+
+  // The reason the server closed the connection (bounded wait).
+  absl::Status WaitClosed() {
+    auto future = closed_.get_future();
+    if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("the server did not close the connection");
+    }
+    return future.get();
+  }
+
+  std::vector<v1::FrameHeader> frames() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return frames_;
+  }
+
+ private:
+  asio::io_context io_{1};
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::shared_ptr<Connection> connection_;
+  std::promise<absl::Status> handshake_;
+  std::promise<absl::Status> closed_;
+  std::mutex mu_;
+  std::vector<v1::FrameHeader> frames_;
+};
+
+class ProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.project_dir = project_.path();
+    server_ = StartServer(options);
+    ASSERT_NE(server_, nullptr);
+  }
+  TempDir project_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ProtocolTest, HelloIsAnsweredWithTheServersHello) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(1);
+  client.SendRequest(1, "appwire.v1.Health/Check");
+  for (int i = 0; i < 500 && client.frames().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::vector<v1::FrameHeader> frames = client.frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].call_id(), 0u);
+  EXPECT_EQ(frames[0].hello().protocol_version(), 1u);
+  EXPECT_EQ(frames[0].hello().software_name(), "appwire-server");
+  EXPECT_EQ(frames[1].call_id(), 1u);
+  EXPECT_EQ(frames[1].response().status_code(), 0);
+}
+
+TEST_F(ProtocolTest, AnotherProtocolVersionGetsAGoAwayNamingBothVersions) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(2);
+  absl::Status closed = client.WaitClosed();
+  std::vector<v1::FrameHeader> frames = client.frames();
+  ASSERT_EQ(frames.size(), 1u) << closed;
+  ASSERT_TRUE(frames[0].has_go_away());
+  EXPECT_EQ(frames[0].go_away().status_code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(frames[0].go_away().status_message(),
+            "the client speaks appwire protocol version 2 (raw-test-client); this server "
+            "(appwire-server 0.1.0) speaks version 1; use a client and server of the same "
+            "protocol version");
+}
+
+TEST_F(ProtocolTest, RequestBeforeHelloIsAProtocolError) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendRequest(1, "appwire.v1.Health/Check");
+  client.WaitClosed().IgnoreError();
+  std::vector<v1::FrameHeader> frames = client.frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].go_away().status_message(),
+            "protocol error: the first frame on a connection must be a hello with call id 0 "
+            "(docs/protocol.md)");
+}
+
+TEST_F(ProtocolTest, EvenCallIdIsAProtocolError) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(1);
+  client.SendRequest(2, "appwire.v1.Health/Check");
+  client.WaitClosed().IgnoreError();
+  std::vector<v1::FrameHeader> frames = client.frames();
+  ASSERT_EQ(frames.size(), 2u);  // the hello, then the GoAway
+  EXPECT_EQ(frames[1].go_away().status_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(frames[1].go_away().status_message(),
+            "protocol error: request with call id 2; clients use odd call ids "
+            "(docs/protocol.md)");
+}
+
+TEST(WorkerPoolServerTest, ABlockedHandlerDoesNotStallOtherConnections) {
+  TempDir project;
+  auto registry = std::make_shared<ServiceRegistry>();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> entered{false};
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Block/Wait",
+                                [&](CallContext&, absl::string_view) -> absl::StatusOr<std::string> {
+                                  entered = true;
+                                  released.wait_for(std::chrono::seconds(10));
+                                  return std::string("released");
+                                })
+                  .ok());
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.worker_threads = 1;  // the only worker is the one blocked
+  auto server = StartServer(options, registry);
+  ASSERT_NE(server, nullptr);
+  auto first = Channel::Connect(testing::ClientOptions(*server, project.File("cert.pem")));
+  auto second = Channel::Connect(testing::ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto blocked = std::async(std::launch::async,
+                            [&] { return (*first)->CallRaw("test.Block/Wait", ""); });
+  for (int i = 0; i < 500 && !entered.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(entered.load());
+  // The I/O thread still serves: health (a non-blocking, inline handler)
+  // answers on both connections while the worker is stuck.
+  EXPECT_TRUE((*second)->CallRaw("appwire.v1.Health/Check", "").ok());
+  EXPECT_TRUE((*first)->CallRaw("appwire.v1.Health/Check", "").ok());
+  release.set_value();
+  absl::StatusOr<std::string> reply = blocked.get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, "released");
+}
+
+}  // namespace
+}  // namespace appwire
