@@ -44,6 +44,7 @@ else()
       "-DAPPWIRE_WOLFSSL=system.")
   endif()
   message(STATUS "appwire: wolfSSL from ${_wolfssl_prefix}")
+  set(APPWIRE_WOLFSSL_PREFIX ${_wolfssl_prefix})
   target_include_directories(appwire_wolfssl INTERFACE ${_wolfssl_prefix}/include)
   target_link_libraries(appwire_wolfssl INTERFACE ${_wolfssl_lib} m Threads::Threads ${CMAKE_DL_LIBS})
   # The headers reference a symbol only this build's library defines.

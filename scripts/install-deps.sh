@@ -12,8 +12,9 @@ packages=(
   # these are what its configure step needs, plus the binary package for
   # -DAPPWIRE_WOLFSSL=system builds.
   dpkg-dev autoconf automake libtool libwolfssl-dev
-  # Independent TLS peer for tests (openssl s_client / s_server).
-  openssl
+  # Independent TLS peer for tests (openssl s_client / s_server), and the
+  # system trust store that ChannelOptions::use_system_trust_store loads.
+  openssl ca-certificates
 )
 
 missing=()

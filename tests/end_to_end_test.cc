@@ -15,6 +15,7 @@ namespace {
 
 using ::appwire::testing::ClientOptions;
 using ::appwire::testing::StartServer;
+using ::appwire::testing::StartServerIn;
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -207,9 +208,7 @@ TEST(DeadlineTest, ClientGetsDeadlineExceededWhenTheServerIsSlow) {
                                   return std::string("late");
                                 })
                   .ok());
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options, registry);
+  auto server = StartServerIn(project, registry);
   ASSERT_NE(server, nullptr);
   auto channel = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
   ASSERT_TRUE(channel.ok()) << channel.status();
@@ -237,9 +236,7 @@ TEST(DrainTest, CallsInFlightCompleteDuringDrain) {
                                   return std::string("done");
                                 })
                   .ok());
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options, registry);
+  auto server = StartServerIn(project, registry);
   ASSERT_NE(server, nullptr);
   auto channel = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
   ASSERT_TRUE(channel.ok()) << channel.status();

@@ -22,6 +22,7 @@ namespace appwire {
 namespace {
 
 using ::appwire::testing::StartServer;
+using ::appwire::testing::StartServerIn;
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -108,9 +109,7 @@ class RawClient {
 class ProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    options.project_dir = project_.path();
-    server_ = StartServer(options);
+    server_ = StartServerIn(project_);
     ASSERT_NE(server_, nullptr);
   }
   TempDir project_;

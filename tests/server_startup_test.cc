@@ -127,11 +127,7 @@ TEST(ServerStartupTest, InvalidOptionsNameTheOption) {
 
 TEST(ServerStartupTest, PortInUseIsReportedWithTheFix) {
   TempDir project;
-  auto first = testing::StartServer([&] {
-    ServerOptions options;
-    options.project_dir = project.path();
-    return options;
-  }());
+  auto first = testing::StartServerIn(project);
   ASSERT_NE(first, nullptr);
   ServerOptions options;
   options.project_dir = project.path();

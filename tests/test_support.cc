@@ -72,6 +72,13 @@ std::unique_ptr<Server> StartServer(ServerOptions options,
   return *std::move(server);
 }
 
+std::unique_ptr<Server> StartServerIn(const TempDir& project,
+                                      std::shared_ptr<ServiceRegistry> registry) {
+  ServerOptions options;
+  options.project_dir = project.path();
+  return StartServer(std::move(options), std::move(registry));
+}
+
 ChannelOptions ClientOptions(const Server& server, const std::string& ca_file) {
   ChannelOptions options;
   options.target = absl::StrCat("127.0.0.1:", server.port());

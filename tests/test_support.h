@@ -43,6 +43,10 @@ struct TestCa {
 std::unique_ptr<Server> StartServer(ServerOptions options,
                                     std::shared_ptr<ServiceRegistry> registry = nullptr);
 
+// StartServer with default options, its project folder being `project`.
+std::unique_ptr<Server> StartServerIn(const TempDir& project,
+                                      std::shared_ptr<ServiceRegistry> registry = nullptr);
+
 // Options for a client of `server` trusting `ca_file`, connecting to
 // 127.0.0.1:port with expected name "localhost".
 ChannelOptions ClientOptions(const Server& server, const std::string& ca_file);

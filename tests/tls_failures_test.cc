@@ -19,6 +19,7 @@ namespace {
 using ::appwire::testing::ClientOptions;
 using ::appwire::testing::LogCapture;
 using ::appwire::testing::StartServer;
+using ::appwire::testing::StartServerIn;
 using ::appwire::testing::TempDir;
 using ::appwire::testing::TestCa;
 using ::testing::HasSubstr;
@@ -35,9 +36,7 @@ bool WaitForLog(const LogCapture& log, const std::string& text) {
 TEST(TlsFailureTest, PlaintextClientIsRefusedAndTheServerKeepsServing) {
   LogCapture log;
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
 
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -78,9 +77,7 @@ TEST(TlsFailureTest, ClientThatTrustsAnotherCaFailsUnauthenticated) {
   TempDir project;
   TestCa server_ca = TestCa::Create("Server CA");
   server_ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
 
   TempDir client;
@@ -108,9 +105,7 @@ TEST(TlsFailureTest, HostNameMismatchFailsNamingBothNames) {
   TempDir project;
   TestCa ca = TestCa::Create("Test CA");
   ca.IssueServerPair(project, "db.example.com", {"db.example.com"}, {});
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
   project.Write("ca.pem", ca.cert_pem);
 
@@ -131,9 +126,7 @@ TEST(TlsFailureTest, HostNameMismatchFailsNamingBothNames) {
 TEST(TlsFailureTest, Tls12OnlyClientIsRefusedWhenTheMinimumIs13) {
   LogCapture log;
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
 
   ChannelOptions client = ClientOptions(*server, project.File("cert.pem"));
@@ -166,9 +159,7 @@ TEST(TlsFailureTest, Tls12OnlyClientIsRefusedWhenTheMinimumIs13) {
 
 TEST(TlsFailureTest, PinnedFingerprintTrustsASelfSignedServerAndAMismatchIsRefused) {
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
 
   ChannelOptions client = ClientOptions(*server, "");
@@ -192,9 +183,7 @@ TEST(TlsFailureTest, PinnedFingerprintTrustsASelfSignedServerAndAMismatchIsRefus
 
 TEST(TlsFailureTest, MissingCaFileIsNamed) {
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
   auto channel = Channel::Connect(ClientOptions(*server, project.File("no-such-ca.pem")));
   ASSERT_FALSE(channel.ok());
@@ -223,9 +212,7 @@ std::string RunOpenSsl(const std::string& arguments) {
 TEST(TlsFailureTest, OpenSslSeesTls13WithAlpnAndClientsWithoutItAreRefused) {
   LogCapture log;
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  auto server = StartServer(options);
+  auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
   const std::string connect = absl::StrCat("-connect 127.0.0.1:", server->port(),
                                            " -servername localhost -CAfile ",
@@ -246,6 +233,51 @@ TEST(TlsFailureTest, OpenSslSeesTls13WithAlpnAndClientsWithoutItAreRefused) {
 
   std::string tls12 = RunOpenSsl(connect + " -tls1_2 -alpn appwire/1");
   EXPECT_THAT(tls12, HasSubstr("alert protocol version"));
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(TlsFailureTest, SilentClientIsDisconnectedAfterTheHandshakeTimeout) {
+  LogCapture log;
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.handshake_timeout = absl::Milliseconds(200);
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // Send nothing; the server gives up and closes (recv sees EOF, not our
+  // 10 s receive timeout).
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
+  ::close(fd);
+  EXPECT_TRUE(WaitForLog(log, "did not complete within 200ms (handshake timeout)")) << log.All();
+}
+
+TEST(TlsFailureTest, SystemTrustStoreDoesNotTrustASelfSignedServer) {
+  TempDir project;
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  ChannelOptions client = ClientOptions(*server, "");
+  client.use_system_trust_store = true;
+  auto channel = Channel::Connect(client);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(channel.status().message()),
+              HasSubstr("is not signed by a CA this client trusts"));
 }
 
 }  // namespace
