@@ -273,7 +273,11 @@ int main(int argc, char** argv) {
   options.server_name = "localhost";
   options.pinned_sha256 = server.fingerprint;
   options.ca_file = server.project + "/cert.pem";
-  options.tls13_cipher_suites = suite;
+  absl::Status suite_ok = options.parameters.Set(appwire::Parameter::kTls13CipherSuites, suite);
+  if (!suite_ok.ok()) {
+    std::fprintf(stderr, "appwire-bench: --suite: %s\n", std::string(suite_ok.message()).c_str());
+    return 2;
+  }
 
   std::vector<std::string> fields;
   std::string negotiated = suite;

@@ -260,17 +260,10 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   if (options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("connect_timeout must be positive");
   }
-  if (options.max_message_bytes == 0 || options.max_message_bytes > (1u << 30)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "max_message_bytes ", options.max_message_bytes, " is out of range; use 1 to 1073741824"));
-  }
 
   TlsOptions tls;
   tls.role = TlsRole::kClient;
-  tls.min_version = options.min_tls_version;
-  tls.max_version = options.max_tls_version;
-  tls.tls13_cipher_suites = options.tls13_cipher_suites;
-  tls.handshake_timeout = options.connect_timeout;
+  ApplyParameters(options.parameters, &tls);
   tls.use_system_trust_store = options.use_system_trust_store;
   tls.pinned_sha256 = options.pinned_sha256;
   if (!options.ca_file.empty()) {
@@ -333,7 +326,8 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   if (!stream.ok()) return stream.status();
 
   FrameLimits limits;
-  limits.max_message_bytes = options.max_message_bytes;
+  limits.max_message_bytes =
+      static_cast<size_t>(options.parameters.Get(Parameter::kMaxMessageSize).AsInt());
   auto handshake = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> handshake_done = handshake->get_future();
   std::weak_ptr<Impl> weak = impl;

@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/parameters.h"
 #include "common/tls_version.h"
 #include "common/version.h"
 #include "google/protobuf/message_lite.h"
@@ -56,16 +57,14 @@ struct ChannelOptions {
   bool use_system_trust_store = false;  // /etc/ssl/certs
   std::string pinned_sha256;            // "SHA256:AB:CD:..." as the server prints
 
-  // Lowest/highest TLS version offered. Default TLS 1.3 only.
-  TlsVersion min_tls_version = TlsVersion::k1_3;
-  TlsVersion max_tls_version = TlsVersion::k1_3;
-  // TLS 1.3 suites, colon-separated IANA names; empty = default.
-  std::string tls13_cipher_suites;
+  // This channel's values of database parameters: TLS versions offered
+  // (kMinTlsVersion, kMaxTlsVersion), suites (kTls13CipherSuites,
+  // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize. Unset ones
+  // follow the process-wide values (SetDatabaseParameter) at Connect().
+  ParameterOverrides parameters;
 
-  // Largest request or response message, in bytes, 1 to 1 GiB. Default 16 MiB.
-  size_t max_message_bytes = 16u << 20;
-  // Bounds the TCP connect and, separately, the TLS handshake. Default 10 s.
-  // (Name resolution uses the system resolver and its own timeouts.)
+  // Bounds the TCP connect. Default 10 s. (The TLS handshake is bounded by
+  // kHandshakeTimeout; name resolution uses the system resolver's timeouts.)
   absl::Duration connect_timeout = absl::Seconds(10);
 
   // Sent in the hello frame.

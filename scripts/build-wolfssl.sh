@@ -52,9 +52,12 @@ configure_flags=(
 # Debian's optimisation and hardening flags, less -ffile-prefix-map (it names
 # the current folder, which would make the cache key depend on it).
 cflags="$(dpkg-buildflags --get CFLAGS | sed 's/-ffile-prefix-map=[^ ]*//g') $(dpkg-buildflags --get CPPFLAGS)"
-# Subject alternative names in generated certificates, and the SNI name a
-# client asked for kept for CallContext (neither has a configure switch).
-cflags="$cflags -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_KEEP_SNI"
+# Subject alternative names in generated certificates, the SNI name a client
+# asked for kept for CallContext, and static-RSA suites so that a legacy
+# cipher list (4D selector 64) can name them when the operator explicitly
+# allows non-forward-secret suites; they are never in a default list. None
+# of these has a configure switch.
+cflags="$cflags -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_KEEP_SNI -DWOLFSSL_STATIC_RSA"
 ldflags="$(dpkg-buildflags --get LDFLAGS)"
 
 key="$(printf '%s\n' "$version" "${configure_flags[@]}" "$cflags" "$ldflags" | sha256sum | cut -c1-12)"

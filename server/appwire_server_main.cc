@@ -1,34 +1,56 @@
 // appwire-server: serves the built-in services (and, later, project
 // services) over TLS from a project folder.
 //
-//   appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3]
+//   appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3] ...
+//
+// Settings come from flags, then the project folder's appwire.conf, then the
+// defaults (docs/configuration.md).
 //
 // SIGINT / SIGTERM drain calls in flight, then exit 0.
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "server/server.h"
+#include "server/settings_file.h"
 
 namespace {
 
-constexpr char kUsage[] =
-    "usage: appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3]\n"
-    "\n"
-    "  --project DIR  project folder: key.pem and cert.pem (generated as a\n"
-    "                 self-signed pair when both are absent)\n"
-    "  --port N       TCP port (default 19813; 0 picks a free port)\n"
-    "  --bind ADDR    address to listen on (default 127.0.0.1; 0.0.0.0 or ::\n"
-    "                 for every interface)\n"
-    "  --min-tls V    lowest TLS version accepted: 1.3 (default) or 1.2\n";
+std::string Usage() {
+  std::string usage =
+      "usage: appwire-server --project DIR [--SETTING VALUE ...]\n"
+      "\n"
+      "  --project DIR   project folder: key.pem and cert.pem (generated as a\n"
+      "                  self-signed pair when both are absent), appwire.conf\n"
+      "  --port N        TCP port (default 19813; 0 picks a free port)\n"
+      "  --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 or ::\n"
+      "                  for every interface)\n"
+      "  --min-tls V     lowest TLS version accepted: 1.3 (default) or 1.2\n"
+      "  --max-tls V     highest TLS version accepted: 1.3 (default) or 1.2\n"
+      "  --ciphers LIST  TLS 1.2 suites, OpenSSL syntax (4D selector 64)\n"
+      "  --tls13-ciphers LIST  TLS 1.3 suites, IANA names\n"
+      "\n"
+      "Every key of appwire.conf is also a flag (underscores become dashes):\n ";
+  for (const std::string& key : appwire::SettingKeys()) {
+    std::string flag = key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    absl::StrAppend(&usage, " --", flag);
+  }
+  absl::StrAppend(&usage, "\nSee docs/configuration.md.\n");
+  return usage;
+}
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "appwire-server: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "appwire-server: %s\n\n%s", message.c_str(), Usage().c_str());
   return 2;
 }
 
@@ -36,43 +58,43 @@ int UsageError(const std::string& message) {
 
 int main(int argc, char** argv) {
   appwire::ServerOptions options;
-  options.project_dir.clear();
+  std::vector<std::pair<std::string, std::string>> flags;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    std::string v;
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(Usage().c_str(), stdout);
       return 0;
-    } else if (arg == "--project") {
-      if (!value(&options.project_dir)) return UsageError("--project needs a folder");
-    } else if (arg == "--port") {
-      if (!value(&v) || !absl::SimpleAtoi(v, &options.port)) {
-        return UsageError(absl::StrCat("--port needs a number, got \"", v, "\""));
-      }
-    } else if (arg == "--bind") {
-      if (!value(&options.bind_address)) return UsageError("--bind needs an address");
-    } else if (arg == "--min-tls") {
-      if (!value(&v)) return UsageError("--min-tls needs 1.2 or 1.3");
-      if (v == "1.2") {
-        options.min_tls_version = appwire::TlsVersion::k1_2;
-      } else if (v == "1.3") {
-        options.min_tls_version = appwire::TlsVersion::k1_3;
-      } else if (v == "1.0" || v == "1.1") {
-        return UsageError(absl::StrCat("--min-tls ", v, ": TLS ", v,
-                                       " is obsolete and not supported; use 1.2 or 1.3"));
-      } else {
-        return UsageError(absl::StrCat("--min-tls ", v, ": use 1.2 or 1.3"));
-      }
+    }
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
+      return UsageError(absl::StrCat("\"", arg, "\" needs to be --SETTING VALUE"));
+    }
+    std::string key = arg.substr(2);
+    std::replace(key.begin(), key.end(), '-', '_');
+    std::string value = argv[++i];
+    if (key == "project") {
+      options.project_dir = value;
     } else {
-      return UsageError(absl::StrCat("unknown argument \"", arg, "\""));
+      flags.emplace_back(key, value);
     }
   }
   if (options.project_dir.empty()) return UsageError("--project DIR is required");
+
+  // The settings file first, then flags: a flag wins.
+  const std::string settings_path = appwire::JoinPath(options.project_dir,
+                                                      appwire::kSettingsFileName);
+  absl::Status settings = appwire::ApplySettingsFile(settings_path, &options);
+  if (!settings.ok()) {
+    appwire::LogError(absl::StrCat("cannot start: ", settings.message()));
+    return 1;
+  }
+  for (const auto& [key, value] : flags) {
+    std::string flag = key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    absl::Status status = appwire::ApplySetting(key, value, &options);
+    if (!status.ok()) {
+      return UsageError(absl::StrCat("--", flag, " ", value, ": ", status.message()));
+    }
+  }
 
   // Signals are taken synchronously by this thread, so every other thread
   // (I/O, workers) is started with them blocked.
@@ -100,8 +122,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   appwire::LogInfo(absl::StrCat("listening on ", (*server)->listen_address()));
-  appwire::LogInfo(absl::StrCat("minimum TLS version: ",
-                                appwire::TlsVersionName(options.min_tls_version)));
+  const appwire::Server::TlsSettings tls = (*server)->tls_settings();
+  appwire::LogInfo(absl::StrCat("minimum TLS version: ", appwire::TlsVersionName(tls.min_version)));
+  if (tls.max_version != tls.min_version) {
+    appwire::LogInfo(absl::StrCat("maximum TLS version: ",
+                                  appwire::TlsVersionName(tls.max_version)));
+  }
   appwire::LogInfo(absl::StrCat("certificate subject: ", cert.subject));
   appwire::LogInfo(absl::StrCat("certificate expires: ", appwire::FormatUtc(cert.not_after)));
   appwire::LogInfo(absl::StrCat("certificate fingerprint: ", cert.sha256_fingerprint));

@@ -27,7 +27,7 @@ int64_t PayloadLength(absl::string_view bytes) {
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
                                      const CertificateInfo& certificate,
-                                     const std::string& tls13_cipher_suites) {
+                                     std::function<BuiltinTlsSettings()> tls_settings) {
   absl::Status status = registry.Register<v1::HealthCheckRequest, v1::HealthCheckResponse>(
       "appwire.v1.Health/Check",
       [](CallContext&, const v1::HealthCheckRequest&) -> absl::StatusOr<v1::HealthCheckResponse> {
@@ -42,19 +42,20 @@ absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
   info.set_software_name(options.software_name);
   info.set_software_version(options.software_version);
   info.set_protocol_version(kProtocolVersion);
-  info.set_min_tls_version(std::string(TlsVersionName(options.min_tls_version)));
-  info.set_max_tls_version(std::string(TlsVersionName(options.max_tls_version)));
-  info.set_tls13_cipher_suites(tls13_cipher_suites);
   info.set_alpn("appwire/1");
   info.set_certificate_subject(certificate.subject);
   info.set_certificate_not_after(FormatUtc(certificate.not_after));
   info.set_certificate_sha256(certificate.sha256_fingerprint);
-  info.set_max_message_bytes(options.max_message_bytes);
   status = registry.Register<v1::ServerInfoRequest, v1::ServerInfoResponse>(
       "appwire.v1.ServerInfo/Get",
-      [info](CallContext& context, const v1::ServerInfoRequest&)
+      [info, tls_settings](CallContext& context, const v1::ServerInfoRequest&)
           -> absl::StatusOr<v1::ServerInfoResponse> {
         v1::ServerInfoResponse response = info;
+        const BuiltinTlsSettings settings = tls_settings();
+        response.set_min_tls_version(std::string(TlsVersionName(settings.min_version)));
+        response.set_max_tls_version(std::string(TlsVersionName(settings.max_version)));
+        response.set_tls13_cipher_suites(settings.tls13_cipher_suites);
+        response.set_max_message_bytes(settings.max_message_bytes);
         response.set_negotiated_tls_version(context.tls_version());
         response.set_negotiated_cipher(context.cipher());
         return response;

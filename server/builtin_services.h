@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/tls_version.h"
 #include "server/service_registry.h"
 #include "transport/certificate_info.h"
 
@@ -23,10 +24,19 @@ struct ServerOptions;
 inline constexpr size_t kEchoLargeRequestBytes = 64 * 1024;
 inline constexpr size_t kEchoLargeReplyBytes = 16;
 
+// What ServerInfo reports about TLS: the settings in force when it is
+// called (they change with database parameters).
+struct BuiltinTlsSettings {
+  TlsVersion min_version = TlsVersion::k1_3;
+  TlsVersion max_version = TlsVersion::k1_3;
+  std::string tls13_cipher_suites;
+  size_t max_message_bytes = 0;
+};
+
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
                                      const CertificateInfo& certificate,
-                                     const std::string& tls13_cipher_suites);
+                                     std::function<BuiltinTlsSettings()> tls_settings);
 
 }  // namespace appwire
 

@@ -32,9 +32,9 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(
         "project_dir is empty; give the folder that holds (or will hold) key.pem and cert.pem");
   }
-  if (port < 0 || port > 65535) {
+  if (port.has_value() && (*port < 0 || *port > 65535)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("port ", port, " is out of range; use 1-65535, or 0 for any free port"));
+        absl::StrCat("port ", *port, " is out of range; use 1-65535, or 0 for any free port"));
   }
   std::error_code error;
   asio::ip::make_address(bind_address, error);
@@ -42,15 +42,6 @@ absl::Status ServerOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat(
         "bind address \"", bind_address,
         "\" is not an IP address; use e.g. 127.0.0.1, ::1, 0.0.0.0 or ::"));
-  }
-  if (static_cast<int>(min_tls_version) > static_cast<int>(max_tls_version)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "min TLS version ", TlsVersionName(min_tls_version), " is above max TLS version ",
-        TlsVersionName(max_tls_version)));
-  }
-  if (max_message_bytes == 0 || max_message_bytes > (1u << 30)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "max_message_bytes ", max_message_bytes, " is out of range; use 1 to 1073741824"));
   }
   if (worker_threads < 0) {
     return absl::InvalidArgumentError(
@@ -73,6 +64,13 @@ struct Server::Impl {
   ServerOptions options;
   std::shared_ptr<ServiceRegistry> registry;
   ServerIdentity identity;
+
+  // The settings new connections get, rebuilt when a parameter changed.
+  mutable std::mutex settings_mu;
+  ParameterOverrides overrides;
+  uint64_t overrides_generation = 1;
+  uint64_t built_global_generation = 0;
+  uint64_t built_overrides_generation = 0;
   std::shared_ptr<TlsContext> tls;
   FrameLimits limits;
 
@@ -91,6 +89,11 @@ struct Server::Impl {
   bool drained = false;
   Stats stats;
 
+  // The TLS context and limits for a connection accepted now. Rebuilds them
+  // first when a database parameter changed; a failed rebuild keeps the last
+  // good configuration and logs why.
+  std::shared_ptr<TlsContext> CurrentContext(FrameLimits* limits);
+  absl::Status RebuildLocked();
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
   void OnFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
@@ -118,38 +121,101 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   if (!identity.ok()) return identity.status();
   impl->identity = *std::move(identity);
 
-  TlsOptions tls;
-  tls.role = TlsRole::kServer;
-  tls.min_version = options.min_tls_version;
-  tls.max_version = options.max_tls_version;
-  tls.tls13_cipher_suites = options.tls13_cipher_suites;
-  tls.certificate_chain_pem = impl->identity.certificate_chain_pem;
-  tls.private_key_pem = impl->identity.private_key_pem;
-  tls.certificate_source = impl->identity.certificate_path;
-  tls.private_key_source = impl->identity.private_key_path;
-  tls.handshake_timeout = options.handshake_timeout;
-  absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(tls);
-  if (!context.ok()) return context.status();
-  impl->tls = *std::move(context);
-
-  if (options.builtin_services) {
-    status = RegisterBuiltinServices(*registry, options, impl->identity.leaf,
-                                     impl->tls->tls13_cipher_suites());
+  impl->overrides = options.parameters;
+  {
+    std::lock_guard<std::mutex> lock(impl->settings_mu);
+    status = impl->RebuildLocked();
     if (!status.ok()) return status;
   }
-  impl->limits.max_message_bytes = options.max_message_bytes;
+
+  if (options.builtin_services) {
+    Impl* raw = impl.get();
+    status = RegisterBuiltinServices(*registry, options, impl->identity.leaf, [raw] {
+      std::lock_guard<std::mutex> lock(raw->settings_mu);
+      BuiltinTlsSettings settings;
+      settings.min_version = raw->tls->options().min_version;
+      settings.max_version = raw->tls->options().max_version;
+      settings.tls13_cipher_suites = raw->tls->tls13_cipher_suites();
+      settings.max_message_bytes = raw->limits.max_message_bytes;
+      return settings;
+    });
+    if (!status.ok()) return status;
+  }
   impl->options = std::move(options);
   impl->registry = std::move(registry);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
+absl::Status Server::Impl::RebuildLocked() {
+  TlsOptions options;
+  options.role = TlsRole::kServer;
+  ApplyParameters(overrides, &options);
+  options.certificate_chain_pem = identity.certificate_chain_pem;
+  options.private_key_pem = identity.private_key_pem;
+  options.certificate_source = identity.certificate_path;
+  options.private_key_source = identity.private_key_path;
+  absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(options);
+  if (!context.ok()) return context.status();
+  tls = *std::move(context);
+  limits.max_message_bytes =
+      static_cast<size_t>(overrides.Get(Parameter::kMaxMessageSize).AsInt());
+  built_global_generation = DatabaseParametersGeneration();
+  built_overrides_generation = overrides_generation;
+  return absl::OkStatus();
+}
+
+std::shared_ptr<TlsContext> Server::Impl::CurrentContext(FrameLimits* current_limits) {
+  std::lock_guard<std::mutex> lock(settings_mu);
+  if (built_global_generation != DatabaseParametersGeneration() ||
+      built_overrides_generation != overrides_generation) {
+    // Read the generation first: a change racing with the rebuild is then
+    // picked up by the next connection.
+    absl::Status status = RebuildLocked();
+    if (!status.ok()) {
+      LogError(absl::StrCat("new TLS settings not applied, keeping the previous ones: ",
+                            status.message()));
+      built_global_generation = DatabaseParametersGeneration();
+      built_overrides_generation = overrides_generation;
+    }
+  }
+  *current_limits = limits;
+  return tls;
+}
+
+absl::Status Server::SetParameter(Parameter selector, ParameterValue value) {
+  std::lock_guard<std::mutex> lock(impl_->settings_mu);
+  absl::Status status = impl_->overrides.Set(selector, std::move(value));
+  if (status.ok()) ++impl_->overrides_generation;
+  return status;
+}
+
+ParameterValue Server::GetParameter(Parameter selector) const {
+  std::lock_guard<std::mutex> lock(impl_->settings_mu);
+  return impl_->overrides.Get(selector);
+}
+
+Server::TlsSettings Server::tls_settings() const {
+  FrameLimits limits;
+  std::shared_ptr<TlsContext> tls = impl_->CurrentContext(&limits);
+  TlsSettings settings;
+  settings.min_version = tls->options().min_version;
+  settings.max_version = tls->options().max_version;
+  settings.tls13_cipher_suites = tls->tls13_cipher_suites();
+  settings.tls12_cipher_list = tls->tls12_cipher_list();
+  settings.max_message_bytes = limits.max_message_bytes;
+  return settings;
+}
+
 absl::Status Server::Start() {
   Impl& s = *impl_;
-  std::lock_guard<std::mutex> lock(s.mu);
   if (s.started) return absl::FailedPreconditionError("the server is already started");
+  std::lock_guard<std::mutex> lock(s.mu);
+  const int port = s.options.port.has_value()
+                       ? *s.options.port
+                       : static_cast<int>(GetParameter(Parameter::kClientServerPortId).AsInt());
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(s.options.bind_address),
-                                   static_cast<unsigned short>(s.options.port));
-  const std::string where = absl::StrCat(s.options.bind_address, ":", s.options.port);
+                                   static_cast<unsigned short>(port));
+  const std::string where = absl::StrCat(s.options.bind_address, ":", port);
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(s.io);
   std::error_code error;
   acceptor->open(endpoint.protocol(), error);
@@ -184,6 +250,8 @@ void Server::Impl::Accept() {
 }
 
 void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
+  FrameLimits limits;
+  std::shared_ptr<TlsContext> tls = CurrentContext(&limits);
   absl::StatusOr<std::shared_ptr<TlsStream>> stream =
       TlsStream::Create(std::move(socket), tls, "");
   if (!stream.ok()) {

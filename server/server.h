@@ -17,11 +17,13 @@
 #define APPWIRE_SERVER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/parameters.h"
 #include "common/tls_version.h"
 #include "common/version.h"
 #include "server/service_registry.h"
@@ -36,17 +38,14 @@ struct ServerOptions {
   // Address to listen on. Default 127.0.0.1: nothing is exposed to the
   // network until the operator says so ("0.0.0.0", "::", or one address).
   std::string bind_address = "127.0.0.1";
-  // TCP port; 0 picks a free one (see Server::port()). Default 19813.
-  int port = kDefaultPort;
-  // Lowest/highest TLS version accepted. Default TLS 1.3 only.
-  TlsVersion min_tls_version = TlsVersion::k1_3;
-  TlsVersion max_tls_version = TlsVersion::k1_3;
-  // TLS 1.3 suites, colon-separated IANA names; empty = default.
-  std::string tls13_cipher_suites;
-  // Largest request or response message, in bytes. Default 16 MiB.
-  size_t max_message_bytes = 16u << 20;
-  // A TLS handshake must finish within this. Default 10 s.
-  absl::Duration handshake_timeout = absl::Seconds(10);
+  // TCP port; 0 picks a free one (see Server::port()). Unset: the
+  // kClientServerPortId parameter (default 19813). Read by Start().
+  std::optional<int> port;
+  // This server's values of database parameters (TLS versions, cipher
+  // suites, groups, limits, timeouts); unset ones follow the process-wide
+  // values (SetDatabaseParameter). Changeable while running with
+  // Server::SetParameter.
+  ParameterOverrides parameters;
   // Handler threads; 0 = max(4, hardware threads).
   int worker_threads = 0;
   // Offer appwire.v1.Health/Check, appwire.v1.ServerInfo/Get and
@@ -70,6 +69,14 @@ class Server {
   // Binds and starts serving. Freezes the registry.
   absl::Status Start();
 
+  // Overrides a database parameter for this server. Like
+  // SetDatabaseParameter, it applies to connections accepted after the call
+  // and leaves open ones as they are. InvalidArgument (naming the selector,
+  // the value and what is allowed) and no change when the value is refused.
+  absl::Status SetParameter(Parameter selector, ParameterValue value);
+  // The value in force for this server (its override, else process-wide).
+  ParameterValue GetParameter(Parameter selector) const;
+
   // Stops accepting, lets calls in flight finish for up to `timeout`, then
   // tells every client (GoAway) and closes TLS cleanly. Idempotent.
   void Drain(absl::Duration timeout = absl::Seconds(30));
@@ -77,6 +84,15 @@ class Server {
   // The bound port (useful with port 0) and "127.0.0.1:19813".
   int port() const;
   std::string listen_address() const;
+  // The TLS settings new connections get now.
+  struct TlsSettings {
+    TlsVersion min_version;
+    TlsVersion max_version;
+    std::string tls13_cipher_suites;
+    std::string tls12_cipher_list;  // empty when TLS 1.2 is not allowed
+    size_t max_message_bytes;
+  };
+  TlsSettings tls_settings() const;
   // The default certificate being served, and whether Create() generated it.
   const CertificateInfo& certificate() const;
   bool certificate_generated() const;

@@ -157,7 +157,7 @@ TEST_F(EndToEndTest, CallsOnAClosedChannelFailWithFailedPrecondition) {
 
 TEST_F(EndToEndTest, OversizedRequestIsRefusedByTheClientAndTheConnectionStays) {
   ChannelOptions options = ClientOptions(*server_, project_.File("cert.pem"));
-  options.max_message_bytes = 1024;
+  ASSERT_TRUE(options.parameters.Set(Parameter::kMaxMessageSize, 1024).ok());
   auto channel = Channel::Connect(options);
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("appwire.v1.Echo/Echo", std::string(2048, 'x'));
@@ -172,11 +172,11 @@ TEST(ServerLimitsTest, OversizedFrameClosesThatConnectionWithResourceExhausted) 
   TempDir project;
   ServerOptions options;
   options.project_dir = project.path();
-  options.max_message_bytes = 1u << 20;
+  ASSERT_TRUE(options.parameters.Set(Parameter::kMaxMessageSize, 1 << 20).ok());
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   ChannelOptions client = ClientOptions(*server, project.File("cert.pem"));
-  client.max_message_bytes = 4u << 20;  // the client would allow it
+  ASSERT_TRUE(client.parameters.Set(Parameter::kMaxMessageSize, 4 << 20).ok());  // allowed here
   auto channel = Channel::Connect(client);
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("appwire.v1.Echo/Echo", std::string(2u << 20, 'x'));

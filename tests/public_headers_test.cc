@@ -21,7 +21,7 @@ namespace {
 TEST(PublicHeadersTest, ServerAndClientHeadersAreFreeOfWolfSslAndAsio) {
   // The check is the compilation above; this records that it ran.
   ChannelOptions options;
-  EXPECT_EQ(options.min_tls_version, TlsVersion::k1_3);
+  EXPECT_EQ(options.parameters.Get(Parameter::kMinTlsVersion).AsInt(), kTLSv1_3);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "transport/tls_context.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/parameters.h"
 #include "transport/internal/tls_session.h"
 #include "transport/internal/wolfssl.h"
 
@@ -17,7 +20,36 @@ constexpr absl::string_view kDefaultTls13Suites =
 constexpr absl::string_view kTls12Suites =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+
+constexpr absl::string_view kDefaultGroups = "P-256:X25519:P-384";
+
+// OpenSSL-style TLS 1.2 names: forward-secret when the key exchange is
+// ECDHE or DHE (TLS 1.3 suites always are).
+bool IsForwardSecret(absl::string_view suite) {
+  return absl::StartsWith(suite, "ECDHE-") || absl::StartsWith(suite, "DHE-") ||
+         absl::StartsWith(suite, "TLS13-") || absl::StartsWith(suite, "TLS_AES") ||
+         absl::StartsWith(suite, "TLS_CHACHA");
+}
+
+absl::StatusOr<std::vector<int>> ParseGroups(absl::string_view text) {
+  std::vector<int> groups;
+  for (absl::string_view name : absl::StrSplit(text, ':')) {
+    if (name == "P-256") groups.push_back(WOLFSSL_ECC_SECP256R1);
+    else if (name == "P-384") groups.push_back(WOLFSSL_ECC_SECP384R1);
+    else if (name == "P-521") groups.push_back(WOLFSSL_ECC_SECP521R1);
+    else if (name == "X25519") groups.push_back(WOLFSSL_ECC_X25519);
+    else if (name == "ffdhe2048") groups.push_back(WOLFSSL_FFDHE_2048);
+    else if (name == "ffdhe3072") groups.push_back(WOLFSSL_FFDHE_3072);
+    else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key-exchange group \"", name, "\" is unknown; use P-256, P-384, P-521, X25519, "
+          "ffdhe2048 or ffdhe3072"));
+    }
+  }
+  return groups;
+}
 
 WOLFSSL_METHOD* MethodFor(const TlsOptions& options) {
   const bool server = options.role == TlsRole::kServer;
@@ -37,7 +69,85 @@ absl::Status WolfError(absl::string_view what, int code) {
       absl::StrCat(what, " (wolfSSL error ", code, ": ", text, ")"));
 }
 
+// The TLS layer's checks for the cipher-list parameters (common/ cannot
+// know suite names). Installed when this file is linked, which every Server
+// and Channel does.
+const bool kValidatorsInstalled = [] {
+  SetParameterValidator(Parameter::kSslCipherList,
+                        [](const ParameterValue& value, const ParameterLookup& lookup) {
+                          internal::EnsureWolfSslInitialized();
+                          absl::StatusOr<std::string> list = internal::CheckTls12CipherList(
+                              value.AsString(),
+                              lookup(Parameter::kAllowNonForwardSecret).AsInt() != 0);
+                          if (!list.ok()) {
+                            return absl::InvalidArgumentError(absl::StrCat(
+                                ParameterName(Parameter::kSslCipherList), ": ",
+                                list.status().message()));
+                          }
+                          return absl::OkStatus();
+                        });
+  SetParameterValidator(Parameter::kTls13CipherSuites,
+                        [](const ParameterValue& value, const ParameterLookup&) {
+                          internal::EnsureWolfSslInitialized();
+                          TlsOptions probe;
+                          probe.role = TlsRole::kClient;
+                          probe.use_system_trust_store = false;
+                          probe.pinned_sha256 = std::string(64, '0');
+                          probe.tls13_cipher_suites = value.AsString();
+                          absl::StatusOr<std::shared_ptr<TlsContext>> context =
+                              TlsContext::Create(probe);
+                          if (!context.ok()) {
+                            return absl::InvalidArgumentError(absl::StrCat(
+                                ParameterName(Parameter::kTls13CipherSuites), ": ",
+                                context.status().message()));
+                          }
+                          return absl::OkStatus();
+                        });
+  return true;
+}();
+
 }  // namespace
+
+namespace internal {
+
+absl::StatusOr<std::string> CheckTls12CipherList(absl::string_view list,
+                                                 bool allow_non_forward_secret) {
+  if (list.empty()) return std::string(kTls12Suites);
+  WOLFSSL_CTX* ctx = wolfSSL_CTX_new(wolfTLSv1_2_server_method());
+  if (ctx == nullptr) return absl::InternalError("wolfSSL_CTX_new failed");
+  // Suite by suite, so that an unknown name is named, and the suites the
+  // list would allow are known without peeking into wolfSSL's tables.
+  std::vector<std::string> allowed;
+  std::vector<std::string> unknown;
+  bool forward_secret = false;
+  for (absl::string_view name : absl::StrSplit(list, ':', absl::SkipEmpty())) {
+    std::string suite(name);
+    if (wolfSSL_CTX_set_cipher_list(ctx, suite.c_str()) == WOLFSSL_SUCCESS) {
+      forward_secret = forward_secret || IsForwardSecret(suite);
+      allowed.push_back(std::move(suite));
+    } else {
+      unknown.push_back(std::move(suite));
+    }
+  }
+  wolfSSL_CTX_free(ctx);
+  if (!unknown.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", list, "\" names ", absl::StrJoin(unknown, ", "),
+        ", which this build does not support as TLS 1.2 cipher suites; use OpenSSL names "
+        "such as ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES256-GCM-SHA384, or \"\" "
+        "for the default"));
+  }
+  if (!forward_secret && !allow_non_forward_secret) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", list, "\" leaves no forward-secret suite: it would allow only ",
+        absl::StrJoin(allowed, ", "),
+        "; add ECDHE or DHE suites, or set kAllowNonForwardSecret (1008) to 1 if you "
+        "really mean it"));
+  }
+  return absl::StrJoin(allowed, ":");
+}
+
+}  // namespace internal
 
 TlsContext::~TlsContext() {
   if (ctx_ != nullptr) wolfSSL_CTX_free(ctx_);
@@ -66,27 +176,44 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                : options.tls13_cipher_suites;
   // The TLS 1.3 list alone first: appended to the TLS 1.2 suites, a list
   // naming nothing valid would still "succeed".
-  if (wolfSSL_CTX_set_cipher_list(ctx, context->tls13_suites_.c_str()) != WOLFSSL_SUCCESS ||
-      (options.min_version == TlsVersion::k1_2 &&
-       wolfSSL_CTX_set_cipher_list(
-           ctx, absl::StrCat(context->tls13_suites_, ":", kTls12Suites).c_str()) !=
-           WOLFSSL_SUCCESS)) {
+  if (wolfSSL_CTX_set_cipher_list(ctx, context->tls13_suites_.c_str()) != WOLFSSL_SUCCESS) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cipher suites \"", context->tls13_suites_,
+        "TLS 1.3 cipher suites \"", context->tls13_suites_,
         "\" name none this build supports; use IANA names such as "
-        "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
-        "TLS_CHACHA20_POLY1305_SHA256"));
+        "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256"));
+  }
+  if (options.min_version == TlsVersion::k1_2) {
+    absl::StatusOr<std::string> tls12 =
+        internal::CheckTls12CipherList(options.tls12_cipher_list, options.allow_non_forward_secret);
+    if (!tls12.ok()) return tls12.status();
+    context->tls12_suites_ = *tls12;
+    if (wolfSSL_CTX_set_cipher_list(
+            ctx, absl::StrCat(context->tls13_suites_, ":", *tls12).c_str()) != WOLFSSL_SUCCESS) {
+      return absl::InternalError("wolfSSL_CTX_set_cipher_list failed on a checked list");
+    }
   }
 
-  // secp256r1 first: it is what the key share is sent for, and it has the
-  // fastest assembly in wolfSSL's SP code.
-  int groups[] = {WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP384R1};
-  if (wolfSSL_CTX_set_groups(ctx, groups, 3) != WOLFSSL_SUCCESS) {
+  absl::StatusOr<std::vector<int>> groups = ParseGroups(
+      options.key_exchange_groups.empty() ? kDefaultGroups : options.key_exchange_groups);
+  if (!groups.ok()) return groups.status();
+  // The first group is the one a client sends a key share for; secp256r1
+  // first by default: it has the fastest assembly in wolfSSL's SP code.
+  if (wolfSSL_CTX_set_groups(ctx, groups->data(), static_cast<int>(groups->size())) !=
+      WOLFSSL_SUCCESS) {
     // TLS 1.2-only contexts have no key-share groups, only supported curves.
-    for (int group : groups) {
+    for (int group : *groups) {
       if (wolfSSL_CTX_UseSupportedCurve(ctx, static_cast<word16>(group)) != WOLFSSL_SUCCESS) {
         return absl::InternalError(absl::StrCat("cannot enable key-exchange group ", group));
       }
+    }
+  }
+
+  if (!options.dh_params_pem.empty()) {
+    const std::string& dh = options.dh_params_pem;
+    if (wolfSSL_CTX_SetTmpDH_buffer(ctx, reinterpret_cast<const unsigned char*>(dh.data()),
+                                    static_cast<long>(dh.size()), WOLFSSL_FILETYPE_PEM) !=
+        WOLFSSL_SUCCESS) {
+      return absl::InvalidArgumentError("the DH parameters are not usable PEM DH parameters");
     }
   }
 

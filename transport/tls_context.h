@@ -41,6 +41,8 @@ class TlsContext {
   }
   // The TLS 1.3 suites offered, colon-separated IANA names.
   const std::string& tls13_cipher_suites() const { return tls13_suites_; }
+  // The TLS 1.2 cipher list in force (empty when TLS 1.2 is not allowed).
+  const std::string& tls12_cipher_list() const { return tls12_suites_; }
 
   // For transport internals.
   WOLFSSL_CTX* native_handle() const { return ctx_; }
@@ -54,8 +56,17 @@ class TlsContext {
   bool has_certificate_ = false;
   CertificateInfo certificate_;
   std::string tls13_suites_;
+  std::string tls12_suites_;
   std::string pinned_raw_;
 };
+
+namespace internal {
+// Resolves a TLS 1.2 cipher list ("" = the default) and checks it names
+// suites this build has, and at least one forward-secret suite unless
+// `allow_non_forward_secret`. Returns the list to use.
+absl::StatusOr<std::string> CheckTls12CipherList(absl::string_view list,
+                                                 bool allow_non_forward_secret);
+}  // namespace internal
 
 }  // namespace appwire
 

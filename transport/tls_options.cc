@@ -43,6 +43,18 @@ absl::Status TlsOptions::Validate() const {
   return absl::OkStatus();
 }
 
+void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options) {
+  options->min_version = static_cast<TlsVersion>(overrides.Get(Parameter::kMinTlsVersion).AsInt());
+  options->max_version = static_cast<TlsVersion>(overrides.Get(Parameter::kMaxTlsVersion).AsInt());
+  options->tls13_cipher_suites = overrides.Get(Parameter::kTls13CipherSuites).AsString();
+  options->tls12_cipher_list = overrides.Get(Parameter::kSslCipherList).AsString();
+  options->allow_non_forward_secret =
+      overrides.Get(Parameter::kAllowNonForwardSecret).AsInt() != 0;
+  options->key_exchange_groups = overrides.Get(Parameter::kKeyExchangeGroups).AsString();
+  options->handshake_timeout =
+      absl::Milliseconds(overrides.Get(Parameter::kHandshakeTimeout).AsInt());
+}
+
 absl::Status ParseSha256Fingerprint(absl::string_view text, std::string* raw) {
   absl::string_view body = text;
   if (body.size() >= 7 && (body.substr(0, 7) == "SHA256:" ||

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/parameters.h"
 #include "common/tls_version.h"
 
 namespace appwire {
@@ -30,6 +31,17 @@ struct TlsOptions {
   // Default: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 (all forward-secret
   // AEAD). Empty means the default.
   std::string tls13_cipher_suites;
+  // TLS 1.2 suites (used when min_version is 1.2), OpenSSL cipher-string
+  // syntax ("ECDHE-ECDSA-AES128-GCM-SHA256:..."). Default: ECDHE and DHE
+  // suites with AEAD ciphers. A list with no forward-secret suite is refused
+  // unless allow_non_forward_secret is set.
+  std::string tls12_cipher_list;
+  bool allow_non_forward_secret = false;
+  // Key-exchange groups, preferred first: "P-256:X25519:P-384" (default).
+  std::string key_exchange_groups;
+  // DH parameters (PEM) for TLS 1.2 DHE suites; without them only ECDHE
+  // suites are offered.
+  std::string dh_params_pem;
 
   // Our certificate chain (leaf first) and private key, as PEM text.
   // Required for servers; optional for clients (mutual TLS).
@@ -60,6 +72,11 @@ struct TlsOptions {
   // Checks the fields for contradictions; InvalidArgument naming the field.
   absl::Status Validate() const;
 };
+
+// Fills the TLS fields of `options` (versions, suites, groups, handshake
+// timeout) from database parameters: `overrides` where set, else the
+// process-wide values.
+void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options);
 
 // Parses "SHA256:AB:CD:..." / "ab cd ..." / "abcd..." into 32 raw bytes;
 // InvalidArgument when it is not a SHA-256 fingerprint.

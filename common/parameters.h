@@ -1,0 +1,125 @@
+// Database-style parameters: how 4D developers configure networking
+// (SET DATABASE PARAMETER(selector; value)), kept for appwire.
+//
+//   appwire::SetDatabaseParameter(appwire::Parameter::kMinTlsVersion, appwire::kTLSv1_2);
+//   int64_t v = appwire::GetDatabaseParameter(appwire::Parameter::kMinTlsVersion).AsInt();
+//
+// Values are process-wide defaults. A Server or a client Channel can
+// override any of them in its own options (ParameterOverrides), as 4D's
+// webServer objects do. A change applies to every connection opened after
+// the call, on running servers and clients alike; connections already open
+// keep what they negotiated. docs/configuration.md lists every selector.
+//
+// An invalid value is refused with InvalidArgument naming the selector, the
+// value and what is allowed, and nothing changes. Thread-safe.
+#ifndef APPWIRE_COMMON_PARAMETERS_H_
+#define APPWIRE_COMMON_PARAMETERS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/tls_version.h"
+
+namespace appwire {
+
+// Selector numbers: 4D's where 4D has the setting, above 1000 otherwise.
+enum class Parameter : int {
+  kClientServerPortId = 35,       // int: TCP port, default 19813 (0 = any free port)
+  kIdleConnectionsTimeout = 54,   // int: seconds of inactivity before a connection
+                                  //      is closed; 0 = never (default)
+  kSslCipherList = 64,            // string: TLS 1.2 suites, OpenSSL syntax; "" = default
+  kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4, default)
+  kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3 (default)
+  kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated; "" = default
+  kKeyExchangeGroups = 1003,      // string: "P-256:X25519:P-384" (default)
+  kClientCertificateMode = 1004,  // int: kClientCertNone (default), kClientCertRequest,
+                                  //      kClientCertRequire
+  kHandshakeTimeout = 1005,       // int: milliseconds, default 10000
+  kMaxMessageSize = 1006,         // int: bytes, default 16 MiB, 1 to 1 GiB
+  kDhParamBits = 1007,            // int: 2048 (default), 3072 or 4096
+  kAllowNonForwardSecret = 1008,  // int: 0 (default) or 1: allow a kSslCipherList
+                                  //      without forward secrecy
+};
+
+// 4D's value constants for kMinTlsVersion / kMaxTlsVersion.
+inline constexpr int64_t kTLSv1_2 = 3;
+inline constexpr int64_t kTLSv1_3 = 4;
+// Values of kClientCertificateMode.
+inline constexpr int64_t kClientCertNone = 0;
+inline constexpr int64_t kClientCertRequest = 1;
+inline constexpr int64_t kClientCertRequire = 2;
+
+// "kMinTlsVersion (105)".
+std::string ParameterName(Parameter selector);
+
+// An integer or a string, as the selector takes.
+class ParameterValue {
+ public:
+  ParameterValue(int64_t v) : value_(v) {}  // NOLINT: implicit by design
+  ParameterValue(int v) : value_(static_cast<int64_t>(v)) {}  // NOLINT
+  ParameterValue(TlsVersion v) : value_(static_cast<int64_t>(v)) {}  // NOLINT
+  ParameterValue(std::string v) : value_(std::move(v)) {}  // NOLINT
+  ParameterValue(const char* v) : value_(std::string(v)) {}  // NOLINT
+  ParameterValue(absl::string_view v) : value_(std::string(v)) {}  // NOLINT
+
+  bool is_int() const { return std::holds_alternative<int64_t>(value_); }
+  // 0 / "" when the value is of the other kind.
+  int64_t AsInt() const { return is_int() ? std::get<int64_t>(value_) : 0; }
+  std::string AsString() const { return is_int() ? std::string() : std::get<std::string>(value_); }
+  std::string ToString() const;
+  bool operator==(const ParameterValue& other) const { return value_ == other.value_; }
+
+ private:
+  std::variant<int64_t, std::string> value_;
+};
+
+// Sets a process-wide default.
+absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value);
+// The process-wide value in force (the default when never set).
+ParameterValue GetDatabaseParameter(Parameter selector);
+// Restores every process-wide value to its default (for tests and tools).
+void ResetDatabaseParameters();
+
+// Increases with every successful change of a process-wide value: cheap to
+// read per new connection to notice that settings changed.
+uint64_t DatabaseParametersGeneration();
+
+// Looks up the value another selector has where a value is being set (an
+// override or the process-wide value), for checks that span selectors.
+using ParameterLookup = std::function<ParameterValue(Parameter)>;
+
+// Checks a value for a selector without setting it, against the process-wide
+// values of the other selectors.
+absl::Status ValidateParameter(Parameter selector, const ParameterValue& value);
+
+// Per-Server or per-Channel values that take precedence over the
+// process-wide ones. Not thread-safe by itself; Server and Channel guard it.
+class ParameterOverrides {
+ public:
+  absl::Status Set(Parameter selector, ParameterValue value);
+  void Clear(Parameter selector) { values_.erase(selector); }
+  bool Has(Parameter selector) const { return values_.count(selector) > 0; }
+  // The override when set, else the process-wide value.
+  ParameterValue Get(Parameter selector) const;
+  const std::map<Parameter, ParameterValue>& values() const { return values_; }
+
+ private:
+  std::map<Parameter, ParameterValue> values_;
+};
+
+// Checks that need more than common/ knows (cipher names, forward secrecy)
+// are installed by transport/, which knows the TLS library. `validator`
+// returns OK or InvalidArgument with the full message.
+void SetParameterValidator(
+    Parameter selector,
+    std::function<absl::Status(const ParameterValue&, const ParameterLookup&)> validator);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_COMMON_PARAMETERS_H_

@@ -1,0 +1,130 @@
+#include "server/settings_file.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/files.h"
+
+namespace appwire {
+namespace {
+
+enum class Kind { kInt, kString, kTlsVersion, kClientCert, kBool };
+
+struct Setting {
+  const char* key;
+  Parameter selector;
+  Kind kind;
+};
+
+constexpr Setting kSettings[] = {
+    {"port", Parameter::kClientServerPortId, Kind::kInt},
+    {"min_tls", Parameter::kMinTlsVersion, Kind::kTlsVersion},
+    {"max_tls", Parameter::kMaxTlsVersion, Kind::kTlsVersion},
+    {"ciphers", Parameter::kSslCipherList, Kind::kString},
+    {"tls13_ciphers", Parameter::kTls13CipherSuites, Kind::kString},
+    {"groups", Parameter::kKeyExchangeGroups, Kind::kString},
+    {"client_cert", Parameter::kClientCertificateMode, Kind::kClientCert},
+    {"handshake_timeout_ms", Parameter::kHandshakeTimeout, Kind::kInt},
+    {"max_message_bytes", Parameter::kMaxMessageSize, Kind::kInt},
+    {"dh_param_bits", Parameter::kDhParamBits, Kind::kInt},
+    {"idle_timeout_s", Parameter::kIdleConnectionsTimeout, Kind::kInt},
+    {"allow_non_forward_secret", Parameter::kAllowNonForwardSecret, Kind::kBool},
+};
+
+absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view value) {
+  auto bad = [&](absl::string_view allowed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(setting.key, " = \"", value, "\": ", allowed));
+  };
+  switch (setting.kind) {
+    case Kind::kInt: {
+      int64_t number = 0;
+      if (!absl::SimpleAtoi(value, &number)) return bad("a whole number is expected");
+      return ParameterValue(number);
+    }
+    case Kind::kBool:
+      if (value == "1" || value == "true" || value == "yes") return ParameterValue(1);
+      if (value == "0" || value == "false" || value == "no") return ParameterValue(0);
+      return bad("use 1 or 0");
+    case Kind::kTlsVersion:
+      // 1.0 and 1.1 map to their 4D codes so that the parameter check
+      // explains they are obsolete.
+      if (value == "1.0") return ParameterValue(1);
+      if (value == "1.1") return ParameterValue(2);
+      if (value == "1.2") return ParameterValue(kTLSv1_2);
+      if (value == "1.3") return ParameterValue(kTLSv1_3);
+      return bad("use 1.2 or 1.3");
+    case Kind::kClientCert:
+      if (value == "none") return ParameterValue(kClientCertNone);
+      if (value == "request") return ParameterValue(kClientCertRequest);
+      if (value == "require") return ParameterValue(kClientCertRequire);
+      return bad("use none, request or require");
+    case Kind::kString:
+      return ParameterValue(value);
+  }
+  return bad("unsupported");
+}
+
+}  // namespace
+
+std::vector<std::string> SettingKeys() {
+  std::vector<std::string> keys = {"bind"};
+  for (const Setting& setting : kSettings) keys.emplace_back(setting.key);
+  return keys;
+}
+
+absl::Status ApplySetting(absl::string_view key, absl::string_view value,
+                          ServerOptions* options) {
+  if (key == "bind") {
+    ServerOptions copy = *options;
+    copy.bind_address = std::string(value);
+    if (copy.project_dir.empty()) copy.project_dir = ".";
+    absl::Status status = copy.Validate();
+    if (!status.ok()) return status;
+    options->bind_address = std::string(value);
+    return absl::OkStatus();
+  }
+  for (const Setting& setting : kSettings) {
+    if (key != setting.key) continue;
+    absl::StatusOr<ParameterValue> converted = Convert(setting, value);
+    if (!converted.ok()) return converted.status();
+    if (setting.selector == Parameter::kClientServerPortId) {
+      absl::Status status = ValidateParameter(setting.selector, *converted);
+      if (!status.ok()) return status;
+      options->port = static_cast<int>(converted->AsInt());
+      return absl::OkStatus();
+    }
+    return options->parameters.Set(setting.selector, *converted);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown setting \"", key, "\"; known settings: ", absl::StrJoin(SettingKeys(), ", ")));
+}
+
+absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options) {
+  if (!FileExists(path)) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, absl::ByAnyChar("\r\n"))) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t equals = line.find('=');
+    if (equals == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", path, "\" line ", line_number, ": \"", line, "\" is not \"key = value\""));
+    }
+    absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, equals));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(equals + 1));
+    absl::Status status = ApplySetting(key, value, options);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", path, "\" line ", line_number, ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace appwire

@@ -1,0 +1,177 @@
+// TLS configuration the way 4D users know it, with real handshakes: database
+// parameters changed on a running server, cipher lists, the settings file.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/settings_file.h"
+#include "tests/test_support.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::ClientOptions;
+using ::appwire::testing::StartServer;
+using ::appwire::testing::StartServerIn;
+using ::appwire::testing::TempDir;
+using ::testing::HasSubstr;
+
+std::string RunOpenSsl(const std::string& arguments) {
+  std::string command =
+      absl::StrCat("timeout 10 openssl s_client ", arguments, " </dev/null 2>&1");
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+class TlsConfigurationTest : public ::testing::Test {
+ protected:
+  void TearDown() override { ResetDatabaseParameters(); }
+
+  ChannelOptions Tls12Client(const Server& server, const TempDir& project) {
+    ChannelOptions client = ClientOptions(server, project.File("cert.pem"));
+    EXPECT_TRUE(client.parameters.Set(Parameter::kMinTlsVersion, kTLSv1_2).ok());
+    EXPECT_TRUE(client.parameters.Set(Parameter::kMaxTlsVersion, kTLSv1_2).ok());
+    return client;
+  }
+};
+
+TEST_F(TlsConfigurationTest, ProcessWideMinimumChangeReachesARunningServerWithoutRestart) {
+  TempDir project;
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  ChannelOptions client = Tls12Client(*server, project);
+  auto refused = Channel::Connect(client);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+
+  auto open_before = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(open_before.ok());
+
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kMinTlsVersion, kTLSv1_2).ok());
+  EXPECT_EQ(GetDatabaseParameter(Parameter::kMinTlsVersion).AsInt(), kTLSv1_2);
+  auto accepted = Channel::Connect(client);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ((*accepted)->session_info().version, "TLSv1.2");
+  EXPECT_EQ((*accepted)->session_info().cipher, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+  // The connection opened before keeps what it negotiated, and still works.
+  EXPECT_EQ((*open_before)->session_info().version, "TLSv1.3");
+  EXPECT_TRUE((*open_before)->CallRaw("appwire.v1.Health/Check", "").ok());
+  EXPECT_EQ(server->tls_settings().min_version, TlsVersion::k1_2);
+}
+
+TEST_F(TlsConfigurationTest, CipherListSelector64ChoosesTheTls12Suites) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kMinTlsVersion, kTLSv1_2).ok());
+  absl::Status set =
+      options.parameters.Set(Parameter::kSslCipherList, "ECDHE-ECDSA-AES256-GCM-SHA384");
+  ASSERT_TRUE(set.ok()) << set;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string connect = absl::StrCat("-connect 127.0.0.1:", server->port(),
+                                           " -servername localhost -alpn appwire/1 -CAfile ",
+                                           project.File("cert.pem"));
+  // openssl as an independent client: the listed suite is offered ...
+  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2"),
+              HasSubstr("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"));
+  // ... and one outside the list is not.
+  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
+              HasSubstr("handshake failure"));
+  // TLS 1.3 is unaffected by selector 64.
+  EXPECT_THAT(RunOpenSsl(connect), HasSubstr("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"));
+
+  // "" restores the default list.
+  ASSERT_TRUE(server->SetParameter(Parameter::kSslCipherList, "").ok());
+  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
+              HasSubstr("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"));
+}
+
+TEST_F(TlsConfigurationTest, CipherListWithoutForwardSecrecyIsRefusedUnlessAllowed) {
+  absl::Status status = SetDatabaseParameter(Parameter::kSslCipherList, "AES128-GCM-SHA256");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()),
+            "kSslCipherList (64): \"AES128-GCM-SHA256\" leaves no forward-secret suite: it "
+            "would allow only AES128-GCM-SHA256; add ECDHE or DHE suites, or set "
+            "kAllowNonForwardSecret (1008) to 1 if you really mean it");
+  EXPECT_EQ(GetDatabaseParameter(Parameter::kSslCipherList).AsString(), "");
+  EXPECT_EQ(SetDatabaseParameter(Parameter::kSslCipherList, "NO-SUCH-CIPHER").message(),
+            "kSslCipherList (64): \"NO-SUCH-CIPHER\" names NO-SUCH-CIPHER, which this build "
+            "does not support as TLS 1.2 cipher suites; use OpenSSL names such as "
+            "ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES256-GCM-SHA384, or \"\" for the "
+            "default");
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kAllowNonForwardSecret, 1).ok());
+  EXPECT_TRUE(SetDatabaseParameter(Parameter::kSslCipherList, "AES128-GCM-SHA256").ok());
+}
+
+TEST_F(TlsConfigurationTest, Tls13SuiteChoiceIsNegotiated) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kTls13CipherSuites, "TLS_AES_256_GCM_SHA384").ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ((*channel)->session_info().cipher, "TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(SetDatabaseParameter(Parameter::kTls13CipherSuites, "TLS_NOPE").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TlsConfigurationTest, SettingsFileAndItsErrorsNameTheFileAndLine) {
+  TempDir project;
+  project.Write("appwire.conf",
+                "# comment\nport = 0\nbind = 127.0.0.1\nmin_tls = 1.2\r\nmax_message_bytes = 2048\n");
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(ApplySettingsFile(project.File("appwire.conf"), &options).ok());
+  EXPECT_EQ(options.port, 0);
+  EXPECT_EQ(options.parameters.Get(Parameter::kMinTlsVersion).AsInt(), kTLSv1_2);
+  EXPECT_EQ(options.parameters.Get(Parameter::kMaxMessageSize).AsInt(), 2048);
+
+  project.Write("appwire.conf", "port = 0\nmin_tls = 1.1\n");
+  ServerOptions refused;
+  absl::Status status = ApplySettingsFile(project.File("appwire.conf"), &refused);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("\"", project.File("appwire.conf"),
+                         "\" line 2: kMinTlsVersion (105): 2 is not allowed; TLS 1.1 is "
+                         "obsolete and insecure, and appwire does not offer it; use kTLSv1_2 (3) "
+                         "or kTLSv1_3 (4)"));
+  project.Write("appwire.conf", "prot = 1\n");
+  EXPECT_THAT(std::string(ApplySettingsFile(project.File("appwire.conf"), &refused).message()),
+              HasSubstr("line 1: unknown setting \"prot\"; known settings: bind, port, min_tls"));
+}
+
+TEST_F(TlsConfigurationTest, BindsToIpv6Loopback) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.port = 0;
+  auto created = Server::Create(options, nullptr);
+  ASSERT_TRUE(created.ok());
+  // StartServer forces 127.0.0.1; this one binds ::1 itself.
+  ServerOptions v6 = options;
+  v6.bind_address = "::1";
+  auto server = Server::Create(v6, nullptr);
+  ASSERT_TRUE(server.ok());
+  absl::Status started = (*server)->Start();
+  if (!started.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << started;
+  EXPECT_EQ((*server)->listen_address(), absl::StrCat("[::1]:", (*server)->port()));
+  ChannelOptions client;
+  client.target = absl::StrCat("[::1]:", (*server)->port());
+  client.ca_file = project.File("cert.pem");
+  auto channel = Channel::Connect(client);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+}
+
+}  // namespace
+}  // namespace appwire
