@@ -11,6 +11,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,7 +20,9 @@
 #include "common/version.h"
 #include "server/builtin_services.h"
 #include "server/worker_pool.h"
+#include "common/files.h"
 #include "transport/certificate_store.h"
+#include "transport/dh_params.h"
 #include "transport/connection.h"
 #include "transport/internal/errors.h"
 #include "transport/tls_context.h"
@@ -73,6 +76,10 @@ struct Server::Impl {
   uint64_t built_overrides_generation = 0;
   std::shared_ptr<TlsContext> tls;
   FrameLimits limits;
+  std::string dh_params_pem;  // empty until dhparams.pem is loaded or generated
+  std::string dh_params_path;
+  std::thread dh_thread;
+  std::unique_ptr<asio::steady_timer> expiry_timer;
 
   asio::io_context io{1};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
@@ -94,6 +101,8 @@ struct Server::Impl {
   // good configuration and logs why.
   std::shared_ptr<TlsContext> CurrentContext(FrameLimits* limits);
   absl::Status RebuildLocked();
+  void GenerateDhParams(int bits);
+  void CheckExpiry();
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
   void OnFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
@@ -122,6 +131,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   impl->identity = *std::move(identity);
 
   impl->overrides = options.parameters;
+  // dhparams.pem beside key.pem and cert.pem: used when present and valid,
+  // generated in the background by Start() when absent, never replaced.
+  impl->dh_params_path = JoinPath(options.project_dir, "dhparams.pem");
+  if (FileExists(impl->dh_params_path)) {
+    absl::StatusOr<std::string> dh = ReadFile(impl->dh_params_path);
+    if (!dh.ok()) return dh.status();
+    absl::StatusOr<int> bits = CheckDhParamsPem(*dh, impl->dh_params_path);
+    if (!bits.ok()) return bits.status();
+    impl->dh_params_pem = *std::move(dh);
+  }
   {
     std::lock_guard<std::mutex> lock(impl->settings_mu);
     status = impl->RebuildLocked();
@@ -154,6 +173,7 @@ absl::Status Server::Impl::RebuildLocked() {
   options.private_key_pem = identity.private_key_pem;
   options.certificate_source = identity.certificate_path;
   options.private_key_source = identity.private_key_path;
+  options.dh_params_pem = dh_params_pem;
   absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(options);
   if (!context.ok()) return context.status();
   tls = *std::move(context);
@@ -232,9 +252,59 @@ absl::Status Server::Start() {
   s.work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       s.io.get_executor());
   s.Accept();
+  s.CheckExpiry();
   s.io_thread = std::thread([&s] { s.io.run(); });
+  if (s.dh_params_pem.empty()) {
+    const int bits = static_cast<int>(s.overrides.Get(Parameter::kDhParamBits).AsInt());
+    s.dh_thread = std::thread([&s, bits] { s.GenerateDhParams(bits); });
+  }
   s.started = true;
   return absl::OkStatus();
+}
+
+void Server::Impl::GenerateDhParams(int bits) {
+  LogInfo(absl::StrCat("generating ", bits, "-bit DH parameters into ", dh_params_path,
+                       " for TLS 1.2 DHE suites; TLS 1.3 is served meanwhile"));
+  const absl::Time start = absl::Now();
+  std::future<absl::StatusOr<std::string>> generated =
+      std::async(std::launch::async, [bits] { return GenerateDhParamsPem(bits); });
+  while (generated.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    LogInfo(absl::StrCat("still generating DH parameters (",
+                         absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Seconds(1))),
+                         ")"));
+  }
+  absl::StatusOr<std::string> pem = generated.get();
+  absl::Status status = pem.status();
+  // Written atomically: a crash leaves no half file for the next start.
+  if (status.ok()) status = WriteFileAtomically(dh_params_path, *pem, 0644);
+  if (!status.ok()) {
+    LogError(absl::StrCat("DH parameters not generated, TLS 1.2 DHE suites stay off: ",
+                          status.message()));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    dh_params_pem = *std::move(pem);
+    ++overrides_generation;  // new connections pick them up
+  }
+  LogInfo(absl::StrCat("DH parameters ready in ", dh_params_path, " (",
+                       absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))),
+                       "); TLS 1.2 DHE suites are offered from now on"));
+}
+
+void Server::Impl::CheckExpiry() {
+  // At start and then once a day, as long as the server runs.
+  const absl::Duration left = identity.leaf.not_after - absl::Now();
+  if (left < absl::Hours(24 * 30)) {
+    LogWarning(absl::StrCat("certificate ", identity.certificate_path, " expires on ",
+                            FormatUtc(identity.leaf.not_after), " (in ",
+                            absl::ToInt64Hours(left) / 24, " days); renew it"));
+  }
+  if (expiry_timer == nullptr) expiry_timer = std::make_unique<asio::steady_timer>(io);
+  expiry_timer->expires_after(std::chrono::hours(24));
+  expiry_timer->async_wait([this](const std::error_code& error) {
+    if (!error) CheckExpiry();
+  });
 }
 
 void Server::Impl::Accept() {
@@ -464,6 +534,7 @@ void Server::Drain(absl::Duration timeout) {
   done.wait_for(std::chrono::seconds(1));
   s.io.stop();
   if (s.io_thread.joinable()) s.io_thread.join();
+  if (s.dh_thread.joinable()) s.dh_thread.join();
   // Handlers still running finish against closed connections (their
   // replies are refused), then the pool joins.
   s.workers.reset();

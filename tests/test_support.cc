@@ -46,8 +46,17 @@ TestCa TestCa::Create(const std::string& name) {
 
 void TestCa::IssueServerPair(const TempDir& dir, const std::string& common_name,
                              std::vector<std::string> dns_names,
-                             std::vector<std::string> ip_addresses) const {
-  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+                             std::vector<std::string> ip_addresses, int rsa_bits) const {
+  IssuePair(dir, "cert.pem", "key.pem", common_name, std::move(dns_names),
+            std::move(ip_addresses), rsa_bits);
+}
+
+void TestCa::IssuePair(const TempDir& dir, const std::string& cert_name,
+                       const std::string& key_name, const std::string& common_name,
+                       std::vector<std::string> dns_names, std::vector<std::string> ip_addresses,
+                       int rsa_bits) const {
+  absl::StatusOr<std::string> key =
+      rsa_bits != 0 ? GenerateRsaKeyPem(rsa_bits) : GenerateEcdsaP256KeyPem();
   ASSERT_TRUE(key.ok()) << key.status();
   CertificateSpec spec;
   spec.common_name = common_name;
@@ -55,8 +64,8 @@ void TestCa::IssueServerPair(const TempDir& dir, const std::string& common_name,
   spec.ip_addresses = std::move(ip_addresses);
   absl::StatusOr<std::string> cert = IssueCertificatePem(*key, spec, cert_pem, key_pem);
   ASSERT_TRUE(cert.ok()) << cert.status();
-  dir.Write("key.pem", *key, 0600);
-  dir.Write("cert.pem", *cert);
+  dir.Write(key_name, *key, 0600);
+  dir.Write(cert_name, *cert);
 }
 
 std::unique_ptr<Server> StartServer(ServerOptions options,

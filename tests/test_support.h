@@ -36,7 +36,12 @@ struct TestCa {
   // Issues a leaf and writes key.pem + cert.pem into `dir`.
   void IssueServerPair(const TempDir& dir, const std::string& common_name,
                        std::vector<std::string> dns_names,
-                       std::vector<std::string> ip_addresses) const;
+                       std::vector<std::string> ip_addresses, int rsa_bits = 0) const;
+  // The same with any file names (e.g. certificates/a.example.crt); an RSA
+  // key of `rsa_bits` when not 0, else ECDSA P-256.
+  void IssuePair(const TempDir& dir, const std::string& cert_name, const std::string& key_name,
+                 const std::string& common_name, std::vector<std::string> dns_names,
+                 std::vector<std::string> ip_addresses, int rsa_bits = 0) const;
 };
 
 // Starts a server on 127.0.0.1 with an OS-chosen port, or fails the test.

@@ -1,8 +1,12 @@
 // TLS configuration the way 4D users know it, with real handshakes: database
 // parameters changed on a running server, cipher lists, the settings file.
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/settings_file.h"
@@ -169,6 +173,105 @@ TEST_F(TlsConfigurationTest, BindsToIpv6Loopback) {
   client.target = absl::StrCat("[::1]:", (*server)->port());
   client.ca_file = project.File("cert.pem");
   auto channel = Channel::Connect(client);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::LogCapture;
+using ::appwire::testing::TestCa;
+
+bool WaitForFile(const std::string& path) {
+  for (int i = 0; i < 3000 && !FileExists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return FileExists(path);
+}
+
+TEST(DhParamsTest, GeneratedOnFirstStartThenDheSuitesWorkAndTheFileIsReused) {
+  LogCapture log;
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"}, /*rsa_bits=*/2048);
+  project.Write("ca.pem", ca.cert_pem);
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kMinTlsVersion, kTLSv1_2).ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  // TLS 1.3 is served at once, whatever the DH parameters are doing.
+  auto tls13 = Channel::Connect(ClientOptions(*server, project.File("ca.pem")));
+  ASSERT_TRUE(tls13.ok()) << tls13.status();
+
+  ASSERT_TRUE(WaitForFile(project.File("dhparams.pem")));
+  for (int i = 0; i < 500 && !log.Contains("DH parameters ready in "); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(log.Contains("generating 2048-bit DH parameters into ")) << log.All();
+  EXPECT_TRUE(log.Contains("TLS 1.2 DHE suites are offered from now on")) << log.All();
+  absl::StatusOr<std::string> dh = ReadFile(project.File("dhparams.pem"));
+  ASSERT_TRUE(dh.ok());
+  EXPECT_THAT(*dh, HasSubstr("-----BEGIN DH PARAMETERS-----"));
+
+  // A DHE-only TLS 1.2 client, and openssl's own check of the parameters.
+  const std::string connect = absl::StrCat("-connect 127.0.0.1:", server->port(),
+                                           " -servername localhost -alpn appwire/1 -CAfile ",
+                                           project.File("ca.pem"));
+  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256"),
+              HasSubstr("Cipher is DHE-RSA-AES128-GCM-SHA256"));
+  std::string checked;
+  FILE* pipe = popen(absl::StrCat("openssl dhparam -in ", project.File("dhparams.pem"),
+                                  " -noout -text 2>&1").c_str(), "r");
+  char buffer[256];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) checked += buffer;
+  if (pipe != nullptr) pclose(pipe);
+  EXPECT_THAT(checked, HasSubstr("(2048 bit)"));
+
+  // The next start reuses the file as it is.
+  server->Drain(absl::ZeroDuration());
+  auto again = StartServer(options);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(*ReadFile(project.File("dhparams.pem")), *dh);
+}
+
+TEST(DhParamsTest, ABadFileIsAnErrorNeverSilentlyReplaced) {
+  TempDir project;
+  project.Write("dhparams.pem", "not parameters\n");
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.port = 0;
+  auto server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().message(),
+            absl::StrCat("\"", project.File("dhparams.pem"),
+                         "\" holds no PEM \"DH PARAMETERS\" block; delete it to have "
+                         "appwire-server generate new parameters, or make some with: openssl "
+                         "dhparam -out dhparams.pem 2048"));
+  EXPECT_EQ(*ReadFile(project.File("dhparams.pem")), "not parameters\n");
+
+  // 1024-bit parameters, made by openssl: too small.
+  ASSERT_EQ(std::system(absl::StrCat("openssl dhparam -out ", project.File("dhparams.pem"),
+                                     " 1024 2>/dev/null").c_str()),
+            0);
+  server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()),
+              HasSubstr("holds 1024-bit DH parameters; at least 2048 bits are needed"));
+}
+
+TEST(CertificateTest, RsaServerCertificateWorks) {
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"}, /*rsa_bits=*/2048);
+  project.Write("ca.pem", ca.cert_pem);
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(ClientOptions(*server, project.File("ca.pem")));
   ASSERT_TRUE(channel.ok()) << channel.status();
   EXPECT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
 }

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "transport/internal/wolfssl.h"
 
+#include <wolfssl/wolfcrypt/rsa.h>
+
 namespace appwire {
 namespace {
 
@@ -25,11 +27,19 @@ struct Rng {
   ~Rng() { if (ok) wc_FreeRng(&rng); }
 };
 
-struct EccKey {
-  ecc_key key;
+// An ECDSA or RSA private key.
+struct PrivateKey {
+  int type = ECC_TYPE;  // or RSA_TYPE
+  ecc_key ecc;
+  RsaKey rsa;
   bool ok = false;
-  EccKey() { ok = wc_ecc_init(&key) == 0; }
-  ~EccKey() { if (ok) wc_ecc_free(&key); }
+  PrivateKey() { ok = wc_ecc_init(&ecc) == 0 && wc_InitRsaKey(&rsa, nullptr) == 0; }
+  ~PrivateKey() {
+    wc_ecc_free(&ecc);
+    wc_FreeRsaKey(&rsa);
+  }
+  void* native() { return type == ECC_TYPE ? static_cast<void*>(&ecc) : static_cast<void*>(&rsa); }
+  int signature_type() const { return type == ECC_TYPE ? CTC_SHA256wECDSA : CTC_SHA256wRSA; }
 };
 
 absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
@@ -43,32 +53,31 @@ absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
   return pem;
 }
 
-absl::Status LoadEccKey(const std::string& pem, EccKey* key) {
+absl::Status LoadKey(const std::string& pem, PrivateKey* key) {
   std::vector<byte> der(pem.size());
   int der_size = wc_KeyPemToDer(reinterpret_cast<const byte*>(pem.data()),
                                 static_cast<int>(pem.size()), der.data(),
                                 static_cast<word32>(der.size()), nullptr);
   if (der_size <= 0) return CryptoError("reading the private key PEM", der_size);
-  word32 index = 0;
-  int ret = wc_EccPrivateKeyDecode(der.data(), &index, &key->key,
-                                   static_cast<word32>(der_size));
-  if (ret != 0) {
-    // PKCS#8 wraps the EC key; find the inner key and decode again.
-    index = 0;
-    int inner = wc_GetPkcs8TraditionalOffset(der.data(), &index,
-                                             static_cast<word32>(der_size));
-    if (inner >= 0) {
-      word32 offset = static_cast<word32>(inner);
-      ret = wc_EccPrivateKeyDecode(der.data(), &offset, &key->key,
-                                   static_cast<word32>(der_size));
-    }
+  // PKCS#8 wraps the key: find the inner (traditional) key first.
+  word32 offset = 0;
+  int inner = wc_GetPkcs8TraditionalOffset(der.data(), &offset, static_cast<word32>(der_size));
+  word32 start = inner >= 0 ? static_cast<word32>(inner) : 0;
+  word32 index = start;
+  if (wc_EccPrivateKeyDecode(der.data(), &index, &key->ecc, static_cast<word32>(der_size)) == 0) {
+    key->type = ECC_TYPE;
+    std::memset(der.data(), 0, der.size());
+    return absl::OkStatus();
   }
-  if (ret != 0) {
-    return absl::InvalidArgumentError(
-        "the private key is not an ECDSA key; appwire generates and signs "
-        "with ECDSA P-256 keys");
+  index = start;
+  if (wc_RsaPrivateKeyDecode(der.data(), &index, &key->rsa, static_cast<word32>(der_size)) == 0) {
+    key->type = RSA_TYPE;
+    std::memset(der.data(), 0, der.size());
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  std::memset(der.data(), 0, der.size());
+  return absl::InvalidArgumentError(
+      "the private key is neither an ECDSA nor an RSA key");
 }
 
 // GeneralNames DER (the content of the subjectAltName OCTET STRING).
@@ -112,7 +121,7 @@ absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
   return out + names;
 }
 
-absl::Status FillCert(const CertificateSpec& spec, EccKey* subject_key, Cert* cert) {
+absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert* cert) {
   if (wc_InitCert(cert) != 0) return absl::InternalError("wc_InitCert failed");
   std::strncpy(cert->subject.commonName, spec.common_name.c_str(), CTC_NAME_SIZE - 1);
   if (!spec.organization.empty()) {
@@ -120,7 +129,7 @@ absl::Status FillCert(const CertificateSpec& spec, EccKey* subject_key, Cert* ce
   }
   cert->daysValid = spec.days_valid;
   cert->isCA = spec.is_ca ? 1 : 0;
-  cert->sigType = CTC_SHA256wECDSA;
+  cert->sigType = CTC_SHA256wECDSA;  // set from the issuer's key when signing
   absl::StatusOr<std::string> alt_names = EncodeAltNames(spec);
   if (!alt_names.ok()) return alt_names.status();
   if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
@@ -130,10 +139,11 @@ absl::Status FillCert(const CertificateSpec& spec, EccKey* subject_key, Cert* ce
     std::memcpy(cert->altNames, alt_names->data(), alt_names->size());
     cert->altNamesSz = static_cast<int>(alt_names->size());
   }
-  int ret = wc_SetSubjectKeyIdFromPublicKey_ex(cert, ECC_TYPE, &subject_key->key);
+  int ret = wc_SetSubjectKeyIdFromPublicKey_ex(cert, subject_key->type, subject_key->native());
   if (ret != 0) return CryptoError("subject key id", ret);
   ret = wc_SetKeyUsage(cert, spec.is_ca ? "keyCertSign,cRLSign,digitalSignature"
-                                        : "digitalSignature,keyAgreement");
+                        : subject_key->type == RSA_TYPE ? "digitalSignature,keyEncipherment"
+                                                        : "digitalSignature,keyAgreement");
   if (ret != 0) return CryptoError("key usage", ret);
   if (!spec.is_ca) {
     ret = wc_SetExtKeyUsage(cert, "serverAuth,clientAuth");
@@ -142,14 +152,15 @@ absl::Status FillCert(const CertificateSpec& spec, EccKey* subject_key, Cert* ce
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> SignAndEncode(Cert* cert, EccKey* subject_key,
-                                          EccKey* issuer_key, Rng* rng) {
-  std::vector<byte> der(8192);
+absl::StatusOr<std::string> SignAndEncode(Cert* cert, PrivateKey* subject_key,
+                                          PrivateKey* issuer_key, Rng* rng) {
+  std::vector<byte> der(16384);
+  cert->sigType = issuer_key->signature_type();
   int ret = wc_MakeCert_ex(cert, der.data(), static_cast<word32>(der.size()),
-                           ECC_TYPE, &subject_key->key, &rng->rng);
+                           subject_key->type, subject_key->native(), &rng->rng);
   if (ret < 0) return CryptoError("making the certificate", ret);
   ret = wc_SignCert_ex(cert->bodySz, cert->sigType, der.data(),
-                       static_cast<word32>(der.size()), ECC_TYPE, &issuer_key->key,
+                       static_cast<word32>(der.size()), issuer_key->type, issuer_key->native(),
                        &rng->rng);
   if (ret < 0) return CryptoError("signing the certificate", ret);
   der.resize(static_cast<size_t>(ret));
@@ -158,15 +169,35 @@ absl::StatusOr<std::string> SignAndEncode(Cert* cert, EccKey* subject_key,
 
 }  // namespace
 
+absl::StatusOr<std::string> GenerateRsaKeyPem(int bits) {
+  if (bits < 2048 || bits > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RSA keys of ", bits, " bits: use 2048 to 4096 (below 2048 is not safe)"));
+  }
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
+  int ret = wc_MakeRsaKey(&key.rsa, bits, WC_RSA_EXPONENT, &rng.rng);
+  if (ret != 0) return CryptoError("RSA key generation", ret);
+  std::vector<byte> der(bits / 2 + 1024);
+  int der_size = wc_RsaKeyToDer(&key.rsa, der.data(), static_cast<word32>(der.size()));
+  if (der_size <= 0) return CryptoError("encoding the key", der_size);
+  der.resize(static_cast<size_t>(der_size));
+  absl::StatusOr<std::string> pem = DerToPem(der, PRIVATEKEY_TYPE);
+  std::memset(der.data(), 0, der.size());
+  return pem;
+}
+
 absl::StatusOr<std::string> GenerateEcdsaP256KeyPem() {
   internal::EnsureWolfSslInitialized();
   Rng rng;
-  EccKey key;
+  PrivateKey key;
   if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
-  int ret = wc_ecc_make_key_ex(&rng.rng, 32, &key.key, ECC_SECP256R1);
+  int ret = wc_ecc_make_key_ex(&rng.rng, 32, &key.ecc, ECC_SECP256R1);
   if (ret != 0) return CryptoError("ECDSA P-256 key generation", ret);
   std::vector<byte> der(512);
-  int der_size = wc_EccKeyToDer(&key.key, der.data(), static_cast<word32>(der.size()));
+  int der_size = wc_EccKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()));
   if (der_size <= 0) return CryptoError("encoding the key", der_size);
   der.resize(static_cast<size_t>(der_size));
   absl::StatusOr<std::string> pem = DerToPem(der, ECC_PRIVATEKEY_TYPE);
@@ -179,9 +210,9 @@ absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
     const std::string& key_pem, CertificateSpec spec) {
   internal::EnsureWolfSslInitialized();
   Rng rng;
-  EccKey key;
+  PrivateKey key;
   if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
-  absl::Status status = LoadEccKey(key_pem, &key);
+  absl::Status status = LoadKey(key_pem, &key);
   if (!status.ok()) return status;
   spec.is_ca = true;
   auto cert = std::make_unique<Cert>();
@@ -195,14 +226,14 @@ absl::StatusOr<std::string> IssueCertificatePem(
     const std::string& issuer_cert_pem, const std::string& issuer_key_pem) {
   internal::EnsureWolfSslInitialized();
   Rng rng;
-  EccKey subject_key;
-  EccKey issuer_key;
+  PrivateKey subject_key;
+  PrivateKey issuer_key;
   if (!rng.ok || !subject_key.ok || !issuer_key.ok) {
     return absl::InternalError("cannot initialise wolfCrypt");
   }
-  absl::Status status = LoadEccKey(subject_key_pem, &subject_key);
+  absl::Status status = LoadKey(subject_key_pem, &subject_key);
   if (!status.ok()) return status;
-  status = LoadEccKey(issuer_key_pem, &issuer_key);
+  status = LoadKey(issuer_key_pem, &issuer_key);
   if (!status.ok()) return status;
   auto cert = std::make_unique<Cert>();
   status = FillCert(spec, &subject_key, cert.get());

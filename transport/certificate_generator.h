@@ -30,6 +30,9 @@ struct CertificateSpec {
 // A new ECDSA P-256 private key, PEM ("-----BEGIN EC PRIVATE KEY-----").
 absl::StatusOr<std::string> GenerateEcdsaP256KeyPem();
 
+// A new RSA private key of `bits` (2048 to 4096), PEM ("BEGIN RSA PRIVATE KEY").
+absl::StatusOr<std::string> GenerateRsaKeyPem(int bits);
+
 // A certificate for `spec`, signed by its own key. Marked CA:TRUE so that a
 // client can use the file itself as its trust anchor (as `openssl req -x509`
 // does), which is how desktop clients trust a self-signed LAN server.
@@ -37,7 +40,7 @@ absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
     const std::string& key_pem, CertificateSpec spec);
 
 // A certificate for `spec` and the public half of `subject_key_pem`, signed
-// by the CA in `issuer_cert_pem` / `issuer_key_pem`.
+// by the CA in `issuer_cert_pem` / `issuer_key_pem`. Keys may be ECDSA or RSA.
 absl::StatusOr<std::string> IssueCertificatePem(
     const std::string& subject_key_pem, const CertificateSpec& spec,
     const std::string& issuer_cert_pem, const std::string& issuer_key_pem);

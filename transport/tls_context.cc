@@ -208,6 +208,8 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
     }
   }
 
+  // Peers' DHE must be at least as strong as our own parameters.
+  wolfSSL_CTX_SetMinDhKey_Sz(ctx, 2048);
   if (!options.dh_params_pem.empty()) {
     const std::string& dh = options.dh_params_pem;
     if (wolfSSL_CTX_SetTmpDH_buffer(ctx, reinterpret_cast<const unsigned char*>(dh.data()),
