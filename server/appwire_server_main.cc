@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto server = appwire::Server::Create(options, nullptr);
@@ -132,8 +133,15 @@ int main(int argc, char** argv) {
   appwire::LogInfo(absl::StrCat("certificate expires: ", appwire::FormatUtc(cert.not_after)));
   appwire::LogInfo(absl::StrCat("certificate fingerprint: ", cert.sha256_fingerprint));
 
+  // SIGHUP reloads the certificates (a bad file keeps the running ones);
+  // SIGINT and SIGTERM drain and stop.
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  for (;;) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    appwire::LogInfo("received SIGHUP; reloading certificates");
+    (*server)->ReloadCertificates().IgnoreError();  // logged either way
+  }
   appwire::LogInfo(absl::StrCat("received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
                                 "; draining calls in flight"));
   (*server)->Drain(absl::Seconds(30));

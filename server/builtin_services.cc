@@ -26,7 +26,6 @@ int64_t PayloadLength(absl::string_view bytes) {
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
-                                     const CertificateInfo& certificate,
                                      std::function<BuiltinTlsSettings()> tls_settings) {
   absl::Status status = registry.Register<v1::HealthCheckRequest, v1::HealthCheckResponse>(
       "appwire.v1.Health/Check",
@@ -43,9 +42,6 @@ absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
   info.set_software_version(options.software_version);
   info.set_protocol_version(kProtocolVersion);
   info.set_alpn("appwire/1");
-  info.set_certificate_subject(certificate.subject);
-  info.set_certificate_not_after(FormatUtc(certificate.not_after));
-  info.set_certificate_sha256(certificate.sha256_fingerprint);
   status = registry.Register<v1::ServerInfoRequest, v1::ServerInfoResponse>(
       "appwire.v1.ServerInfo/Get",
       [info, tls_settings](CallContext& context, const v1::ServerInfoRequest&)
@@ -56,6 +52,9 @@ absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
         response.set_max_tls_version(std::string(TlsVersionName(settings.max_version)));
         response.set_tls13_cipher_suites(settings.tls13_cipher_suites);
         response.set_max_message_bytes(settings.max_message_bytes);
+        response.set_certificate_subject(settings.certificate.subject);
+        response.set_certificate_not_after(FormatUtc(settings.certificate.not_after));
+        response.set_certificate_sha256(settings.certificate.sha256_fingerprint);
         response.set_negotiated_tls_version(context.tls_version());
         response.set_negotiated_cipher(context.cipher());
         return response;

@@ -31,11 +31,11 @@ struct BuiltinTlsSettings {
   TlsVersion max_version = TlsVersion::k1_3;
   std::string tls13_cipher_suites;
   size_t max_message_bytes = 0;
+  CertificateInfo certificate;  // the default certificate
 };
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
-                                     const CertificateInfo& certificate,
                                      std::function<BuiltinTlsSettings()> tls_settings);
 
 }  // namespace appwire

@@ -1,6 +1,10 @@
 #include "server/server.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -13,6 +17,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "appwire/v1/frame.pb.h"
@@ -55,6 +60,28 @@ absl::Status ServerOptions::Validate() const {
 
 namespace {
 
+// The TLS configurations new connections choose from: the default (key.pem,
+// cert.pem) and one per SNI certificate. Immutable once built; replaced as a
+// whole when settings or files change.
+struct ContextSet {
+  std::shared_ptr<const TlsContext> default_context;
+  std::map<std::string, std::shared_ptr<const TlsContext>> by_name;
+
+  // Exact name first, then a wildcard for its first label; else the default.
+  std::shared_ptr<const TlsContext> Select(const std::string& requested) const {
+    if (requested.empty() || by_name.empty()) return default_context;
+    const std::string name = absl::AsciiStrToLower(requested);
+    auto exact = by_name.find(name);
+    if (exact != by_name.end()) return exact->second;
+    size_t dot = name.find('.');
+    if (dot != std::string::npos) {
+      auto wildcard = by_name.find(absl::StrCat("*", name.substr(dot)));
+      if (wildcard != by_name.end()) return wildcard->second;
+    }
+    return default_context;
+  }
+};
+
 // What the server remembers about one connection, owned by its callbacks.
 struct ConnectionState {
   bool hello_received = false;
@@ -74,8 +101,11 @@ struct Server::Impl {
   uint64_t overrides_generation = 1;
   uint64_t built_global_generation = 0;
   uint64_t built_overrides_generation = 0;
-  std::shared_ptr<TlsContext> tls;
+  std::vector<SniIdentity> sni_identities;
+  std::shared_ptr<const ContextSet> contexts;
   FrameLimits limits;
+  std::string watched_files;  // what the files looked like at the last (re)load
+  std::unique_ptr<asio::steady_timer> watch_timer;
   std::string dh_params_pem;  // empty until dhparams.pem is loaded or generated
   std::string dh_params_path;
   std::thread dh_thread;
@@ -99,8 +129,11 @@ struct Server::Impl {
   // The TLS context and limits for a connection accepted now. Rebuilds them
   // first when a database parameter changed; a failed rebuild keeps the last
   // good configuration and logs why.
-  std::shared_ptr<TlsContext> CurrentContext(FrameLimits* limits);
+  std::shared_ptr<const ContextSet> CurrentContexts(FrameLimits* limits);
   absl::Status RebuildLocked();
+  absl::Status Reload();
+  std::string DescribeWatchedFiles() const;
+  void WatchFiles();
   void GenerateDhParams(int bits);
   void CheckExpiry();
   void Accept();
@@ -129,6 +162,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   absl::StatusOr<ServerIdentity> identity = LoadOrCreateServerIdentity(options.project_dir);
   if (!identity.ok()) return identity.status();
   impl->identity = *std::move(identity);
+  absl::StatusOr<std::vector<SniIdentity>> sni = LoadSniIdentities(options.project_dir);
+  if (!sni.ok()) return sni.status();
+  impl->sni_identities = *std::move(sni);
 
   impl->overrides = options.parameters;
   // dhparams.pem beside key.pem and cert.pem: used when present and valid,
@@ -149,12 +185,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
 
   if (options.builtin_services) {
     Impl* raw = impl.get();
-    status = RegisterBuiltinServices(*registry, options, impl->identity.leaf, [raw] {
+    status = RegisterBuiltinServices(*registry, options, [raw] {
       std::lock_guard<std::mutex> lock(raw->settings_mu);
       BuiltinTlsSettings settings;
-      settings.min_version = raw->tls->options().min_version;
-      settings.max_version = raw->tls->options().max_version;
-      settings.tls13_cipher_suites = raw->tls->tls13_cipher_suites();
+      const TlsContext& tls = *raw->contexts->default_context;
+      settings.min_version = tls.options().min_version;
+      settings.max_version = tls.options().max_version;
+      settings.tls13_cipher_suites = tls.tls13_cipher_suites();
+      if (tls.certificate() != nullptr) settings.certificate = *tls.certificate();
       settings.max_message_bytes = raw->limits.max_message_bytes;
       return settings;
     });
@@ -169,14 +207,25 @@ absl::Status Server::Impl::RebuildLocked() {
   TlsOptions options;
   options.role = TlsRole::kServer;
   ApplyParameters(overrides, &options);
-  options.certificate_chain_pem = identity.certificate_chain_pem;
-  options.private_key_pem = identity.private_key_pem;
-  options.certificate_source = identity.certificate_path;
-  options.private_key_source = identity.private_key_path;
   options.dh_params_pem = dh_params_pem;
-  absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(options);
+  auto build = [&options](const ServerIdentity& id) {
+    TlsOptions with_identity = options;
+    with_identity.certificate_chain_pem = id.certificate_chain_pem;
+    with_identity.private_key_pem = id.private_key_pem;
+    with_identity.certificate_source = id.certificate_path;
+    with_identity.private_key_source = id.private_key_path;
+    return TlsContext::Create(with_identity);
+  };
+  auto set = std::make_shared<ContextSet>();
+  absl::StatusOr<std::shared_ptr<TlsContext>> context = build(identity);
   if (!context.ok()) return context.status();
-  tls = *std::move(context);
+  set->default_context = *std::move(context);
+  for (const SniIdentity& sni : sni_identities) {
+    context = build(sni.identity);
+    if (!context.ok()) return context.status();
+    set->by_name[sni.host_name] = *std::move(context);
+  }
+  contexts = std::move(set);
   limits.max_message_bytes =
       static_cast<size_t>(overrides.Get(Parameter::kMaxMessageSize).AsInt());
   built_global_generation = DatabaseParametersGeneration();
@@ -184,12 +233,10 @@ absl::Status Server::Impl::RebuildLocked() {
   return absl::OkStatus();
 }
 
-std::shared_ptr<TlsContext> Server::Impl::CurrentContext(FrameLimits* current_limits) {
+std::shared_ptr<const ContextSet> Server::Impl::CurrentContexts(FrameLimits* current_limits) {
   std::lock_guard<std::mutex> lock(settings_mu);
   if (built_global_generation != DatabaseParametersGeneration() ||
       built_overrides_generation != overrides_generation) {
-    // Read the generation first: a change racing with the rebuild is then
-    // picked up by the next connection.
     absl::Status status = RebuildLocked();
     if (!status.ok()) {
       LogError(absl::StrCat("new TLS settings not applied, keeping the previous ones: ",
@@ -199,8 +246,95 @@ std::shared_ptr<TlsContext> Server::Impl::CurrentContext(FrameLimits* current_li
     }
   }
   *current_limits = limits;
-  return tls;
+  return contexts;
 }
+
+absl::Status Server::Impl::Reload() {
+  // Everything is read and checked before anything is replaced: a bad new
+  // file leaves the last good configuration serving.
+  absl::StatusOr<ServerIdentity> new_identity =
+      LoadOrCreateServerIdentity(options.project_dir, /*allow_generate=*/false);
+  absl::Status status = new_identity.status();
+  absl::StatusOr<std::vector<SniIdentity>> new_sni = LoadSniIdentities(options.project_dir);
+  if (status.ok()) status = new_sni.status();
+  std::string new_dh;
+  if (status.ok() && FileExists(dh_params_path)) {
+    absl::StatusOr<std::string> dh = ReadFile(dh_params_path);
+    status = dh.status();
+    if (status.ok()) status = CheckDhParamsPem(*dh, dh_params_path).status();
+    if (status.ok()) new_dh = *std::move(dh);
+  }
+  std::lock_guard<std::mutex> lock(settings_mu);
+  watched_files = DescribeWatchedFiles();
+  if (status.ok()) {
+    ServerIdentity old_identity = identity;
+    std::vector<SniIdentity> old_sni = sni_identities;
+    std::string old_dh = dh_params_pem;
+    identity = *std::move(new_identity);
+    sni_identities = *std::move(new_sni);
+    if (!new_dh.empty()) dh_params_pem = std::move(new_dh);
+    status = RebuildLocked();
+    if (!status.ok()) {
+      identity = std::move(old_identity);
+      sni_identities = std::move(old_sni);
+      dh_params_pem = std::move(old_dh);
+    }
+  }
+  if (!status.ok()) {
+    LogError(absl::StrCat("certificate reload failed, still serving the previous certificates: ",
+                          status.message()));
+    return status;
+  }
+  LogInfo(absl::StrCat("certificates reloaded: ", identity.certificate_path, " (",
+                       identity.leaf.subject, ", ", identity.leaf.sha256_fingerprint, ")",
+                       sni_identities.empty() ? "" : absl::StrCat(" and ", sni_identities.size(),
+                                                                  " SNI certificate(s)")));
+  return absl::OkStatus();
+}
+
+// mtime and size of every file a reload reads: a change means "reload".
+std::string Server::Impl::DescribeWatchedFiles() const {
+  std::vector<std::string> paths = {JoinPath(options.project_dir, "cert.pem"),
+                                    JoinPath(options.project_dir, "key.pem"), dh_params_path};
+  std::error_code error;
+  const std::string folder = JoinPath(options.project_dir, "certificates");
+  if (std::filesystem::is_directory(folder, error)) {
+    for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+      paths.push_back(entry.path().string());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  std::string description;
+  for (const std::string& path : paths) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) continue;
+    absl::StrAppend(&description, path, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                    st.st_mtim.tv_nsec, ";");
+  }
+  return description;
+}
+
+void Server::Impl::WatchFiles() {
+  if (options.certificate_check_interval <= absl::ZeroDuration()) return;
+  if (watch_timer == nullptr) watch_timer = std::make_unique<asio::steady_timer>(io);
+  watch_timer->expires_after(
+      std::chrono::milliseconds(absl::ToInt64Milliseconds(options.certificate_check_interval)));
+  watch_timer->async_wait([this](const std::error_code& error) {
+    if (error) return;
+    bool changed;
+    {
+      std::lock_guard<std::mutex> lock(settings_mu);
+      changed = DescribeWatchedFiles() != watched_files;
+    }
+    if (changed) {
+      LogInfo("certificate files changed on disk; reloading");
+      Reload().IgnoreError();  // logged; the last good configuration stays
+    }
+    WatchFiles();
+  });
+}
+
+absl::Status Server::ReloadCertificates() { return impl_->Reload(); }
 
 absl::Status Server::SetParameter(Parameter selector, ParameterValue value) {
   std::lock_guard<std::mutex> lock(impl_->settings_mu);
@@ -216,12 +350,13 @@ ParameterValue Server::GetParameter(Parameter selector) const {
 
 Server::TlsSettings Server::tls_settings() const {
   FrameLimits limits;
-  std::shared_ptr<TlsContext> tls = impl_->CurrentContext(&limits);
+  std::shared_ptr<const ContextSet> set = impl_->CurrentContexts(&limits);
+  const TlsContext& tls = *set->default_context;
   TlsSettings settings;
-  settings.min_version = tls->options().min_version;
-  settings.max_version = tls->options().max_version;
-  settings.tls13_cipher_suites = tls->tls13_cipher_suites();
-  settings.tls12_cipher_list = tls->tls12_cipher_list();
+  settings.min_version = tls.options().min_version;
+  settings.max_version = tls.options().max_version;
+  settings.tls13_cipher_suites = tls.tls13_cipher_suites();
+  settings.tls12_cipher_list = tls.tls12_cipher_list();
   settings.max_message_bytes = limits.max_message_bytes;
   return settings;
 }
@@ -253,6 +388,11 @@ absl::Status Server::Start() {
       s.io.get_executor());
   s.Accept();
   s.CheckExpiry();
+  {
+    std::lock_guard<std::mutex> settings_lock(s.settings_mu);
+    s.watched_files = s.DescribeWatchedFiles();
+  }
+  s.WatchFiles();
   s.io_thread = std::thread([&s] { s.io.run(); });
   if (s.dh_params_pem.empty()) {
     const int bits = static_cast<int>(s.overrides.Get(Parameter::kDhParamBits).AsInt());
@@ -321,9 +461,11 @@ void Server::Impl::Accept() {
 
 void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
   FrameLimits limits;
-  std::shared_ptr<TlsContext> tls = CurrentContext(&limits);
-  absl::StatusOr<std::shared_ptr<TlsStream>> stream =
-      TlsStream::Create(std::move(socket), tls, "");
+  std::shared_ptr<const ContextSet> set = CurrentContexts(&limits);
+  absl::StatusOr<std::shared_ptr<TlsStream>> stream = TlsStream::CreateServer(
+      std::move(socket),
+      [set](const std::string& server_name) { return set->Select(server_name); },
+      set->default_context->options().handshake_timeout);
   if (!stream.ok()) {
     LogWarning(stream.status().message());
     return;
@@ -552,7 +694,10 @@ std::string Server::listen_address() const {
   return absl::StrCat(address, ":", impl_->bound_port);
 }
 
-const CertificateInfo& Server::certificate() const { return impl_->identity.leaf; }
+CertificateInfo Server::certificate() const {
+  std::lock_guard<std::mutex> lock(impl_->settings_mu);
+  return impl_->identity.leaf;
+}
 bool Server::certificate_generated() const { return impl_->identity.generated; }
 const ServerOptions& Server::options() const { return impl_->options; }
 

@@ -46,6 +46,9 @@ struct ServerOptions {
   // values (SetDatabaseParameter). Changeable while running with
   // Server::SetParameter.
   ParameterOverrides parameters;
+  // How often the certificate files are checked for changes (then
+  // reloaded). Default 5 s; zero turns the check off.
+  absl::Duration certificate_check_interval = absl::Seconds(5);
   // Handler threads; 0 = max(4, hardware threads).
   int worker_threads = 0;
   // Offer appwire.v1.Health/Check, appwire.v1.ServerInfo/Get and
@@ -68,6 +71,13 @@ class Server {
 
   // Binds and starts serving. Freezes the registry.
   absl::Status Start();
+
+  // Reads key.pem, cert.pem, certificates/ and dhparams.pem again and, when
+  // all are good, serves them to connections opened from now on (open ones
+  // are never dropped). A bad file keeps the last good configuration and is
+  // returned (and logged). appwire-server calls this on SIGHUP; the server
+  // also calls it when the files change (certificate_check_interval).
+  absl::Status ReloadCertificates();
 
   // Overrides a database parameter for this server. Like
   // SetDatabaseParameter, it applies to connections accepted after the call
@@ -94,7 +104,7 @@ class Server {
   };
   TlsSettings tls_settings() const;
   // The default certificate being served, and whether Create() generated it.
-  const CertificateInfo& certificate() const;
+  CertificateInfo certificate() const;
   bool certificate_generated() const;
   const ServerOptions& options() const;
 

@@ -2,7 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/files.h"
@@ -37,21 +42,71 @@ absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
   return identity;
 }
 
+// Reads the leaf and refuses an expired or not-yet-valid certificate.
+absl::Status DescribeAndCheck(ServerIdentity* identity) {
+  const std::string& cert_path = identity->certificate_path;
+  absl::StatusOr<CertificateInfo> leaf =
+      DescribeCertificatePem(identity->certificate_chain_pem, cert_path);
+  if (!leaf.ok()) return leaf.status();
+  identity->leaf = *std::move(leaf);
+  const absl::Time now = absl::Now();
+  if (identity->leaf.not_after < now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", cert_path, "\" expired on ", FormatUtc(identity->leaf.not_after),
+        "; renew the certificate"));
+  }
+  if (identity->leaf.not_before > now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", cert_path, "\" is not valid before ", FormatUtc(identity->leaf.not_before),
+        "; check this machine's clock"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir) {
+absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
+                                                 const std::string& key_path) {
+  ServerIdentity identity;
+  absl::StatusOr<std::string> cert = ReadFile(cert_path);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(key_path);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> cert_pem = NormalizePem(*cert, cert_path, PemKind::kCertificate);
+  if (!cert_pem.ok()) return cert_pem.status();
+  absl::StatusOr<std::string> key_pem = NormalizePem(*key, key_path, PemKind::kPrivateKey);
+  if (!key_pem.ok()) return key_pem.status();
+  identity.certificate_chain_pem = *std::move(cert_pem);
+  identity.private_key_pem = *std::move(key_pem);
+  identity.certificate_path = cert_path;
+  identity.private_key_path = key_path;
+  absl::Status checked = DescribeAndCheck(&identity);
+  if (!checked.ok()) return checked;
+  return identity;
+}
+
+absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
+                                                          bool allow_generate) {
   const std::string cert_path = JoinPath(project_dir, "cert.pem");
   const std::string key_path = JoinPath(project_dir, "key.pem");
   const bool has_cert = FileExists(cert_path);
   const bool has_key = FileExists(key_path);
-  ServerIdentity identity;
   if (!has_cert && !has_key) {
+    if (!allow_generate) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "\"", cert_path, "\" and \"", key_path, "\" are gone; put them back"));
+    }
     absl::Status status = MakeDirectories(project_dir);
     if (!status.ok()) return status;
     absl::StatusOr<ServerIdentity> generated = Generate(cert_path, key_path);
     if (!generated.ok()) return generated.status();
-    identity = *std::move(generated);
-  } else if (has_cert != has_key) {
+    generated->certificate_path = cert_path;
+    generated->private_key_path = key_path;
+    absl::Status checked = DescribeAndCheck(&*generated);
+    if (!checked.ok()) return checked;
+    return generated;
+  }
+  if (has_cert != has_key) {
     const std::string& present = has_cert ? cert_path : key_path;
     const std::string& missing = has_cert ? key_path : cert_path;
     return absl::FailedPreconditionError(absl::StrCat(
@@ -59,37 +114,45 @@ absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& pro
         has_cert ? "private key of cert.pem" : "certificate of key.pem",
         " beside it, or remove \"", present,
         "\" to have appwire-server generate a self-signed pair"));
-  } else {
-    absl::StatusOr<std::string> cert = ReadFile(cert_path);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(key_path);
-    if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> cert_pem = NormalizePem(*cert, cert_path, PemKind::kCertificate);
-    if (!cert_pem.ok()) return cert_pem.status();
-    absl::StatusOr<std::string> key_pem = NormalizePem(*key, key_path, PemKind::kPrivateKey);
-    if (!key_pem.ok()) return key_pem.status();
-    identity.certificate_chain_pem = *std::move(cert_pem);
-    identity.private_key_pem = *std::move(key_pem);
   }
-  identity.certificate_path = cert_path;
-  identity.private_key_path = key_path;
-  absl::StatusOr<CertificateInfo> leaf =
-      DescribeCertificatePem(identity.certificate_chain_pem, cert_path);
-  if (!leaf.ok()) return leaf.status();
-  identity.leaf = *std::move(leaf);
-  const absl::Time now = absl::Now();
-  if (identity.leaf.not_after < now) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "\"", cert_path, "\" expired on ", FormatUtc(identity.leaf.not_after),
-        "; renew the certificate (or remove cert.pem and key.pem to have "
-        "appwire-server generate a self-signed pair)"));
+  return LoadIdentityFiles(cert_path, key_path);
+}
+
+absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir) {
+  std::vector<SniIdentity> identities;
+  const std::string folder = JoinPath(project_dir, "certificates");
+  std::error_code error;
+  if (!std::filesystem::is_directory(folder, error)) return identities;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    names.push_back(entry.path().filename().string());
   }
-  if (identity.leaf.not_before > now) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "\"", cert_path, "\" is not valid before ", FormatUtc(identity.leaf.not_before),
-        "; check this machine's clock"));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const bool crt = absl::EndsWith(name, ".crt");
+    const bool key = absl::EndsWith(name, ".key");
+    if (!crt && !key) continue;
+    const std::string host = absl::AsciiStrToLower(name.substr(0, name.size() - 4));
+    const std::string cert_path = JoinPath(folder, host + ".crt");
+    const std::string key_path = JoinPath(folder, host + ".key");
+    if (key) {
+      if (!FileExists(cert_path)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "\"", key_path, "\" has no certificate beside it; add \"", cert_path,
+            "\" or remove the key"));
+      }
+      continue;  // handled with its .crt
+    }
+    if (!FileExists(key_path)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "\"", cert_path, "\" has no private key beside it; add \"", key_path,
+          "\" or remove the certificate"));
+    }
+    absl::StatusOr<ServerIdentity> identity = LoadIdentityFiles(cert_path, key_path);
+    if (!identity.ok()) return identity.status();
+    identities.push_back(SniIdentity{host, *std::move(identity)});
   }
-  return identity;
+  return identities;
 }
 
 }  // namespace appwire

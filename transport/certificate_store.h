@@ -10,6 +10,7 @@
 #define APPWIRE_TRANSPORT_CERTIFICATE_STORE_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "transport/certificate_info.h"
@@ -26,7 +27,24 @@ struct ServerIdentity {
   bool generated = false;
 };
 
-absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir);
+// `allow_generate`: false when reloading, where missing files are an error
+// (the running server keeps its certificate) rather than a reason to make
+// new ones.
+absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
+                                                          bool allow_generate = true);
+
+// Extra certificates chosen by SNI, as NetTalk does: for each
+// certificates/<host>.crt in the project folder, certificates/<host>.key is
+// its key. <host> may be a wildcard ("*.example.com"). No folder: none.
+struct SniIdentity {
+  std::string host_name;  // lower case, as in the file name
+  ServerIdentity identity;
+};
+absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir);
+
+// Loads and checks one certificate/key pair (PEM rules, expiry).
+absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& certificate_path,
+                                                 const std::string& private_key_path);
 
 }  // namespace appwire
 

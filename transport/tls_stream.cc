@@ -12,6 +12,7 @@
 #include "transport/internal/buffers.h"
 #include "transport/internal/errors.h"
 #include "transport/internal/tls_session.h"
+#include "transport/internal/wolfssl.h"
 
 namespace appwire {
 namespace {
@@ -52,17 +53,63 @@ absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
   absl::StatusOr<std::unique_ptr<internal::TlsSession>> session =
       internal::TlsSession::Create(std::move(context), peer, std::move(server_name));
   if (!session.ok()) return session.status();
+  stream->handshake_timeout_ = session.value()->context().options().handshake_timeout;
   stream->session_ = *std::move(session);
   return stream;
+}
+
+absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::CreateServer(
+    asio::ip::tcp::socket socket, ContextSelector selector, absl::Duration handshake_timeout) {
+  std::error_code error;
+  socket.non_blocking(true, error);
+  if (!error) socket.set_option(asio::ip::tcp::no_delay(true), error);
+  std::string peer = DescribeEndpoint(socket);
+  if (error) return internal::AsioErrorToStatus(error, "socket setup", peer);
+  std::shared_ptr<TlsStream> stream(new TlsStream(std::move(socket), peer));
+  stream->selector_ = std::move(selector);
+  stream->handshake_timeout_ = handshake_timeout;
+  return stream;
+}
+
+// mu_ held. Server streams choose their TlsContext by the name the client
+// asks for (SNI), which only the ClientHello says: until it is complete the
+// bytes wait in client_hello_. Returns false when more bytes are needed.
+absl::StatusOr<bool> TlsStream::StartServerSessionLocked() {
+  // A ClientHello fits in one 16 KiB record (plus its 5-byte header).
+  constexpr size_t kMaxClientHello = 16 * 1024 + 5;
+  if (client_hello_.empty()) return false;
+  // Not a TLS handshake record at all (a plaintext client): no use waiting
+  // for a ClientHello; the handshake below reports what came instead.
+  const bool handshake_record = static_cast<unsigned char>(client_hello_[0]) == 0x16;
+  unsigned char name[256];
+  unsigned int name_length = sizeof(name) - 1;
+  int found = wolfSSL_SNI_GetFromBuffer(
+      reinterpret_cast<const unsigned char*>(client_hello_.data()),
+      static_cast<unsigned int>(client_hello_.size()), WOLFSSL_SNI_HOST_NAME, name,
+      &name_length);
+  if (handshake_record && found == INCOMPLETE_DATA && client_hello_.size() < kMaxClientHello) {
+    return false;
+  }
+  // No name, an unknown one, or bytes that are not a ClientHello at all:
+  // the default context, whose handshake then reports what is wrong.
+  std::string server_name;
+  if (found == WOLFSSL_SUCCESS) server_name.assign(reinterpret_cast<char*>(name), name_length);
+  absl::StatusOr<std::unique_ptr<internal::TlsSession>> session =
+      internal::TlsSession::Create(selector_(server_name), peer_address_, "");
+  if (!session.ok()) return session.status();
+  session_ = *std::move(session);
+  session_->set_requested_server_name(server_name);
+  session_->Feed(client_hello_.data(), client_hello_.size());
+  std::string().swap(client_hello_);
+  return true;
 }
 
 // ---- Handshake (executor only) ----
 
 void TlsStream::AsyncHandshake(std::function<void(absl::Status)> done) {
   handshake_done_ = std::move(done);
-  absl::Duration timeout = session_->context().options().handshake_timeout;
   handshake_timer_.expires_after(
-      std::chrono::microseconds(absl::ToInt64Microseconds(timeout)));
+      std::chrono::microseconds(absl::ToInt64Microseconds(handshake_timeout_)));
   auto self = shared_from_this();
   handshake_timer_.async_wait([self](const std::error_code& error) {
     if (error || !self->handshake_done_) return;
@@ -77,6 +124,24 @@ void TlsStream::HandshakeStep() {
   absl::StatusOr<bool> finished;
   std::error_code error;
   bool sent = true;
+  bool need_hello = false;
+  absl::Status start_error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (session_ == nullptr) {
+      absl::StatusOr<bool> started = StartServerSessionLocked();
+      start_error = started.status();
+      need_hello = started.ok() && !*started;
+    }
+  }
+  if (!start_error.ok()) {
+    FinishHandshake(start_error);
+    return;
+  }
+  if (need_hello) {
+    WaitForHandshakeBytes();
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     finished = session_->Handshake();
@@ -116,6 +181,10 @@ void TlsStream::HandshakeStep() {
     FinishHandshake(absl::OkStatus());
     return;
   }
+  WaitForHandshakeBytes();
+}
+
+void TlsStream::WaitForHandshakeBytes() {
   auto self = shared_from_this();
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self](const std::error_code& e) {
     if (e) {
@@ -125,15 +194,25 @@ void TlsStream::HandshakeStep() {
     bool eof = false;
     std::error_code read_error;
     for (;;) {
+      // Until the session exists (a server still collecting the
+      // ClientHello, see StartServerSessionLocked) bytes go to client_hello_.
+      thread_local char hello_scratch[kReadChunk];
       char* room;
       {
         std::lock_guard<std::mutex> lock(self->mu_);
-        room = self->session_->PrepareInput(kReadChunk);
+        room = self->session_ == nullptr ? hello_scratch
+                                         : self->session_->PrepareInput(kReadChunk);
       }
       ssize_t n = ::recv(self->socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
       if (n > 0) {
         std::lock_guard<std::mutex> lock(self->mu_);
-        self->session_->CommitInput(static_cast<size_t>(n));
+        if (room == hello_scratch) {
+          self->client_hello_.append(hello_scratch, static_cast<size_t>(n));
+        } else {
+          self->session_->CommitInput(static_cast<size_t>(n));
+        }
+      }
+      if (n > 0) {
         if (static_cast<size_t>(n) < kReadChunk) break;
         continue;
       }
@@ -163,7 +242,7 @@ void TlsStream::FinishHandshake(absl::Status status) {
   if (handshake_timed_out_) {
     status = absl::DeadlineExceededError(absl::StrCat(
         "TLS handshake with ", peer_address_, " did not complete within ",
-        absl::FormatDuration(session_->context().options().handshake_timeout),
+        absl::FormatDuration(handshake_timeout_),
         " (handshake timeout); the peer may not be speaking TLS, or the "
         "network is too slow"));
   }
@@ -437,14 +516,18 @@ void TlsStream::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || shutdown_requested_) return;
     shutdown_requested_ = true;
-    if (!unencrypted_.empty()) {
+    if (session_ == nullptr) {
+      // Closed before the ClientHello came: nothing to say in TLS.
+      finish_now = true;
+    } else if (!unencrypted_.empty()) {
       close_notify_pending_ = true;  // OnWritable sends it after the data
       return;
+    } else {
+      session_->Shutdown();
+      std::error_code ignored;
+      FlushLocked(&ignored);
+      finish_now = !waiting_writable_;
     }
-    session_->Shutdown();
-    std::error_code ignored;
-    FlushLocked(&ignored);
-    finish_now = !waiting_writable_;
   }
   if (finish_now) {
     auto self = shared_from_this();

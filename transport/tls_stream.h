@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "transport/tls_context.h"
 #include "transport/tls_session_info.h"
 
@@ -38,6 +39,14 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   static absl::StatusOr<std::shared_ptr<TlsStream>> Create(
       asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
       std::string server_name);
+
+  // Chooses the server's TlsContext for the host name a client asked for
+  // with SNI ("" when it sent none, or an IP address).
+  using ContextSelector =
+      std::function<std::shared_ptr<const TlsContext>(const std::string& server_name)>;
+  // A server stream that picks its context once the ClientHello arrived.
+  static absl::StatusOr<std::shared_ptr<TlsStream>> CreateServer(
+      asio::ip::tcp::socket socket, ContextSelector selector, absl::Duration handshake_timeout);
   ~TlsStream();
 
   // Performs the handshake, within the context's handshake_timeout.
@@ -70,6 +79,8 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
  private:
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
   void HandshakeStep();
+  void WaitForHandshakeBytes();
+  absl::StatusOr<bool> StartServerSessionLocked();
   void FinishHandshake(absl::Status status);
   // Sends bytes[*offset..] as far as the socket takes them, advancing
   // *offset. False on a socket error.
@@ -89,6 +100,9 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   std::string peer_address_;
   std::function<void(absl::Status)> handshake_done_;
   bool handshake_timed_out_ = false;
+  absl::Duration handshake_timeout_ = absl::Seconds(10);
+  ContextSelector selector_;
+  std::string client_hello_;  // server, before the session exists
   // Executor only: the next read must look at the socket before waiting.
   bool read_pending_ = false;
   TlsSessionInfo info_;

@@ -323,9 +323,12 @@ TlsSessionInfo TlsSession::Info() const {
   const char* cipher = wolfSSL_get_cipher_name(ssl_);
   if (cipher != nullptr) info.cipher = IanaCipherName(cipher);
   if (context_->options().role == TlsRole::kServer) {
-    void* sni = nullptr;
-    unsigned short sni_length = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &sni);
-    if (sni != nullptr) info.server_name.assign(static_cast<const char*>(sni), sni_length);
+    info.server_name = requested_server_name_;
+    if (info.server_name.empty()) {
+      void* sni = nullptr;
+      unsigned short sni_length = wolfSSL_SNI_GetRequest(ssl_, WOLFSSL_SNI_HOST_NAME, &sni);
+      if (sni != nullptr) info.server_name.assign(static_cast<const char*>(sni), sni_length);
+    }
   } else {
     info.server_name = server_name_;
   }

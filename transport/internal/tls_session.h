@@ -68,6 +68,9 @@ class TlsSession {
   bool peer_closed() const { return !deferred_error_.ok(); }
 
   TlsSessionInfo Info() const;
+  // Server: the host name the client asked for (SNI), as the stream read it
+  // from the ClientHello.
+  void set_requested_server_name(std::string name) { requested_server_name_ = std::move(name); }
   const TlsContext& context() const { return *context_; }
   const std::string& peer_address() const { return peer_address_; }
 
@@ -83,6 +86,7 @@ class TlsSession {
   WOLFSSL* ssl_ = nullptr;
   std::string peer_address_;
   std::string server_name_;
+  std::string requested_server_name_;
   std::unique_ptr<char[]> input_;
   size_t input_capacity_ = 0;
   size_t input_begin_ = 0;

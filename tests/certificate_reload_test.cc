@@ -1,0 +1,209 @@
+// Certificates the way NetTalk and 4D operators handle them: one per host
+// name chosen by SNI, and replaced on disk while the server runs.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_support.h"
+#include "transport/certificate_info.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::ClientOptions;
+using ::appwire::testing::LogCapture;
+using ::appwire::testing::StartServer;
+using ::appwire::testing::StartServerIn;
+using ::appwire::testing::TempDir;
+using ::appwire::testing::TestCa;
+using ::testing::HasSubstr;
+
+// The fingerprint of the certificate a client connecting with `name` gets.
+std::string FingerprintSeenAs(const Server& server, const TempDir& project,
+                              const std::string& name) {
+  ChannelOptions client = ClientOptions(server, project.File("ca.pem"));
+  client.server_name = name;
+  auto channel = Channel::Connect(client);
+  if (!channel.ok()) return std::string(channel.status().message());
+  return (*channel)->session_info().peer_certificate->sha256_fingerprint;
+}
+
+std::string Fingerprint(const TempDir& dir, const std::string& file) {
+  auto info = DescribeCertificatePem(*ReadFile(dir.File(file)), file);
+  return info.ok() ? info->sha256_fingerprint : "unreadable";
+}
+
+class SniTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_.IssueServerPair(project_, "localhost", {"localhost", "unknown.example"}, {"127.0.0.1"});
+    ASSERT_EQ(::mkdir(project_.File("certificates").c_str(), 0755), 0);
+    ca_.IssuePair(project_, "certificates/a.example.crt", "certificates/a.example.key",
+                  "a.example", {"a.example"}, {});
+    ca_.IssuePair(project_, "certificates/*.wild.example.crt", "certificates/*.wild.example.key",
+                  "*.wild.example", {"*.wild.example"}, {});
+    project_.Write("ca.pem", ca_.cert_pem);
+  }
+  TempDir project_;
+  TestCa ca_ = TestCa::Create("Test CA");
+};
+
+TEST_F(SniTest, HostNamePicksItsCertificateAndOthersGetTheDefault) {
+  auto server = StartServerIn(project_);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(FingerprintSeenAs(*server, project_, "a.example"),
+            Fingerprint(project_, "certificates/a.example.crt"));
+  EXPECT_EQ(FingerprintSeenAs(*server, project_, "A.Example"),
+            Fingerprint(project_, "certificates/a.example.crt"));
+  EXPECT_EQ(FingerprintSeenAs(*server, project_, "db.wild.example"),
+            Fingerprint(project_, "certificates/*.wild.example.crt"));
+  EXPECT_EQ(FingerprintSeenAs(*server, project_, "unknown.example"),
+            Fingerprint(project_, "cert.pem"));
+  // An IP address sends no SNI: the default certificate.
+  EXPECT_EQ(FingerprintSeenAs(*server, project_, "127.0.0.1"), Fingerprint(project_, "cert.pem"));
+}
+
+TEST_F(SniTest, HandlerSeesTheRequestedName) {
+  auto registry = std::make_shared<ServiceRegistry>();
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Sni/Name",
+                                [](CallContext& context, absl::string_view)
+                                    -> absl::StatusOr<std::string> { return context.server_name(); })
+                  .ok());
+  auto server = StartServerIn(project_, registry);
+  ASSERT_NE(server, nullptr);
+  ChannelOptions client = ClientOptions(*server, project_.File("ca.pem"));
+  client.server_name = "a.example";
+  auto channel = Channel::Connect(client);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto name = (*channel)->CallRaw("test.Sni/Name", "");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(*name, "a.example");
+}
+
+TEST_F(SniTest, KeyWithoutCertificateIsNamed) {
+  project_.Write("certificates/orphan.example.key", "x", 0600);
+  ServerOptions options;
+  options.project_dir = project_.path();
+  auto server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().message(),
+            absl::StrCat("\"", project_.File("certificates/orphan.example.key"),
+                         "\" has no certificate beside it; add \"",
+                         project_.File("certificates/orphan.example.crt"),
+                         "\" or remove the key"));
+}
+
+TEST(ReloadTest, ReplacedCertificateServesNewConnectionsWhileOpenOnesKeepWorking) {
+  LogCapture log;
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  project.Write("ca.pem", ca.cert_pem);
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.certificate_check_interval = absl::Milliseconds(50);
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string first = Fingerprint(project, "cert.pem");
+  auto open = Channel::Connect(ClientOptions(*server, project.File("ca.pem")));
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ((*open)->session_info().peer_certificate->sha256_fingerprint, first);
+
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});  // replaced on disk
+  const std::string second = Fingerprint(project, "cert.pem");
+  ASSERT_NE(first, second);
+  std::string seen;
+  for (int i = 0; i < 300 && seen != second; ++i) {  // bounded: ~3 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = FingerprintSeenAs(*server, project, "localhost");
+  }
+  EXPECT_EQ(seen, second);
+  EXPECT_TRUE(log.Contains("certificate files changed on disk; reloading")) << log.All();
+  EXPECT_TRUE((*open)->CallRaw("appwire.v1.Health/Check", "").ok());
+  EXPECT_EQ(server->certificate().sha256_fingerprint, second);
+}
+
+TEST(ReloadTest, BrokenReplacementKeepsTheLastGoodCertificate) {
+  LogCapture log;
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  project.Write("ca.pem", ca.cert_pem);
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.certificate_check_interval = absl::ZeroDuration();  // explicit reloads only
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string good = Fingerprint(project, "cert.pem");
+
+  // A key that belongs to another certificate.
+  absl::StatusOr<std::string> other_key = GenerateEcdsaP256KeyPem();
+  ASSERT_TRUE(other_key.ok());
+  project.Write("key.pem", *other_key, 0600);
+  absl::Status reloaded = server->ReloadCertificates();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(reloaded.message()), HasSubstr("do not match"));
+  EXPECT_TRUE(log.Contains("certificate reload failed, still serving the previous certificates"))
+      << log.All();
+  EXPECT_EQ(FingerprintSeenAs(*server, project, "localhost"), good);
+
+  // Not PEM at all: the same.
+  project.Write("cert.pem", "garbage");
+  EXPECT_EQ(server->ReloadCertificates().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FingerprintSeenAs(*server, project, "localhost"), good);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ReloadTest, AppwireServerReloadsOnSighup) {
+  TempDir dir;
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  const std::string log = dir.File("server.log");
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::freopen(log.c_str(), "w", stderr);
+    (void)out;
+    execl(APPWIRE_SERVER_BINARY, APPWIRE_SERVER_BINARY, "--project", project.path().c_str(),
+          "--port", "0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && ReadAll(log).find("fingerprint") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  const std::string second = Fingerprint(project, "cert.pem");
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  std::string text;
+  for (int i = 0; i < 500 && text.find("certificates reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    text = ReadAll(log);
+  }
+  EXPECT_THAT(text, HasSubstr("received SIGHUP; reloading certificates"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("certificates reloaded: ", project.File("cert.pem"))));
+  EXPECT_THAT(text, HasSubstr(second));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace appwire
