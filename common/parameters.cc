@@ -147,7 +147,7 @@ absl::Status Validate(Parameter selector, const ParameterValue& value,
     case Parameter::kAllowNonForwardSecret:
       return CheckRange(selector, value, 0, 1, "(0 or 1)");
     case Parameter::kKeyExchangeGroups: {
-      for (absl::string_view group : absl::StrSplit(value.AsString(), ':')) {
+      for (absl::string_view group : absl::StrSplit(value.AsString(), ':', absl::SkipEmpty())) {
         if (group != "P-256" && group != "P-384" && group != "P-521" && group != "X25519" &&
             group != "ffdhe2048" && group != "ffdhe3072") {
           return Invalid(selector, value,
@@ -196,6 +196,10 @@ std::string ParameterValue::ToString() const {
 }
 
 absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value) {
+  // One change at a time: checks that span selectors (min <= max) must see
+  // the values they are stored against.
+  static std::mutex set_mu;
+  std::lock_guard<std::mutex> set_lock(set_mu);
   absl::Status status = ValidateWithHooks(selector, value, GlobalLookup());
   if (!status.ok()) return status;
   std::lock_guard<std::mutex> lock(Global().mu);

@@ -33,7 +33,8 @@ enum class Parameter : int {
   kClientServerPortId = 35,       // int: TCP port, default 19813 (0 = any free port)
   kIdleConnectionsTimeout = 54,   // int: seconds of inactivity before a connection
                                   //      is closed; 0 = never (default)
-  kSslCipherList = 64,            // string: TLS 1.2 suites, OpenSSL syntax; "" = default
+  kSslCipherList = 64,            // string: TLS 1.2 suites, OpenSSL names, ':'-separated;
+                                  //         "" = default
   kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4, default)
   kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3 (default)
   kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated; "" = default

@@ -86,6 +86,9 @@ struct ContextSet {
 struct ConnectionState {
   bool hello_received = false;
   std::shared_ptr<const TlsSessionInfo> session;
+  // Calls accepted and not yet answered: a connection with calls running
+  // is never idle, however long a handler takes.
+  std::atomic<int> active_calls{0};
 };
 
 }  // namespace
@@ -120,7 +123,12 @@ struct Server::Impl {
 
   mutable std::mutex mu;
   std::condition_variable calls_done;
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+  struct OpenConnection {
+    std::shared_ptr<Connection> connection;
+    std::shared_ptr<ConnectionState> state;
+  };
+  std::unordered_map<Connection*, OpenConnection> connections;
+  std::unique_ptr<asio::steady_timer> idle_timer;
   int calls_in_flight = 0;
   bool started = false;
   bool drained = false;
@@ -141,8 +149,10 @@ struct Server::Impl {
   void OnFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
                DecodedFrame& frame);
   void HandleRequest(const std::shared_ptr<Connection>& connection,
-                     const ConnectionState& state, DecodedFrame& frame);
-  void RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+                     ConnectionState& state, DecodedFrame& frame);
+  void CloseIdleConnections();
+  void RunCall(ConnectionState* state, const std::shared_ptr<Connection>& connection,
+               uint64_t call_id,
                const RawHandler& handler, CallContext& context, absl::string_view request);
   void SendResponse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
                     const absl::StatusOr<std::string>& result);
@@ -186,14 +196,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   if (options.builtin_services) {
     Impl* raw = impl.get();
     status = RegisterBuiltinServices(*registry, options, [raw] {
-      std::lock_guard<std::mutex> lock(raw->settings_mu);
+      // The settings new connections get now (rebuilt first if a parameter
+      // changed), so ServerInfo never lags behind SetParameter.
+      FrameLimits current_limits;
+      std::shared_ptr<const ContextSet> set = raw->CurrentContexts(&current_limits);
+      const TlsContext& tls = *set->default_context;
       BuiltinTlsSettings settings;
-      const TlsContext& tls = *raw->contexts->default_context;
       settings.min_version = tls.options().min_version;
       settings.max_version = tls.options().max_version;
       settings.tls13_cipher_suites = tls.tls13_cipher_suites();
       if (tls.certificate() != nullptr) settings.certificate = *tls.certificate();
-      settings.max_message_bytes = raw->limits.max_message_bytes;
+      settings.max_message_bytes = current_limits.max_message_bytes;
       return settings;
     });
     if (!status.ok()) return status;
@@ -281,8 +294,9 @@ absl::Status Server::Impl::Reload() {
     }
   }
   if (!status.ok()) {
-    LogError(absl::StrCat("certificate reload failed, still serving the previous certificates: ",
-                          status.message()));
+    LogError(absl::StrCat(
+        "certificate reload failed, still serving the previous certificates and settings: ",
+        status.message()));
     return status;
   }
   LogInfo(absl::StrCat("certificates reloaded: ", identity.certificate_path, " (",
@@ -370,7 +384,10 @@ absl::Status Server::Start() {
                        : static_cast<int>(GetParameter(Parameter::kClientServerPortId).AsInt());
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(s.options.bind_address),
                                    static_cast<unsigned short>(port));
-  const std::string where = absl::StrCat(s.options.bind_address, ":", port);
+  const std::string where =
+      s.options.bind_address.find(':') != std::string::npos
+          ? absl::StrCat("[", s.options.bind_address, "]:", port)
+          : absl::StrCat(s.options.bind_address, ":", port);
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(s.io);
   std::error_code error;
   acceptor->open(endpoint.protocol(), error);
@@ -388,14 +405,22 @@ absl::Status Server::Start() {
       s.io.get_executor());
   s.Accept();
   s.CheckExpiry();
+  // On the I/O thread: it takes `mu`, which Start holds.
+  asio::post(s.io, [&s] { s.CloseIdleConnections(); });
   {
     std::lock_guard<std::mutex> settings_lock(s.settings_mu);
     s.watched_files = s.DescribeWatchedFiles();
   }
   s.WatchFiles();
   s.io_thread = std::thread([&s] { s.io.run(); });
-  if (s.dh_params_pem.empty()) {
-    const int bits = static_cast<int>(s.overrides.Get(Parameter::kDhParamBits).AsInt());
+  bool need_dh;
+  int bits;
+  {
+    std::lock_guard<std::mutex> settings_lock(s.settings_mu);
+    need_dh = s.dh_params_pem.empty();
+    bits = static_cast<int>(s.overrides.Get(Parameter::kDhParamBits).AsInt());
+  }
+  if (need_dh) {
     s.dh_thread = std::thread([&s, bits] { s.GenerateDhParams(bits); });
   }
   s.started = true;
@@ -415,7 +440,12 @@ void Server::Impl::GenerateDhParams(int bits) {
   }
   absl::StatusOr<std::string> pem = generated.get();
   absl::Status status = pem.status();
-  // Written atomically: a crash leaves no half file for the next start.
+  // Written atomically: a crash leaves no half file for the next start. A
+  // file the operator put there meanwhile wins: it is never replaced.
+  if (status.ok() && FileExists(dh_params_path)) {
+    LogInfo(absl::StrCat(dh_params_path, " appeared while generating; using it instead"));
+    return;  // the file watcher loads it
+  }
   if (status.ok()) status = WriteFileAtomically(dh_params_path, *pem, 0644);
   if (!status.ok()) {
     LogError(absl::StrCat("DH parameters not generated, TLS 1.2 DHE suites stay off: ",
@@ -426,6 +456,7 @@ void Server::Impl::GenerateDhParams(int bits) {
     std::lock_guard<std::mutex> lock(settings_mu);
     dh_params_pem = *std::move(pem);
     ++overrides_generation;  // new connections pick them up
+    watched_files = DescribeWatchedFiles();  // our own write is no reason to reload
   }
   LogInfo(absl::StrCat("DH parameters ready in ", dh_params_path, " (",
                        absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))),
@@ -434,16 +465,56 @@ void Server::Impl::GenerateDhParams(int bits) {
 
 void Server::Impl::CheckExpiry() {
   // At start and then once a day, as long as the server runs.
-  const absl::Duration left = identity.leaf.not_after - absl::Now();
-  if (left < absl::Hours(24 * 30)) {
-    LogWarning(absl::StrCat("certificate ", identity.certificate_path, " expires on ",
-                            FormatUtc(identity.leaf.not_after), " (in ",
-                            absl::ToInt64Hours(left) / 24, " days); renew it"));
+  std::vector<ServerIdentity> identities;
+  {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    identities.push_back(identity);
+    for (const SniIdentity& sni : sni_identities) identities.push_back(sni.identity);
+  }
+  for (const ServerIdentity& id : identities) {
+    const absl::Duration left = id.leaf.not_after - absl::Now();
+    if (left < absl::Hours(24 * 30)) {
+      LogWarning(absl::StrCat("certificate ", id.certificate_path, " expires on ",
+                              FormatUtc(id.leaf.not_after), " (in ",
+                              absl::ToInt64Hours(left) / 24, " days); renew it"));
+    }
   }
   if (expiry_timer == nullptr) expiry_timer = std::make_unique<asio::steady_timer>(io);
   expiry_timer->expires_after(std::chrono::hours(24));
   expiry_timer->async_wait([this](const std::error_code& error) {
     if (!error) CheckExpiry();
+  });
+}
+
+void Server::Impl::CloseIdleConnections() {
+  // Once a second: kIdleConnectionsTimeout (4D's selector 54) may change
+  // while the server runs.
+  const int64_t timeout_s = [this] {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    return overrides.Get(Parameter::kIdleConnectionsTimeout).AsInt();
+  }();
+  if (timeout_s > 0) {
+    std::vector<std::shared_ptr<Connection>> idle;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [key, open] : connections) {
+        if (open.state->active_calls.load(std::memory_order_relaxed) == 0 &&
+            open.connection->state() == Connection::State::kOpen &&
+            open.connection->idle_for() >= absl::Seconds(timeout_s)) {
+          idle.push_back(open.connection);
+        }
+      }
+    }
+    for (auto& connection : idle) {
+      connection->Close(absl::UnavailableError(absl::StrCat(
+          "the server closed the connection after ", timeout_s,
+          " s without activity (kIdleConnectionsTimeout)")));
+    }
+  }
+  if (idle_timer == nullptr) idle_timer = std::make_unique<asio::steady_timer>(io);
+  idle_timer->expires_after(std::chrono::seconds(1));
+  idle_timer->async_wait([this](const std::error_code& error) {
+    if (!error) CloseIdleConnections();
   });
 }
 
@@ -498,7 +569,7 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
       Connection::Create(*std::move(stream), limits, std::move(callbacks));
   {
     std::lock_guard<std::mutex> lock(mu);
-    connections.emplace(connection.get(), connection);
+    connections.emplace(connection.get(), OpenConnection{connection, state});
     ++stats.connections_accepted;
   }
   connection->Start();
@@ -552,7 +623,7 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
 }
 
 void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
-                                 const ConnectionState& state, DecodedFrame& frame) {
+                                 ConnectionState& state, DecodedFrame& frame) {
   const uint64_t call_id = frame.header.call_id();
   if (call_id == 0 || call_id % 2 == 0) {
     connection->Close(absl::InvalidArgumentError(absl::StrCat(
@@ -577,10 +648,14 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     std::lock_guard<std::mutex> lock(mu);
     ++calls_in_flight;
   }
+  // The connection (held by the call) keeps its callbacks and so `state`
+  // alive until RunCall is done.
+  ConnectionState* call_state = &state;
+  call_state->active_calls.fetch_add(1, std::memory_order_relaxed);
   const RawHandler* handler = &registered->handler;
   if (registered->thread == HandlerThread::kIoThread) {
     CallContext context(method, state.session, deadline);
-    RunCall(connection, call_id, *handler, context, frame.payload);
+    RunCall(call_state, connection, call_id, *handler, context, frame.payload);
     return;
   }
   // The payload points into the read buffer: the worker needs its own
@@ -594,14 +669,15 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   } else {
     storage = std::make_shared<std::string>(frame.payload);
   }
-  workers->Post([this, connection, call_id, handler, storage, offset, length,
+  workers->Post([this, call_state, connection, call_id, handler, storage, offset, length,
                  context = CallContext(method, state.session, deadline)]() mutable {
-    RunCall(connection, call_id, *handler, context,
+    RunCall(call_state, connection, call_id, *handler, context,
             absl::string_view(*storage).substr(offset, length));
   });
 }
 
-void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+void Server::Impl::RunCall(ConnectionState* state, const std::shared_ptr<Connection>& connection,
+                           uint64_t call_id,
                            const RawHandler& handler, CallContext& context,
                            absl::string_view request) {
   absl::StatusOr<std::string> result;
@@ -620,6 +696,7 @@ void Server::Impl::RunCall(const std::shared_ptr<Connection>& connection, uint64
     }
   }
   SendResponse(connection, call_id, result);
+  state->active_calls.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu);
   ++stats.calls_completed;
   if (--calls_in_flight == 0) calls_done.notify_all();
@@ -661,7 +738,7 @@ void Server::Drain(absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(s.mu);
     s.calls_done.wait_for(lock, absl::ToChronoNanoseconds(timeout),
                           [&s] { return s.calls_in_flight == 0; });
-    for (auto& entry : s.connections) open.push_back(entry.second);
+    for (auto& entry : s.connections) open.push_back(entry.second.connection);
   }
   for (auto& connection : open) {
     connection->Close(absl::UnavailableError("the server is shutting down"));

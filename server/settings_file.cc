@@ -107,9 +107,9 @@ absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options) 
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*text, absl::ByAnyChar("\r\n"))) {
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     ++line_number;
-    line = absl::StripAsciiWhitespace(line);
+    line = absl::StripAsciiWhitespace(line);  // also drops a CRLF's \r
     if (line.empty() || line.front() == '#') continue;
     size_t equals = line.find('=');
     if (equals == absl::string_view::npos) {

@@ -127,6 +127,11 @@ TEST_F(TlsConfigurationTest, Tls13SuiteChoiceIsNegotiated) {
   EXPECT_EQ((*channel)->session_info().cipher, "TLS_AES_256_GCM_SHA384");
   EXPECT_EQ(SetDatabaseParameter(Parameter::kTls13CipherSuites, "TLS_NOPE").code(),
             absl::StatusCode::kInvalidArgument);
+  // A TLS 1.2 suite is not a TLS 1.3 suite.
+  EXPECT_EQ(SetDatabaseParameter(Parameter::kTls13CipherSuites,
+                                 "TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256")
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(TlsConfigurationTest, SettingsFileAndItsErrorsNameTheFileAndLine) {
@@ -140,7 +145,7 @@ TEST_F(TlsConfigurationTest, SettingsFileAndItsErrorsNameTheFileAndLine) {
   EXPECT_EQ(options.parameters.Get(Parameter::kMinTlsVersion).AsInt(), kTLSv1_2);
   EXPECT_EQ(options.parameters.Get(Parameter::kMaxMessageSize).AsInt(), 2048);
 
-  project.Write("appwire.conf", "port = 0\nmin_tls = 1.1\n");
+  project.Write("appwire.conf", "port = 0\r\nmin_tls = 1.1\r\n");  // CRLF counts one line
   ServerOptions refused;
   absl::Status status = ApplySettingsFile(project.File("appwire.conf"), &refused);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -274,6 +279,44 @@ TEST(CertificateTest, RsaServerCertificateWorks) {
   auto channel = Channel::Connect(ClientOptions(*server, project.File("ca.pem")));
   ASSERT_TRUE(channel.ok()) << channel.status();
   EXPECT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(IdleTimeoutTest, IdleConnectionIsClosedWithAReasonAndBusyOnesAreNot) {
+  TempDir project;
+  auto registry = std::make_shared<ServiceRegistry>();
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Slow/Wait",
+                                [](CallContext&, absl::string_view) -> absl::StatusOr<std::string> {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+                                  return std::string("done");
+                                })
+                  .ok());
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kIdleConnectionsTimeout, 1).ok());
+  auto server = StartServer(options, registry);
+  ASSERT_NE(server, nullptr);
+  auto idle = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  auto busy = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(idle.ok() && busy.ok());
+  // The busy connection's only call runs longer than the idle timeout.
+  absl::StatusOr<std::string> reply = (*busy)->CallRaw("test.Slow/Wait", "");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  for (int i = 0; i < 400 && (*idle)->is_open(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE((*idle)->is_open());
+  auto after = (*idle)->CallRaw("appwire.v1.Health/Check", "");
+  EXPECT_EQ(after.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(after.status().message()),
+              HasSubstr("the server closed the connection after 1 s without activity "
+                        "(kIdleConnectionsTimeout)"));
 }
 
 }  // namespace

@@ -132,9 +132,10 @@ absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& pr
     const bool crt = absl::EndsWith(name, ".crt");
     const bool key = absl::EndsWith(name, ".key");
     if (!crt && !key) continue;
-    const std::string host = absl::AsciiStrToLower(name.substr(0, name.size() - 4));
-    const std::string cert_path = JoinPath(folder, host + ".crt");
-    const std::string key_path = JoinPath(folder, host + ".key");
+    const std::string stem = name.substr(0, name.size() - 4);
+    const std::string host = absl::AsciiStrToLower(stem);  // names match case-insensitively
+    const std::string cert_path = JoinPath(folder, stem + ".crt");
+    const std::string key_path = JoinPath(folder, stem + ".key");
     if (key) {
       if (!FileExists(cert_path)) {
         return absl::FailedPreconditionError(absl::StrCat(

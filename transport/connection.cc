@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "transport/internal/buffers.h"
 #include "transport/tls_stream.h"
@@ -37,6 +38,15 @@ std::shared_ptr<Connection> Connection::Create(std::shared_ptr<TlsStream> stream
       new Connection(std::move(stream), limits, std::move(callbacks)));
 }
 
+void Connection::Touch() {
+  last_activity_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
+}
+
+absl::Duration Connection::idle_for() const {
+  return absl::Nanoseconds(absl::GetCurrentTimeNanos() -
+                           last_activity_ns_.load(std::memory_order_relaxed));
+}
+
 const TlsSessionInfo& Connection::session_info() const { return stream_->info(); }
 const std::string& Connection::peer_address() const { return stream_->peer_address(); }
 
@@ -47,6 +57,7 @@ bool Connection::Transition(State from, State to) {
 void Connection::Start() {
   auto self = shared_from_this();
   stream_->AsyncHandshake([self](absl::Status status) {
+    self->Touch();
     if (status.ok() && !self->Transition(State::kHandshaking, State::kOpen)) {
       status = absl::CancelledError("connection closed during the TLS handshake");
     }
@@ -94,6 +105,7 @@ void Connection::OnData(const absl::Status& status) {
     }
     if (consumed == 0) break;
     read_offset_ += consumed;
+    Touch();
     frame.buffer = read_offset_ == read_buffer_.size() ? &read_buffer_ : nullptr;
     if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
     if (read_buffer_.size() < read_offset_) {
@@ -129,6 +141,7 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     return absl::UnavailableError(absl::StrCat(
         "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
   }
+  Touch();
   std::unique_lock<std::mutex> lock(send_mu_);
   absl::Status status;
   if (!flushing_ && pending_.empty() && payload.size() >= kLargePayloadBytes) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "transport/frame_codec.h"
 #include "transport/tls_session_info.h"
 
@@ -59,6 +60,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close(const absl::Status& reason, bool send_go_away = true);
 
   State state() const { return state_.load(std::memory_order_acquire); }
+  // Time since a frame last came in or went out (or since the handshake).
+  absl::Duration idle_for() const;
   // Valid once the handshake succeeded.
   const TlsSessionInfo& session_info() const;
   const std::string& peer_address() const;
@@ -76,6 +79,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Callbacks callbacks_;
   std::atomic<State> state_{State::kHandshaking};
   std::atomic<bool> finished_{false};
+  // absl::Now() in nanoseconds at the last frame either way.
+  std::atomic<int64_t> last_activity_ns_{0};
+  void Touch();
 
   // Read side (I/O thread only).
   std::string read_buffer_;

@@ -16,7 +16,7 @@ constexpr absl::string_view kDefaultTls13Suites =
     "TLS_CHACHA20_POLY1305_SHA256";
 
 // TLS 1.2 is only offered when the minimum allows it, and then only
-// forward-secret (ECDHE) AEAD suites.
+// forward-secret (ECDHE, and DHE once dhparams.pem exists) AEAD suites.
 constexpr absl::string_view kTls12Suites =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -35,7 +35,7 @@ bool IsForwardSecret(absl::string_view suite) {
 
 absl::StatusOr<std::vector<int>> ParseGroups(absl::string_view text) {
   std::vector<int> groups;
-  for (absl::string_view name : absl::StrSplit(text, ':')) {
+  for (absl::string_view name : absl::StrSplit(text, ':', absl::SkipEmpty())) {
     if (name == "P-256") groups.push_back(WOLFSSL_ECC_SECP256R1);
     else if (name == "P-384") groups.push_back(WOLFSSL_ECC_SECP384R1);
     else if (name == "P-521") groups.push_back(WOLFSSL_ECC_SECP521R1);
@@ -175,8 +175,15 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                ? std::string(kDefaultTls13Suites)
                                : options.tls13_cipher_suites;
   // The TLS 1.3 list alone first: appended to the TLS 1.2 suites, a list
-  // naming nothing valid would still "succeed".
-  if (wolfSSL_CTX_set_cipher_list(ctx, context->tls13_suites_.c_str()) != WOLFSSL_SUCCESS) {
+  // naming nothing valid would still "succeed". TLS 1.2 names do not belong.
+  bool only_tls13_names = true;
+  for (absl::string_view name : absl::StrSplit(context->tls13_suites_, ':', absl::SkipEmpty())) {
+    only_tls13_names = only_tls13_names &&
+                       (absl::StartsWith(name, "TLS_AES") || absl::StartsWith(name, "TLS_CHACHA") ||
+                        absl::StartsWith(name, "TLS13-"));
+  }
+  if (!only_tls13_names ||
+      wolfSSL_CTX_set_cipher_list(ctx, context->tls13_suites_.c_str()) != WOLFSSL_SUCCESS) {
     return absl::InvalidArgumentError(absl::StrCat(
         "TLS 1.3 cipher suites \"", context->tls13_suites_,
         "\" name none this build supports; use IANA names such as "
@@ -193,8 +200,8 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
     }
   }
 
-  absl::StatusOr<std::vector<int>> groups = ParseGroups(
-      options.key_exchange_groups.empty() ? kDefaultGroups : options.key_exchange_groups);
+  absl::StatusOr<std::vector<int>> groups = ParseGroups(options.key_exchange_groups);
+  if (groups.ok() && groups->empty()) groups = ParseGroups(kDefaultGroups);  // "" = default
   if (!groups.ok()) return groups.status();
   // The first group is the one a client sends a key share for; secp256r1
   // first by default: it has the fastest assembly in wolfSSL's SP code.
