@@ -169,10 +169,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   if (registry == nullptr) registry = std::make_shared<ServiceRegistry>();
   auto impl = std::make_unique<Impl>();
 
-  absl::StatusOr<ServerIdentity> identity = LoadOrCreateServerIdentity(options.project_dir);
+  IdentityLoadOptions load;
+  load.passphrase_file = options.key_passphrase_file;
+  load.passphrase_env = options.key_passphrase_env;
+  absl::StatusOr<ServerIdentity> identity = LoadOrCreateServerIdentity(options.project_dir, load);
   if (!identity.ok()) return identity.status();
   impl->identity = *std::move(identity);
-  absl::StatusOr<std::vector<SniIdentity>> sni = LoadSniIdentities(options.project_dir);
+  absl::StatusOr<std::vector<SniIdentity>> sni = LoadSniIdentities(options.project_dir, load);
   if (!sni.ok()) return sni.status();
   impl->sni_identities = *std::move(sni);
 
@@ -265,10 +268,14 @@ std::shared_ptr<const ContextSet> Server::Impl::CurrentContexts(FrameLimits* cur
 absl::Status Server::Impl::Reload() {
   // Everything is read and checked before anything is replaced: a bad new
   // file leaves the last good configuration serving.
+  IdentityLoadOptions load;
+  load.allow_generate = false;
+  load.passphrase_file = options.key_passphrase_file;
+  load.passphrase_env = options.key_passphrase_env;
   absl::StatusOr<ServerIdentity> new_identity =
-      LoadOrCreateServerIdentity(options.project_dir, /*allow_generate=*/false);
+      LoadOrCreateServerIdentity(options.project_dir, load);
   absl::Status status = new_identity.status();
-  absl::StatusOr<std::vector<SniIdentity>> new_sni = LoadSniIdentities(options.project_dir);
+  absl::StatusOr<std::vector<SniIdentity>> new_sni = LoadSniIdentities(options.project_dir, load);
   if (status.ok()) status = new_sni.status();
   std::string new_dh;
   if (status.ok() && FileExists(dh_params_path)) {

@@ -46,6 +46,10 @@ struct ServerOptions {
   // values (SetDatabaseParameter). Changeable while running with
   // Server::SetParameter.
   ParameterOverrides parameters;
+  // Where the passphrase of an encrypted key.pem (or SNI key) comes from:
+  // a file whose first line is the passphrase, or an environment variable.
+  std::string key_passphrase_file;
+  std::string key_passphrase_env;
   // How often the certificate files are checked for changes (then
   // reloaded). Default 5 s; zero turns the check off.
   absl::Duration certificate_check_interval = absl::Seconds(5);

@@ -72,11 +72,21 @@ absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view
 std::vector<std::string> SettingKeys() {
   std::vector<std::string> keys = {"bind"};
   for (const Setting& setting : kSettings) keys.emplace_back(setting.key);
+  keys.emplace_back("key_passphrase_file");
+  keys.emplace_back("key_passphrase_env");
   return keys;
 }
 
 absl::Status ApplySetting(absl::string_view key, absl::string_view value,
                           ServerOptions* options) {
+  if (key == "key_passphrase_file") {
+    options->key_passphrase_file = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "key_passphrase_env") {
+    options->key_passphrase_env = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "bind") {
     ServerOptions copy = *options;
     copy.bind_address = std::string(value);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
+#include "transport/certificate_generator.h"
 #include "transport/certificate_info.h"
 
 namespace appwire {
@@ -203,6 +206,121 @@ TEST(ReloadTest, AppwireServerReloadsOnSighup) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+// An intermediate CA signed by `root`.
+TestCa IssueIntermediate(const TestCa& root, const std::string& name) {
+  TestCa intermediate;
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  EXPECT_TRUE(key.ok());
+  CertificateSpec spec;
+  spec.common_name = name;
+  spec.is_ca = true;
+  absl::StatusOr<std::string> cert = IssueCertificatePem(*key, spec, root.cert_pem, root.key_pem);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  intermediate.key_pem = *key;
+  intermediate.cert_pem = *cert;
+  return intermediate;
+}
+
+TEST(ChainTest, IntermediatesAreSentSoAClientTrustingOnlyTheRootConnects) {
+  TempDir project;
+  TestCa root = TestCa::Create("Root CA");
+  TestCa intermediate = IssueIntermediate(root, "Intermediate CA");
+  intermediate.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  project.Write("cert.pem", *ReadFile(project.File("cert.pem")) + intermediate.cert_pem);
+  project.Write("root.pem", root.cert_pem);
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(ClientOptions(*server, project.File("root.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ((*channel)->session_info().peer_certificate->common_name, "localhost");
+}
+
+TEST(ChainTest, ChainInTheWrongOrderIsRefusedNamingBothCertificates) {
+  TempDir project;
+  TestCa root = TestCa::Create("Root CA");
+  TestCa intermediate = IssueIntermediate(root, "Intermediate CA");
+  intermediate.IssueServerPair(project, "localhost", {"localhost"}, {});
+  project.Write("cert.pem", intermediate.cert_pem + *ReadFile(project.File("cert.pem")));
+  ServerOptions options;
+  options.project_dir = project.path();
+  auto server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(server.status().message(),
+            absl::StrCat("\"", project.File("cert.pem"),
+                         "\" holds a chain in the wrong order (or with a certificate missing): "
+                         "certificate 1 ('CN=Intermediate CA') is issued by 'O=appwire tests, "
+                         "CN=Root CA', but certificate 2 is 'CN=localhost'; put the server's own "
+                         "certificate first, then the certificate that issued it, and so on"));
+}
+
+class EncryptedKeyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_.IssueServerPair(project_, "localhost", {"localhost"}, {"127.0.0.1"});
+    project_.Write("ca.pem", ca_.cert_pem);
+    // openssl encrypts it as a desktop admin would (PKCS#8, AES-256, PBKDF2).
+    ASSERT_EQ(std::system(absl::StrCat("openssl pkey -in ", project_.File("key.pem"),
+                                       " -aes256 -passout pass:s3cret -out ",
+                                       project_.File("key.enc"))
+                              .c_str()),
+              0);
+    ASSERT_EQ(::rename(project_.File("key.enc").c_str(), project_.File("key.pem").c_str()), 0);
+    options_.project_dir = project_.path();
+  }
+  TempDir project_;
+  TestCa ca_ = TestCa::Create("Test CA");
+  ServerOptions options_;
+};
+
+TEST_F(EncryptedKeyTest, PassphraseFromAFileUnlocksTheKey) {
+  project_.Write("passphrase.txt", "s3cret\n", 0600);
+  options_.key_passphrase_file = project_.File("passphrase.txt");
+  auto server = StartServer(options_);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(ClientOptions(*server, project_.File("ca.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+}
+
+TEST_F(EncryptedKeyTest, PassphraseFromTheEnvironmentUnlocksTheKey) {
+  ::setenv("APPWIRE_TEST_KEY_PASSPHRASE", "s3cret", 1);
+  options_.key_passphrase_env = "APPWIRE_TEST_KEY_PASSPHRASE";
+  auto server = StartServer(options_);
+  ::unsetenv("APPWIRE_TEST_KEY_PASSPHRASE");
+  ASSERT_NE(server, nullptr);
+}
+
+TEST_F(EncryptedKeyTest, MissingOrWrongPassphraseIsAClearError) {
+  auto missing = Server::Create(options_, nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            absl::StrCat("\"", project_.File("key.pem"),
+                         "\" is encrypted; give its passphrase with key_passphrase_file or "
+                         "key_passphrase_env in appwire.conf (or --key-passphrase-file / "
+                         "--key-passphrase-env)"));
+  project_.Write("passphrase.txt", "wrong\n", 0600);
+  options_.key_passphrase_file = project_.File("passphrase.txt");
+  auto wrong = Server::Create(options_, nullptr);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(wrong.status().message()),
+              HasSubstr(absl::StrCat("cannot decrypt \"", project_.File("key.pem"),
+                                     "\" with the passphrase given; is it the right one?")));
+  EXPECT_THAT(std::string(wrong.status().message()), ::testing::Not(HasSubstr("wrong")));
+  options_.key_passphrase_file.clear();
+  options_.key_passphrase_env = "APPWIRE_TEST_UNSET_VARIABLE";
+  auto unset = Server::Create(options_, nullptr);
+  EXPECT_THAT(std::string(unset.status().message()),
+              HasSubstr("its passphrase should come from the environment variable "
+                        "APPWIRE_TEST_UNSET_VARIABLE, which is not set"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "absl/status/status.h"
@@ -13,6 +14,7 @@
 #include "common/files.h"
 #include "common/pem.h"
 #include "transport/certificate_generator.h"
+#include "transport/private_key.h"
 
 namespace appwire {
 namespace {
@@ -42,9 +44,58 @@ absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
   return identity;
 }
 
+absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
+                                           const std::string& key_path) {
+  if (!load.passphrase_file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(load.passphrase_file);
+    if (!text.ok()) {
+      return absl::Status(text.status().code(),
+                          absl::StrCat("the passphrase of \"", key_path,
+                                       "\" cannot be read: ", text.status().message()));
+    }
+    return std::string(text->substr(0, text->find_first_of("\r\n")));
+  }
+  if (!load.passphrase_env.empty()) {
+    const char* value = std::getenv(load.passphrase_env.c_str());
+    if (value == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "\"", key_path, "\" is encrypted and its passphrase should come from the "
+          "environment variable ", load.passphrase_env, ", which is not set"));
+    }
+    return std::string(value);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "\"", key_path, "\" is encrypted; give its passphrase with key_passphrase_file or "
+      "key_passphrase_env in appwire.conf (or --key-passphrase-file / --key-passphrase-env)"));
+}
+
+// The certificates of a chain must each be issued by the next one.
+absl::Status CheckChainOrder(const ServerIdentity& identity) {
+  std::vector<std::string> blocks = SplitPemCertificates(identity.certificate_chain_pem);
+  std::vector<CertificateInfo> chain;
+  for (const std::string& block : blocks) {
+    absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(block, identity.certificate_path);
+    if (!info.ok()) return info.status();
+    chain.push_back(*std::move(info));
+  }
+  for (size_t i = 0; i + 1 < chain.size(); ++i) {
+    if (chain[i].issuer != chain[i + 1].subject) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "\"", identity.certificate_path, "\" holds a chain in the wrong order (or with a "
+          "certificate missing): certificate ", i + 1, " ('", chain[i].subject,
+          "') is issued by '", chain[i].issuer, "', but certificate ", i + 2, " is '",
+          chain[i + 1].subject, "'; put the server's own certificate first, then the "
+          "certificate that issued it, and so on"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Reads the leaf and refuses an expired or not-yet-valid certificate.
 absl::Status DescribeAndCheck(ServerIdentity* identity) {
   const std::string& cert_path = identity->certificate_path;
+  absl::Status order = CheckChainOrder(*identity);
+  if (!order.ok()) return order;
   absl::StatusOr<CertificateInfo> leaf =
       DescribeCertificatePem(identity->certificate_chain_pem, cert_path);
   if (!leaf.ok()) return leaf.status();
@@ -66,7 +117,8 @@ absl::Status DescribeAndCheck(ServerIdentity* identity) {
 }  // namespace
 
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
-                                                 const std::string& key_path) {
+                                                 const std::string& key_path,
+                                                 const IdentityLoadOptions& load) {
   ServerIdentity identity;
   absl::StatusOr<std::string> cert = ReadFile(cert_path);
   if (!cert.ok()) return cert.status();
@@ -76,6 +128,12 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
   if (!cert_pem.ok()) return cert_pem.status();
   absl::StatusOr<std::string> key_pem = NormalizePem(*key, key_path, PemKind::kPrivateKey);
   if (!key_pem.ok()) return key_pem.status();
+  if (IsEncryptedPrivateKeyPem(*key_pem)) {
+    absl::StatusOr<std::string> passphrase = ReadPassphrase(load, key_path);
+    if (!passphrase.ok()) return passphrase.status();
+    key_pem = DecryptPrivateKeyPem(*key_pem, *passphrase, key_path);
+    if (!key_pem.ok()) return key_pem.status();
+  }
   identity.certificate_chain_pem = *std::move(cert_pem);
   identity.private_key_pem = *std::move(key_pem);
   identity.certificate_path = cert_path;
@@ -86,13 +144,13 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
 }
 
 absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
-                                                          bool allow_generate) {
+                                                          const IdentityLoadOptions& load) {
   const std::string cert_path = JoinPath(project_dir, "cert.pem");
   const std::string key_path = JoinPath(project_dir, "key.pem");
   const bool has_cert = FileExists(cert_path);
   const bool has_key = FileExists(key_path);
   if (!has_cert && !has_key) {
-    if (!allow_generate) {
+    if (!load.allow_generate) {
       return absl::FailedPreconditionError(absl::StrCat(
           "\"", cert_path, "\" and \"", key_path, "\" are gone; put them back"));
     }
@@ -115,10 +173,11 @@ absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& pro
         " beside it, or remove \"", present,
         "\" to have appwire-server generate a self-signed pair"));
   }
-  return LoadIdentityFiles(cert_path, key_path);
+  return LoadIdentityFiles(cert_path, key_path, load);
 }
 
-absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir) {
+absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir,
+                                                           const IdentityLoadOptions& load) {
   std::vector<SniIdentity> identities;
   const std::string folder = JoinPath(project_dir, "certificates");
   std::error_code error;
@@ -149,7 +208,7 @@ absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& pr
           "\"", cert_path, "\" has no private key beside it; add \"", key_path,
           "\" or remove the certificate"));
     }
-    absl::StatusOr<ServerIdentity> identity = LoadIdentityFiles(cert_path, key_path);
+    absl::StatusOr<ServerIdentity> identity = LoadIdentityFiles(cert_path, key_path, load);
     if (!identity.ok()) return identity.status();
     identities.push_back(SniIdentity{host, *std::move(identity)});
   }

@@ -27,11 +27,19 @@ struct ServerIdentity {
   bool generated = false;
 };
 
-// `allow_generate`: false when reloading, where missing files are an error
-// (the running server keeps its certificate) rather than a reason to make
-// new ones.
-absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
-                                                          bool allow_generate = true);
+// How identities are loaded.
+struct IdentityLoadOptions {
+  // False when reloading: missing files are then an error (the running
+  // server keeps its certificate) rather than a reason to make new ones.
+  bool allow_generate = true;
+  // Where the passphrase of an encrypted private key comes from: a file
+  // (its first line) or an environment variable. Empty: none.
+  std::string passphrase_file;
+  std::string passphrase_env;
+};
+
+absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(
+    const std::string& project_dir, const IdentityLoadOptions& load = {});
 
 // Extra certificates chosen by SNI, as NetTalk does: for each
 // certificates/<host>.crt in the project folder, certificates/<host>.key is
@@ -40,11 +48,14 @@ struct SniIdentity {
   std::string host_name;  // lower case, as in the file name
   ServerIdentity identity;
 };
-absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir);
+absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(
+    const std::string& project_dir, const IdentityLoadOptions& load = {});
 
-// Loads and checks one certificate/key pair (PEM rules, expiry).
+// Loads and checks one certificate/key pair: PEM rules, chain order (leaf
+// first, each certificate issued by the next), expiry, encrypted keys.
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& certificate_path,
-                                                 const std::string& private_key_path);
+                                                 const std::string& private_key_path,
+                                                 const IdentityLoadOptions& load = {});
 
 }  // namespace appwire
 
