@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -278,6 +279,24 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
     if (!pem.ok()) return pem.status();
     tls.trusted_ca_pem = *std::move(pem);
     tls.trusted_ca_source = options.ca_file;
+  }
+  if (options.certificate_file.empty() != options.private_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs both certificate_file and private_key_file");
+  }
+  if (!options.certificate_file.empty()) {
+    for (const auto& [path, kind, target, source] :
+         {std::make_tuple(options.certificate_file, PemKind::kCertificate,
+                          &tls.certificate_chain_pem, &tls.certificate_source),
+          std::make_tuple(options.private_key_file, PemKind::kPrivateKey, &tls.private_key_pem,
+                          &tls.private_key_source)}) {
+      absl::StatusOr<std::string> text = ReadFile(path);
+      if (!text.ok()) return text.status();
+      absl::StatusOr<std::string> pem = NormalizePem(*text, path, kind);
+      if (!pem.ok()) return pem.status();
+      *target = *std::move(pem);
+      *source = path;
+    }
   }
   absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(tls);
   if (!context.ok()) return context.status();

@@ -57,6 +57,12 @@ struct ChannelOptions {
   bool use_system_trust_store = false;  // /etc/ssl/certs
   std::string pinned_sha256;            // "SHA256:AB:CD:..." as the server prints
 
+  // This client's own certificate (chain, leaf first) and private key, PEM
+  // files, for servers that ask for one (kClientCertificateMode). Both or
+  // neither.
+  std::string certificate_file;
+  std::string private_key_file;
+
   // This channel's values of database parameters: TLS versions offered
   // (kMinTlsVersion, kMaxTlsVersion), suites (kTls13CipherSuites,
   // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize. Unset ones

@@ -26,6 +26,7 @@
 #include "server/builtin_services.h"
 #include "server/worker_pool.h"
 #include "common/files.h"
+#include "common/pem.h"
 #include "transport/certificate_store.h"
 #include "transport/dh_params.h"
 #include "transport/connection.h"
@@ -110,6 +111,8 @@ struct Server::Impl {
   std::string watched_files;  // what the files looked like at the last (re)load
   std::unique_ptr<asio::steady_timer> watch_timer;
   std::string dh_params_pem;  // empty until dhparams.pem is loaded or generated
+  std::string client_ca_pem;  // client-ca.pem, for kClientCertificateMode
+  std::string client_ca_path;
   std::string dh_params_path;
   std::thread dh_thread;
   std::unique_ptr<asio::steady_timer> expiry_timer;
@@ -139,6 +142,8 @@ struct Server::Impl {
   // good configuration and logs why.
   std::shared_ptr<const ContextSet> CurrentContexts(FrameLimits* limits);
   absl::Status RebuildLocked();
+  // client-ca.pem when present (normalised PEM), else "".
+  absl::StatusOr<std::string> LoadClientCa() const;
   absl::Status Reload();
   std::string DescribeWatchedFiles() const;
   void WatchFiles();
@@ -183,6 +188,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   // dhparams.pem beside key.pem and cert.pem: used when present and valid,
   // generated in the background by Start() when absent, never replaced.
   impl->dh_params_path = JoinPath(options.project_dir, "dhparams.pem");
+  impl->client_ca_path = JoinPath(options.project_dir, "client-ca.pem");
+  absl::StatusOr<std::string> client_ca = impl->LoadClientCa();
+  if (!client_ca.ok()) return client_ca.status();
+  impl->client_ca_pem = *std::move(client_ca);
   if (FileExists(impl->dh_params_path)) {
     absl::StatusOr<std::string> dh = ReadFile(impl->dh_params_path);
     if (!dh.ok()) return dh.status();
@@ -224,6 +233,8 @@ absl::Status Server::Impl::RebuildLocked() {
   options.role = TlsRole::kServer;
   ApplyParameters(overrides, &options);
   options.dh_params_pem = dh_params_pem;
+  options.trusted_ca_pem = client_ca_pem;
+  options.trusted_ca_source = client_ca_path;
   auto build = [&options](const ServerIdentity& id) {
     TlsOptions with_identity = options;
     with_identity.certificate_chain_pem = id.certificate_chain_pem;
@@ -247,6 +258,13 @@ absl::Status Server::Impl::RebuildLocked() {
   built_global_generation = DatabaseParametersGeneration();
   built_overrides_generation = overrides_generation;
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Server::Impl::LoadClientCa() const {
+  if (!FileExists(client_ca_path)) return std::string();
+  absl::StatusOr<std::string> text = ReadFile(client_ca_path);
+  if (!text.ok()) return text.status();
+  return NormalizePem(*text, client_ca_path, PemKind::kCertificate);
 }
 
 std::shared_ptr<const ContextSet> Server::Impl::CurrentContexts(FrameLimits* current_limits) {
@@ -277,6 +295,8 @@ absl::Status Server::Impl::Reload() {
   absl::Status status = new_identity.status();
   absl::StatusOr<std::vector<SniIdentity>> new_sni = LoadSniIdentities(options.project_dir, load);
   if (status.ok()) status = new_sni.status();
+  absl::StatusOr<std::string> new_client_ca = LoadClientCa();
+  if (status.ok()) status = new_client_ca.status();
   std::string new_dh;
   if (status.ok() && FileExists(dh_params_path)) {
     absl::StatusOr<std::string> dh = ReadFile(dh_params_path);
@@ -290,6 +310,8 @@ absl::Status Server::Impl::Reload() {
     ServerIdentity old_identity = identity;
     std::vector<SniIdentity> old_sni = sni_identities;
     std::string old_dh = dh_params_pem;
+    std::string old_client_ca = client_ca_pem;
+    client_ca_pem = *std::move(new_client_ca);
     identity = *std::move(new_identity);
     sni_identities = *std::move(new_sni);
     if (!new_dh.empty()) dh_params_pem = std::move(new_dh);
@@ -298,6 +320,7 @@ absl::Status Server::Impl::Reload() {
       identity = std::move(old_identity);
       sni_identities = std::move(old_sni);
       dh_params_pem = std::move(old_dh);
+      client_ca_pem = std::move(old_client_ca);
     }
   }
   if (!status.ok()) {
@@ -316,7 +339,8 @@ absl::Status Server::Impl::Reload() {
 // mtime and size of every file a reload reads: a change means "reload".
 std::string Server::Impl::DescribeWatchedFiles() const {
   std::vector<std::string> paths = {JoinPath(options.project_dir, "cert.pem"),
-                                    JoinPath(options.project_dir, "key.pem"), dh_params_path};
+                                    JoinPath(options.project_dir, "key.pem"), dh_params_path,
+                                    client_ca_path};
   std::error_code error;
   const std::string folder = JoinPath(options.project_dir, "certificates");
   if (std::filesystem::is_directory(folder, error)) {

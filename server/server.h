@@ -76,7 +76,8 @@ class Server {
   // Binds and starts serving. Freezes the registry.
   absl::Status Start();
 
-  // Reads key.pem, cert.pem, certificates/ and dhparams.pem again and, when
+  // Reads key.pem, cert.pem, certificates/, dhparams.pem and client-ca.pem
+  // again and, when
   // all are good, serves them to connections opened from now on (open ones
   // are never dropped). A bad file keeps the last good configuration and is
   // returned (and logged). appwire-server calls this on SIGHUP; the server

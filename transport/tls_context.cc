@@ -284,6 +284,21 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
       if (!status.ok()) return status;
     }
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, &internal::VerifyCallback);
+  } else if (options.client_certificate_mode != TlsOptions::ClientCertificateMode::kNone) {
+    const std::string& ca = options.trusted_ca_pem;
+    int ret = wolfSSL_CTX_load_verify_buffer(
+        ctx, reinterpret_cast<const unsigned char*>(ca.data()), static_cast<long>(ca.size()),
+        WOLFSSL_FILETYPE_PEM);
+    if (ret != WOLFSSL_SUCCESS) {
+      return WolfError(absl::StrCat("\"", options.trusted_ca_source,
+                                    "\" holds no usable CA certificate"),
+                       ret);
+    }
+    int mode = WOLFSSL_VERIFY_PEER;
+    if (options.client_certificate_mode == TlsOptions::ClientCertificateMode::kRequire) {
+      mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    }
+    wolfSSL_CTX_set_verify(ctx, mode, &internal::VerifyCallback);
   } else {
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
   }

@@ -18,6 +18,13 @@ absl::Status TlsOptions::Validate() const {
       return absl::InvalidArgumentError(
           "a TLS server needs a certificate chain and its private key");
     }
+    if (client_certificate_mode != ClientCertificateMode::kNone && trusted_ca_pem.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "client certificates are ",
+          client_certificate_mode == ClientCertificateMode::kRequire ? "required" : "requested",
+          " (kClientCertificateMode) but no CA is trusted for them; put the CA that issues "
+          "your clients' certificates in the project folder as client-ca.pem"));
+    }
   } else {
     if (trusted_ca_pem.empty() && !use_system_trust_store &&
         pinned_sha256.empty()) {
@@ -53,6 +60,8 @@ void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options) {
   options->key_exchange_groups = overrides.Get(Parameter::kKeyExchangeGroups).AsString();
   options->handshake_timeout =
       absl::Milliseconds(overrides.Get(Parameter::kHandshakeTimeout).AsInt());
+  options->client_certificate_mode = static_cast<TlsOptions::ClientCertificateMode>(
+      overrides.Get(Parameter::kClientCertificateMode).AsInt());
 }
 
 absl::Status ParseSha256Fingerprint(absl::string_view text, std::string* raw) {

@@ -52,8 +52,16 @@ struct TlsOptions {
   std::string certificate_source = "certificate";
   std::string private_key_source = "private key";
 
-  // ---- Client: how the server is trusted. At least one must be set; nothing
-  // ever silently skips verification.
+  // ---- Server: client certificates (mutual TLS), 4D-style selector 1004.
+  enum class ClientCertificateMode { kNone = 0, kRequest = 1, kRequire = 2 };
+  // kNone (default): not asked for. kRequest: asked for, and verified
+  // against trusted_ca_pem when presented. kRequire: a client without a
+  // valid certificate is refused.
+  ClientCertificateMode client_certificate_mode = ClientCertificateMode::kNone;
+
+  // ---- Client: how the server is trusted (and, for a server asking for
+  // client certificates, the CAs it trusts for them). At least one must be
+  // set for a client; nothing ever silently skips verification.
   // PEM roots (one or more CA certificates).
   std::string trusted_ca_pem;
   std::string trusted_ca_source = "CA file";

@@ -172,6 +172,13 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
   }
 
   switch (error) {
+    case NO_PEER_CERT:
+      return absl::UnauthenticatedError(absl::StrCat(
+          prefix, client ? "the server presented no certificate"
+                         : "the client presented no certificate, and this server requires one "
+                           "(kClientCertificateMode); give the client a certificate issued by a "
+                           "CA in the server's client-ca.pem",
+          " (", detail, ")"));
     case VERSION_ERROR:
       return absl::FailedPreconditionError(absl::StrCat(
           prefix, "no TLS version in common: this ", client ? "client" : "server",
