@@ -325,3 +325,53 @@ TEST_F(EncryptedKeyTest, MissingOrWrongPassphraseIsAClearError) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(ExpiryTest, ExpiredCertificateRefusesToStartAndSoonExpiringOneWarns) {
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  ASSERT_TRUE(key.ok());
+  CertificateSpec spec;
+  spec.common_name = "localhost";
+  spec.dns_names = {"localhost"};
+  spec.days_valid = 10;
+  absl::StatusOr<std::string> soon = IssueCertificatePem(*key, spec, ca.cert_pem, ca.key_pem);
+  ASSERT_TRUE(soon.ok()) << soon.status();
+  project.Write("key.pem", *key, 0600);
+  project.Write("cert.pem", *soon);
+  {
+    LogCapture log;
+    auto server = StartServerIn(project);
+    ASSERT_NE(server, nullptr);
+    EXPECT_TRUE(log.Contains(absl::StrCat("certificate ", project.File("cert.pem"),
+                                          " expires on ")))
+        << log.All();
+    EXPECT_TRUE(log.Contains("days); renew it")) << log.All();
+  }
+
+  // A certificate whose validity ended: refused, with the date and the fix.
+  spec.days_valid = 0;
+  absl::StatusOr<std::string> expired = IssueCertificatePem(*key, spec, ca.cert_pem, ca.key_pem);
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  project.Write("cert.pem", *expired);
+  auto info = DescribeCertificatePem(*expired, "cert.pem");
+  ASSERT_TRUE(info.ok());
+  while (absl::Now() <= info->not_after + absl::Seconds(1)) {  // bounded: at most ~2 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (info->not_after > absl::Now() + absl::Seconds(5)) GTEST_SKIP() << "days_valid 0 not supported";
+  }
+  ServerOptions options;
+  options.project_dir = project.path();
+  auto server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(server.status().message(),
+            absl::StrCat("\"", project.File("cert.pem"), "\" expired on ",
+                         FormatUtc(info->not_after), "; renew the certificate"));
+}
+
+}  // namespace
+}  // namespace appwire

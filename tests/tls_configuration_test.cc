@@ -321,3 +321,24 @@ TEST(IdleTimeoutTest, IdleConnectionIsClosedWithAReasonAndBusyOnesAreNot) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(ClientParametersTest, ProcessWideChangeReachesChannelsOpenedAfterIt) {
+  TempDir project;
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  auto before = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ((*before)->session_info().cipher, "TLS_AES_128_GCM_SHA256");
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kTls13CipherSuites, "TLS_CHACHA20_POLY1305_SHA256").ok());
+  auto after = Channel::Connect(ClientOptions(*server, project.File("cert.pem")));
+  ResetDatabaseParameters();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ((*after)->session_info().cipher, "TLS_CHACHA20_POLY1305_SHA256");
+  EXPECT_EQ((*before)->session_info().cipher, "TLS_AES_128_GCM_SHA256");
+}
+
+}  // namespace
+}  // namespace appwire
