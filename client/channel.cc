@@ -1,9 +1,13 @@
 #include "client/channel.h"
 
+#include "client/client_folder.h"
+#include "common/log.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <mutex>
 #include <thread>
@@ -255,9 +259,38 @@ Channel::~Channel() {
   impl_->StopIo();
 }
 
-absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& options) {
-  absl::StatusOr<Target> target = ParseTarget(options.target);
+absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& requested) {
+  absl::StatusOr<Target> target = ParseTarget(requested.target);
   if (!target.ok()) return target.status();
+  // The client folder fills what the options leave empty.
+  ChannelOptions options = requested;
+  const std::string server_key = absl::StrCat(target->host, ":", target->port);
+  std::string known_servers_file;
+  std::optional<KnownServer> known;
+  bool first_use = false;
+  if (!options.client_folder.empty()) {
+    ClientFolderFiles files = ResolveClientFolder(
+        options.client_folder, options.server_name.empty() ? target->host : options.server_name);
+    if (options.ca_file.empty()) options.ca_file = files.ca_file;
+    if (options.certificate_file.empty() && options.private_key_file.empty()) {
+      options.certificate_file = files.certificate_file;
+      options.private_key_file = files.private_key_file;
+    }
+    known_servers_file = files.known_servers_file;
+    absl::StatusOr<std::optional<KnownServer>> found =
+        FindKnownServer(known_servers_file, server_key);
+    if (!found.ok()) return found.status();
+    known = *found;
+    if (known.has_value() && options.pinned_sha256.empty()) {
+      options.pinned_sha256 = known->fingerprint;
+    } else if (!known.has_value() && options.trust_on_first_use && options.ca_file.empty() &&
+               !options.use_system_trust_store && options.pinned_sha256.empty()) {
+      first_use = true;
+    }
+  } else if (options.trust_on_first_use) {
+    return absl::InvalidArgumentError(
+        "trust_on_first_use needs a client_folder: its known_servers file remembers servers");
+  }
   if (options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("connect_timeout must be positive");
   }
@@ -267,6 +300,7 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   ApplyParameters(options.parameters, &tls);
   tls.use_system_trust_store = options.use_system_trust_store;
   tls.pinned_sha256 = options.pinned_sha256;
+  tls.trust_on_first_use = first_use;
   if (!options.ca_file.empty()) {
     absl::StatusOr<std::string> ca = ReadFile(options.ca_file);
     if (!ca.ok()) {
@@ -367,7 +401,36 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   impl->io_thread = std::thread([io = &impl->io] { io->run(); });
   impl->connection->Start();
   absl::Status handshake_status = handshake_done.get();
+  if (!handshake_status.ok() && known.has_value() &&
+      handshake_status.code() == absl::StatusCode::kUnauthenticated &&
+      requested.pinned_sha256.empty()) {
+    // Pinned by known_servers: say it as SSH does, with the line to edit.
+    std::string presented = "another certificate";
+    const std::string marker = "the server presented ";
+    const std::string message(handshake_status.message());
+    size_t at = message.find(marker);
+    if (at != std::string::npos) {
+      presented = message.substr(at + marker.size(), message.find(' ', at + marker.size()) -
+                                                          (at + marker.size()));
+    }
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the certificate of ", server_key, " has CHANGED since it was recorded in \"",
+        known_servers_file, "\" line ", known->line, ": recorded ", known->fingerprint,
+        ", presented ", presented,
+        ". Someone may be impersonating the server, or its certificate was replaced; if you "
+        "know it was replaced, delete line ", known->line, " of \"", known_servers_file,
+        "\" and connect again"));
+  }
   if (!handshake_status.ok()) return handshake_status;
+  if (first_use) {
+    const TlsSessionInfo& info = impl->connection->session_info();
+    const std::string fingerprint =
+        info.peer_certificate ? info.peer_certificate->sha256_fingerprint : std::string();
+    absl::Status remembered = RememberServer(known_servers_file, server_key, fingerprint);
+    if (!remembered.ok()) return remembered;
+    LogInfo(absl::StrCat("first connection to ", server_key, ": trusted its certificate ",
+                         fingerprint, " and recorded it in ", known_servers_file));
+  }
 
   // The hello goes first; calls may follow at once without waiting for the
   // server's hello (docs/protocol.md, "Hello").

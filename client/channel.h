@@ -57,6 +57,17 @@ struct ChannelOptions {
   bool use_system_trust_store = false;  // /etc/ssl/certs
   std::string pinned_sha256;            // "SHA256:AB:CD:..." as the server prints
 
+  // A client folder (client/client_folder.h): its key.pem + cert.pem are
+  // this client's identity, its ca.pem the roots trusted for the server,
+  // its known_servers the fingerprints pinned on first use; <folder>/<host>/
+  // holds per-server overrides. Explicit fields above and below win.
+  std::string client_folder;
+  // Trust a server that no CA vouches for on first contact, recording its
+  // certificate's fingerprint in the client folder's known_servers (as SSH
+  // does); from then on only that certificate is accepted. Needs
+  // client_folder. Off by default: nothing is trusted silently.
+  bool trust_on_first_use = false;
+
   // This client's own certificate (chain, leaf first) and private key, PEM
   // files, for servers that ask for one (kClientCertificateMode). Both or
   // neither.

@@ -21,6 +21,12 @@
 
 namespace appwire {
 
+// Who the client proved to be with its certificate (mutual TLS): subject
+// and common name, subject alternative names (DNS names, IP addresses,
+// e-mail addresses and URIs as wolfSSL lists them), issuer, serial,
+// validity and SHA-256 fingerprint.
+using PeerIdentity = CertificateInfo;
+
 class CallContext {
  public:
   CallContext(std::string method, std::shared_ptr<const TlsSessionInfo> session,
@@ -40,9 +46,11 @@ class CallContext {
   // The host name the client asked for with SNI; empty when it sent none.
   const std::string& server_name() const { return session_->server_name; }
   // The client's certificate, when it presented one (mutual TLS).
-  const std::optional<CertificateInfo>& peer_certificate() const {
+  const std::optional<PeerIdentity>& peer_certificate() const {
     return session_->peer_certificate;
   }
+  // Whether the TLS session was resumed rather than fully negotiated.
+  bool session_resumed() const { return session_->resumed; }
   const TlsSessionInfo& session() const { return *session_; }
 
   // When the client stops waiting; absl::InfiniteFuture() when it set none.

@@ -113,6 +113,8 @@ struct Server::Impl {
   std::string dh_params_pem;  // empty until dhparams.pem is loaded or generated
   std::string client_ca_pem;  // client-ca.pem, for kClientCertificateMode
   std::string client_ca_path;
+  std::string crl_pem;  // crl.pem: revoked client certificates
+  std::string crl_path;
   std::string dh_params_path;
   std::thread dh_thread;
   std::unique_ptr<asio::steady_timer> expiry_timer;
@@ -192,6 +194,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   absl::StatusOr<std::string> client_ca = impl->LoadClientCa();
   if (!client_ca.ok()) return client_ca.status();
   impl->client_ca_pem = *std::move(client_ca);
+  impl->crl_path = JoinPath(options.project_dir, "crl.pem");
+  if (FileExists(impl->crl_path)) {
+    absl::StatusOr<std::string> crl = ReadFile(impl->crl_path);
+    if (!crl.ok()) return crl.status();
+    impl->crl_pem = *std::move(crl);
+  }
   if (FileExists(impl->dh_params_path)) {
     absl::StatusOr<std::string> dh = ReadFile(impl->dh_params_path);
     if (!dh.ok()) return dh.status();
@@ -235,6 +243,8 @@ absl::Status Server::Impl::RebuildLocked() {
   options.dh_params_pem = dh_params_pem;
   options.trusted_ca_pem = client_ca_pem;
   options.trusted_ca_source = client_ca_path;
+  options.crl_pem = crl_pem;
+  options.crl_source = crl_path;
   auto build = [&options](const ServerIdentity& id) {
     TlsOptions with_identity = options;
     with_identity.certificate_chain_pem = id.certificate_chain_pem;
@@ -297,6 +307,12 @@ absl::Status Server::Impl::Reload() {
   if (status.ok()) status = new_sni.status();
   absl::StatusOr<std::string> new_client_ca = LoadClientCa();
   if (status.ok()) status = new_client_ca.status();
+  std::string new_crl;
+  if (status.ok() && FileExists(crl_path)) {
+    absl::StatusOr<std::string> crl = ReadFile(crl_path);
+    status = crl.status();
+    if (status.ok()) new_crl = *std::move(crl);
+  }
   std::string new_dh;
   if (status.ok() && FileExists(dh_params_path)) {
     absl::StatusOr<std::string> dh = ReadFile(dh_params_path);
@@ -311,7 +327,9 @@ absl::Status Server::Impl::Reload() {
     std::vector<SniIdentity> old_sni = sni_identities;
     std::string old_dh = dh_params_pem;
     std::string old_client_ca = client_ca_pem;
+    std::string old_crl = crl_pem;
     client_ca_pem = *std::move(new_client_ca);
+    crl_pem = std::move(new_crl);
     identity = *std::move(new_identity);
     sni_identities = *std::move(new_sni);
     if (!new_dh.empty()) dh_params_pem = std::move(new_dh);
@@ -321,6 +339,7 @@ absl::Status Server::Impl::Reload() {
       sni_identities = std::move(old_sni);
       dh_params_pem = std::move(old_dh);
       client_ca_pem = std::move(old_client_ca);
+      crl_pem = std::move(old_crl);
     }
   }
   if (!status.ok()) {
@@ -340,7 +359,7 @@ absl::Status Server::Impl::Reload() {
 std::string Server::Impl::DescribeWatchedFiles() const {
   std::vector<std::string> paths = {JoinPath(options.project_dir, "cert.pem"),
                                     JoinPath(options.project_dir, "key.pem"), dh_params_path,
-                                    client_ca_path};
+                                    client_ca_path, crl_path};
   std::error_code error;
   const std::string folder = JoinPath(options.project_dir, "certificates");
   if (std::filesystem::is_directory(folder, error)) {
@@ -683,6 +702,19 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   // alive until RunCall is done.
   ConnectionState* call_state = &state;
   call_state->active_calls.fetch_add(1, std::memory_order_relaxed);
+  // Authorisation before the handler: refused calls get a status, the
+  // connection stays.
+  absl::Status allowed = registry->Authorize(
+      method, state.session->peer_certificate ? &*state.session->peer_certificate : nullptr);
+  if (!allowed.ok()) {
+    SendResponse(connection, call_id, allowed);
+    LogWarning(absl::StrCat("refused ", method, " from ", connection->peer_address(), ": ",
+                            allowed.message()));
+    call_state->active_calls.fetch_sub(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mu);
+    if (--calls_in_flight == 0) calls_done.notify_all();
+    return;
+  }
   const RawHandler* handler = &registered->handler;
   if (registered->thread == HandlerThread::kIoThread) {
     CallContext context(method, state.session, deadline);

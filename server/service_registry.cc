@@ -24,6 +24,51 @@ absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler 
   return absl::OkStatus();
 }
 
+bool AuthorizationPolicy::Allows(const PeerIdentity* identity, const std::string& method) const {
+  if (empty()) return true;
+  if (identity != nullptr) {
+    for (const std::string& name : allowed_common_names) {
+      if (name == identity->common_name) return true;
+    }
+    for (const std::string& san : allowed_subject_alt_names) {
+      for (const std::string& own : identity->subject_alt_names) {
+        if (san == own) return true;
+      }
+    }
+    for (const std::string& fingerprint : allowed_fingerprints) {
+      if (fingerprint == identity->sha256_fingerprint) return true;
+    }
+  }
+  return callback && callback(identity, method);
+}
+
+absl::Status ServiceRegistry::SetPolicy(const std::string& scope, AuthorizationPolicy policy) {
+  if (frozen_.load()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot set the policy of ", scope, ": the server has started; set policies before "
+        "Server::Start()"));
+  }
+  if (scope.empty()) return absl::InvalidArgumentError("a policy needs a service or method name");
+  policies_.insert_or_assign(scope, std::move(policy));
+  return absl::OkStatus();
+}
+
+absl::Status ServiceRegistry::Authorize(const std::string& method,
+                                        const PeerIdentity* identity) const {
+  if (policies_.empty()) return absl::OkStatus();
+  auto it = policies_.find(method);
+  if (it == policies_.end()) it = policies_.find(method.substr(0, method.find('/')));
+  if (it == policies_.end() || it->second.Allows(identity, method)) return absl::OkStatus();
+  if (identity == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "a client without a certificate may not call ", method,
+        "; this method needs a client certificate its policy allows"));
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "the client '", identity->subject, "' (", identity->sha256_fingerprint,
+      ") may not call ", method, "; ask the server's operator to allow it"));
+}
+
 const RegisteredMethod* ServiceRegistry::Find(absl::string_view method) const {
   auto it = handlers_.find(method);
   return it == handlers_.end() ? nullptr : &it->second;

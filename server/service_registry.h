@@ -51,6 +51,25 @@ struct RegisteredMethod {
   HandlerThread thread = HandlerThread::kWorkerPool;
 };
 
+// Who may call a service or a method, decided before the handler runs. A
+// call is allowed when the client's certificate matches any list entry or
+// the callback says yes; an empty policy allows everyone. A refused call
+// gets kPermissionDenied naming the identity; the connection stays.
+struct AuthorizationPolicy {
+  std::vector<std::string> allowed_common_names;
+  std::vector<std::string> allowed_subject_alt_names;
+  std::vector<std::string> allowed_fingerprints;  // "SHA256:..."
+  // Called with the caller's identity (nullptr for a client without a
+  // certificate); true allows the call.
+  std::function<bool(const PeerIdentity* identity, const std::string& method)> callback;
+
+  bool empty() const {
+    return allowed_common_names.empty() && allowed_subject_alt_names.empty() &&
+           allowed_fingerprints.empty() && !callback;
+  }
+  bool Allows(const PeerIdentity* identity, const std::string& method) const;
+};
+
 class ServiceRegistry {
  public:
   // `method` is "package.Service/Method". InvalidArgument when malformed,
@@ -80,6 +99,13 @@ class ServiceRegistry {
         thread);
   }
 
+  // Restricts `scope`: a full method name ("package.Service/Method") or a
+  // service ("package.Service"), whose policy covers all its methods unless
+  // a method has its own. Same freezing rule as registration.
+  absl::Status SetPolicy(const std::string& scope, AuthorizationPolicy policy);
+  // OK, or PermissionDenied naming the identity and the method.
+  absl::Status Authorize(const std::string& method, const PeerIdentity* identity) const;
+
   // nullptr when no such method.
   const RegisteredMethod* Find(absl::string_view method) const;
   std::vector<std::string> Methods() const;
@@ -89,6 +115,7 @@ class ServiceRegistry {
 
  private:
   std::map<std::string, RegisteredMethod, std::less<>> handlers_;
+  std::map<std::string, AuthorizationPolicy, std::less<>> policies_;
   std::atomic<bool> frozen_{false};
 };
 

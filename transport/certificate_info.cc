@@ -78,6 +78,16 @@ CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
       WOLFSSL_SUCCESS) {
     info.not_after = absl::FromTM(tm_value, absl::UTCTimeZone());
   }
+  unsigned char serial[64];
+  int serial_size = sizeof(serial);
+  if (wolfSSL_X509_get_serial_number(x509, serial, &serial_size) == WOLFSSL_SUCCESS) {
+    static const char kHex[] = "0123456789ABCDEF";
+    for (int i = 0; i < serial_size; ++i) {
+      if (i > 0) info.serial.push_back(':');
+      info.serial.push_back(kHex[serial[i] >> 4]);
+      info.serial.push_back(kHex[serial[i] & 15]);
+    }
+  }
   int der_size = 0;
   const unsigned char* der = wolfSSL_X509_get_der(x509, &der_size);
   if (der != nullptr && der_size > 0) {

@@ -18,6 +18,7 @@ struct CertificateInfo {
   std::string issuer;
   std::string common_name;      // "localhost"
   std::vector<std::string> subject_alt_names;  // DNS names and IP addresses
+  std::string serial;  // hex, "3A:F1:..."
   absl::Time not_before;
   absl::Time not_after;
   std::string sha256_fingerprint;  // "SHA256:AB:CD:..."

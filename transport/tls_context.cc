@@ -294,6 +294,17 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                     "\" holds no usable CA certificate"),
                        ret);
     }
+    if (!options.crl_pem.empty()) {
+      const std::string& crl = options.crl_pem;
+      if (wolfSSL_CTX_EnableCRL(ctx, WOLFSSL_CRL_CHECK) != WOLFSSL_SUCCESS ||
+          wolfSSL_CTX_LoadCRLBuffer(ctx, reinterpret_cast<const unsigned char*>(crl.data()),
+                                    static_cast<long>(crl.size()),
+                                    WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "\"", options.crl_source, "\" is not a usable PEM certificate revocation list "
+            "signed by a CA in the client CA file"));
+      }
+    }
     int mode = WOLFSSL_VERIFY_PEER;
     if (options.client_certificate_mode == TlsOptions::ClientCertificateMode::kRequire) {
       mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;

@@ -27,7 +27,7 @@ absl::Status TlsOptions::Validate() const {
     }
   } else {
     if (trusted_ca_pem.empty() && !use_system_trust_store &&
-        pinned_sha256.empty()) {
+        pinned_sha256.empty() && !trust_on_first_use) {
       return absl::InvalidArgumentError(
           "a TLS client must trust the server somehow: set a CA file, the "
           "system trust store, or a pinned SHA-256 fingerprint");

@@ -58,6 +58,10 @@ struct TlsOptions {
   // against trusted_ca_pem when presented. kRequire: a client without a
   // valid certificate is refused.
   ClientCertificateMode client_certificate_mode = ClientCertificateMode::kNone;
+  // A certificate revocation list (PEM) for client certificates: a client
+  // whose certificate it lists is refused.
+  std::string crl_pem;
+  std::string crl_source = "CRL";
 
   // ---- Client: how the server is trusted (and, for a server asking for
   // client certificates, the CAs it trusts for them). At least one must be
@@ -73,6 +77,10 @@ struct TlsOptions {
   // exact certificate is trusted whatever its issuer, names or dates, and
   // any other certificate is refused.
   std::string pinned_sha256;
+  // Trust on first use: accept the server's certificate whatever its chain;
+  // the caller records its fingerprint (see ChannelOptions). Only for a
+  // first contact, explicitly asked for.
+  bool trust_on_first_use = false;
 
   // Handshake must finish within this time. Default 10 s.
   absl::Duration handshake_timeout = absl::Seconds(10);

@@ -27,7 +27,9 @@ std::string Printable(absl::string_view bytes) {
 // Verification failures, in either wolfSSL's negative codes or the
 // OpenSSL-compatible X509_V_ERR codes that OPENSSL_COMPATIBLE_DEFAULTS
 // builds hand to the verify callback.
-enum class VerifyProblem { kNone, kUntrusted, kHostname, kExpired, kNotYetValid, kSignature, kOther };
+enum class VerifyProblem {
+  kNone, kUntrusted, kHostname, kExpired, kNotYetValid, kSignature, kRevoked, kOther
+};
 
 VerifyProblem Classify(int code) {
   switch (code) {
@@ -54,6 +56,9 @@ VerifyProblem Classify(int code) {
     case ASN_SIG_CONFIRM_E:
     case 7:   // X509_V_ERR_CERT_SIGNATURE_FAILURE
       return VerifyProblem::kSignature;
+    case CRL_CERT_REVOKED:
+    case 23:  // X509_V_ERR_CERT_REVOKED
+      return VerifyProblem::kRevoked;
     default:
       return VerifyProblem::kOther;
   }
@@ -104,6 +109,10 @@ std::string DescribeVerifyFailure(const TlsFailureContext& c, VerifyProblem prob
     case VerifyProblem::kSignature:
       return absl::StrCat("certificate verify failed: the ", who, "'s ", cert_text,
                           " has a signature that does not verify");
+    case VerifyProblem::kRevoked:
+      return absl::StrCat("certificate verify failed: the ", who, "'s ", cert_text,
+                          " is revoked (listed in the certificate revocation list); issue ",
+                          who == "client" ? "the client" : "the server", " a new certificate");
     case VerifyProblem::kOther:
     case VerifyProblem::kNone:
       break;

@@ -93,7 +93,8 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
   }
   // With a pinned fingerprint the chain does not matter: the pin is checked
   // once the handshake is done, before any data is sent.
-  if (session != nullptr && !session->context().pinned_sha256_raw().empty()) {
+  if (session != nullptr && (!session->context().pinned_sha256_raw().empty() ||
+                             session->context().options().trust_on_first_use)) {
     return 1;
   }
   return 0;

@@ -1,0 +1,70 @@
+#include "client/client_folder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/files.h"
+
+namespace appwire {
+
+ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host) {
+  ClientFolderFiles files;
+  const std::string per_server = JoinPath(folder, absl::AsciiStrToLower(host));
+  auto pick = [&](const char* name) {
+    std::string specific = JoinPath(per_server, name);
+    if (FileExists(specific)) return specific;
+    std::string general = JoinPath(folder, name);
+    return FileExists(general) ? general : std::string();
+  };
+  files.certificate_file = pick("cert.pem");
+  files.private_key_file = pick("key.pem");
+  files.ca_file = pick("ca.pem");
+  files.known_servers_file = JoinPath(folder, "known_servers");
+  return files;
+}
+
+absl::StatusOr<std::optional<KnownServer>> FindKnownServer(const std::string& known_servers_file,
+                                                           const std::string& server) {
+  if (!FileExists(known_servers_file)) return std::optional<KnownServer>();
+  absl::StatusOr<std::string> text = ReadFile(known_servers_file);
+  if (!text.ok()) return text.status();
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() == 2 && fields[0] == server) {
+      return std::optional<KnownServer>(KnownServer{std::string(fields[1]), line_number});
+    }
+  }
+  return std::optional<KnownServer>();
+}
+
+absl::Status RememberServer(const std::string& known_servers_file, const std::string& server,
+                            const std::string& fingerprint) {
+  std::string line = absl::StrCat(server, " ", fingerprint, "\n");
+  int fd = ::open(known_servers_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot record the server's fingerprint in \"", known_servers_file,
+        "\": ", std::strerror(errno)));
+  }
+  ssize_t written = ::write(fd, line.data(), line.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(line.size())) {
+    return absl::InternalError(
+        absl::StrCat("cannot record the server's fingerprint in \"", known_servers_file, "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace appwire
