@@ -73,7 +73,15 @@ TEST_F(ClientCertificateTest, MissingCertificateIsRefusedByARequiringServer) {
   // has judged their certificate: the refusal shows on the first call.
   absl::Status status = channel.ok() ? (*channel)->CallRaw("test.Who/Am", "").status()
                                      : channel.status();
-  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  if (channel.ok()) {
+    for (int i = 0; i < 300 && (*channel)->is_open(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_FALSE((*channel)->is_open());
+  }
+  EXPECT_THAT(std::string(status.message()), HasSubstr("the server refused this client's certificate"))
+      << status;
   for (int i = 0; i < 300 && !log.Contains("presented no certificate"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -137,6 +137,9 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
         limits_.max_header_bytes, " bytes (method name or status message too long)"));
   }
   State current = state();
+  if (current == State::kClosed && !close_reason_.ok()) {
+    return close_reason_;  // why it closed says more than "closed"
+  }
   if (current != State::kOpen && !(current == State::kDraining && header.has_go_away())) {
     return absl::UnavailableError(absl::StrCat(
         "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
@@ -197,12 +200,14 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
     Send(header, "").IgnoreError();  // best effort: the peer may be gone
   }
   stream_->Shutdown();
+  if (first) close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
   if (first && callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
 }
 
 void Connection::Finish(const absl::Status& reason) {
   if (finished_.exchange(true)) return;
+  close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
   if (callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
 }

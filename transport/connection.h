@@ -79,6 +79,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Callbacks callbacks_;
   std::atomic<State> state_{State::kHandshaking};
   std::atomic<bool> finished_{false};
+  // Why the connection closed; written once, before state_ becomes kClosed.
+  absl::Status close_reason_;
   // absl::Now() in nanoseconds at the last frame either way.
   std::atomic<int64_t> last_activity_ns_{0};
   void Touch();

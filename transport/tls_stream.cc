@@ -250,29 +250,60 @@ void TlsStream::FinishHandshake(absl::Status status) {
     std::lock_guard<std::mutex> lock(mu_);
     info_ = session_->Info();
     read_pending_ = true;
-  } else {
+  } else if (handshake_timed_out_ || selector_ == nullptr) {
     Close();
+  } else {
+    // A server refusing a client (say, for its certificate) has just sent
+    // an alert saying why. A TLS 1.3 client may already be sending its
+    // first call: closing now would answer that with a reset, which can
+    // destroy the alert before the client reads it. Read and drop what
+    // comes for a moment instead.
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    auto self = shared_from_this();
+    handshake_timer_.expires_after(std::chrono::seconds(2));
+    handshake_timer_.async_wait([self](const std::error_code& error) {
+      if (!error) self->CloseOnExecutor();
+    });
+    DiscardUntilClosed();
   }
   auto done = std::move(handshake_done_);
   handshake_done_ = nullptr;
   done(status);
 }
 
+void TlsStream::DiscardUntilClosed() {
+  auto self = shared_from_this();
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self](const std::error_code& e) {
+    if (e) {
+      self->CloseOnExecutor();
+      return;
+    }
+    thread_local char sink[16 * 1024];
+    for (int i = 0; i < 64; ++i) {
+      ssize_t n = ::recv(self->socket_.native_handle(), sink, sizeof(sink), MSG_DONTWAIT);
+      if (n > 0) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+      self->CloseOnExecutor();  // the peer closed, or the socket failed
+      return;
+    }
+    self->DiscardUntilClosed();
+  });
+}
+
 // ---- Reads (executor only) ----
 
 void TlsStream::AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done) {
   auto self = shared_from_this();
-  bool peer_closed;
+  absl::Status ended;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    peer_closed = session_->peer_closed();
+    ended = session_->end_reason();
+    if (!ended.ok() && write_error_.ok()) write_error_ = ended;
   }
-  if (peer_closed) {
-    // Nothing more will come; report it without waiting for the socket.
-    asio::post(socket_.get_executor(), [self, done = std::move(done)] {
-      done(absl::UnavailableError(
-          absl::StrCat("connection with ", self->peer_address_, " closed by the peer")));
-    });
+  if (!ended.ok()) {
+    // Nothing more will come; report why without waiting for the socket.
+    asio::post(socket_.get_executor(), [ended, done = std::move(done)] { done(ended); });
     return;
   }
   if (read_pending_) {
@@ -343,6 +374,12 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
     }
   }
   if (!status.ok()) {
+    {
+      // Writes from now on fail with the real reason (say, the peer's alert
+      // refusing our certificate), not a bare "closed".
+      std::lock_guard<std::mutex> lock(mu_);
+      if (write_error_.ok()) write_error_ = status;
+    }
     done(status);
     return;
   }

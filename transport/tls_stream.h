@@ -80,6 +80,7 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
   void HandshakeStep();
   void WaitForHandshakeBytes();
+  void DiscardUntilClosed();
   absl::StatusOr<bool> StartServerSessionLocked();
   void FinishHandshake(absl::Status status);
   // Sends bytes[*offset..] as far as the socket takes them, advancing

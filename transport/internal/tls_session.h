@@ -66,6 +66,8 @@ class TlsSession {
   // Plaintext that came before the end is delivered first; the Read() after
   // that reports the end.
   bool peer_closed() const { return !deferred_error_.ok(); }
+  // Why the session ended (OK while it has not).
+  const absl::Status& end_reason() const { return deferred_error_; }
 
   TlsSessionInfo Info() const;
   // Server: the host name the client asked for (SNI), as the stream read it
