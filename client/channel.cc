@@ -27,6 +27,8 @@
 #include "common/pem.h"
 #include "transport/connection.h"
 #include "transport/internal/errors.h"
+#include "transport/certificate_store.h"
+#include "transport/private_key.h"
 #include "transport/tls_context.h"
 #include "transport/tls_stream.h"
 
@@ -330,6 +332,17 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
       if (!pem.ok()) return pem.status();
       *target = *std::move(pem);
       *source = path;
+    }
+    if (IsEncryptedPrivateKeyPem(tls.private_key_pem)) {
+      IdentityLoadOptions load;
+      load.passphrase_file = options.key_passphrase_file;
+      load.passphrase_env = options.key_passphrase_env;
+      absl::StatusOr<std::string> passphrase = ReadPassphrase(load, options.private_key_file);
+      if (!passphrase.ok()) return passphrase.status();
+      absl::StatusOr<std::string> plain =
+          DecryptPrivateKeyPem(tls.private_key_pem, *passphrase, options.private_key_file);
+      if (!plain.ok()) return plain.status();
+      tls.private_key_pem = *std::move(plain);
     }
   }
   absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(tls);

@@ -73,6 +73,10 @@ struct ChannelOptions {
   // neither.
   std::string certificate_file;
   std::string private_key_file;
+  // The passphrase of an encrypted private_key_file: a file whose first
+  // line it is, or an environment variable.
+  std::string key_passphrase_file;
+  std::string key_passphrase_env;
 
   // This channel's values of database parameters: TLS versions offered
   // (kMinTlsVersion, kMaxTlsVersion), suites (kTls13CipherSuites,

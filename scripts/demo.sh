@@ -49,6 +49,30 @@ notes_pid=$!
 notes_address="$(wait_for_address "$notes_log" "notes_server listening on")"
 "$build/examples/notes_client" --target "$notes_address" --ca "$project/cert.pem" | sed 's/^/   client | /'
 echo
+echo "== mutual TLS: examples/echo_server_mtls requires a client certificate (client-ca.pem)"
+mtls="$build/demo-mtls"
+rm -rf "$mtls"
+mkdir -p "$mtls/project" "$mtls/client"
+# A small client CA and a certificate for "alice", made with openssl here.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+  -keyout "$mtls/client-ca.key" -out "$mtls/project/client-ca.pem" -subj "/CN=Demo Client CA" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=alice" \
+  -keyout "$mtls/client/key.pem" -out "$mtls/alice.csr" 2>/dev/null
+printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' >"$mtls/ext.cnf"
+openssl x509 -req -in "$mtls/alice.csr" -CA "$mtls/project/client-ca.pem" -CAkey "$mtls/client-ca.key" \
+  -CAcreateserial -days 30 -extfile "$mtls/ext.cnf" -out "$mtls/client/cert.pem" 2>/dev/null
+chmod 600 "$mtls/client/key.pem" "$mtls/client-ca.key"
+"$build/examples/echo_server_mtls" "$mtls/project" 0 >"$notes_log" 2>&1 &
+mtls_pid=$!
+mtls_address="$(wait_for_address "$notes_log" "echo_server_mtls listening on")"
+cp "$mtls/project/cert.pem" "$mtls/client/ca.pem"
+"$build/examples/echo_client_mtls" --target "$mtls_address" --client-folder "$mtls/client" \
+  | sed 's/^/   client | /'
+echo "   without a certificate:"
+"$build/examples/echo_client" --target "$mtls_address" --ca "$mtls/project/cert.pem" 2>&1 \
+  | grep -i "failed" | cut -c1-200 | sed 's/^/   client | /' || true
+kill "$mtls_pid" 2>/dev/null; wait "$mtls_pid" 2>/dev/null || true
+echo
 echo "== stopping (SIGTERM drains calls in flight)"
 kill -TERM "$server_pid"
 wait "$server_pid" && echo "   appwire-server exited with status 0"

@@ -190,7 +190,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   // dhparams.pem beside key.pem and cert.pem: used when present and valid,
   // generated in the background by Start() when absent, never replaced.
   impl->dh_params_path = JoinPath(options.project_dir, "dhparams.pem");
-  impl->client_ca_path = JoinPath(options.project_dir, "client-ca.pem");
+  impl->client_ca_path = options.client_ca_file.empty()
+                             ? JoinPath(options.project_dir, "client-ca.pem")
+                             : options.client_ca_file;
   absl::StatusOr<std::string> client_ca = impl->LoadClientCa();
   if (!client_ca.ok()) return client_ca.status();
   impl->client_ca_pem = *std::move(client_ca);

@@ -46,6 +46,9 @@ struct ServerOptions {
   // values (SetDatabaseParameter). Changeable while running with
   // Server::SetParameter.
   ParameterOverrides parameters;
+  // The CAs trusted for client certificates (kClientCertificateMode).
+  // Default: client-ca.pem in the project folder.
+  std::string client_ca_file;
   // Where the passphrase of an encrypted key.pem (or SNI key) comes from:
   // a file whose first line is the passphrase, or an environment variable.
   std::string key_passphrase_file;

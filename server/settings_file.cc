@@ -72,6 +72,7 @@ absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view
 std::vector<std::string> SettingKeys() {
   std::vector<std::string> keys = {"bind"};
   for (const Setting& setting : kSettings) keys.emplace_back(setting.key);
+  keys.emplace_back("client_ca");
   keys.emplace_back("key_passphrase_file");
   keys.emplace_back("key_passphrase_env");
   return keys;
@@ -79,6 +80,10 @@ std::vector<std::string> SettingKeys() {
 
 absl::Status ApplySetting(absl::string_view key, absl::string_view value,
                           ServerOptions* options) {
+  if (key == "client_ca") {
+    options->client_ca_file = std::string(value);
+    return absl::OkStatus();
+  }
   if (key == "key_passphrase_file") {
     options->key_passphrase_file = std::string(value);
     return absl::OkStatus();

@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
+#include "transport/certificate_generator.h"
+#include "transport/certificate_info.h"
 
 namespace appwire {
 namespace {
@@ -202,6 +204,58 @@ TEST_F(MutualTlsTest, RevokedClientCertificateIsRefusedSayingSo) {
   auto carol = Channel::Connect(FolderOptions(*server, other));
   ASSERT_TRUE(carol.ok()) << carol.status();
   EXPECT_EQ(*(*carol)->CallRaw("test.Who/Am", ""), "carol");
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST_F(MutualTlsTest, ExpiredClientCertificateIsRefusedSayingSo) {
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  ASSERT_TRUE(key.ok());
+  CertificateSpec spec;
+  spec.common_name = "dave";
+  spec.days_valid = 0;
+  absl::StatusOr<std::string> cert =
+      IssueCertificatePem(*key, spec, client_ca_.cert_pem, client_ca_.key_pem);
+  ASSERT_TRUE(cert.ok());
+  folder_.Write("key.pem", *key, 0600);
+  folder_.Write("cert.pem", *cert);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past its end
+  LogCapture log;
+  auto server = Start();
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(FolderOptions(*server, folder_));
+  absl::Status status = channel.ok() ? (*channel)->CallRaw("test.Who/Am", "").status()
+                                     : channel.status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  for (int i = 0; i < 300 && !log.Contains("expired"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(log.Contains("certificate verify failed: the client's certificate 'CN=dave'"))
+      << log.All();
+  EXPECT_TRUE(log.Contains("expired on ")) << log.All();
+}
+
+TEST_F(MutualTlsTest, EncryptedClientKeyTakesItsPassphraseFromAFile) {
+  ASSERT_EQ(std::system(absl::StrCat("openssl pkey -in ", folder_.File("key.pem"),
+                                     " -aes256 -passout pass:desk -out ", folder_.File("key.enc"))
+                            .c_str()),
+            0);
+  ASSERT_EQ(::rename(folder_.File("key.enc").c_str(), folder_.File("key.pem").c_str()), 0);
+  auto server = Start();
+  ASSERT_NE(server, nullptr);
+  ChannelOptions options = FolderOptions(*server, folder_);
+  auto locked = Channel::Connect(options);
+  ASSERT_FALSE(locked.ok());
+  EXPECT_THAT(std::string(locked.status().message()), HasSubstr("is encrypted"));
+  folder_.Write("passphrase", "desk\n", 0600);
+  options.key_passphrase_file = folder_.File("passphrase");
+  auto unlocked = Channel::Connect(options);
+  ASSERT_TRUE(unlocked.ok()) << unlocked.status();
+  EXPECT_EQ(*(*unlocked)->CallRaw("test.Who/Am", ""), "alice");
 }
 
 }  // namespace

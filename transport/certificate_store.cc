@@ -44,30 +44,6 @@ absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
   return identity;
 }
 
-absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
-                                           const std::string& key_path) {
-  if (!load.passphrase_file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(load.passphrase_file);
-    if (!text.ok()) {
-      return absl::Status(text.status().code(),
-                          absl::StrCat("the passphrase of \"", key_path,
-                                       "\" cannot be read: ", text.status().message()));
-    }
-    return std::string(text->substr(0, text->find_first_of("\r\n")));
-  }
-  if (!load.passphrase_env.empty()) {
-    const char* value = std::getenv(load.passphrase_env.c_str());
-    if (value == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "\"", key_path, "\" is encrypted and its passphrase should come from the "
-          "environment variable ", load.passphrase_env, ", which is not set"));
-    }
-    return std::string(value);
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "\"", key_path, "\" is encrypted; give its passphrase with key_passphrase_file or "
-      "key_passphrase_env in appwire.conf (or --key-passphrase-file / --key-passphrase-env)"));
-}
 
 // The certificates of a chain must each be issued by the next one.
 absl::Status CheckChainOrder(const ServerIdentity& identity) {
@@ -115,6 +91,31 @@ absl::Status DescribeAndCheck(ServerIdentity* identity) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
+                                           const std::string& key_path) {
+  if (!load.passphrase_file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(load.passphrase_file);
+    if (!text.ok()) {
+      return absl::Status(text.status().code(),
+                          absl::StrCat("the passphrase of \"", key_path,
+                                       "\" cannot be read: ", text.status().message()));
+    }
+    return std::string(text->substr(0, text->find_first_of("\r\n")));
+  }
+  if (!load.passphrase_env.empty()) {
+    const char* value = std::getenv(load.passphrase_env.c_str());
+    if (value == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "\"", key_path, "\" is encrypted and its passphrase should come from the "
+          "environment variable ", load.passphrase_env, ", which is not set"));
+    }
+    return std::string(value);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "\"", key_path, "\" is encrypted; give its passphrase with key_passphrase_file or "
+      "key_passphrase_env in appwire.conf (or --key-passphrase-file / --key-passphrase-env)"));
+}
 
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
                                                  const std::string& key_path,

@@ -51,6 +51,12 @@ struct SniIdentity {
 absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(
     const std::string& project_dir, const IdentityLoadOptions& load = {});
 
+// The passphrase of an encrypted key from `load`'s file (its first line) or
+// environment variable; FailedPrecondition naming `key_path` and the
+// settings to use when neither is given.
+absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
+                                           const std::string& key_path);
+
 // Loads and checks one certificate/key pair: PEM rules, chain order (leaf
 // first, each certificate issued by the next), expiry, encrypted keys.
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& certificate_path,

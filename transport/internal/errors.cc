@@ -122,6 +122,36 @@ std::string DescribeVerifyFailure(const TlsFailureContext& c, VerifyProblem prob
                       wolfSSL_X509_verify_cert_error_string(code), ")");
 }
 
+// TLS alert names (RFC 8446 section 6); wolfSSL's own table lacks some.
+std::string AlertName(int alert) {
+  switch (alert) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 109: return "missing_extension";
+    case 112: return "unrecognized_name";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: {
+      const char* name = wolfSSL_alert_desc_string_long(alert);
+      return name != nullptr && *name != '\0' ? name : absl::StrCat("alert ", alert);
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
@@ -169,7 +199,7 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
       return absl::UnauthenticatedError(absl::StrCat(
           prefix, "the ", client ? "server" : "client", " refused ",
           client ? "this client's" : "this server's", " certificate (alert '",
-          wolfSSL_alert_desc_string_long(c.alert_received), "'); check that ",
+          AlertName(c.alert_received), "'); check that ",
           client ? "the server" : "the client",
           " trusts our CA and expects our name (", detail, ")"));
     case 0:  // close_notify
@@ -177,10 +207,16 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
     default:
       return absl::UnavailableError(absl::StrCat(
           prefix, "the ", client ? "server" : "client", " aborted with alert '",
-          wolfSSL_alert_desc_string_long(c.alert_received), "' (", detail, ")"));
+          AlertName(c.alert_received), "' (", detail, ")"));
   }
 
   switch (error) {
+    case ASN_VERSION_E:
+      return absl::UnauthenticatedError(absl::StrCat(
+          prefix, "the ", client ? "server" : "client",
+          " presented an X.509 version 1 certificate, which is refused; issue it as a "
+          "version 3 certificate (openssl: add -extfile with basicConstraints/keyUsage, or "
+          "-copy_extensions) (", detail, ")"));
     case NO_PEER_CERT:
       return absl::UnauthenticatedError(absl::StrCat(
           prefix, client ? "the server presented no certificate"

@@ -1,0 +1,42 @@
+// echo_client.cc with mutual TLS: the client's identity and the server's CA
+// come from a client folder (key.pem, cert.pem, ca.pem), as 4D keeps them in
+// the client database folder.
+//
+//   echo_client_mtls --target HOST:PORT --client-folder DIR [--message TEXT]
+#include <cstdio>
+#include <string>
+
+#include "appwire/v1/builtin.pb.h"
+#include "client/channel.h"
+
+int main(int argc, char** argv) {
+  appwire::ChannelOptions options;
+  options.target = "localhost:19813";
+  std::string message = "hello from a desktop app, with a certificate";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--target") options.target = argv[i + 1];
+    else if (flag == "--client-folder") options.client_folder = argv[i + 1];
+    else if (flag == "--message") message = argv[i + 1];
+    else {
+      std::fprintf(stderr, "usage: echo_client_mtls --target HOST:PORT --client-folder DIR\n");
+      return 2;
+    }
+  }
+  auto channel = appwire::Channel::Connect(options);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "echo_client_mtls: cannot connect: %s\n",
+                 channel.status().ToString().c_str());
+    return 1;
+  }
+  appwire::v1::EchoRequest request;
+  request.set_payload(message);
+  auto echo = (*channel)->Call<appwire::v1::EchoResponse>("appwire.v1.Echo/Echo", request);
+  if (!echo.ok()) {
+    std::fprintf(stderr, "echo_client_mtls: echo failed: %s\n", echo.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("echo (as the certificate in %s): \"%s\"\n", options.client_folder.c_str(),
+              echo->payload().c_str());
+  return 0;
+}
