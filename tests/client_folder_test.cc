@@ -260,3 +260,50 @@ TEST_F(MutualTlsTest, EncryptedClientKeyTakesItsPassphraseFromAFile) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST_F(MutualTlsTest, HandlerSeesTheExactIdentityOfTheCertificate) {
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  ASSERT_TRUE(key.ok());
+  CertificateSpec spec;
+  spec.common_name = "erin";
+  spec.dns_names = {"erin.desk.example"};
+  spec.email_addresses = {"erin@example.com"};
+  spec.uris = {"spiffe://example.com/desk/erin"};
+  absl::StatusOr<std::string> cert =
+      IssueCertificatePem(*key, spec, client_ca_.cert_pem, client_ca_.key_pem);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  folder_.Write("key.pem", *key, 0600);
+  folder_.Write("cert.pem", *cert);
+  ASSERT_TRUE(registry_
+                  ->RegisterRaw("test.Identity/Describe",
+                                [](CallContext& context, absl::string_view)
+                                    -> absl::StatusOr<std::string> {
+                                  const PeerIdentity& id = *context.peer_certificate();
+                                  return absl::StrCat(
+                                      id.common_name, "|", id.dns_names.at(0), "|",
+                                      id.email_addresses.at(0), "|", id.uris.at(0), "|",
+                                      id.issuer, "|", id.serial, "|", id.sha256_fingerprint, "|",
+                                      FormatUtc(id.not_after), "|", context.tls_version(), "|",
+                                      context.session_resumed() ? "resumed" : "full");
+                                })
+                  .ok());
+  auto server = Start();
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(FolderOptions(*server, folder_));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto described = (*channel)->CallRaw("test.Identity/Describe", "");
+  ASSERT_TRUE(described.ok()) << described.status();
+  auto expected = DescribeCertificatePem(*cert, "cert.pem");
+  ASSERT_TRUE(expected.ok());
+  EXPECT_FALSE(expected->serial.empty());
+  EXPECT_EQ(*described, absl::StrCat("erin|erin.desk.example|erin@example.com|"
+                                     "spiffe://example.com/desk/erin|O=appwire tests, CN=Client CA|",
+                                     expected->serial, "|", expected->sha256_fingerprint, "|",
+                                     FormatUtc(expected->not_after), "|TLSv1.3|full"));
+}
+
+}  // namespace
+}  // namespace appwire

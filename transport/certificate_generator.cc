@@ -94,6 +94,8 @@ absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
     }
     append(0x82, dns);  // [2] dNSName
   }
+  for (const std::string& email : spec.email_addresses) append(0x81, email);  // [1]
+  for (const std::string& uri : spec.uris) append(0x86, uri);                 // [6]
   for (const std::string& ip : spec.ip_addresses) {
     unsigned char raw[16];
     if (inet_pton(AF_INET, ip.c_str(), raw) == 1) {
@@ -132,7 +134,8 @@ absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert
   cert->sigType = CTC_SHA256wECDSA;  // set from the issuer's key when signing
   absl::StatusOr<std::string> alt_names = EncodeAltNames(spec);
   if (!alt_names.ok()) return alt_names.status();
-  if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
+  if (!spec.dns_names.empty() || !spec.ip_addresses.empty() || !spec.email_addresses.empty() ||
+      !spec.uris.empty()) {
     if (alt_names->size() > sizeof(cert->altNames)) {
       return absl::InvalidArgumentError("too many subject alternative names");
     }

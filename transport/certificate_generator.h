@@ -22,6 +22,8 @@ struct CertificateSpec {
   std::string organization;
   std::vector<std::string> dns_names;     // subjectAltName dNSName entries
   std::vector<std::string> ip_addresses;  // "127.0.0.1", "::1"
+  std::vector<std::string> email_addresses;  // rfc822Name entries
+  std::vector<std::string> uris;             // uniformResourceIdentifier entries
   int days_valid = 825;
   // A CA certificate may sign others (basicConstraints CA:TRUE, keyCertSign).
   bool is_ca = false;

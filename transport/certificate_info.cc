@@ -1,5 +1,7 @@
 #include "transport/certificate_info.h"
 
+#include <arpa/inet.h>
+
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -68,6 +70,31 @@ CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
   if (cn_length > 0) info.common_name.assign(buffer, static_cast<size_t>(cn_length));
   while (char* name = wolfSSL_X509_get_next_altname(x509)) {
     info.subject_alt_names.emplace_back(name);
+  }
+  auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
+      wolfSSL_X509_get_ext_d2i(x509, NID_subject_alt_name, nullptr, nullptr));
+  if (names != nullptr) {
+    const int count = wolfSSL_sk_GENERAL_NAME_num(names);
+    for (int i = 0; i < count; ++i) {
+      WOLFSSL_GENERAL_NAME* name = wolfSSL_sk_GENERAL_NAME_value(names, i);
+      if (name == nullptr || name->d.ia5 == nullptr || name->d.ia5->data == nullptr) continue;
+      std::string value(name->d.ia5->data, static_cast<size_t>(name->d.ia5->length));
+      switch (name->type) {
+        case ASN_DNS_TYPE: info.dns_names.push_back(std::move(value)); break;
+        case ASN_RFC822_TYPE: info.email_addresses.push_back(std::move(value)); break;
+        case ASN_URI_TYPE: info.uris.push_back(std::move(value)); break;
+        case ASN_IP_TYPE: {
+          char text[INET6_ADDRSTRLEN] = {0};
+          const int family = value.size() == 16 ? AF_INET6 : AF_INET;
+          if (inet_ntop(family, value.data(), text, sizeof(text)) != nullptr) {
+            info.ip_addresses.emplace_back(text);
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+    wolfSSL_GENERAL_NAMES_free(names);
   }
   struct tm tm_value;
   if (wolfSSL_ASN1_TIME_to_tm(wolfSSL_X509_get_notBefore(x509), &tm_value) ==

@@ -17,7 +17,12 @@ struct CertificateInfo {
   std::string subject;          // "CN=localhost, O=appwire"
   std::string issuer;
   std::string common_name;      // "localhost"
-  std::vector<std::string> subject_alt_names;  // DNS names and IP addresses
+  std::vector<std::string> subject_alt_names;  // every SAN, as text
+  // The same, by kind.
+  std::vector<std::string> dns_names;
+  std::vector<std::string> email_addresses;
+  std::vector<std::string> uris;
+  std::vector<std::string> ip_addresses;
   std::string serial;  // hex, "3A:F1:..."
   absl::Time not_before;
   absl::Time not_after;
