@@ -21,31 +21,18 @@ namespace {
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {
   TempDir dir;
   const std::string project = dir.File("project");
   const std::string log = dir.File("server.log");
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stderr);
-    (void)out;
-    execl(APPWIRE_SERVER_BINARY, APPWIRE_SERVER_BINARY, "--project", project.c_str(), "--port",
-          "0", "--bind", "127.0.0.1", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = testing::SpawnAppwireServer(
+      APPWIRE_SERVER_BINARY, {"--project", project, "--port", "0", "--bind", "127.0.0.1"}, log);
   ASSERT_GT(pid, 0);
   std::string text;
   int port = 0;
   for (int i = 0; i < 500 && text.find("certificate fingerprint: ") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    text = ReadAll(log);
+    text = testing::ReadText(log);
   }
   size_t at = text.find("listening on 127.0.0.1:");
   ASSERT_NE(at, std::string::npos) << text;
@@ -72,7 +59,7 @@ TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  text = ReadAll(log);
+  text = testing::ReadText(log);
   EXPECT_THAT(text, HasSubstr("received SIGTERM; draining calls in flight"));
   EXPECT_THAT(text, HasSubstr("stopped"));
 }
@@ -83,19 +70,13 @@ TEST(AppwireServerBinaryTest, RefusesToStartOnAKeyThatDoesNotMatch) {
   ca.IssueServerPair(project, "localhost", {"localhost"}, {});
   project.Write("key.pem", ca.key_pem, 0600);  // the CA's key, not the leaf's
   const std::string log = project.File("server.log");
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stderr);
-    (void)out;
-    execl(APPWIRE_SERVER_BINARY, APPWIRE_SERVER_BINARY, "--project", project.path().c_str(),
-          "--port", "0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  pid_t pid = testing::SpawnAppwireServer(APPWIRE_SERVER_BINARY,
+                                          {"--project", project.path(), "--port", "0"}, log);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  EXPECT_THAT(ReadAll(log),
+  EXPECT_THAT(testing::ReadText(log),
               HasSubstr(absl::StrCat("cannot start: \"", project.File("cert.pem"), "\" and \"",
                                      project.File("key.pem"), "\" do not match")));
 }

@@ -167,28 +167,15 @@ TEST(ReloadTest, BrokenReplacementKeepsTheLastGoodCertificate) {
   EXPECT_EQ(FingerprintSeenAs(*server, project, "localhost"), good);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(ReloadTest, AppwireServerReloadsOnSighup) {
   TempDir dir;
   TempDir project;
   TestCa ca = TestCa::Create("Test CA");
   ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
   const std::string log = dir.File("server.log");
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(log.c_str(), "w", stderr);
-    (void)out;
-    execl(APPWIRE_SERVER_BINARY, APPWIRE_SERVER_BINARY, "--project", project.path().c_str(),
-          "--port", "0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 500 && ReadAll(log).find("fingerprint") == std::string::npos; ++i) {
+  pid_t pid = testing::SpawnAppwireServer(APPWIRE_SERVER_BINARY,
+                                          {"--project", project.path(), "--port", "0"}, log);
+  for (int i = 0; i < 500 && testing::ReadText(log).find("fingerprint") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
@@ -197,7 +184,7 @@ TEST(ReloadTest, AppwireServerReloadsOnSighup) {
   std::string text;
   for (int i = 0; i < 500 && text.find("certificates reloaded") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    text = ReadAll(log);
+    text = testing::ReadText(log);
   }
   EXPECT_THAT(text, HasSubstr("received SIGHUP; reloading certificates"));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("certificates reloaded: ", project.File("cert.pem"))));

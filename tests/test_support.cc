@@ -1,10 +1,18 @@
 #include "tests/test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "gtest/gtest.h"
@@ -95,6 +103,65 @@ ChannelOptions ClientOptions(const Server& server, const std::string& ca_file) {
   options.ca_file = ca_file;
   options.connect_timeout = absl::Seconds(10);
   return options;
+}
+
+std::string RunOpenSslClient(const std::string& arguments) {
+  std::string command =
+      absl::StrCat("timeout 10 openssl s_client ", arguments, " </dev/null 2>&1");
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
+int ConnectTcp(int port, int receive_timeout_seconds) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  timeval timeout{receive_timeout_seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
+                         const std::string& log_path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::freopen(log_path.c_str(), "w", stderr);
+    (void)out;
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string ReadText(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? *text : std::string();
+}
+
+bool LogCapture::WaitFor(const std::string& text, absl::Duration timeout) const {
+  const absl::Time end = absl::Now() + timeout;
+  while (!Contains(text)) {
+    if (absl::Now() > end) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
 }
 
 LogCapture::LogCapture() {

@@ -4,6 +4,8 @@
 #ifndef APPWIRE_TESTS_TEST_SUPPORT_H_
 #define APPWIRE_TESTS_TEST_SUPPORT_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,12 +58,29 @@ std::unique_ptr<Server> StartServerIn(const TempDir& project,
 // 127.0.0.1:port with expected name "localhost".
 ChannelOptions ClientOptions(const Server& server, const std::string& ca_file);
 
+// Runs `openssl s_client ARGUMENTS` (stdin closed, 10 s at most) and
+// returns everything it printed: an independent TLS peer for tests.
+std::string RunOpenSslClient(const std::string& arguments);
+
+// A plain TCP connection to 127.0.0.1:port with a receive timeout, or -1.
+int ConnectTcp(int port, int receive_timeout_seconds);
+
+// Starts the appwire-server binary with `arguments`, stderr to `log_path`.
+// Returns its pid.
+pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
+                         const std::string& log_path);
+
+// The file's contents ("" when unreadable).
+std::string ReadText(const std::string& path);
+
 // Captures what appwire logs while alive.
 class LogCapture {
  public:
   LogCapture();
   ~LogCapture();
   bool Contains(const std::string& text) const;
+  // Contains(text), waiting for it up to `timeout` (bounded polling).
+  bool WaitFor(const std::string& text, absl::Duration timeout = absl::Seconds(5)) const;
   std::string All() const;
 
  private:

@@ -16,23 +16,11 @@ namespace appwire {
 namespace {
 
 using ::appwire::testing::ClientOptions;
+using ::appwire::testing::RunOpenSslClient;
 using ::appwire::testing::StartServer;
 using ::appwire::testing::StartServerIn;
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
-
-std::string RunOpenSsl(const std::string& arguments) {
-  std::string command =
-      absl::StrCat("timeout 10 openssl s_client ", arguments, " </dev/null 2>&1");
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
-  return output;
-}
 
 class TlsConfigurationTest : public ::testing::Test {
  protected:
@@ -84,17 +72,17 @@ TEST_F(TlsConfigurationTest, CipherListSelector64ChoosesTheTls12Suites) {
                                            " -servername localhost -alpn appwire/1 -CAfile ",
                                            project.File("cert.pem"));
   // openssl as an independent client: the listed suite is offered ...
-  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2"),
+  EXPECT_THAT(RunOpenSslClient(connect + " -tls1_2"),
               HasSubstr("Cipher is ECDHE-ECDSA-AES256-GCM-SHA384"));
   // ... and one outside the list is not.
-  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
+  EXPECT_THAT(RunOpenSslClient(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
               HasSubstr("handshake failure"));
   // TLS 1.3 is unaffected by selector 64.
-  EXPECT_THAT(RunOpenSsl(connect), HasSubstr("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"));
+  EXPECT_THAT(RunOpenSslClient(connect), HasSubstr("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"));
 
   // "" restores the default list.
   ASSERT_TRUE(server->SetParameter(Parameter::kSslCipherList, "").ok());
-  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
+  EXPECT_THAT(RunOpenSslClient(connect + " -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"),
               HasSubstr("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"));
 }
 
@@ -227,7 +215,7 @@ TEST(DhParamsTest, GeneratedOnFirstStartThenDheSuitesWorkAndTheFileIsReused) {
   const std::string connect = absl::StrCat("-connect 127.0.0.1:", server->port(),
                                            " -servername localhost -alpn appwire/1 -CAfile ",
                                            project.File("ca.pem"));
-  EXPECT_THAT(RunOpenSsl(connect + " -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256"),
+  EXPECT_THAT(RunOpenSslClient(connect + " -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256"),
               HasSubstr("Cipher is DHE-RSA-AES128-GCM-SHA256"));
   std::string checked;
   FILE* pipe = popen(absl::StrCat("openssl dhparam -in ", project.File("dhparams.pem"),

@@ -17,6 +17,7 @@ namespace appwire {
 namespace {
 
 using ::appwire::testing::ClientOptions;
+using ::appwire::testing::RunOpenSslClient;
 using ::appwire::testing::LogCapture;
 using ::appwire::testing::StartServer;
 using ::appwire::testing::StartServerIn;
@@ -24,30 +25,14 @@ using ::appwire::testing::TempDir;
 using ::appwire::testing::TestCa;
 using ::testing::HasSubstr;
 
-// Polls (bounded) until the server's log has `text`.
-bool WaitForLog(const LogCapture& log, const std::string& text) {
-  for (int i = 0; i < 500; ++i) {
-    if (log.Contains(text)) return true;
-    usleep(10 * 1000);
-  }
-  return false;
-}
-
 TEST(TlsFailureTest, PlaintextClientIsRefusedAndTheServerKeepsServing) {
   LogCapture log;
   TempDir project;
   auto server = StartServerIn(project);
   ASSERT_NE(server, nullptr);
 
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = testing::ConnectTcp(server->port(), /*receive_timeout_seconds=*/5);
   ASSERT_GE(fd, 0);
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(server->port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   const char request[] = "GET / HTTP/1.0\r\n\r\n";
   ASSERT_GT(::send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL), 0);
   // The server answers with at most a TLS alert, then closes.
@@ -64,7 +49,7 @@ TEST(TlsFailureTest, PlaintextClientIsRefusedAndTheServerKeepsServing) {
   }
   EXPECT_LT(total, 16);
   ::close(fd);
-  EXPECT_TRUE(WaitForLog(log, "the client did not start a TLS handshake (first bytes: "
+  EXPECT_TRUE(log.WaitFor("the client did not start a TLS handshake (first bytes: "
                               "\"GET / HTTP/1.0..\"); is it a plaintext client?"))
       << log.All();
 
@@ -138,7 +123,7 @@ TEST(TlsFailureTest, Tls12OnlyClientIsRefusedWhenTheMinimumIs13) {
   EXPECT_THAT(std::string(channel.status().message()),
               HasSubstr("the server refused the TLS version: this client allows TLSv1.2 to "
                         "TLSv1.2; the server requires another version"));
-  EXPECT_TRUE(WaitForLog(log, "no TLS version in common: this server allows TLSv1.3 to TLSv1.3"))
+  EXPECT_TRUE(log.WaitFor("no TLS version in common: this server allows TLSv1.3 to TLSv1.3"))
       << log.All();
 
   // The same running server accepts the same client once its minimum is
@@ -189,19 +174,6 @@ TEST(TlsFailureTest, MissingCaFileIsNamed) {
 
 // openssl s_client is an independent TLS peer: it shows what the server
 // really offers and refuses, without our client's code in the way.
-std::string RunOpenSsl(const std::string& arguments) {
-  std::string command = absl::StrCat("timeout 10 openssl s_client ", arguments,
-                                     " </dev/null 2>&1");
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
-  return output;
-}
-
 TEST(TlsFailureTest, OpenSslSeesTls13WithAlpnAndClientsWithoutItAreRefused) {
   LogCapture log;
   TempDir project;
@@ -211,20 +183,20 @@ TEST(TlsFailureTest, OpenSslSeesTls13WithAlpnAndClientsWithoutItAreRefused) {
                                            " -servername localhost -CAfile ",
                                            project.File("cert.pem"));
 
-  std::string with_alpn = RunOpenSsl(connect + " -alpn appwire/1");
+  std::string with_alpn = RunOpenSslClient(connect + " -alpn appwire/1");
   EXPECT_THAT(with_alpn, HasSubstr("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"));
   EXPECT_THAT(with_alpn, HasSubstr("ALPN protocol: appwire/1"));
   EXPECT_THAT(with_alpn, HasSubstr("Verify return code: 0 (ok)"));
 
-  std::string other_alpn = RunOpenSsl(connect + " -alpn h2");
+  std::string other_alpn = RunOpenSslClient(connect + " -alpn h2");
   EXPECT_THAT(other_alpn, HasSubstr("no application protocol"));
 
-  std::string no_alpn = RunOpenSsl(connect);
-  EXPECT_TRUE(WaitForLog(log, "the client did not negotiate ALPN \"appwire/1\"; it is not an "
+  std::string no_alpn = RunOpenSslClient(connect);
+  EXPECT_TRUE(log.WaitFor("the client did not negotiate ALPN \"appwire/1\"; it is not an "
                               "appwire client"))
       << log.All();
 
-  std::string tls12 = RunOpenSsl(connect + " -tls1_2 -alpn appwire/1");
+  std::string tls12 = RunOpenSslClient(connect + " -tls1_2 -alpn appwire/1");
   EXPECT_THAT(tls12, HasSubstr("alert protocol version"));
 }
 
@@ -243,21 +215,14 @@ TEST(TlsFailureTest, SilentClientIsDisconnectedAfterTheHandshakeTimeout) {
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
 
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = testing::ConnectTcp(server->port(), /*receive_timeout_seconds=*/10);
   ASSERT_GE(fd, 0);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(server->port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   // Send nothing; the server gives up and closes (recv sees EOF, not our
   // 10 s receive timeout).
   char byte;
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
   ::close(fd);
-  EXPECT_TRUE(WaitForLog(log, "did not complete within 200ms (handshake timeout)")) << log.All();
+  EXPECT_TRUE(log.WaitFor("did not complete within 200ms (handshake timeout)")) << log.All();
 }
 
 TEST(TlsFailureTest, SystemTrustStoreDoesNotTrustASelfSignedServer) {
