@@ -20,6 +20,7 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
@@ -283,7 +284,9 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
         FindKnownServer(known_servers_file, server_key);
     if (!found.ok()) return found.status();
     known = *found;
-    if (known.has_value() && options.pinned_sha256.empty()) {
+    const bool other_trust =
+        !options.ca_file.empty() || options.use_system_trust_store || !options.pinned_sha256.empty();
+    if (known.has_value() && !other_trust) {
       options.pinned_sha256 = known->fingerprint;
     } else if (!known.has_value() && options.trust_on_first_use && options.ca_file.empty() &&
                !options.use_system_trust_store && options.pinned_sha256.empty()) {
@@ -415,8 +418,8 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   impl->connection->Start();
   absl::Status handshake_status = handshake_done.get();
   if (!handshake_status.ok() && known.has_value() &&
-      handshake_status.code() == absl::StatusCode::kUnauthenticated &&
-      requested.pinned_sha256.empty()) {
+      options.pinned_sha256 == known->fingerprint &&
+      absl::StrContains(handshake_status.message(), "does not match the pinned fingerprint")) {
     // Pinned by known_servers: say it as SSH does, with the line to edit.
     std::string presented = "another certificate";
     const std::string marker = "the server presented ";

@@ -23,8 +23,17 @@ ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::stri
     std::string general = JoinPath(folder, name);
     return FileExists(general) ? general : std::string();
   };
-  files.certificate_file = pick("cert.pem");
-  files.private_key_file = pick("key.pem");
+  // The identity is a pair: both files from the per-server folder when it
+  // has either, else both from the folder itself.
+  const bool own_identity = FileExists(JoinPath(per_server, "cert.pem")) ||
+                            FileExists(JoinPath(per_server, "key.pem"));
+  const std::string& identity_folder = own_identity ? per_server : folder;
+  auto existing = [&](const char* name) {
+    std::string path = JoinPath(identity_folder, name);
+    return FileExists(path) ? path : std::string();
+  };
+  files.certificate_file = existing("cert.pem");
+  files.private_key_file = existing("key.pem");
   files.ca_file = pick("ca.pem");
   files.known_servers_file = JoinPath(folder, "known_servers");
   return files;

@@ -8,7 +8,11 @@ log="$(mktemp)"
 notes_log="$(mktemp)"
 server_pid=""
 notes_pid=""
+mtls_pid=""
+mtls_log="$(mktemp)"
 cleanup() {
+  [ -n "$mtls_pid" ] && kill "$mtls_pid" 2>/dev/null && wait "$mtls_pid" 2>/dev/null || true
+  rm -f "$mtls_log"
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
   [ -n "$notes_pid" ] && kill "$notes_pid" 2>/dev/null && wait "$notes_pid" 2>/dev/null || true
   rm -f "$log" "$notes_log"
@@ -62,9 +66,9 @@ printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=c
 openssl x509 -req -in "$mtls/alice.csr" -CA "$mtls/project/client-ca.pem" -CAkey "$mtls/client-ca.key" \
   -CAcreateserial -days 30 -extfile "$mtls/ext.cnf" -out "$mtls/client/cert.pem" 2>/dev/null
 chmod 600 "$mtls/client/key.pem" "$mtls/client-ca.key"
-"$build/examples/echo_server_mtls" "$mtls/project" 0 >"$notes_log" 2>&1 &
+"$build/examples/echo_server_mtls" "$mtls/project" 0 >"$mtls_log" 2>&1 &
 mtls_pid=$!
-mtls_address="$(wait_for_address "$notes_log" "echo_server_mtls listening on")"
+mtls_address="$(wait_for_address "$mtls_log" "echo_server_mtls listening on")"
 cp "$mtls/project/cert.pem" "$mtls/client/ca.pem"
 "$build/examples/echo_client_mtls" --target "$mtls_address" --client-folder "$mtls/client" \
   | sed 's/^/   client | /'
@@ -72,6 +76,7 @@ echo "   without a certificate:"
 "$build/examples/echo_client" --target "$mtls_address" --ca "$mtls/project/cert.pem" 2>&1 \
   | grep -i "failed" | cut -c1-200 | sed 's/^/   client | /' || true
 kill "$mtls_pid" 2>/dev/null; wait "$mtls_pid" 2>/dev/null || true
+mtls_pid=""
 echo
 echo "== stopping (SIGTERM drains calls in flight)"
 kill -TERM "$server_pid"

@@ -291,8 +291,8 @@ TEST_F(EncryptedKeyTest, MissingOrWrongPassphraseIsAClearError) {
   EXPECT_EQ(missing.status().message(),
             absl::StrCat("\"", project_.File("key.pem"),
                          "\" is encrypted; give its passphrase with key_passphrase_file or "
-                         "key_passphrase_env in appwire.conf (or --key-passphrase-file / "
-                         "--key-passphrase-env)"));
+                         "key_passphrase_env (appwire.conf or --key-passphrase-file / "
+                         "--key-passphrase-env for appwire-server, ChannelOptions for a client)"));
   project_.Write("passphrase.txt", "wrong\n", 0600);
   options_.key_passphrase_file = project_.File("passphrase.txt");
   auto wrong = Server::Create(options_, nullptr);

@@ -114,7 +114,8 @@ absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
   }
   return absl::FailedPreconditionError(absl::StrCat(
       "\"", key_path, "\" is encrypted; give its passphrase with key_passphrase_file or "
-      "key_passphrase_env in appwire.conf (or --key-passphrase-file / --key-passphrase-env)"));
+      "key_passphrase_env (appwire.conf or --key-passphrase-file / --key-passphrase-env for "
+      "appwire-server, ChannelOptions for a client)"));
 }
 
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
