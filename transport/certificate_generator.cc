@@ -192,13 +192,42 @@ absl::StatusOr<std::string> GenerateRsaKeyPem(int bits) {
   return pem;
 }
 
-absl::StatusOr<std::string> GenerateEcdsaP256KeyPem() {
+absl::StatusOr<std::string> GenerateEcdsaP256KeyPem() { return GenerateEcdsaKeyPem("P-256"); }
+
+absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  PrivateKey key;
+  if (!key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(private_key_pem, &key);
+  if (!status.ok()) return status;
+  std::vector<byte> der(4096);
+  int size = key.type == ECC_TYPE
+                 ? wc_EccPublicKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()), 1)
+                 : wc_RsaKeyToPublicDer(&key.rsa, der.data(), static_cast<word32>(der.size()));
+  if (size <= 0) return CryptoError("encoding the public key", size);
+  der.resize(static_cast<size_t>(size));
+  return DerToPem(der, PUBLICKEY_TYPE);
+}
+
+absl::StatusOr<std::string> GenerateEcdsaKeyPem(const std::string& curve) {
+  int curve_id;
+  int size;
+  if (curve == "P-256") {
+    curve_id = ECC_SECP256R1;
+    size = 32;
+  } else if (curve == "P-384") {
+    curve_id = ECC_SECP384R1;
+    size = 48;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("curve \"", curve, "\" is not offered; use P-256 or P-384"));
+  }
   internal::EnsureWolfSslInitialized();
   Rng rng;
   PrivateKey key;
   if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
-  int ret = wc_ecc_make_key_ex(&rng.rng, 32, &key.ecc, ECC_SECP256R1);
-  if (ret != 0) return CryptoError("ECDSA P-256 key generation", ret);
+  int ret = wc_ecc_make_key_ex(&rng.rng, size, &key.ecc, curve_id);
+  if (ret != 0) return CryptoError(absl::StrCat("ECDSA ", curve, " key generation"), ret);
   std::vector<byte> der(512);
   int der_size = wc_EccKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()));
   if (der_size <= 0) return CryptoError("encoding the key", der_size);

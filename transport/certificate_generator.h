@@ -35,6 +35,12 @@ absl::StatusOr<std::string> GenerateEcdsaP256KeyPem();
 // A new RSA private key of `bits` (2048 to 4096), PEM ("BEGIN RSA PRIVATE KEY").
 absl::StatusOr<std::string> GenerateRsaKeyPem(int bits);
 
+// A new ECDSA private key on "P-256" or "P-384", PEM.
+absl::StatusOr<std::string> GenerateEcdsaKeyPem(const std::string& curve);
+
+// The public half of a private key (ECDSA or RSA), PEM ("BEGIN PUBLIC KEY").
+absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem);
+
 // A certificate for `spec`, signed by its own key. Marked CA:TRUE so that a
 // client can use the file itself as its trust anchor (as `openssl req -x509`
 // does), which is how desktop clients trust a self-signed LAN server.

@@ -1,0 +1,154 @@
+// The `appwire` command, checked by independent tools (openssl) and by a
+// real mutual-TLS handshake with what it issues.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_support.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::StartServer;
+using ::appwire::testing::TempDir;
+using ::testing::HasSubstr;
+
+struct ShellRun {
+  int exit_code;
+  std::string output;
+};
+
+ShellRun Sh(const std::string& command) {
+  ShellRun run{-1, ""};
+  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.output.append(buffer, n);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string Appwire(const std::string& arguments) {
+  return absl::StrCat(APPWIRE_CLI_BINARY, " ", arguments);
+}
+
+TEST(AppwireCliTest, KeygenWritesPrivateKeysOpenSslAccepts) {
+  TempDir dir;
+  for (const std::string& flags : {std::string("--type ecdsa"), std::string("--type ecdsa --curve P-384"),
+                                   std::string("--type rsa --bits 2048")}) {
+    ShellRun run = Sh(Appwire(absl::StrCat("keygen ", flags, " --out ", dir.File("k.pem"), " --pub ",
+                                      dir.File("p.pem"))));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("PRIVATE KEY")));  // never printed
+    struct stat st;
+    ASSERT_EQ(::stat(dir.File("k.pem").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << flags;
+    EXPECT_EQ(Sh(absl::StrCat("openssl pkey -in ", dir.File("k.pem"), " -noout")).exit_code, 0)
+        << flags;
+    // The public key file is the public half of the private key.
+    ShellRun derived = Sh(absl::StrCat("openssl pkey -in ", dir.File("k.pem"), " -pubout"));
+    EXPECT_EQ(derived.output, *ReadFile(dir.File("p.pem"))) << flags;
+  }
+  ShellRun weak = Sh(Appwire(absl::StrCat("keygen --type rsa --bits 1024 --out ", dir.File("w.pem"))));
+  EXPECT_EQ(weak.exit_code, 1);
+  EXPECT_THAT(weak.output, HasSubstr("RSA keys of 1024 bits: use 2048 to 4096 (below 2048 is not safe)"));
+  EXPECT_FALSE(FileExists(dir.File("w.pem")));
+}
+
+TEST(AppwireCliTest, SelfsignCarriesTheSansAndVerifiesAsItsOwnRoot) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem")))).exit_code, 0);
+  ShellRun run = Sh(Appwire(absl::StrCat("selfsign --key ", dir.File("k.pem"),
+                                    " --cn printer.local --san DNS:printer.local --san IP:192.0.2.7"
+                                    " --days 30 --out ",
+                                    dir.File("c.pem"))));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ShellRun text = Sh(absl::StrCat("openssl x509 -in ", dir.File("c.pem"), " -noout -text"));
+  EXPECT_THAT(text.output, HasSubstr("DNS:printer.local, IP Address:192.0.2.7"));
+  EXPECT_THAT(Sh(absl::StrCat("openssl verify -CAfile ", dir.File("c.pem"), " ", dir.File("c.pem"))).output,
+              HasSubstr(": OK"));
+}
+
+TEST(AppwireCliTest, CaIssuesAClientFolderThatWorksAgainstARequiringServer) {
+  TempDir dir;
+  const std::string ca = dir.File("ca");
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", ca, " --name \"Shop CA\""))).exit_code, 0);
+  struct stat st;
+  ASSERT_EQ(::stat(absl::StrCat(ca, "/ca.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ShellRun server_run = Sh(Appwire(absl::StrCat("ca issue --ca ", ca, " --server localhost --out ",
+                                           dir.File("project"))));
+  ASSERT_EQ(server_run.exit_code, 0) << server_run.output;
+  ShellRun client_run = Sh(Appwire(absl::StrCat("ca issue --ca ", ca, " --client alice --out ",
+                                           dir.File("alice"))));
+  ASSERT_EQ(client_run.exit_code, 0) << client_run.output;
+  EXPECT_THAT(Sh(absl::StrCat("openssl verify -CAfile ", ca, "/ca.pem ", dir.File("alice/cert.pem"),
+                              " ", dir.File("project/cert.pem")))
+                  .output,
+              HasSubstr("alice/cert.pem: OK"));
+  // The server trusts the CA for client certificates.
+  ASSERT_TRUE(WriteFileAtomically(dir.File("project/client-ca.pem"),
+                                  *ReadFile(absl::StrCat(ca, "/ca.pem")), 0644)
+                  .ok());
+
+  ServerOptions options;
+  options.project_dir = dir.File("project");
+  ASSERT_TRUE(options.parameters.Set(Parameter::kClientCertificateMode, kClientCertRequire).ok());
+  auto registry = std::make_shared<ServiceRegistry>();
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Who/Am",
+                                [](CallContext& context, absl::string_view)
+                                    -> absl::StatusOr<std::string> {
+                                  return context.peer_certificate()->common_name;
+                                })
+                  .ok());
+  auto server = StartServer(options, registry);
+  ASSERT_NE(server, nullptr);
+  ChannelOptions client;
+  client.target = absl::StrCat("localhost:", server->port());
+  client.client_folder = dir.File("alice");  // exactly as `ca issue --client` wrote it
+  auto channel = Channel::Connect(client);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ(*(*channel)->CallRaw("test.Who/Am", ""), "alice");
+
+  EXPECT_EQ(Sh(Appwire(absl::StrCat("check --client ", dir.File("alice")))).exit_code, 0);
+}
+
+TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                     dir.File("project"))))
+                .exit_code,
+            0);
+  ShellRun good = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_THAT(good.output, HasSubstr("is the key of"));
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --out ", dir.File("project/key.pem")))).exit_code, 0);
+  ::chmod(dir.File("project/key.pem").c_str(), 0644);
+  ShellRun bad = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("is readable by others (mode 0644); chmod 600 it"));
+  EXPECT_THAT(bad.output, HasSubstr("do not match"));
+  EXPECT_THAT(bad.output, HasSubstr("NOT usable"));
+}
+
+TEST(AppwireCliTest, DhparamsAreAcceptedByOpenSsl) {
+  TempDir dir;
+  ShellRun run = Sh(Appwire(absl::StrCat("dhparams --out ", dir.File("dh.pem"))));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("generating 2048-bit DH parameters"));
+  EXPECT_THAT(Sh(absl::StrCat("openssl dhparam -in ", dir.File("dh.pem"), " -noout -text")).output,
+              HasSubstr("(2048 bit)"));
+}
+
+}  // namespace
+}  // namespace appwire

@@ -1,0 +1,382 @@
+// appwire: certificate and key tooling for appwire servers and clients,
+// built on wolfSSL (no OpenSSL at run time). `appwire help` lists the
+// subcommands; `appwire help SUB` explains one.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/files.h"
+#include "common/pem.h"
+#include "transport/certificate_generator.h"
+#include "transport/certificate_info.h"
+#include "transport/certificate_store.h"
+#include "transport/dh_params.h"
+#include "transport/tls_context.h"
+
+namespace {
+
+using appwire::CertificateSpec;
+
+struct Subcommand {
+  const char* name;
+  const char* usage;
+  const char* help;
+};
+
+const Subcommand kSubcommands[] = {
+    {"keygen", "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE]",
+     "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
+     "The key file is written with mode 0600 and never printed; --pub writes the public key."},
+    {"selfsign", "selfsign --key FILE --cn NAME [--san DNS:x|IP:y ...] [--days N] --out FILE",
+     "Makes a self-signed certificate for development and .local or single-label host names,\n"
+     "with the subject alternative names given (default: DNS:NAME). Clients trust it with the\n"
+     "file itself as their CA file, or by pinning its fingerprint."},
+    {"ca", "ca init DIR [--name NAME] | ca issue --ca DIR (--client NAME | --server HOST) --out DIR",
+     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600).\n"
+     "`ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem, ca.pem)\n"
+     "for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a project\n"
+     "folder, plus ca.pem for clients to trust."},
+    {"dhparams", "dhparams [--bits 2048|3072|4096] --out FILE",
+     "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites, with progress."},
+    {"check", "check (--project DIR | --client DIR)",
+     "Reports everything the server (or a client) would check at start: files present and PEM,\n"
+     "line endings, key permissions, key/certificate match, chain order, expiry (warning under\n"
+     "30 days), dhparams size. Exit status 0 when usable, 1 otherwise."},
+};
+
+struct Arguments {
+  std::vector<std::string> positional;
+  std::multimap<std::string, std::string> flags;
+  std::string Get(const std::string& name, const std::string& fallback = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? fallback : it->second;
+  }
+  std::vector<std::string> All(const std::string& name) const {
+    std::vector<std::string> values;
+    for (auto [it, end] = flags.equal_range(name); it != end; ++it) values.push_back(it->second);
+    return values;
+  }
+};
+
+Arguments Parse(int argc, char** argv, int first) {
+  Arguments arguments;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      std::string value = i + 1 < argc ? argv[++i] : "";
+      arguments.flags.emplace(arg.substr(2), value);
+    } else {
+      arguments.positional.push_back(arg);
+    }
+  }
+  return arguments;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "appwire: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+int Usage(const std::string& sub, const std::string& problem) {
+  for (const Subcommand& s : kSubcommands) {
+    if (sub == s.name) {
+      std::fprintf(stderr, "appwire %s: %s\nusage: appwire %s\n", sub.c_str(), problem.c_str(),
+                   s.usage);
+      return 2;
+    }
+  }
+  std::fprintf(stderr, "appwire: %s\n", problem.c_str());
+  return 2;
+}
+
+absl::Status Write(const std::string& path, const std::string& contents, int mode) {
+  return appwire::WriteFileAtomically(path, contents, mode);
+}
+
+// "DNS:name" / "IP:addr" (a bare value is a DNS name).
+absl::Status AddSans(const std::vector<std::string>& sans, CertificateSpec* spec) {
+  for (const std::string& san : sans) {
+    if (san.rfind("DNS:", 0) == 0) spec->dns_names.push_back(san.substr(4));
+    else if (san.rfind("IP:", 0) == 0) spec->ip_addresses.push_back(san.substr(3));
+    else if (san.find(':') == std::string::npos) spec->dns_names.push_back(san);
+    else return absl::InvalidArgumentError(absl::StrCat("--san ", san, ": use DNS:name or IP:address"));
+  }
+  return absl::OkStatus();
+}
+
+int Keygen(const Arguments& a) {
+  const std::string out = a.Get("out");
+  if (out.empty()) return Usage("keygen", "--out FILE is required");
+  const std::string type = a.Get("type", "ecdsa");
+  absl::StatusOr<std::string> key;
+  if (type == "ecdsa") {
+    key = appwire::GenerateEcdsaKeyPem(a.Get("curve", "P-256"));
+  } else if (type == "rsa") {
+    int bits = 0;
+    if (!absl::SimpleAtoi(a.Get("bits", "2048"), &bits)) return Usage("keygen", "--bits needs a number");
+    key = appwire::GenerateRsaKeyPem(bits);
+  } else {
+    return Usage("keygen", absl::StrCat("--type ", type, ": use ecdsa or rsa"));
+  }
+  if (!key.ok()) return Fail(key.status());
+  absl::Status status = Write(out, *key, 0600);
+  if (!status.ok()) return Fail(status);
+  std::printf("wrote %s (mode 0600)\n", out.c_str());
+  if (!a.Get("pub").empty()) {
+    absl::StatusOr<std::string> pub = appwire::PublicKeyPem(*key);
+    if (!pub.ok()) return Fail(pub.status());
+    status = Write(a.Get("pub"), *pub, 0644);
+    if (!status.ok()) return Fail(status);
+    std::printf("wrote %s\n", a.Get("pub").c_str());
+  }
+  return 0;
+}
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, appwire::PemKind kind) {
+  absl::StatusOr<std::string> text = appwire::ReadFile(path);
+  if (!text.ok()) return text.status();
+  return appwire::NormalizePem(*text, path, kind);
+}
+
+int Selfsign(const Arguments& a) {
+  if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
+    return Usage("selfsign", "--key, --cn and --out are required");
+  }
+  absl::StatusOr<std::string> key = ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.common_name = a.Get("cn");
+  if (!absl::SimpleAtoi(a.Get("days", "825"), &spec.days_valid) || spec.days_valid < 1) {
+    return Usage("selfsign", "--days needs a positive number");
+  }
+  absl::Status status = AddSans(a.All("san"), &spec);
+  if (!status.ok()) return Fail(status);
+  if (spec.dns_names.empty() && spec.ip_addresses.empty()) spec.dns_names.push_back(spec.common_name);
+  absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
+  if (!cert.ok()) return Fail(cert.status());
+  status = Write(a.Get("out"), *cert, 0644);
+  if (!status.ok()) return Fail(status);
+  auto info = appwire::DescribeCertificatePem(*cert, a.Get("out"));
+  std::printf("wrote %s (%s, %s)\n", a.Get("out").c_str(), info->subject.c_str(),
+              info->sha256_fingerprint.c_str());
+  return 0;
+}
+
+int Ca(const Arguments& a) {
+  if (a.positional.empty()) return Usage("ca", "init or issue?");
+  if (a.positional[0] == "init") {
+    if (a.positional.size() < 2) return Usage("ca", "ca init needs a folder");
+    const std::string dir = a.positional[1];
+    if (appwire::FileExists(appwire::JoinPath(dir, "ca.key"))) {
+      return Fail(absl::AlreadyExistsError(absl::StrCat(
+          "\"", appwire::JoinPath(dir, "ca.key"), "\" exists; this folder already holds a CA")));
+    }
+    absl::Status status = appwire::MakeDirectories(dir);
+    if (!status.ok()) return Fail(status);
+    absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
+    if (!key.ok()) return Fail(key.status());
+    CertificateSpec spec;
+    spec.common_name = a.Get("name", "appwire CA");
+    spec.days_valid = 3650;
+    absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
+    if (!cert.ok()) return Fail(cert.status());
+    status = Write(appwire::JoinPath(dir, "ca.key"), *key, 0600);
+    if (status.ok()) status = Write(appwire::JoinPath(dir, "ca.pem"), *cert, 0644);
+    if (!status.ok()) return Fail(status);
+    std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600)\n",
+                spec.common_name.c_str(), dir.c_str());
+    return 0;
+  }
+  if (a.positional[0] != "issue") return Usage("ca", "use ca init or ca issue");
+  const std::string ca_dir = a.Get("ca");
+  const std::string out = a.Get("out");
+  const std::string client = a.Get("client");
+  const std::string server = a.Get("server");
+  if (ca_dir.empty() || out.empty() || client.empty() == server.empty()) {
+    return Usage("ca", "ca issue needs --ca DIR, --out DIR and one of --client NAME, --server HOST");
+  }
+  absl::StatusOr<std::string> ca_cert =
+      ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+  if (!ca_cert.ok()) return Fail(ca_cert.status());
+  absl::StatusOr<std::string> ca_key =
+      ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+  if (!ca_key.ok()) return Fail(ca_key.status());
+  absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.days_valid = 825;
+  if (!client.empty()) {
+    spec.common_name = client;
+  } else {
+    spec.common_name = server;
+    absl::Status status = AddSans({server.find_first_not_of("0123456789.") == std::string::npos ||
+                                           server.find(':') != std::string::npos
+                                       ? "IP:" + server
+                                       : "DNS:" + server},
+                                  &spec);
+    if (!status.ok()) return Fail(status);
+  }
+  absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
+  if (!cert.ok()) return Fail(cert.status());
+  absl::Status status = appwire::MakeDirectories(out);
+  if (status.ok()) status = Write(appwire::JoinPath(out, "key.pem"), *key, 0600);
+  if (status.ok()) status = Write(appwire::JoinPath(out, "cert.pem"), *cert, 0644);
+  if (status.ok()) status = Write(appwire::JoinPath(out, "ca.pem"), *ca_cert, 0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("issued %s certificate for '%s' into %s (key.pem mode 0600, cert.pem, ca.pem)\n",
+              client.empty() ? "a server" : "a client", spec.common_name.c_str(), out.c_str());
+  return 0;
+}
+
+int Dhparams(const Arguments& a) {
+  if (a.Get("out").empty()) return Usage("dhparams", "--out FILE is required");
+  int bits = 0;
+  if (!absl::SimpleAtoi(a.Get("bits", "2048"), &bits)) return Usage("dhparams", "--bits needs a number");
+  std::fprintf(stderr, "generating %d-bit DH parameters...\n", bits);
+  absl::StatusOr<std::string> pem = appwire::GenerateDhParamsPem(bits);
+  if (!pem.ok()) return Fail(pem.status());
+  absl::Status status = Write(a.Get("out"), *pem, 0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("wrote %s (%d bits)\n", a.Get("out").c_str(), bits);
+  return 0;
+}
+
+// One line per check: "ok", "warning" or "error".
+struct Report {
+  int errors = 0;
+  void Line(const char* level, const std::string& text) {
+    if (std::string(level) == "error") ++errors;
+    std::printf("%-7s %s\n", level, text.c_str());
+  }
+};
+
+void CheckPermissions(const std::string& key_path, Report* report) {
+  struct stat st;
+  if (::stat(key_path.c_str(), &st) != 0) return;
+  if (st.st_mode & 077) {
+    report->Line("warning", absl::StrCat(key_path, " is readable by others (mode ",
+                                         absl::StrFormat("%04o", st.st_mode & 0777),
+                                         "); chmod 600 it"));
+  } else {
+    report->Line("ok", absl::StrCat(key_path, " is private (mode 0600)"));
+  }
+}
+
+void CheckLineEndings(const std::string& path, Report* report) {
+  absl::StatusOr<std::string> text = appwire::ReadFile(path);
+  if (!text.ok()) return;
+  if (text->find('\r') != std::string::npos) {
+    report->Line("ok", absl::StrCat(path, " uses CR or CRLF line endings (accepted)"));
+  }
+}
+
+void CheckIdentity(const std::string& cert_path, const std::string& key_path, Report* report) {
+  CheckLineEndings(cert_path, report);
+  CheckLineEndings(key_path, report);
+  CheckPermissions(key_path, report);
+  absl::StatusOr<appwire::ServerIdentity> identity = appwire::LoadIdentityFiles(cert_path, key_path);
+  if (!identity.ok()) {
+    report->Line("error", std::string(identity.status().message()));
+    return;
+  }
+  report->Line("ok", absl::StrCat(cert_path, ": ", identity->leaf.subject, ", ",
+                                  identity->leaf.sha256_fingerprint));
+  const size_t chain = appwire::SplitPemCertificates(identity->certificate_chain_pem).size();
+  report->Line("ok", absl::StrCat(cert_path, " holds ", chain, " certificate",
+                                  chain == 1 ? "" : "s", ", in order"));
+  appwire::TlsOptions tls;
+  tls.role = appwire::TlsRole::kServer;
+  tls.certificate_chain_pem = identity->certificate_chain_pem;
+  tls.private_key_pem = identity->private_key_pem;
+  tls.certificate_source = cert_path;
+  tls.private_key_source = key_path;
+  absl::StatusOr<std::shared_ptr<appwire::TlsContext>> context = appwire::TlsContext::Create(tls);
+  if (!context.ok()) {
+    report->Line("error", std::string(context.status().message()));
+    return;
+  }
+  report->Line("ok", absl::StrCat(key_path, " is the key of ", cert_path));
+  const absl::Duration left = identity->leaf.not_after - absl::Now();
+  report->Line(left < absl::Hours(24 * 30) ? "warning" : "ok",
+               absl::StrCat(cert_path, " expires on ", appwire::FormatUtc(identity->leaf.not_after),
+                            " (in ", absl::ToInt64Hours(left) / 24, " days)"));
+  report->Line("ok", absl::StrCat(cert_path, " names: ",
+                                  absl::StrJoin(identity->leaf.subject_alt_names, ", ")));
+}
+
+int Check(const Arguments& a) {
+  Report report;
+  if (!a.Get("project").empty()) {
+    const std::string dir = a.Get("project");
+    CheckIdentity(appwire::JoinPath(dir, "cert.pem"), appwire::JoinPath(dir, "key.pem"), &report);
+    const std::string dh = appwire::JoinPath(dir, "dhparams.pem");
+    if (appwire::FileExists(dh)) {
+      absl::StatusOr<std::string> text = appwire::ReadFile(dh);
+      absl::StatusOr<int> bits = text.ok() ? appwire::CheckDhParamsPem(*text, dh)
+                                           : absl::StatusOr<int>(text.status());
+      if (bits.ok()) report.Line("ok", absl::StrCat(dh, ": ", *bits, "-bit DH parameters"));
+      else report.Line("error", std::string(bits.status().message()));
+    } else {
+      report.Line("ok", absl::StrCat(dh, " absent: the server generates it on first start"));
+    }
+  } else if (!a.Get("client").empty()) {
+    const std::string dir = a.Get("client");
+    if (appwire::FileExists(appwire::JoinPath(dir, "cert.pem")) ||
+        appwire::FileExists(appwire::JoinPath(dir, "key.pem"))) {
+      CheckIdentity(appwire::JoinPath(dir, "cert.pem"), appwire::JoinPath(dir, "key.pem"), &report);
+    } else {
+      report.Line("ok", "no client certificate (only servers that do not require one)");
+    }
+    const std::string ca = appwire::JoinPath(dir, "ca.pem");
+    if (appwire::FileExists(ca)) {
+      absl::StatusOr<std::string> pem = ReadPemFile(ca, appwire::PemKind::kCertificate);
+      if (pem.ok()) report.Line("ok", absl::StrCat(ca, ": trusted roots for servers"));
+      else report.Line("error", std::string(pem.status().message()));
+    } else if (!appwire::FileExists(appwire::JoinPath(dir, "known_servers"))) {
+      report.Line("warning", absl::StrCat("no ", ca, " or known_servers: servers must be "
+                                          "trusted another way (system store, pin, TOFU)"));
+    }
+  } else {
+    return Usage("check", "give --project DIR or --client DIR");
+  }
+  std::printf("%s\n", report.errors == 0 ? "usable" : "NOT usable: fix the errors above");
+  return report.errors == 0 ? 0 : 1;
+}
+
+int Help(const std::string& sub) {
+  for (const Subcommand& s : kSubcommands) {
+    if (sub == s.name) {
+      std::printf("usage: appwire %s\n\n%s\n", s.usage, s.help);
+      return 0;
+    }
+  }
+  std::printf("usage: appwire SUBCOMMAND [FLAGS]\n\nsubcommands:\n");
+  for (const Subcommand& s : kSubcommands) std::printf("  %s\n", s.usage);
+  std::printf("\n`appwire help SUBCOMMAND` explains one.\n");
+  return sub.empty() ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Help("");
+  const std::string sub = argv[1];
+  if (sub == "help" || sub == "--help" || sub == "-h") return Help(argc > 2 ? argv[2] : "");
+  Arguments arguments = Parse(argc, argv, 2);
+  if (sub == "keygen") return Keygen(arguments);
+  if (sub == "selfsign") return Selfsign(arguments);
+  if (sub == "ca") return Ca(arguments);
+  if (sub == "dhparams") return Dhparams(arguments);
+  if (sub == "check") return Check(arguments);
+  std::fprintf(stderr, "appwire: unknown subcommand \"%s\"\n", sub.c_str());
+  return Help("unknown") == 0 ? 2 : 2;
+}
