@@ -152,3 +152,55 @@ TEST(AppwireCliTest, DhparamsAreAcceptedByOpenSsl) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(AppwireCliTest, ConvertTurnsPkcs12AndDerIntoPemTheServerLoads) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                     dir.File("orig"))))
+                .exit_code,
+            0);
+  // What a Windows admin would hand over: a .p12 with a password, made by openssl.
+  ShellRun exported = Sh(absl::StrCat(
+      "openssl pkcs12 -export -inkey ", dir.File("orig/key.pem"), " -in ", dir.File("orig/cert.pem"),
+      " -certfile ", dir.File("orig/ca.pem"), " -passout pass:p12pass -out ", dir.File("id.p12")));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+
+  ShellRun wrong = Sh(Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --password nope --out ",
+                                           dir.File("bad"))));
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_THAT(wrong.output, HasSubstr("cannot open the PKCS#12 file"));
+
+  ShellRun run = Sh(Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --password p12pass --out ",
+                                         dir.File("project"))));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  struct stat st;
+  ASSERT_EQ(::stat(dir.File("project/key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // The same key (openssl's view), and the chain leaf first then the CA.
+  EXPECT_EQ(Sh(absl::StrCat("openssl pkey -in ", dir.File("project/key.pem"), " -pubout")).output,
+            Sh(absl::StrCat("openssl pkey -in ", dir.File("orig/key.pem"), " -pubout")).output);
+  EXPECT_EQ(*ReadFile(dir.File("project/cert.pem")),
+            *ReadFile(dir.File("orig/cert.pem")) + *ReadFile(dir.File("orig/ca.pem")));
+  ServerOptions options;
+  options.project_dir = dir.File("project");
+  options.port = 0;
+  auto server = Server::Create(options, nullptr);
+  EXPECT_TRUE(server.ok()) << server.status();
+
+  // A DER certificate.
+  ASSERT_EQ(Sh(absl::StrCat("openssl x509 -in ", dir.File("orig/cert.pem"), " -outform DER -out ",
+                            dir.File("c.der")))
+                .exit_code,
+            0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("convert ", dir.File("c.der"), " --out ", dir.File("der"))))
+                .exit_code,
+            0);
+  EXPECT_EQ(*ReadFile(dir.File("der/cert.pem")), *ReadFile(dir.File("orig/cert.pem")));
+}
+
+}  // namespace
+}  // namespace appwire

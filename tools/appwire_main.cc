@@ -20,6 +20,7 @@
 #include "transport/certificate_info.h"
 #include "transport/certificate_store.h"
 #include "transport/dh_params.h"
+#include "transport/pem_conversion.h"
 #include "transport/tls_context.h"
 
 namespace {
@@ -47,6 +48,10 @@ const Subcommand kSubcommands[] = {
      "folder, plus ca.pem for clients to trust."},
     {"dhparams", "dhparams [--bits 2048|3072|4096] --out FILE",
      "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites, with progress."},
+    {"convert", "convert IN [--password PW] --out DIR",
+     "Turns a PKCS#12 (.p12/.pfx, with its password) or DER (.der/.cer) file into the PEM\n"
+     "files appwire reads: DIR/key.pem (mode 0600) and DIR/cert.pem (leaf first, then the\n"
+     "issuers the file holds)."},
     {"check", "check (--project DIR | --client DIR)",
      "Reports everything the server (or a client) would check at start: files present and PEM,\n"
      "line endings, key permissions, key/certificate match, chain order, expiry (warning under\n"
@@ -352,6 +357,29 @@ int Check(const Arguments& a) {
   return report.errors == 0 ? 0 : 1;
 }
 
+int Convert(const Arguments& a) {
+  if (a.positional.empty() || a.Get("out").empty()) {
+    return Usage("convert", "give the input file and --out DIR");
+  }
+  const std::string in = a.positional[0];
+  absl::StatusOr<std::string> data = appwire::ReadFile(in);
+  if (!data.ok()) return Fail(data.status());
+  absl::StatusOr<appwire::ConvertedPem> pem = appwire::ConvertToPem(*data, a.Get("password"), in);
+  if (!pem.ok()) return Fail(pem.status());
+  const std::string out = a.Get("out");
+  absl::Status status = appwire::MakeDirectories(out);
+  if (status.ok() && !pem->private_key_pem.empty()) {
+    status = Write(appwire::JoinPath(out, "key.pem"), pem->private_key_pem, 0600);
+    if (status.ok()) std::printf("wrote %s (mode 0600)\n", appwire::JoinPath(out, "key.pem").c_str());
+  }
+  if (status.ok() && !pem->certificate_chain_pem.empty()) {
+    status = Write(appwire::JoinPath(out, "cert.pem"), pem->certificate_chain_pem, 0644);
+    if (status.ok()) std::printf("wrote %s\n", appwire::JoinPath(out, "cert.pem").c_str());
+  }
+  if (!status.ok()) return Fail(status);
+  return 0;
+}
+
 int Help(const std::string& sub) {
   for (const Subcommand& s : kSubcommands) {
     if (sub == s.name) {
@@ -377,6 +405,7 @@ int main(int argc, char** argv) {
   if (sub == "ca") return Ca(arguments);
   if (sub == "dhparams") return Dhparams(arguments);
   if (sub == "check") return Check(arguments);
+  if (sub == "convert") return Convert(arguments);
   std::fprintf(stderr, "appwire: unknown subcommand \"%s\"\n", sub.c_str());
   return Help("unknown") == 0 ? 2 : 2;
 }

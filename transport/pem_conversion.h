@@ -1,0 +1,26 @@
+// Turning DER and PKCS#12 files into the PEM key and chain appwire reads
+// (what `appwire convert` does).
+#ifndef APPWIRE_TRANSPORT_PEM_CONVERSION_H_
+#define APPWIRE_TRANSPORT_PEM_CONVERSION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace appwire {
+
+struct ConvertedPem {
+  std::string private_key_pem;        // empty when the input held no key
+  std::string certificate_chain_pem;  // leaf first; empty when no certificate
+};
+
+// `data` is a PKCS#12 file (needs `password`), a DER certificate or a DER
+// private key. InvalidArgument naming `source` when it is none of these or
+// the password is wrong.
+absl::StatusOr<ConvertedPem> ConvertToPem(absl::string_view data, const std::string& password,
+                                          absl::string_view source);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_TRANSPORT_PEM_CONVERSION_H_
