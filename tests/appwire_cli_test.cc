@@ -204,3 +204,31 @@ TEST(AppwireCliTest, ConvertTurnsPkcs12AndDerIntoPemTheServerLoads) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(AppwireCliTest, CsrHasTheSubjectFieldsAndSansAndVerifies) {
+  TempDir dir;
+  for (const std::string& type : {std::string("ecdsa"), std::string("rsa")}) {
+    ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --type ", type, " --out ", dir.File("k.pem")))).exit_code, 0);
+    ShellRun run = Sh(Appwire(absl::StrCat(
+        "csr --key ", dir.File("k.pem"), " --cn shop.example --country FR --locality Paris "
+        "--state IDF --org \"Shop SA\" --unit IT --san DNS:shop.example --san IP:10.0.0.5 --out ",
+        dir.File("r.pem"))));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT(Sh(absl::StrCat("openssl req -in ", dir.File("r.pem"), " -verify -noout")).output,
+                HasSubstr("verify OK"))
+        << type;
+    ShellRun text = Sh(absl::StrCat("openssl req -in ", dir.File("r.pem"), " -noout -text"));
+    EXPECT_THAT(text.output, HasSubstr("C = FR, ST = IDF, L = Paris, O = Shop SA, OU = IT, CN = shop.example"));
+    EXPECT_THAT(text.output, HasSubstr("DNS:shop.example, IP Address:10.0.0.5"));
+  }
+  ShellRun bad = Sh(Appwire(absl::StrCat("csr --key ", dir.File("k.pem"),
+                                         " --cn x --country France --out ", dir.File("x.pem"))));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("country \"France\" must be a two-letter code such as FR or US"));
+}
+
+}  // namespace
+}  // namespace appwire

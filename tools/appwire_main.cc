@@ -37,6 +37,11 @@ const Subcommand kSubcommands[] = {
     {"keygen", "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE]",
      "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
      "The key file is written with mode 0600 and never printed; --pub writes the public key."},
+    {"csr",
+     "csr --key FILE --cn NAME [--country CC --locality .. --state .. --org .. --unit ..] "
+     "[--san DNS:x|IP:y ...] --out FILE",
+     "Makes a PKCS#10 certificate request (PEM) to send to a certificate authority, with the\n"
+     "fields 4D's GENERATE CERTIFICATE REQUEST takes and subject alternative names."},
     {"selfsign", "selfsign --key FILE --cn NAME [--san DNS:x|IP:y ...] [--days N] --out FILE",
      "Makes a self-signed certificate for development and .local or single-label host names,\n"
      "with the subject alternative names given (default: DNS:NAME). Clients trust it with the\n"
@@ -150,6 +155,29 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path, appwire::PemKin
   absl::StatusOr<std::string> text = appwire::ReadFile(path);
   if (!text.ok()) return text.status();
   return appwire::NormalizePem(*text, path, kind);
+}
+
+int Csr(const Arguments& a) {
+  if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
+    return Usage("csr", "--key, --cn and --out are required");
+  }
+  absl::StatusOr<std::string> key = ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.common_name = a.Get("cn");
+  spec.country = a.Get("country");
+  spec.state = a.Get("state");
+  spec.locality = a.Get("locality");
+  spec.organization = a.Get("org");
+  spec.organizational_unit = a.Get("unit");
+  absl::Status status = AddSans(a.All("san"), &spec);
+  if (!status.ok()) return Fail(status);
+  absl::StatusOr<std::string> request = appwire::CreateCertificateRequestPem(*key, spec);
+  if (!request.ok()) return Fail(request.status());
+  status = Write(a.Get("out"), *request, 0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("wrote %s\n", a.Get("out").c_str());
+  return 0;
 }
 
 int Selfsign(const Arguments& a) {
@@ -402,6 +430,7 @@ int main(int argc, char** argv) {
   Arguments arguments = Parse(argc, argv, 2);
   if (sub == "keygen") return Keygen(arguments);
   if (sub == "selfsign") return Selfsign(arguments);
+  if (sub == "csr") return Csr(arguments);
   if (sub == "ca") return Ca(arguments);
   if (sub == "dhparams") return Dhparams(arguments);
   if (sub == "check") return Check(arguments);

@@ -126,9 +126,14 @@ absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
 absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert* cert) {
   if (wc_InitCert(cert) != 0) return absl::InternalError("wc_InitCert failed");
   std::strncpy(cert->subject.commonName, spec.common_name.c_str(), CTC_NAME_SIZE - 1);
-  if (!spec.organization.empty()) {
-    std::strncpy(cert->subject.org, spec.organization.c_str(), CTC_NAME_SIZE - 1);
-  }
+  auto copy = [](char* field, const std::string& value) {
+    if (!value.empty()) std::strncpy(field, value.c_str(), CTC_NAME_SIZE - 1);
+  };
+  copy(cert->subject.org, spec.organization);
+  copy(cert->subject.country, spec.country);
+  copy(cert->subject.state, spec.state);
+  copy(cert->subject.locality, spec.locality);
+  copy(cert->subject.unit, spec.organizational_unit);
   cert->daysValid = spec.days_valid;
   cert->isCA = spec.is_ca ? 1 : 0;
   cert->sigType = CTC_SHA256wECDSA;  // set from the issuer's key when signing
@@ -251,6 +256,33 @@ absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
   status = FillCert(spec, &key, cert.get());
   if (!status.ok()) return status;
   return SignAndEncode(cert.get(), &key, &key, &rng);
+}
+
+absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_pem,
+                                                        const CertificateSpec& spec) {
+  internal::EnsureWolfSslInitialized();
+  if (!spec.country.empty() && spec.country.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "country \"", spec.country, "\" must be a two-letter code such as FR or US"));
+  }
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(key_pem, &key);
+  if (!status.ok()) return status;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &key, cert.get());
+  if (!status.ok()) return status;
+  cert->sigType = key.signature_type();
+  std::vector<byte> der(16384);
+  int ret = wc_MakeCertReq_ex(cert.get(), der.data(), static_cast<word32>(der.size()), key.type,
+                              key.native());
+  if (ret < 0) return CryptoError("making the request", ret);
+  ret = wc_SignCert_ex(cert->bodySz, cert->sigType, der.data(), static_cast<word32>(der.size()),
+                       key.type, key.native(), &rng.rng);
+  if (ret < 0) return CryptoError("signing the request", ret);
+  der.resize(static_cast<size_t>(ret));
+  return DerToPem(der, CERTREQ_TYPE);
 }
 
 absl::StatusOr<std::string> IssueCertificatePem(

@@ -20,6 +20,11 @@ namespace appwire {
 struct CertificateSpec {
   std::string common_name;
   std::string organization;
+  // The other subject fields 4D's GENERATE CERTIFICATE REQUEST takes.
+  std::string country;  // two letters
+  std::string state;
+  std::string locality;
+  std::string organizational_unit;
   std::vector<std::string> dns_names;     // subjectAltName dNSName entries
   std::vector<std::string> ip_addresses;  // "127.0.0.1", "::1"
   std::vector<std::string> email_addresses;  // rfc822Name entries
@@ -46,6 +51,11 @@ absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem);
 // does), which is how desktop clients trust a self-signed LAN server.
 absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
     const std::string& key_pem, CertificateSpec spec);
+
+// A PKCS#10 certificate signing request (PEM, "BEGIN CERTIFICATE REQUEST")
+// for `spec`'s subject and subject alternative names, signed by `key_pem`.
+absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_pem,
+                                                        const CertificateSpec& spec);
 
 // A certificate for `spec` and the public half of `subject_key_pem`, signed
 // by the CA in `issuer_cert_pem` / `issuer_key_pem`. Keys may be ECDSA or RSA.
