@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
@@ -228,6 +229,77 @@ TEST(AppwireCliTest, CsrHasTheSubjectFieldsAndSansAndVerifies) {
                                          " --cn x --country France --out ", dir.File("x.pem"))));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.output, HasSubstr("country \"France\" must be a two-letter code such as FR or US"));
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(AppwireCliTest, ProbeReportsWhatAppwireServerAccepts) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kTls13CipherSuites,
+                                     "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256")
+                  .ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ShellRun run = Sh(Appwire(absl::StrCat("probe 127.0.0.1:", server->port(), " --json")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("\"versions\": {\"TLSv1.3\": true, \"TLSv1.2\": false}"));
+  EXPECT_THAT(run.output, HasSubstr("\"cipher_suites\": [\"TLS_AES_256_GCM_SHA384\", "
+                                    "\"TLS_CHACHA20_POLY1305_SHA256\"]"));
+  EXPECT_THAT(run.output, HasSubstr("\"alpn\": \"appwire/1\""));
+  EXPECT_THAT(run.output, HasSubstr(server->certificate().sha256_fingerprint));
+  EXPECT_THAT(run.output, HasSubstr("\"client_certificate_required\": false"));
+}
+
+TEST(AppwireCliTest, ProbeSeesATls12OnlyOpenSslServer) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                     dir.File("s"))))
+                .exit_code,
+            0);
+  // A free port, then openssl s_server on it (TLS 1.2 only), bounded to 30 s.
+  const int port = 20000 + (::getpid() % 20000);
+  const std::string command = absl::StrCat(
+      "timeout 30 openssl s_server -quiet -tls1_2 -accept 127.0.0.1:", port, " -cert ",
+      dir.File("s/cert.pem"), " -key ", dir.File("s/key.pem"), " >/dev/null 2>&1 &");
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  ShellRun run{1, ""};
+  for (int i = 0; i < 50; ++i) {  // wait for it to listen (bounded)
+    run = Sh(Appwire(absl::StrCat("probe 127.0.0.1:", port)));
+    if (run.output.find("accepted") != std::string::npos) break;
+    usleep(100 * 1000);
+  }
+  std::system(absl::StrCat("pkill -f 'openssl s_server -quiet -tls1_2 -accept 127.0.0.1:", port, "'")
+                  .c_str());
+  EXPECT_THAT(run.output, HasSubstr("TLSv1.3: refused"));
+  EXPECT_THAT(run.output, HasSubstr("TLSv1.2: accepted"));
+  EXPECT_THAT(run.output, HasSubstr("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"));
+  EXPECT_THAT(run.output, HasSubstr("ALPN: none (not an appwire server)"));
+}
+
+}  // namespace
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(AppwireCliTest, ProbeNoticesARequiredClientCertificate) {
+  TempDir project;
+  testing::TestCa clients = testing::TestCa::Create("Client CA");
+  project.Write("client-ca.pem", clients.cert_pem);
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kClientCertificateMode, kClientCertRequire).ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ShellRun run = Sh(Appwire(absl::StrCat("probe 127.0.0.1:", server->port())));
+  EXPECT_THAT(run.output, HasSubstr("client certificate: required")) << run.output;
 }
 
 }  // namespace

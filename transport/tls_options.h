@@ -81,6 +81,9 @@ struct TlsOptions {
   // the caller records its fingerprint (see ChannelOptions). Only for a
   // first contact, explicitly asked for.
   bool trust_on_first_use = false;
+  // Refuse a peer that does not negotiate ALPN "appwire/1". Default on; a
+  // probe of arbitrary TLS servers turns it off.
+  bool require_alpn = true;
 
   // Handshake must finish within this time. Default 10 s.
   absl::Duration handshake_timeout = absl::Seconds(10);

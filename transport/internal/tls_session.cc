@@ -74,6 +74,13 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
       ssl != nullptr ? static_cast<TlsSession*>(wolfSSL_GetIOReadCtx(ssl)) : nullptr;
   if (session == nullptr) session = static_cast<TlsSession*>(store->userCtx);
   if (preverify_ok) return 1;
+  // With a pinned fingerprint (or trust on first use) the chain does not
+  // matter: the pin is checked once the handshake is done, before any data
+  // is sent. Nothing is recorded as a failure then.
+  if (session != nullptr && (!session->context().pinned_sha256_raw().empty() ||
+                             session->context().options().trust_on_first_use)) {
+    return 1;
+  }
   if (session != nullptr && session->failure_.verify_error == 0) {
     session->failure_.verify_error = store->error;
     session->failure_.verify_depth = store->error_depth;
@@ -90,12 +97,6 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
         wolfSSL_X509_free(x509);
       }
     }
-  }
-  // With a pinned fingerprint the chain does not matter: the pin is checked
-  // once the handshake is done, before any data is sent.
-  if (session != nullptr && (!session->context().pinned_sha256_raw().empty() ||
-                             session->context().options().trust_on_first_use)) {
-    return 1;
   }
   return 0;
 }
@@ -128,7 +129,8 @@ absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(
 
   std::string alpn(kAlpnProtocol);
   if (wolfSSL_UseALPN(ssl, &alpn[0], static_cast<unsigned int>(alpn.size()),
-                      WOLFSSL_ALPN_FAILED_ON_MISMATCH) != WOLFSSL_SUCCESS) {
+                      options.require_alpn ? WOLFSSL_ALPN_FAILED_ON_MISMATCH
+                                           : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
     return absl::InternalError("wolfSSL_UseALPN failed");
   }
   if (options.role == TlsRole::kClient) {
@@ -234,8 +236,9 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
   const bool client = context_->options().role == TlsRole::kClient;
   char* protocol = nullptr;
   unsigned short length = 0;
-  if (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) != WOLFSSL_SUCCESS ||
-      absl::string_view(protocol, length) != kAlpnProtocol) {
+  if (context_->options().require_alpn &&
+      (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) != WOLFSSL_SUCCESS ||
+       absl::string_view(protocol, length) != kAlpnProtocol)) {
     Shutdown();
     return absl::FailedPreconditionError(absl::StrCat(
         "TLS handshake with ", peer_address_, " failed: the ",
