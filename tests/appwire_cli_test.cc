@@ -304,3 +304,22 @@ TEST(AppwireCliTest, ProbeNoticesARequiredClientCertificate) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+TEST(AppwireCliTest, CheckJsonSaysWhetherTheFolderIsUsable) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --client bob --out ",
+                                     dir.File("bob"))))
+                .exit_code,
+            0);
+  ShellRun run = Sh(Appwire(absl::StrCat("check --client ", dir.File("bob"), " --json")));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("{\"usable\": true, \"checks\": [{\"level\": \"ok\", "));
+  EXPECT_THAT(run.output, HasSubstr("is the key of"));
+}
+
+}  // namespace
+}  // namespace appwire

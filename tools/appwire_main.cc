@@ -63,10 +63,10 @@ const Subcommand kSubcommands[] = {
      "cipher suites, key-exchange groups, ALPN, its certificate with expiry, and whether it\n"
      "requires a client certificate. One handshake per question; any certificate is accepted\n"
      "(the point is to look, not to trust)."},
-    {"check", "check (--project DIR | --client DIR)",
+    {"check", "check (--project DIR | --client DIR) [--json]",
      "Reports everything the server (or a client) would check at start: files present and PEM,\n"
      "line endings, key permissions, key/certificate match, chain order, expiry (warning under\n"
-     "30 days), dhparams size. Exit status 0 when usable, 1 otherwise."},
+     "30 days), dhparams size. Exit status 0 when usable, 1 otherwise; --json for machines."},
 };
 
 struct Arguments {
@@ -97,6 +97,16 @@ Arguments Parse(int argc, char** argv, int first) {
     }
   }
   return arguments;
+}
+
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out.push_back(c);
+  }
+  return out + "\"";
 }
 
 int Fail(const absl::Status& status) {
@@ -294,9 +304,10 @@ int Dhparams(const Arguments& a) {
 // One line per check: "ok", "warning" or "error".
 struct Report {
   int errors = 0;
+  std::vector<std::pair<std::string, std::string>> lines;
   void Line(const char* level, const std::string& text) {
     if (std::string(level) == "error") ++errors;
-    std::printf("%-7s %s\n", level, text.c_str());
+    lines.emplace_back(level, text);
   }
 };
 
@@ -389,7 +400,17 @@ int Check(const Arguments& a) {
   } else {
     return Usage("check", "give --project DIR or --client DIR");
   }
-  std::printf("%s\n", report.errors == 0 ? "usable" : "NOT usable: fix the errors above");
+  if (a.flags.count("json") > 0) {
+    std::vector<std::string> checks;
+    for (const auto& [level, text] : report.lines) {
+      checks.push_back(absl::StrCat("{\"level\": \"", level, "\", \"message\": ", JsonString(text), "}"));
+    }
+    std::printf("{\"usable\": %s, \"checks\": [%s]}\n", report.errors == 0 ? "true" : "false",
+                absl::StrJoin(checks, ", ").c_str());
+  } else {
+    for (const auto& [level, text] : report.lines) std::printf("%-7s %s\n", level.c_str(), text.c_str());
+    std::printf("%s\n", report.errors == 0 ? "usable" : "NOT usable: fix the errors above");
+  }
   return report.errors == 0 ? 0 : 1;
 }
 
@@ -416,15 +437,6 @@ int Convert(const Arguments& a) {
   return 0;
 }
 
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out.push_back(c);
-  }
-  return out + "\"";
-}
 
 int Probe(const Arguments& a) {
   if (a.positional.empty()) return Usage("probe", "give HOST:PORT");
