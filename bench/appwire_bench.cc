@@ -56,7 +56,11 @@ ServerProcess StartServer(const std::string& binary) {
           "--bind", "127.0.0.1", static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int i = 0; i < 200 && (server.port == 0 || server.fingerprint.empty()); ++i) {
+  // Until the server listens and has its DH parameters (generated on first
+  // start in the background: it must not compete with the workloads).
+  bool dh_ready = false;
+  for (int i = 0; i < 1200 && (server.port == 0 || server.fingerprint.empty() || !dh_ready);
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
     std::ifstream in(log);
     std::string line;
@@ -65,6 +69,7 @@ ServerProcess StartServer(const std::string& binary) {
       if (at != std::string::npos) server.port = std::atoi(line.c_str() + at + 23);
       at = line.find("certificate fingerprint: ");
       if (at != std::string::npos) server.fingerprint = line.substr(at + 25);
+      if (line.find("DH parameters ready") != std::string::npos) dh_ready = true;
     }
   }
   if (server.port == 0) {

@@ -217,7 +217,9 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
 
   // Peers' DHE must be at least as strong as our own parameters.
   wolfSSL_CTX_SetMinDhKey_Sz(ctx, 2048);
-  if (!options.dh_params_pem.empty()) {
+  // Only TLS 1.2 DHE suites use them. wolfSSL does DH work for every
+  // connection once they are set, which a TLS 1.3-only server must not pay.
+  if (!options.dh_params_pem.empty() && options.min_version == TlsVersion::k1_2) {
     const std::string& dh = options.dh_params_pem;
     if (wolfSSL_CTX_SetTmpDH_buffer(ctx, reinterpret_cast<const unsigned char*>(dh.data()),
                                     static_cast<long>(dh.size()), WOLFSSL_FILETYPE_PEM) !=
