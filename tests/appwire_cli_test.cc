@@ -133,6 +133,8 @@ TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
   ShellRun good = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_THAT(good.output, HasSubstr("is the key of"));
+  EXPECT_THAT(good.output, HasSubstr("cert.pem covers 'localhost'"));
+  EXPECT_THAT(good.output, HasSubstr("issued by 'CN=appwire CA': peers need that CA in their CA file"));
   ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --out ", dir.File("project/key.pem")))).exit_code, 0);
   ::chmod(dir.File("project/key.pem").c_str(), 0644);
   ShellRun bad = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
@@ -254,6 +256,7 @@ TEST(AppwireCliTest, ProbeReportsWhatAppwireServerAccepts) {
   EXPECT_THAT(run.output, HasSubstr("\"alpn\": \"appwire/1\""));
   EXPECT_THAT(run.output, HasSubstr(server->certificate().sha256_fingerprint));
   EXPECT_THAT(run.output, HasSubstr("\"client_certificate_required\": false"));
+  EXPECT_THAT(run.output, HasSubstr("\"session_resumption\": true"));
 }
 
 TEST(AppwireCliTest, ProbeSeesATls12OnlyOpenSslServer) {

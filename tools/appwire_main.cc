@@ -2,6 +2,7 @@
 // built on wolfSSL (no OpenSSL at run time). `appwire help` lists the
 // subcommands; `appwire help SUB` explains one.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <map>
@@ -363,6 +364,34 @@ void CheckIdentity(const std::string& cert_path, const std::string& key_path, Re
                             " (in ", absl::ToInt64Hours(left) / 24, " days)"));
   report->Line("ok", absl::StrCat(cert_path, " names: ",
                                   absl::StrJoin(identity->leaf.subject_alt_names, ", ")));
+  // Completeness: the last certificate should be a root, or clients need
+  // its issuer in their CA file.
+  std::vector<std::string> blocks = appwire::SplitPemCertificates(identity->certificate_chain_pem);
+  auto last = appwire::DescribeCertificatePem(blocks.back(), cert_path);
+  if (last.ok() && last->issuer != last->subject) {
+    report->Line("ok", absl::StrCat(cert_path, " ends at '", last->subject, "', issued by '",
+                                    last->issuer, "': peers need that CA in their CA file"));
+  }
+}
+
+// A server's certificate should name this machine for clients on it and
+// on the network.
+void CheckServerNames(const std::string& cert_path, Report* report) {
+  auto text = appwire::ReadFile(cert_path);
+  if (!text.ok()) return;
+  auto leaf = appwire::DescribeCertificatePem(*text, cert_path);
+  if (!leaf.ok()) return;
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  std::vector<std::string> wanted = {"localhost", host};
+  for (const std::string& name : wanted) {
+    if (name.empty()) continue;
+    bool listed = name == leaf->common_name;
+    for (const std::string& san : leaf->subject_alt_names) listed = listed || san == name;
+    report->Line(listed ? "ok" : "warning",
+                 absl::StrCat(cert_path, listed ? " covers " : " does not cover ", "'", name, "'",
+                              listed ? "" : ": clients connecting with that name will refuse it"));
+  }
 }
 
 int Check(const Arguments& a) {
@@ -370,6 +399,7 @@ int Check(const Arguments& a) {
   if (!a.Get("project").empty()) {
     const std::string dir = a.Get("project");
     CheckIdentity(appwire::JoinPath(dir, "cert.pem"), appwire::JoinPath(dir, "key.pem"), &report);
+    CheckServerNames(appwire::JoinPath(dir, "cert.pem"), &report);
     const std::string dh = appwire::JoinPath(dir, "dhparams.pem");
     if (appwire::FileExists(dh)) {
       absl::StatusOr<std::string> text = appwire::ReadFile(dh);
@@ -544,7 +574,17 @@ int Probe(const Arguments& a) {
   } else {
     lines.push_back(absl::StrCat("default handshake failed: ", main_result.status().message()));
   }
-  lines.push_back("session resumption: not checked (appwire has no session tickets yet)");
+  if (main_result.ok() && main_result->session_for_resumption != nullptr) {
+    auto resumed = attempt([&](appwire::ProbeAttempt& p) {
+      p.resume = main_result->session_for_resumption;
+    });
+    const bool works = resumed.ok() && resumed->session.resumed;
+    lines.push_back(absl::StrCat("session resumption: ", works ? "works" : "not offered"));
+    fields.push_back(absl::StrCat("\"session_resumption\": ", works ? "true" : "false"));
+  } else {
+    lines.push_back("session resumption: not offered");
+    fields.push_back("\"session_resumption\": false");
+  }
   if (json) {
     std::printf("{%s}\n", absl::StrJoin(fields, ", ").c_str());
   } else {

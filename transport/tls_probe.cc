@@ -64,6 +64,9 @@ absl::StatusOr<ProbeResult> ProbeHandshake(const std::string& host, int port,
     ::close(fd);
     return session.status();
   }
+  if (attempt.resume != nullptr) {
+    (*session)->Resume(static_cast<WOLFSSL_SESSION*>(attempt.resume.get()));
+  }
   const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(attempt.timeout));
   absl::StatusOr<ProbeResult> result = absl::DeadlineExceededError(
       absl::StrCat("TLS handshake with ", peer, " did not finish within ",
@@ -98,6 +101,12 @@ absl::StatusOr<ProbeResult> ProbeHandshake(const std::string& host, int port,
               !read.ok() && (absl::StrContains(read.message(), "certificate_required") ||
                              absl::StrContains(read.message(), "refused this client's certificate"));
         }
+      }
+      // Taken after the post-handshake read, which carries TLS 1.3 tickets.
+      WOLFSSL_SESSION* saved = (*session)->SavedSession();
+      if (saved != nullptr) {
+        probe.session_for_resumption = std::shared_ptr<void>(
+            saved, [](void* s) { wolfSSL_SESSION_free(static_cast<WOLFSSL_SESSION*>(s)); });
       }
       result = probe;
       break;

@@ -3,6 +3,7 @@
 #ifndef APPWIRE_TRANSPORT_TLS_PROBE_H_
 #define APPWIRE_TRANSPORT_TLS_PROBE_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,8 @@ struct ProbeAttempt {
   std::string tls12_cipher_list;    // "" = default
   std::string key_exchange_groups;  // "" = default
   std::string server_name;          // SNI and name; "" = the host
+  // A session from an earlier ProbeResult, to try resuming it.
+  std::shared_ptr<void> resume;
   absl::Duration timeout = absl::Seconds(5);
 };
 
@@ -30,6 +33,8 @@ struct ProbeResult {
   // The server refused us right after the handshake for presenting no
   // client certificate (TLS 1.3 servers say so after the handshake).
   bool client_certificate_required = false;
+  // The session the server let us keep (tickets), for ProbeAttempt::resume.
+  std::shared_ptr<void> session_for_resumption;
 };
 absl::StatusOr<ProbeResult> ProbeHandshake(const std::string& host, int port,
                                            const ProbeAttempt& attempt);

@@ -70,6 +70,10 @@ class TlsSession {
   const absl::Status& end_reason() const { return deferred_error_; }
 
   TlsSessionInfo Info() const;
+  // Client: the TLS session to resume later (caller frees with
+  // wolfSSL_SESSION_free), and resuming one.
+  WOLFSSL_SESSION* SavedSession() { return wolfSSL_get1_session(ssl_); }
+  bool Resume(WOLFSSL_SESSION* session) { return wolfSSL_set_session(ssl_, session) == WOLFSSL_SUCCESS; }
   // Server: the host name the client asked for (SNI), as the stream read it
   // from the ClientHello.
   void set_requested_server_name(std::string name) { requested_server_name_ = std::move(name); }
