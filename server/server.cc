@@ -508,7 +508,9 @@ void Server::Impl::GenerateDhParams(int bits) {
     std::lock_guard<std::mutex> lock(settings_mu);
     dh_params_pem = *std::move(pem);
     ++overrides_generation;  // new connections pick them up
-    watched_files = DescribeWatchedFiles();  // our own write is no reason to reload
+    // The file watcher will see dhparams.pem appear and reload once: not
+    // refreshing its snapshot here keeps it from missing a certificate
+    // change made meanwhile.
   }
   LogInfo(absl::StrCat("DH parameters ready in ", dh_params_path, " (",
                        absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))),

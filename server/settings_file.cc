@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
 
@@ -121,10 +122,12 @@ absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options) 
   if (!FileExists(path)) return absl::OkStatus();
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
+  // LF, CRLF and bare CR line endings alike.
+  const std::string lines = absl::StrReplaceAll(*text, {{"\r\n", "\n"}, {"\r", "\n"}});
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
     ++line_number;
-    line = absl::StripAsciiWhitespace(line);  // also drops a CRLF's \r
+    line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
     size_t equals = line.find('=');
     if (equals == absl::string_view::npos) {

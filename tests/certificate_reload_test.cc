@@ -362,3 +362,34 @@ TEST(ExpiryTest, ExpiredCertificateRefusesToStartAndSoonExpiringOneWarns) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+// Regression: finishing dhparams.pem generation used to refresh the file
+// watcher's snapshot, so a certificate replaced during the generation was
+// never reloaded.
+TEST(ReloadTest, CertificateReplacedWhileDhParametersAreGeneratedIsStillReloaded) {
+  LogCapture log;
+  TempDir project;
+  TestCa ca = TestCa::Create("Test CA");
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
+  project.Write("ca.pem", ca.cert_pem);
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.certificate_check_interval = absl::Seconds(2);  // first look after the generation
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});  // during generation
+  const std::string replaced = Fingerprint(project, "cert.pem");
+  ASSERT_TRUE(log.WaitFor("DH parameters ready in", absl::Seconds(30))) << log.All();
+  std::string seen;
+  for (int i = 0; i < 100 && seen != replaced; ++i) {  // bounded: ~5 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen = FingerprintSeenAs(*server, project, "localhost");
+  }
+  EXPECT_EQ(seen, replaced) << log.All();
+}
+
+}  // namespace
+}  // namespace appwire

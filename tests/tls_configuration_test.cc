@@ -125,7 +125,7 @@ TEST_F(TlsConfigurationTest, Tls13SuiteChoiceIsNegotiated) {
 TEST_F(TlsConfigurationTest, SettingsFileAndItsErrorsNameTheFileAndLine) {
   TempDir project;
   project.Write("appwire.conf",
-                "# comment\nport = 0\nbind = 127.0.0.1\nmin_tls = 1.2\r\nmax_message_bytes = 2048\n");
+                "# comment\nport = 0\rbind = 127.0.0.1\nmin_tls = 1.2\r\nmax_message_bytes = 2048\n");
   ServerOptions options;
   options.project_dir = project.path();
   ASSERT_TRUE(ApplySettingsFile(project.File("appwire.conf"), &options).ok());
