@@ -1,5 +1,8 @@
 // The `appwire` command, checked by independent tools (openssl) and by a
 // real mutual-TLS handshake with what it issues.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -267,7 +270,19 @@ TEST(AppwireCliTest, ProbeSeesATls12OnlyOpenSslServer) {
                 .exit_code,
             0);
   // A free port, then openssl s_server on it (TLS 1.2 only), bounded to 30 s.
-  const int port = 20000 + (::getpid() % 20000);
+  // A port the kernel just handed out (bound, then released for openssl).
+  int port = 0;
+  {
+    int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port = ntohs(address.sin_port);
+    ::close(probe);
+  }
   const std::string command = absl::StrCat(
       "timeout 30 openssl s_server -quiet -tls1_2 -accept 127.0.0.1:", port, " -cert ",
       dir.File("s/cert.pem"), " -key ", dir.File("s/key.pem"), " >/dev/null 2>&1 &");
