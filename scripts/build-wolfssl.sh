@@ -21,9 +21,13 @@ set -euo pipefail
 cache="${APPWIRE_CACHE:-$HOME/.cache/appwire}"
 mkdir -p "$cache"
 
-# The version of the binary package this machine would install: the source
-# package of the same version carries the same Debian patches.
-version="$(apt-cache policy libwolfssl-dev | awk '/Candidate:/ {print $2}')"
+# The version of the binary package installed (scripts/install-deps.sh puts
+# it there), else the one apt would install: the source package of the same
+# version carries the same Debian patches.
+version="$(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null || true)"
+if [ -z "$version" ]; then
+  version="$(apt-cache policy libwolfssl-dev | awk '/Candidate:/ {print $2}')"
+fi
 if [ -z "$version" ] || [ "$version" = "(none)" ]; then
   echo "build-wolfssl: apt-cache knows no libwolfssl-dev; run 'apt-get update' first" >&2
   exit 1
