@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
@@ -293,8 +295,16 @@ int Dhparams(const Arguments& a) {
   if (a.Get("out").empty()) return Usage("dhparams", "--out FILE is required");
   int bits = 0;
   if (!absl::SimpleAtoi(a.Get("bits", "2048"), &bits)) return Usage("dhparams", "--bits needs a number");
-  std::fprintf(stderr, "generating %d-bit DH parameters...\n", bits);
-  absl::StatusOr<std::string> pem = appwire::GenerateDhParamsPem(bits);
+  std::fprintf(stderr, "generating %d-bit DH parameters", bits);
+  // A dot a second while it works: 4096 bits can take a while.
+  std::future<absl::StatusOr<std::string>> generated =
+      std::async(std::launch::async, [bits] { return appwire::GenerateDhParamsPem(bits); });
+  while (generated.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+    std::fputc('.', stderr);
+    std::fflush(stderr);
+  }
+  std::fputs(" done\n", stderr);
+  absl::StatusOr<std::string> pem = generated.get();
   if (!pem.ok()) return Fail(pem.status());
   absl::Status status = Write(a.Get("out"), *pem, 0644);
   if (!status.ok()) return Fail(status);
