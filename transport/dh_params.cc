@@ -92,14 +92,14 @@ absl::StatusOr<int> CheckDhParamsPem(absl::string_view pem, absl::string_view so
                          static_cast<long>(pem.size()), DH_PARAM_TYPE, &buffer, nullptr, nullptr,
                          nullptr);
   if (der_size != 0 || buffer == nullptr) {
-    if (buffer != nullptr) FreeDer(&buffer);
+    if (buffer != nullptr) wc_FreeDer(&buffer);
     return bad("holds no PEM \"DH PARAMETERS\" block");
   }
   DhKey key;
   wc_InitDhKey(&key);
   word32 index = 0;
   int ret = wc_DhKeyDecode(buffer->buffer, &index, &key, buffer->length);
-  FreeDer(&buffer);
+  wc_FreeDer(&buffer);
   byte p[1024], g[1024];
   word32 p_size = sizeof(p), g_size = sizeof(g);
   byte q[1024];

@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/parameters.h"
+#include "transport/certificate_generator.h"
 #include "transport/internal/tls_session.h"
 #include "transport/internal/wolfssl.h"
 
@@ -109,6 +110,30 @@ const bool kValidatorsInstalled = [] {
 }  // namespace
 
 namespace internal {
+
+bool KeyMatchesCertificate(const std::string& key_pem, const std::string& chain_pem) {
+  // Our own check beside wolfSSL's: some builds (Debian's binary package,
+  // with PKCS#11 support) let a mismatched ECDSA key through. The public
+  // half of the key must be the certificate's public key, byte for byte.
+  absl::StatusOr<std::string> public_pem = PublicKeyPem(key_pem);
+  if (!public_pem.ok()) return true;  // not a key type we generate: wolfSSL's check stands
+  WOLFSSL_X509* x509 = wolfSSL_X509_load_certificate_buffer(
+      reinterpret_cast<const unsigned char*>(chain_pem.data()), static_cast<int>(chain_pem.size()),
+      WOLFSSL_FILETYPE_PEM);
+  if (x509 == nullptr) return false;
+  unsigned char spki[4096];
+  int spki_size = sizeof(spki);
+  const bool got = wolfSSL_X509_get_pubkey_buffer(x509, spki, &spki_size) == WOLFSSL_SUCCESS;
+  wolfSSL_X509_free(x509);
+  if (!got) return true;
+  std::string cert_public(spki_size * 2 + 128, '\0');
+  int pem_size = wc_DerToPem(spki, static_cast<word32>(spki_size),
+                             reinterpret_cast<byte*>(&cert_public[0]),
+                             static_cast<word32>(cert_public.size()), PUBLICKEY_TYPE);
+  if (pem_size <= 0) return true;
+  cert_public.resize(static_cast<size_t>(pem_size));
+  return cert_public == *public_pem;
+}
 
 absl::StatusOr<std::string> CheckTls12CipherList(absl::string_view list,
                                                  bool allow_non_forward_secret) {
@@ -248,7 +273,8 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                     "\" is not a usable PEM private key"),
                        ret);
     }
-    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS ||
+        !internal::KeyMatchesCertificate(key, chain)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "\"", options.certificate_source, "\" and \"", options.private_key_source,
           "\" do not match: the private key is not the key of the certificate; "

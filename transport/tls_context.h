@@ -61,6 +61,9 @@ class TlsContext {
 };
 
 namespace internal {
+// Whether the private key's public half is the leaf certificate's key.
+bool KeyMatchesCertificate(const std::string& key_pem, const std::string& chain_pem);
+
 // Resolves a TLS 1.2 cipher list ("" = the default) and checks it names
 // suites this build has, and at least one forward-secret suite unless
 // `allow_non_forward_secret`. Returns the list to use.
