@@ -329,9 +329,7 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
                           &tls.certificate_chain_pem, &tls.certificate_source),
           std::make_tuple(options.private_key_file, PemKind::kPrivateKey, &tls.private_key_pem,
                           &tls.private_key_source)}) {
-      absl::StatusOr<std::string> text = ReadFile(path);
-      if (!text.ok()) return text.status();
-      absl::StatusOr<std::string> pem = NormalizePem(*text, path, kind);
+      absl::StatusOr<std::string> pem = ReadPemFile(path, kind);
       if (!pem.ok()) return pem.status();
       *target = *std::move(pem);
       *source = path;

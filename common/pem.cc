@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace appwire {
 namespace {
@@ -78,6 +79,12 @@ absl::StatusOr<std::string> NormalizePem(absl::string_view contents,
       "\"", path, "\" is not PEM: no \"-----BEGIN ",
       want_cert ? "CERTIFICATE" : "PRIVATE KEY", "-----\" line found; it must hold ",
       what));
+}
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, PemKind kind) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return NormalizePem(*text, path, kind);
 }
 
 }  // namespace appwire

@@ -20,6 +20,10 @@ enum class PemKind { kCertificate, kPrivateKey };
 absl::StatusOr<std::string> NormalizePem(absl::string_view contents,
                                          absl::string_view path, PemKind kind);
 
+// ReadFile, then NormalizePem: a PEM file of the expected kind, with LF
+// line endings. Errors name `path`.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, PemKind kind);
+
 }  // namespace appwire
 
 #endif  // APPWIRE_COMMON_PEM_H_

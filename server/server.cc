@@ -274,9 +274,7 @@ absl::Status Server::Impl::RebuildLocked() {
 
 absl::StatusOr<std::string> Server::Impl::LoadClientCa() const {
   if (!FileExists(client_ca_path)) return std::string();
-  absl::StatusOr<std::string> text = ReadFile(client_ca_path);
-  if (!text.ok()) return text.status();
-  return NormalizePem(*text, client_ca_path, PemKind::kCertificate);
+  return ReadPemFile(client_ca_path, PemKind::kCertificate);
 }
 
 std::shared_ptr<const ContextSet> Server::Impl::CurrentContexts(FrameLimits* current_limits) {

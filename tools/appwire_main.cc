@@ -172,17 +172,11 @@ int Keygen(const Arguments& a) {
   return 0;
 }
 
-absl::StatusOr<std::string> ReadPemFile(const std::string& path, appwire::PemKind kind) {
-  absl::StatusOr<std::string> text = appwire::ReadFile(path);
-  if (!text.ok()) return text.status();
-  return appwire::NormalizePem(*text, path, kind);
-}
-
 int Csr(const Arguments& a) {
   if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
     return Usage("csr", "--key, --cn and --out are required");
   }
-  absl::StatusOr<std::string> key = ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  absl::StatusOr<std::string> key = appwire::ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
   if (!key.ok()) return Fail(key.status());
   CertificateSpec spec;
   spec.common_name = a.Get("cn");
@@ -205,7 +199,7 @@ int Selfsign(const Arguments& a) {
   if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
     return Usage("selfsign", "--key, --cn and --out are required");
   }
-  absl::StatusOr<std::string> key = ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  absl::StatusOr<std::string> key = appwire::ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
   if (!key.ok()) return Fail(key.status());
   CertificateSpec spec;
   spec.common_name = a.Get("cn");
@@ -259,10 +253,10 @@ int Ca(const Arguments& a) {
     return Usage("ca", "ca issue needs --ca DIR, --out DIR and one of --client NAME, --server HOST");
   }
   absl::StatusOr<std::string> ca_cert =
-      ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
   if (!ca_cert.ok()) return Fail(ca_cert.status());
   absl::StatusOr<std::string> ca_key =
-      ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
   if (!ca_key.ok()) return Fail(ca_key.status());
   absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
   if (!key.ok()) return Fail(key.status());
@@ -430,7 +424,7 @@ int Check(const Arguments& a) {
     }
     const std::string ca = appwire::JoinPath(dir, "ca.pem");
     if (appwire::FileExists(ca)) {
-      absl::StatusOr<std::string> pem = ReadPemFile(ca, appwire::PemKind::kCertificate);
+      absl::StatusOr<std::string> pem = appwire::ReadPemFile(ca, appwire::PemKind::kCertificate);
       if (pem.ok()) report.Line("ok", absl::StrCat(ca, ": trusted roots for servers"));
       else report.Line("error", std::string(pem.status().message()));
     } else if (!appwire::FileExists(appwire::JoinPath(dir, "known_servers"))) {

@@ -122,13 +122,9 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
                                                  const std::string& key_path,
                                                  const IdentityLoadOptions& load) {
   ServerIdentity identity;
-  absl::StatusOr<std::string> cert = ReadFile(cert_path);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(key_path);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<std::string> cert_pem = NormalizePem(*cert, cert_path, PemKind::kCertificate);
+  absl::StatusOr<std::string> cert_pem = ReadPemFile(cert_path, PemKind::kCertificate);
   if (!cert_pem.ok()) return cert_pem.status();
-  absl::StatusOr<std::string> key_pem = NormalizePem(*key, key_path, PemKind::kPrivateKey);
+  absl::StatusOr<std::string> key_pem = ReadPemFile(key_path, PemKind::kPrivateKey);
   if (!key_pem.ok()) return key_pem.status();
   if (IsEncryptedPrivateKeyPem(*key_pem)) {
     absl::StatusOr<std::string> passphrase = ReadPassphrase(load, key_path);

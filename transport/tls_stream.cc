@@ -41,17 +41,23 @@ TlsStream::TlsStream(asio::ip::tcp::socket socket, std::string peer_address)
 
 TlsStream::~TlsStream() = default;
 
-absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
-    asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
-    std::string server_name) {
+absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::WrapSocket(asio::ip::tcp::socket socket) {
   std::error_code error;
   socket.non_blocking(true, error);
   if (!error) socket.set_option(asio::ip::tcp::no_delay(true), error);
   std::string peer = DescribeEndpoint(socket);
   if (error) return internal::AsioErrorToStatus(error, "socket setup", peer);
-  std::shared_ptr<TlsStream> stream(new TlsStream(std::move(socket), peer));
-  absl::StatusOr<std::unique_ptr<internal::TlsSession>> session =
-      internal::TlsSession::Create(std::move(context), peer, std::move(server_name));
+  return std::shared_ptr<TlsStream>(new TlsStream(std::move(socket), peer));
+}
+
+absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
+    asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
+    std::string server_name) {
+  absl::StatusOr<std::shared_ptr<TlsStream>> wrapped = WrapSocket(std::move(socket));
+  if (!wrapped.ok()) return wrapped.status();
+  std::shared_ptr<TlsStream> stream = *std::move(wrapped);
+  absl::StatusOr<std::unique_ptr<internal::TlsSession>> session = internal::TlsSession::Create(
+      std::move(context), stream->peer_address_, std::move(server_name));
   if (!session.ok()) return session.status();
   stream->handshake_timeout_ = session.value()->context().options().handshake_timeout;
   stream->session_ = *std::move(session);
@@ -60,12 +66,9 @@ absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
 
 absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::CreateServer(
     asio::ip::tcp::socket socket, ContextSelector selector, absl::Duration handshake_timeout) {
-  std::error_code error;
-  socket.non_blocking(true, error);
-  if (!error) socket.set_option(asio::ip::tcp::no_delay(true), error);
-  std::string peer = DescribeEndpoint(socket);
-  if (error) return internal::AsioErrorToStatus(error, "socket setup", peer);
-  std::shared_ptr<TlsStream> stream(new TlsStream(std::move(socket), peer));
+  absl::StatusOr<std::shared_ptr<TlsStream>> wrapped = WrapSocket(std::move(socket));
+  if (!wrapped.ok()) return wrapped.status();
+  std::shared_ptr<TlsStream> stream = *std::move(wrapped);
   stream->selector_ = std::move(selector);
   stream->handshake_timeout_ = handshake_timeout;
   return stream;

@@ -78,6 +78,8 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
 
  private:
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
+  // Non-blocking, no Nagle, peer address known: what both factories need.
+  static absl::StatusOr<std::shared_ptr<TlsStream>> WrapSocket(asio::ip::tcp::socket socket);
   void HandshakeStep();
   void WaitForHandshakeBytes();
   void DiscardUntilClosed();
