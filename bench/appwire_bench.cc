@@ -113,7 +113,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 constexpr char kEcho[] = "appwire.v1.Echo/Echo";
 
-std::unique_ptr<appwire::Channel> Connect(const appwire::ChannelOptions& options) {
+std::shared_ptr<appwire::Channel> Connect(const appwire::ChannelOptions& options) {
   auto channel = appwire::Channel::Connect(options);
   if (!channel.ok()) {
     std::fprintf(stderr, "appwire-bench: connect failed: %s\n", channel.status().ToString().c_str());
@@ -233,7 +233,7 @@ std::string W5(const appwire::ChannelOptions& options, pid_t server) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   long before = RssKiB(server);
-  std::vector<std::unique_ptr<appwire::Channel>> channels;
+  std::vector<std::shared_ptr<appwire::Channel>> channels;
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < kConnections && Clock::now() - start < std::chrono::seconds(120); ++i) {
     channels.push_back(Connect(options));

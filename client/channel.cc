@@ -1,17 +1,19 @@
 #include "client/channel.h"
 
-#include "client/client_folder.h"
-#include "common/log.h"
-
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
+#include <future>
 #include <map>
-#include <optional>
-#include <tuple>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/connect.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -24,9 +26,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
+#include "client/client_folder.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/pem.h"
+#include "transport/call_stream.h"
 #include "transport/connection.h"
+#include "transport/metadata_wire.h"
 #include "transport/internal/errors.h"
 #include "transport/certificate_store.h"
 #include "transport/private_key.h"
@@ -75,30 +81,122 @@ absl::StatusOr<Target> ParseTarget(const std::string& target) {
 
 }  // namespace
 
+absl::string_view ChannelStateName(ChannelState state) {
+  switch (state) {
+    case ChannelState::kIdle: return "idle";
+    case ChannelState::kConnecting: return "connecting";
+    case ChannelState::kReady: return "ready";
+    case ChannelState::kTransientFailure: return "transient failure";
+    case ChannelState::kShutdown: return "shut down";
+  }
+  return "unknown";
+}
+
+// One connection (or attempt) of a channel.
+struct Link {
+  uint64_t id = 0;
+  std::shared_ptr<Connection> connection;
+  // Guarded by Channel::Impl::mu.
+  bool ready = false;       // handshake done, hello sent
+  bool going_away = false;  // the server sent a go-away: no new calls here
+  size_t server_max_message_bytes = 0;  // from the server's hello
+};
+
+struct ClientStreamState {
+  std::shared_ptr<Channel::Impl> channel;
+  uint64_t call_id = 0;
+  std::string method;
+  MethodKind kind = MethodKind::kUnary;
+  std::unique_ptr<CallStream> flow;
+  size_t max_message_bytes = 0;
+
+  std::mutex mu;
+  std::condition_variable changed;
+  std::shared_ptr<Connection> connection;  // once the request went out
+  bool writes_done = false;
+  bool finished = false;  // the call's status is known
+  absl::Status status;
+  std::string response;
+  Metadata trailers;
+
+  // The call ended: with the server's status (messages already queued can
+  // still be read) or locally (deadline, cancel, lost connection).
+  void End(absl::Status final_status, std::string reply, Metadata final_trailers,
+           bool from_server) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (finished) return;
+      finished = true;
+      status = std::move(final_status);
+      response = std::move(reply);
+      trailers = std::move(final_trailers);
+      changed.notify_all();
+    }
+    if (from_server) {
+      flow->DeliverEnd();
+      // Writes after the server's status are pointless.
+      if (!status.ok()) flow->End(status);
+    } else {
+      flow->End(status);
+    }
+  }
+};
+
 struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   struct PendingCall {
-    std::function<void(absl::StatusOr<std::string>)> done;
+    std::function<void(absl::StatusOr<std::string>)> done;  // unary
+    std::shared_ptr<ClientStreamState> stream;              // streaming
     std::string method;
     absl::Time deadline = absl::InfiniteFuture();
     absl::Duration timeout = absl::InfiniteDuration();
+    Metadata* trailers = nullptr;
+    bool fail_fast = false;
+    std::shared_ptr<CancellationToken> token;
+    uint64_t token_registration = 0;
+    uint64_t link = 0;  // 0: waiting for a connection
+    // While waiting: the frame to send once connected.
+    v1::FrameHeader header;
+    std::string payload;
   };
 
   ChannelOptions options;
   std::string target;
+  Target parsed_target;
+  std::string server_name;
+  FrameLimits limits;
+  absl::Duration keepalive_interval;
+  absl::Duration keepalive_timeout;
   asio::io_context io{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread io_thread;
   asio::steady_timer deadline_timer{io};
-  std::shared_ptr<Connection> connection;
+  asio::steady_timer reconnect_timer{io};
+  asio::steady_timer keepalive_timer{io};
   std::atomic<uint64_t> next_call_id{1};
 
   mutable std::mutex mu;
+  std::condition_variable state_changed;
+  std::shared_ptr<const TlsContext> context;
+  ChannelState state = ChannelState::kIdle;
+  absl::Status last_error;
+  std::shared_ptr<Link> current;  // the ready link new calls use
+  std::map<uint64_t, std::shared_ptr<Link>> links;  // every live one
+  uint64_t next_link_id = 0;
+  bool connecting = false;
+  bool shutdown = false;
+  absl::Status closed_reason;
   std::unordered_map<uint64_t, PendingCall> pending;
+  std::vector<uint64_t> waiting;
   std::multimap<absl::Time, uint64_t> deadlines;
   absl::Time timer_armed_for = absl::InfiniteFuture();
-  bool closed = false;
-  absl::Status closed_reason;
+  int failed_attempts = 0;
+  std::shared_ptr<void> saved_session;
+  TlsSessionInfo last_session;
   std::string server_software;
+  int connections_made = 0;
+  // Connect() waits for the first attempt through this.
+  std::function<void(const absl::Status&)> first_attempt;
+  std::mt19937_64 random{std::random_device{}()};
 
   ~Impl() { StopIo(); }
 
@@ -110,19 +208,473 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     }
   }
 
-  void OnFrame(DecodedFrame& frame);
-  void Complete(uint64_t call_id, absl::StatusOr<std::string> result);
-  void FailAll(const absl::Status& reason);
+  // Runs a callback where the app wants it.
+  void Deliver(std::function<void()> callback) {
+    if (options.callback_executor) {
+      options.callback_executor(std::move(callback));
+    } else {
+      callback();
+    }
+  }
+  // mu held. Records the state; the app's callback goes into `notes`, to
+  // be run once mu is released.
+  void SetStateLocked(ChannelState next, const absl::Status& reason,
+                      std::vector<std::function<void()>>* notes) {
+    if (state == next || state == ChannelState::kShutdown) return;
+    state = next;
+    state_changed.notify_all();
+    if (options.on_state_change) {
+      auto callback = options.on_state_change;
+      notes->push_back([callback, next, reason] { callback(next, reason); });
+    }
+  }
+  void RunNotes(std::vector<std::function<void()>>& notes) {
+    for (auto& note : notes) Deliver(std::move(note));
+    notes.clear();
+  }
+
+  void StartConnect();
+  void OnTcpConnected(const std::shared_ptr<Link>& link, asio::ip::tcp::socket socket);
+  void OnHandshake(const std::shared_ptr<Link>& link, const absl::Status& status);
+  void AttemptFailed(const std::shared_ptr<Link>& link, const absl::Status& status);
+  void OnLinkClosed(const std::shared_ptr<Link>& link, const absl::Status& reason);
+  void OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& frame);
+  void ScheduleKeepalive();
+
+  // StartCall for a call with a cancellation token: registers it with the
+  // token, and closes the race with a Cancel() that came in between.
+  void StartWithToken(PendingCall call, v1::FrameHeader header, std::string payload);
+  // Registers a call and sends it, or queues it until a connection is ready.
+  void StartCall(PendingCall call, v1::FrameHeader header, std::string payload);
+  // Ends a call: its result goes to the caller. Unknown ids are ignored
+  // (the call already ended).
+  void Complete(uint64_t call_id, absl::StatusOr<std::string> result, Metadata trailers,
+                bool from_server);
+  void Finish(PendingCall& call, absl::StatusOr<std::string> result, Metadata trailers,
+              bool from_server);
+  // Ends a call locally (deadline, cancel) and tells the server.
+  void Abandon(uint64_t call_id, const absl::Status& status);
+  void FailCalls(std::vector<PendingCall> calls, const absl::Status& status);
   void ArmDeadlineTimer();
   void OnDeadlineTimer();
   void EraseDeadline(absl::Time deadline, uint64_t call_id);
   absl::Status ClosedError() const;
+  // mu held: the most the server and we accept in one message.
+  size_t MaxMessageLocked() const {
+    size_t limit = limits.max_message_bytes;
+    if (current != nullptr && current->server_max_message_bytes != 0) {
+      limit = std::min(limit, current->server_max_message_bytes);
+    }
+    return limit;
+  }
 };
 
 absl::Status Channel::Impl::ClosedError() const {
   return absl::FailedPreconditionError(absl::StrCat(
       "the channel to ", target, " is closed (", closed_reason.message(),
       "); create a new Channel to reconnect"));
+}
+
+void Channel::Impl::StartConnect() {
+  std::vector<std::function<void()>> notes;
+  auto link = std::make_shared<Link>();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (shutdown || connecting || current != nullptr) return;
+    connecting = true;
+    link->id = ++next_link_id;
+    SetStateLocked(ChannelState::kConnecting, absl::OkStatus(), &notes);
+  }
+  RunNotes(notes);
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(io);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  resolver->async_resolve(
+      parsed_target.host, parsed_target.port,
+      [weak, link, resolver](const std::error_code& error,
+                             asio::ip::tcp::resolver::results_type endpoints) {
+        auto self = weak.lock();
+        if (self == nullptr) return;
+        if (error) {
+          self->AttemptFailed(link, internal::AsioErrorToStatus(error, "resolving", self->target));
+          return;
+        }
+        auto socket = std::make_shared<asio::ip::tcp::socket>(self->io);
+        auto timer = std::make_shared<asio::steady_timer>(self->io);
+        auto timed_out = std::make_shared<bool>(false);
+        timer->expires_after(std::chrono::microseconds(
+            absl::ToInt64Microseconds(self->options.connect_timeout)));
+        timer->async_wait([socket, timed_out](const std::error_code& e) {
+          if (!e) {
+            *timed_out = true;
+            std::error_code ignored;
+            socket->cancel(ignored);
+          }
+        });
+        asio::async_connect(
+            *socket, endpoints,
+            [weak, link, socket, timer, timed_out](const std::error_code& e,
+                                                   const asio::ip::tcp::endpoint&) {
+              timer->cancel();
+              auto self = weak.lock();
+              if (self == nullptr) return;
+              if (*timed_out) {
+                self->AttemptFailed(link, absl::DeadlineExceededError(absl::StrCat(
+                                              "connecting to ", self->target,
+                                              " did not complete within ",
+                                              absl::FormatDuration(self->options.connect_timeout),
+                                              " (connect timeout)")));
+              } else if (e) {
+                self->AttemptFailed(link,
+                                    internal::AsioErrorToStatus(e, "connecting", self->target));
+              } else {
+                self->OnTcpConnected(link, std::move(*socket));
+              }
+            });
+      });
+}
+
+void Channel::Impl::OnTcpConnected(const std::shared_ptr<Link>& link,
+                                   asio::ip::tcp::socket socket) {
+  std::shared_ptr<const TlsContext> tls;
+  std::shared_ptr<void> resume;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    tls = context;
+    resume = saved_session;
+  }
+  absl::StatusOr<std::shared_ptr<TlsStream>> stream =
+      TlsStream::Create(std::move(socket), tls, server_name, resume);
+  if (!stream.ok()) {
+    AttemptFailed(link, stream.status());
+    return;
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  std::weak_ptr<Link> weak_link = link;
+  Connection::Callbacks callbacks;
+  callbacks.on_handshake = [weak, weak_link](const std::shared_ptr<Connection>&,
+                                             const absl::Status& status) {
+    auto self = weak.lock();
+    auto link = weak_link.lock();
+    if (self != nullptr && link != nullptr) self->OnHandshake(link, status);
+  };
+  callbacks.on_frame = [weak, weak_link](const std::shared_ptr<Connection>&,
+                                         DecodedFrame& frame) {
+    auto self = weak.lock();
+    auto link = weak_link.lock();
+    if (self != nullptr && link != nullptr) self->OnFrame(link, frame);
+  };
+  callbacks.on_closed = [weak, weak_link](const std::shared_ptr<Connection>&,
+                                          const absl::Status& reason) {
+    auto self = weak.lock();
+    auto link = weak_link.lock();
+    if (self != nullptr && link != nullptr) self->OnLinkClosed(link, reason);
+  };
+  link->connection = Connection::Create(*std::move(stream), limits, std::move(callbacks));
+  link->connection->SetKeepalive(keepalive_interval, keepalive_timeout);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    links[link->id] = link;
+  }
+  link->connection->Start();
+}
+
+void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::Status& status) {
+  if (!status.ok()) {
+    AttemptFailed(link, status);  // the connection closes itself
+    return;
+  }
+  // The hello goes first; calls may follow at once without waiting for the
+  // server's hello (docs/protocol.md, "Hello").
+  v1::FrameHeader hello_frame;
+  hello_frame.set_call_id(0);
+  v1::Hello* hello = hello_frame.mutable_hello();
+  hello->set_protocol_version(kProtocolVersion);
+  hello->set_software_name(options.software_name);
+  hello->set_software_version(options.software_version);
+  hello->set_max_message_bytes(limits.max_message_bytes);
+  link->connection->Send(hello_frame, "").IgnoreError();
+
+  std::vector<std::function<void()>> notes;
+  std::vector<std::pair<v1::FrameHeader, std::string>> to_send;
+  std::vector<std::shared_ptr<ClientStreamState>> streams_started;
+  std::function<void(const absl::Status&)> first;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    connecting = false;
+    if (shutdown) {
+      link->connection->Close(absl::CancelledError("the client closed the channel"));
+      return;
+    }
+    link->ready = true;
+    current = link;
+    failed_attempts = 0;
+    ++connections_made;
+    last_session = link->connection->session_info();
+    first.swap(first_attempt);
+    SetStateLocked(ChannelState::kReady, absl::OkStatus(), &notes);
+    for (uint64_t id : waiting) {
+      auto it = pending.find(id);
+      if (it == pending.end() || it->second.link != 0) continue;
+      it->second.link = link->id;
+      to_send.emplace_back(std::move(it->second.header), std::move(it->second.payload));
+      if (it->second.stream != nullptr) streams_started.push_back(it->second.stream);
+    }
+    waiting.clear();
+  }
+  if (first) first(absl::OkStatus());
+  RunNotes(notes);
+  for (auto& [header, payload] : to_send) {
+    absl::Status sent = link->connection->Send(header, payload);
+    if (!sent.ok()) {
+      Complete(header.call_id(),
+               absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ",
+                                                      sent.message())),
+               {}, false);
+    }
+  }
+  for (auto& stream : streams_started) {
+    std::lock_guard<std::mutex> lock(stream->mu);
+    stream->connection = link->connection;
+    stream->changed.notify_all();
+  }
+}
+
+void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl::Status& status) {
+  std::vector<std::function<void()>> notes;
+  std::vector<PendingCall> failed;
+  std::function<void(const absl::Status&)> first;
+  absl::Duration delay;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    links.erase(link->id);
+    if (!connecting) return;
+    connecting = false;
+    last_error = status;
+    first.swap(first_attempt);
+    if (shutdown) return;
+    SetStateLocked(ChannelState::kTransientFailure, status, &notes);
+    // Fail-fast calls stop waiting; the others wait for the next attempt.
+    std::vector<uint64_t> still_waiting;
+    for (uint64_t id : waiting) {
+      auto it = pending.find(id);
+      if (it == pending.end()) continue;
+      if (it->second.fail_fast) {
+        EraseDeadline(it->second.deadline, id);
+        failed.push_back(std::move(it->second));
+        pending.erase(it);
+      } else {
+        still_waiting.push_back(id);
+      }
+    }
+    waiting.swap(still_waiting);
+    // Exponential backoff with jitter.
+    const ReconnectBackoff& backoff = options.reconnect_backoff;
+    double seconds = absl::ToDoubleSeconds(backoff.initial) *
+                     std::pow(std::max(1.0, backoff.multiplier), failed_attempts);
+    seconds = std::min(seconds, absl::ToDoubleSeconds(backoff.max));
+    std::uniform_real_distribution<double> spread(-backoff.jitter, backoff.jitter);
+    seconds *= 1.0 + spread(random);
+    delay = absl::Seconds(std::max(0.0, seconds));
+    ++failed_attempts;
+  }
+  if (first) {
+    first(status);  // Connect() reports it; no retry for a channel never made
+    return;
+  }
+  RunNotes(notes);
+  FailCalls(std::move(failed), absl::UnavailableError(absl::StrCat(
+                                   "the server at ", target, " is unreachable: ",
+                                   status.message())));
+  reconnect_timer.expires_after(
+      std::chrono::microseconds(absl::ToInt64Microseconds(delay)));
+  std::weak_ptr<Impl> weak = weak_from_this();
+  reconnect_timer.async_wait([weak](const std::error_code& error) {
+    if (error) return;
+    if (auto self = weak.lock()) self->StartConnect();
+  });
+}
+
+void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::Status& reason) {
+  std::vector<std::function<void()>> notes;
+  std::vector<PendingCall> failed;
+  bool reconnect = false;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    links.erase(link->id);
+    if (!link->ready) return;  // a failed attempt: AttemptFailed handles it
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->second.link == link->id) {
+        EraseDeadline(it->second.deadline, it->first);
+        failed.push_back(std::move(it->second));
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (current == link) {
+      current = nullptr;
+      last_error = reason;
+      // The server closed on purpose (idle, drain): reconnect when needed.
+      // Lost: reconnect at once, so the next call finds a connection.
+      if (link->going_away && waiting.empty()) {
+        SetStateLocked(ChannelState::kIdle, absl::OkStatus(), &notes);
+      } else {
+        reconnect = !shutdown;
+      }
+    } else if (current == nullptr && !waiting.empty() && !connecting) {
+      reconnect = !shutdown;
+    }
+  }
+  RunNotes(notes);
+  const absl::Status status =
+      reason.ok() ? absl::UnavailableError("the connection closed") : reason;
+  FailCalls(std::move(failed), status);
+  if (reconnect) StartConnect();
+}
+
+void Channel::Impl::FailCalls(std::vector<PendingCall> calls, const absl::Status& status) {
+  // A connection lost under a call is kUnavailable; a GoAway keeps its code
+  // (e.g. kResourceExhausted).
+  for (PendingCall& call : calls) {
+    Finish(call,
+           absl::Status(status.code(), absl::StrCat(call.method, " failed: ", status.message())),
+           {}, false);
+  }
+}
+
+void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& frame) {
+  const v1::FrameHeader& header = frame.header;
+  switch (header.kind_case()) {
+    case v1::FrameHeader::kResponse: {
+      const v1::ResponseHeader& response = header.response();
+      Metadata trailers = MetadataFromWire(response.trailers());
+      if (frame.oversized_payload_bytes > 0) {
+        Complete(header.call_id(),
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     "the server's reply of ", frame.oversized_payload_bytes,
+                     " bytes exceeds this client's limit of ", limits.max_message_bytes,
+                     " bytes (kMaxMessageSize)")),
+                 std::move(trailers), true);
+      } else if (response.status_code() == 0) {
+        Complete(header.call_id(), std::string(frame.payload), std::move(trailers), true);
+      } else {
+        Complete(header.call_id(),
+                 absl::Status(static_cast<absl::StatusCode>(response.status_code()),
+                              response.status_message()),
+                 std::move(trailers), true);
+      }
+      return;
+    }
+    case v1::FrameHeader::kMessage:
+    case v1::FrameHeader::kWindowUpdate: {
+      std::shared_ptr<ClientStreamState> stream;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = pending.find(header.call_id());
+        if (it == pending.end()) return;  // the call ended here already
+        stream = it->second.stream;
+      }
+      if (stream == nullptr) return;
+      if (header.has_window_update()) {
+        stream->flow->AddCredit(header.window_update().bytes());
+        return;
+      }
+      absl::Status delivered =
+          frame.oversized_payload_bytes > 0
+              ? absl::ResourceExhaustedError(absl::StrCat(
+                    stream->method, ": a message of ", frame.oversized_payload_bytes,
+                    " bytes from the server exceeds this client's limit of ",
+                    limits.max_message_bytes, " bytes (kMaxMessageSize)"))
+              : stream->flow->Deliver(std::string(frame.payload));
+      if (!delivered.ok()) Abandon(header.call_id(), delivered);
+      return;
+    }
+    case v1::FrameHeader::kHello: {
+      if (header.hello().protocol_version() != kProtocolVersion) {
+        link->connection->Close(absl::FailedPreconditionError(absl::StrCat(
+            "the server speaks appwire protocol version ", header.hello().protocol_version(),
+            "; this client speaks version ", kProtocolVersion,
+            "; use a client and server of the same protocol version")));
+        return;
+      }
+      // TLS 1.3 tickets come right after the handshake, before this frame.
+      std::shared_ptr<void> session = link->connection->SavedSession();
+      std::lock_guard<std::mutex> lock(mu);
+      server_software = absl::StrCat(header.hello().software_name(), " ",
+                                     header.hello().software_version());
+      link->server_max_message_bytes = header.hello().max_message_bytes();
+      if (session != nullptr) saved_session = std::move(session);
+      return;
+    }
+    case v1::FrameHeader::kGoAway: {
+      const v1::GoAway& go_away = header.go_away();
+      std::vector<std::function<void()>> notes;
+      bool reconnect = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        link->going_away = true;
+        if (current == link) {
+          current = nullptr;
+          // New calls need a new connection: open it now if some wait.
+          if (waiting.empty()) {
+            SetStateLocked(ChannelState::kIdle, absl::OkStatus(), &notes);
+          } else {
+            reconnect = true;
+          }
+        }
+      }
+      RunNotes(notes);
+      if (!go_away.graceful()) {
+        // Calls on this connection end now, with the server's reason.
+        absl::Status reason(static_cast<absl::StatusCode>(go_away.status_code()),
+                            absl::StrCat("the server closed the connection: ",
+                                         go_away.status_message()));
+        std::vector<PendingCall> failed;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          for (auto it = pending.begin(); it != pending.end();) {
+            if (it->second.link == link->id) {
+              EraseDeadline(it->second.deadline, it->first);
+              failed.push_back(std::move(it->second));
+              it = pending.erase(it);
+            } else {
+              ++it;
+            }
+          }
+        }
+        FailCalls(std::move(failed), reason);
+      }
+      if (reconnect) StartConnect();
+      return;
+    }
+    default:
+      link->connection->Close(absl::InvalidArgumentError(absl::StrCat(
+          "protocol error: the server sent a frame of an unexpected kind (call id ",
+          header.call_id(), ")")));
+      return;
+  }
+}
+
+void Channel::Impl::ScheduleKeepalive() {
+  if (keepalive_interval <= absl::ZeroDuration()) return;
+  const int64_t period_ms = std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(std::min(keepalive_interval, keepalive_timeout)) / 4, 5, 1000);
+  keepalive_timer.expires_after(std::chrono::milliseconds(period_ms));
+  std::weak_ptr<Impl> weak = weak_from_this();
+  keepalive_timer.async_wait([weak](const std::error_code& error) {
+    if (error) return;
+    auto self = weak.lock();
+    if (self == nullptr) return;
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      for (auto& [id, link] : self->links) {
+        if (link->connection != nullptr) open.push_back(link->connection);
+      }
+    }
+    for (auto& connection : open) connection->CheckKeepalive();
+    self->ScheduleKeepalive();
+  });
 }
 
 void Channel::Impl::EraseDeadline(absl::Time deadline, uint64_t call_id) {
@@ -136,81 +688,149 @@ void Channel::Impl::EraseDeadline(absl::Time deadline, uint64_t call_id) {
   }
 }
 
-void Channel::Impl::Complete(uint64_t call_id, absl::StatusOr<std::string> result) {
-  std::function<void(absl::StatusOr<std::string>)> done;
+void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::string payload) {
+  const uint64_t call_id = header.call_id();
+  std::shared_ptr<ClientStreamState> stream = call.stream;
+  std::shared_ptr<Link> link;
+  bool arm = false;
+  bool connect = false;
+  absl::Status refused;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    const size_t limit = MaxMessageLocked();
+    if (shutdown) {
+      refused = ClosedError();
+    } else if (payload.size() > limit) {
+      refused = absl::ResourceExhaustedError(
+          limit < limits.max_message_bytes
+              ? absl::StrCat(call.method, ": message of ", payload.size(),
+                             " bytes exceeds the server's limit of ", limit,
+                             " bytes (kMaxMessageSize)")
+              : absl::StrCat(call.method, ": message of ", payload.size(),
+                             " bytes exceeds the limit of ", limit, " bytes (max message size)"));
+    } else if (current == nullptr && state == ChannelState::kTransientFailure &&
+               call.fail_fast) {
+      refused = absl::UnavailableError(absl::StrCat(
+          call.method, " failed at once (fail_fast): the server at ", target,
+          " is unreachable: ", last_error.message()));
+    }
+    if (refused.ok() && call.deadline != absl::InfiniteFuture()) {
+      deadlines.emplace(call.deadline, call_id);
+      arm = call.deadline < timer_armed_for;
+      if (arm) timer_armed_for = call.deadline;
+    }
+    if (refused.ok() && current != nullptr) {
+      link = current;
+      call.link = link->id;
+      if (call.stream != nullptr) call.stream->max_message_bytes = limit;
+    } else if (refused.ok()) {
+      call.header = std::move(header);
+      call.payload = std::move(payload);
+      waiting.push_back(call_id);
+      connect = !connecting;
+      if (call.stream != nullptr) call.stream->max_message_bytes = limits.max_message_bytes;
+    }
+    if (refused.ok()) pending.emplace(call_id, std::move(call));
+  }
+  if (!refused.ok()) {
+    Finish(call, refused, {}, false);
+    return;
+  }
+  if (arm) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    asio::post(io, [weak] {
+      if (auto self = weak.lock()) self->ArmDeadlineTimer();
+    });
+  }
+  if (connect) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    asio::post(io, [weak] {
+      if (auto self = weak.lock()) self->StartConnect();
+    });
+    return;
+  }
+  if (link == nullptr) return;
+  if (stream != nullptr) {
+    std::lock_guard<std::mutex> lock(stream->mu);
+    stream->connection = link->connection;
+    stream->changed.notify_all();
+  }
+  absl::Status sent = link->connection->Send(header, payload);
+  if (!sent.ok()) {
+    Complete(call_id,
+             absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ", sent.message())),
+             {}, false);
+  }
+}
+
+void Channel::Impl::StartWithToken(PendingCall call, v1::FrameHeader header,
+                                   std::string payload) {
+  std::shared_ptr<CancellationToken> token = call.token;
+  if (token == nullptr) {
+    StartCall(std::move(call), std::move(header), std::move(payload));
+    return;
+  }
+  const uint64_t call_id = header.call_id();
+  const absl::Status cancelled =
+      absl::CancelledError(absl::StrCat(call.method, " was cancelled by the client"));
+  std::weak_ptr<Impl> weak = weak_from_this();
+  call.token_registration = token->Register([weak, call_id, cancelled] {
+    if (auto self = weak.lock()) self->Abandon(call_id, cancelled);
+  });
+  StartCall(std::move(call), std::move(header), std::move(payload));
+  if (token->cancelled()) Abandon(call_id, cancelled);
+}
+
+void Channel::Impl::Complete(uint64_t call_id, absl::StatusOr<std::string> result,
+                             Metadata trailers, bool from_server) {
+  PendingCall call;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = pending.find(call_id);
-    // Unknown: it already failed (deadline) and the late reply is dropped.
+    // Unknown: it already ended (deadline, cancel) and the late reply is dropped.
     if (it == pending.end()) return;
-    done = std::move(it->second.done);
-    EraseDeadline(it->second.deadline, call_id);
+    call = std::move(it->second);
+    EraseDeadline(call.deadline, call_id);
     pending.erase(it);
   }
-  done(std::move(result));
+  Finish(call, std::move(result), std::move(trailers), from_server);
 }
 
-void Channel::Impl::OnFrame(DecodedFrame& frame) {
-  const v1::FrameHeader& header = frame.header;
-  switch (header.kind_case()) {
-    case v1::FrameHeader::kResponse: {
-      const v1::ResponseHeader& response = header.response();
-      if (response.status_code() == 0) {
-        Complete(header.call_id(), std::string(frame.payload));
-      } else {
-        Complete(header.call_id(),
-                 absl::Status(static_cast<absl::StatusCode>(response.status_code()),
-                              response.status_message()));
-      }
-      return;
-    }
-    case v1::FrameHeader::kHello: {
-      if (header.hello().protocol_version() != kProtocolVersion) {
-        connection->Close(absl::FailedPreconditionError(absl::StrCat(
-            "the server speaks appwire protocol version ", header.hello().protocol_version(),
-            "; this client speaks version ", kProtocolVersion,
-            "; use a client and server of the same protocol version")));
-        return;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      server_software = absl::StrCat(header.hello().software_name(), " ",
-                                     header.hello().software_version());
-      return;
-    }
-    case v1::FrameHeader::kGoAway: {
-      const v1::GoAway& go_away = header.go_away();
-      FailAll(absl::Status(static_cast<absl::StatusCode>(go_away.status_code()),
-                           absl::StrCat("the server closed the connection: ",
-                                        go_away.status_message())));
-      return;
-    }
-    default:
-      connection->Close(absl::InvalidArgumentError(absl::StrCat(
-          "protocol error: the server sent a frame of an unexpected kind (call id ",
-          header.call_id(), ")")));
-      return;
+void Channel::Impl::Finish(PendingCall& call, absl::StatusOr<std::string> result,
+                           Metadata trailers, bool from_server) {
+  if (call.token != nullptr && call.token_registration != 0) {
+    call.token->Unregister(call.token_registration);
   }
+  if (call.stream != nullptr) {
+    std::string reply = result.ok() ? *std::move(result) : std::string();
+    call.stream->End(result.status(), std::move(reply), std::move(trailers), from_server);
+    return;
+  }
+  if (call.trailers != nullptr) *call.trailers = std::move(trailers);
+  call.done(std::move(result));
 }
 
-void Channel::Impl::FailAll(const absl::Status& reason) {
-  std::unordered_map<uint64_t, PendingCall> failed;
-  absl::Status status;
+void Channel::Impl::Abandon(uint64_t call_id, const absl::Status& status) {
+  PendingCall call;
+  std::shared_ptr<Connection> connection;
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (!closed) {
-      closed = true;
-      closed_reason = reason.ok() ? absl::UnavailableError("connection closed") : reason;
-    }
-    status = closed_reason;
-    failed.swap(pending);
-    deadlines.clear();
+    auto it = pending.find(call_id);
+    if (it == pending.end()) return;
+    call = std::move(it->second);
+    EraseDeadline(call.deadline, call_id);
+    pending.erase(it);
+    auto link = links.find(call.link);
+    if (call.link != 0 && link != links.end()) connection = link->second->connection;
   }
-  // A connection lost under a call is kUnavailable; a GoAway keeps its code
-  // (e.g. kResourceExhausted for an oversized request).
-  for (auto& [id, call] : failed) {
-    call.done(absl::Status(status.code(),
-                           absl::StrCat(call.method, " failed: ", status.message())));
+  if (connection != nullptr) {
+    // The server cancels the handler and sends nothing more.
+    v1::FrameHeader header;
+    header.set_call_id(call_id);
+    header.mutable_cancel();
+    connection->Send(header, "").IgnoreError();
   }
+  Finish(call, status, {}, false);
 }
 
 void Channel::Impl::ArmDeadlineTimer() {
@@ -224,8 +844,8 @@ void Channel::Impl::ArmDeadlineTimer() {
     next = deadlines.begin()->first;
     timer_armed_for = next;
   }
-  deadline_timer.expires_after(
-      std::chrono::microseconds(std::max<int64_t>(0, absl::ToInt64Microseconds(next - absl::Now()))));
+  deadline_timer.expires_after(std::chrono::microseconds(
+      std::max<int64_t>(0, absl::ToInt64Microseconds(next - absl::Now()))));
   std::weak_ptr<Impl> weak = weak_from_this();
   deadline_timer.async_wait([weak](const std::error_code& error) {
     if (error) return;
@@ -234,7 +854,7 @@ void Channel::Impl::ArmDeadlineTimer() {
 }
 
 void Channel::Impl::OnDeadlineTimer() {
-  std::vector<PendingCall> expired;
+  std::vector<std::pair<uint64_t, absl::Status>> expired;
   const absl::Time now = absl::Now();
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -243,15 +863,18 @@ void Channel::Impl::OnDeadlineTimer() {
       deadlines.erase(deadlines.begin());
       auto it = pending.find(id);
       if (it == pending.end()) continue;
-      expired.push_back(std::move(it->second));
-      pending.erase(it);
+      std::string message = absl::StrCat(
+          it->second.method, " did not complete within ",
+          absl::FormatDuration(it->second.timeout), " (deadline exceeded)");
+      if (it->second.link == 0 && !last_error.ok()) {
+        absl::StrAppend(&message, "; it was waiting for a connection to ", target,
+                        ", the last attempt failed: ", last_error.message());
+      }
+      it->second.deadline = absl::InfiniteFuture();  // already out of `deadlines`
+      expired.emplace_back(id, absl::DeadlineExceededError(message));
     }
   }
-  for (PendingCall& call : expired) {
-    call.done(absl::DeadlineExceededError(absl::StrCat(
-        call.method, " did not complete within ", absl::FormatDuration(call.timeout),
-        " (deadline exceeded)")));
-  }
+  for (auto& [id, status] : expired) Abandon(id, status);
   ArmDeadlineTimer();
 }
 
@@ -262,7 +885,7 @@ Channel::~Channel() {
   impl_->StopIo();
 }
 
-absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& requested) {
+absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& requested) {
   absl::StatusOr<Target> target = ParseTarget(requested.target);
   if (!target.ok()) return target.status();
   // The client folder fills what the options leave empty.
@@ -352,69 +975,29 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   auto impl = std::make_shared<Impl>();
   impl->options = options;
   impl->target = options.target;
-  const std::string server_name =
-      options.server_name.empty() ? target->host : options.server_name;
-
-  // Resolve and connect on the caller's thread, bounded by connect_timeout.
-  asio::ip::tcp::resolver resolver(impl->io);
-  std::error_code error;
-  auto endpoints = resolver.resolve(target->host, target->port, error);
-  if (error) return internal::AsioErrorToStatus(error, "resolving", options.target);
-  asio::ip::tcp::socket socket(impl->io);
-  {
-    asio::steady_timer timer(impl->io);
-    timer.expires_after(std::chrono::microseconds(
-        absl::ToInt64Microseconds(options.connect_timeout)));
-    bool timed_out = false;
-    std::error_code connect_error = asio::error::would_block;
-    asio::async_connect(socket, endpoints,
-                        [&](const std::error_code& e, const asio::ip::tcp::endpoint&) {
-                          connect_error = e;
-                          timer.cancel();
-                        });
-    timer.async_wait([&](const std::error_code& e) {
-      if (!e) {
-        timed_out = true;
-        socket.cancel();
-      }
-    });
-    impl->io.run();
-    impl->io.restart();
-    if (timed_out) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "connecting to ", options.target, " did not complete within ",
-          absl::FormatDuration(options.connect_timeout), " (connect timeout)"));
-    }
-    if (connect_error) return internal::AsioErrorToStatus(connect_error, "connecting", options.target);
-  }
-
-  absl::StatusOr<std::shared_ptr<TlsStream>> stream =
-      TlsStream::Create(std::move(socket), *std::move(context), server_name);
-  if (!stream.ok()) return stream.status();
-
-  FrameLimits limits;
-  limits.max_message_bytes =
+  impl->parsed_target = *target;
+  impl->server_name = options.server_name.empty() ? target->host : options.server_name;
+  impl->context = *context;
+  impl->limits.max_message_bytes =
       static_cast<size_t>(options.parameters.Get(Parameter::kMaxMessageSize).AsInt());
-  auto handshake = std::make_shared<std::promise<absl::Status>>();
-  std::future<absl::Status> handshake_done = handshake->get_future();
-  std::weak_ptr<Impl> weak = impl;
-  Connection::Callbacks callbacks;
-  callbacks.on_handshake = [handshake](const std::shared_ptr<Connection>&,
-                                       const absl::Status& status) {
-    handshake->set_value(status);
-  };
-  callbacks.on_frame = [weak](const std::shared_ptr<Connection>&, DecodedFrame& frame) {
-    if (auto self = weak.lock()) self->OnFrame(frame);
-  };
-  callbacks.on_closed = [weak](const std::shared_ptr<Connection>&, const absl::Status& reason) {
-    if (auto self = weak.lock()) self->FailAll(reason);
-  };
-  impl->connection = Connection::Create(*std::move(stream), limits, std::move(callbacks));
+  impl->keepalive_interval =
+      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveInterval).AsInt());
+  impl->keepalive_timeout =
+      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveTimeout).AsInt());
+  auto first = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> first_done = first->get_future();
+  impl->first_attempt = [first](const absl::Status& status) { first->set_value(status); };
   impl->work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       impl->io.get_executor());
   impl->io_thread = std::thread([io = &impl->io] { io->run(); });
-  impl->connection->Start();
-  absl::Status handshake_status = handshake_done.get();
+  std::weak_ptr<Impl> weak = impl;
+  asio::post(impl->io, [weak] {
+    if (auto self = weak.lock()) {
+      self->StartConnect();
+      self->ScheduleKeepalive();
+    }
+  });
+  absl::Status handshake_status = first_done.get();
   if (!handshake_status.ok() && known.has_value() &&
       options.pinned_sha256 == known->fingerprint &&
       absl::StrContains(handshake_status.message(), "does not match the pinned fingerprint")) {
@@ -437,83 +1020,130 @@ absl::StatusOr<std::unique_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   }
   if (!handshake_status.ok()) return handshake_status;
   if (first_use) {
-    const TlsSessionInfo& info = impl->connection->session_info();
+    const TlsSessionInfo info = [&] {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      return impl->last_session;
+    }();
     const std::string fingerprint =
         info.peer_certificate ? info.peer_certificate->sha256_fingerprint : std::string();
     absl::Status remembered = RememberServer(known_servers_file, server_key, fingerprint);
     if (!remembered.ok()) return remembered;
     LogInfo(absl::StrCat("first connection to ", server_key, ": trusted its certificate ",
                          fingerprint, " and recorded it in ", known_servers_file));
+    // Reconnections accept only the certificate just recorded.
+    tls.trust_on_first_use = false;
+    tls.pinned_sha256 = fingerprint;
+    absl::StatusOr<std::shared_ptr<TlsContext>> pinned = TlsContext::Create(tls);
+    if (!pinned.ok()) return pinned.status();
+    std::lock_guard<std::mutex> lock(impl->mu);
+    impl->context = *std::move(pinned);
   }
+  return std::shared_ptr<Channel>(new Channel(std::move(impl)));
+}
 
-  // The hello goes first; calls may follow at once without waiting for the
-  // server's hello (docs/protocol.md, "Hello").
-  v1::FrameHeader hello_frame;
-  hello_frame.set_call_id(0);
-  v1::Hello* hello = hello_frame.mutable_hello();
-  hello->set_protocol_version(kProtocolVersion);
-  hello->set_software_name(options.software_name);
-  hello->set_software_version(options.software_version);
-  absl::Status sent = impl->connection->Send(hello_frame, "");
-  if (!sent.ok()) return sent;
-  return std::unique_ptr<Channel>(new Channel(std::move(impl)));
+namespace {
+
+// Fills what unary and streaming calls share: the request header, the
+// deadline, metadata and cancellation. Not OK: the call fails at once.
+absl::Status PrepareCall(absl::string_view method, MethodKind kind, const CallOptions& options,
+                         size_t max_metadata, uint64_t call_id, v1::FrameHeader* header,
+                         std::string* method_out, absl::Time* deadline) {
+  header->set_call_id(call_id);
+  v1::RequestHeader* request = header->mutable_request();
+  request->set_method(std::string(method));
+  request->set_kind(static_cast<v1::MethodKind>(kind));
+  *method_out = std::string(method);
+  if (!options.metadata.empty()) {
+    absl::Status valid = ValidateMetadata(options.metadata, max_metadata,
+                                          absl::StrCat("the request headers of ", method));
+    if (!valid.ok()) return valid;
+    MetadataToWire(options.metadata, request->mutable_metadata());
+  }
+  if (options.timeout != absl::InfiniteDuration()) {
+    if (options.timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("the timeout of ", method,
+                                                     " must be positive, got ",
+                                                     absl::FormatDuration(options.timeout)));
+    }
+    *deadline = absl::Now() + options.timeout;
+    // At least 1: 0 on the wire means "no deadline".
+    request->set_timeout_micros(static_cast<uint64_t>(std::max<int64_t>(
+        1, absl::ToInt64Microseconds(absl::Ceil(options.timeout, absl::Microseconds(1))))));
+  }
+  if (options.cancellation != nullptr && options.cancellation->cancelled()) {
+    return absl::CancelledError(absl::StrCat(method, " was cancelled before it started"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Channel::StartUnary(absl::string_view method, std::string request,
+                         const CallOptions& options,
+                         std::function<void(absl::StatusOr<std::string>)> done) {
+  Impl::PendingCall call;
+  call.done = std::move(done);
+  call.fail_fast = options.fail_fast;
+  call.trailers = options.trailers;
+  call.timeout = options.timeout;
+  call.token = options.cancellation;
+  v1::FrameHeader header;
+  absl::Status prepared = PrepareCall(
+      method, MethodKind::kUnary, options,
+      static_cast<size_t>(impl_->options.parameters.Get(Parameter::kMaxMetadataSize).AsInt()),
+      impl_->next_call_id.fetch_add(2, std::memory_order_relaxed), &header, &call.method,
+      &call.deadline);
+  if (!prepared.ok()) {
+    call.done(prepared);
+    return;
+  }
+  impl_->StartWithToken(std::move(call), std::move(header), std::move(request));
 }
 
 void Channel::CallRawAsync(absl::string_view method, std::string request,
                            const CallOptions& options,
                            std::function<void(absl::StatusOr<std::string>)> done) {
-  Impl& s = *impl_;
-  const uint64_t call_id = s.next_call_id.fetch_add(2, std::memory_order_relaxed);
-  v1::FrameHeader header;
-  header.set_call_id(call_id);
-  v1::RequestHeader* request_header = header.mutable_request();
-  request_header->set_method(std::string(method));
+  if (impl_->options.callback_executor) {
+    done = [executor = impl_->options.callback_executor,
+            done = std::move(done)](absl::StatusOr<std::string> result) {
+      executor([done, result = std::move(result)]() mutable { done(std::move(result)); });
+    };
+  }
+  StartUnary(method, std::move(request), options, std::move(done));
+}
+
+std::unique_ptr<ClientStream> Channel::OpenStream(absl::string_view method, MethodKind kind,
+                                                  std::string request,
+                                                  const CallOptions& options) {
+  auto state = std::make_shared<ClientStreamState>();
+  state->channel = impl_;
+  state->method = std::string(method);
+  state->kind = kind;
   Impl::PendingCall call;
-  call.done = std::move(done);
-  call.method = std::string(method);
-  if (options.timeout != absl::InfiniteDuration()) {
-    if (options.timeout <= absl::ZeroDuration()) {
-      call.done(absl::InvalidArgumentError(absl::StrCat(
-          "the timeout of ", method, " must be positive, got ",
-          absl::FormatDuration(options.timeout))));
-      return;
-    }
-    call.timeout = options.timeout;
-    call.deadline = absl::Now() + options.timeout;
-    // At least 1: 0 on the wire means "no deadline".
-    request_header->set_timeout_micros(static_cast<uint64_t>(
-        std::max<int64_t>(1, absl::ToInt64Microseconds(absl::Ceil(options.timeout, absl::Microseconds(1))))));
+  call.stream = state;
+  call.fail_fast = options.fail_fast;
+  call.timeout = options.timeout;
+  call.token = options.cancellation;
+  v1::FrameHeader header;
+  absl::Status prepared = PrepareCall(
+      method, kind, options,
+      static_cast<size_t>(impl_->options.parameters.Get(Parameter::kMaxMetadataSize).AsInt()),
+      impl_->next_call_id.fetch_add(2, std::memory_order_relaxed), &header, &call.method,
+      &call.deadline);
+  state->call_id = header.call_id();
+  state->flow = std::make_unique<CallStream>(call.deadline, state->method);
+  auto stream = std::make_unique<ClientStream>(state);
+  if (kind == MethodKind::kUnary) {
+    prepared = absl::InvalidArgumentError(
+        absl::StrCat(method, ": OpenStream is for streaming methods; use Call"));
   }
-  bool arm = false;
-  {
-    std::unique_lock<std::mutex> lock(s.mu);
-    if (s.closed) {
-      absl::Status closed = s.ClosedError();
-      lock.unlock();  // the callback may call back into the channel
-      call.done(closed);
-      return;
-    }
-    if (call.deadline != absl::InfiniteFuture()) {
-      s.deadlines.emplace(call.deadline, call_id);
-      arm = call.deadline < s.timer_armed_for;
-      if (arm) s.timer_armed_for = call.deadline;
-    }
-    s.pending.emplace(call_id, std::move(call));
+  if (!prepared.ok()) {
+    state->End(prepared, "", {}, false);
+    return stream;
   }
-  if (arm) {
-    std::weak_ptr<Impl> weak = impl_;
-    asio::post(s.io, [weak] {
-      if (auto self = weak.lock()) self->ArmDeadlineTimer();
-    });
-  }
-  absl::Status sent = s.connection->Send(header, request);
-  if (!sent.ok()) {
-    if (sent.code() == absl::StatusCode::kUnavailable) {
-      std::lock_guard<std::mutex> lock(s.mu);
-      if (s.closed) sent = s.ClosedError();
-    }
-    s.Complete(call_id, absl::Status(sent.code(), absl::StrCat(method, ": ", sent.message())));
-  }
+  if (kind != MethodKind::kServerStreaming) request.clear();
+  impl_->StartWithToken(std::move(call), std::move(header), std::move(request));
+  return stream;
 }
 
 namespace {
@@ -554,29 +1184,183 @@ class SyncWaiter {
 
 absl::StatusOr<std::string> Channel::CallRaw(absl::string_view method, std::string request,
                                              const CallOptions& options) {
+  // Never through callback_executor: the caller may be the thread that
+  // executor posts to.
   auto waiter = std::make_shared<SyncWaiter>();
-  CallRawAsync(method, std::move(request), options,
-               [waiter](absl::StatusOr<std::string> result) { waiter->Set(std::move(result)); });
+  StartUnary(method, std::move(request), options,
+             [waiter](absl::StatusOr<std::string> result) { waiter->Set(std::move(result)); });
   return waiter->Wait();
 }
 
 void Channel::Close() {
-  if (impl_->connection != nullptr) {
-    impl_->connection->Close(absl::CancelledError("the client closed the channel"));
+  Impl& s = *impl_;
+  const absl::Status reason = absl::CancelledError("the client closed the channel");
+  std::vector<Impl::PendingCall> failed;
+  std::vector<std::shared_ptr<Link>> open;
+  std::vector<std::function<void()>> notes;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.shutdown) return;
+    s.SetStateLocked(ChannelState::kShutdown, absl::OkStatus(), &notes);
+    s.shutdown = true;
+    s.closed_reason = reason;
+    for (auto& [id, call] : s.pending) failed.push_back(std::move(call));
+    s.pending.clear();
+    s.waiting.clear();
+    s.deadlines.clear();
+    for (auto& [id, link] : s.links) open.push_back(link);
+    s.current = nullptr;
   }
-  impl_->FailAll(absl::CancelledError("the client closed the channel"));
+  s.RunNotes(notes);
+  for (auto& link : open) {
+    if (link->connection != nullptr) link->connection->Close(reason);
+  }
+  s.FailCalls(std::move(failed), reason);
+  std::error_code ignored;
+  asio::post(s.io, [weak = std::weak_ptr<Impl>(impl_)] {
+    if (auto self = weak.lock()) {
+      self->reconnect_timer.cancel();
+      self->keepalive_timer.cancel();
+      self->deadline_timer.cancel();
+    }
+  });
 }
 
-bool Channel::is_open() const {
+bool Channel::is_open() const { return state() == ChannelState::kReady; }
+
+ChannelState Channel::state() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return !impl_->closed;
+  return impl_->state;
 }
 
-const TlsSessionInfo& Channel::session_info() const { return impl_->connection->session_info(); }
+absl::Status Channel::WaitForReady(absl::Duration timeout) {
+  Impl& s = *impl_;
+  std::unique_lock<std::mutex> lock(s.mu);
+  if (s.state == ChannelState::kIdle && !s.connecting) {
+    std::weak_ptr<Impl> weak = impl_;
+    asio::post(s.io, [weak] {
+      if (auto self = weak.lock()) self->StartConnect();
+    });
+  }
+  s.state_changed.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&s] {
+    return s.state == ChannelState::kReady || s.state == ChannelState::kShutdown;
+  });
+  if (s.state == ChannelState::kReady) return absl::OkStatus();
+  if (s.state == ChannelState::kShutdown) return s.ClosedError();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "the channel to ", s.target, " is not ready after ", absl::FormatDuration(timeout),
+      " (", ChannelStateName(s.state), s.last_error.ok() ? "" : ": ", s.last_error.message(),
+      ")"));
+}
+
+TlsSessionInfo Channel::session_info() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->last_session;
+}
 
 std::string Channel::server_software() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->server_software;
+}
+
+int Channel::connections_made() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->connections_made;
+}
+
+// ClientStream
+
+ClientStream::ClientStream(std::shared_ptr<ClientStreamState> state) : state_(std::move(state)) {}
+
+ClientStream::~ClientStream() {
+  bool finished;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    finished = state_->finished;
+  }
+  if (!finished) Cancel();
+}
+
+namespace {
+
+// Waits until the call went out on a connection (or ended); returns the
+// connection, or null when the call is over.
+std::shared_ptr<Connection> StartedConnection(ClientStreamState& state) {
+  std::unique_lock<std::mutex> lock(state.mu);
+  state.changed.wait(lock, [&state] { return state.connection != nullptr || state.finished; });
+  return state.finished ? nullptr : state.connection;
+}
+
+}  // namespace
+
+bool ClientStream::Write(absl::string_view message) {
+  ClientStreamState& s = *state_;
+  if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  std::shared_ptr<Connection> connection = StartedConnection(s);
+  if (connection == nullptr) return false;
+  if (message.size() > s.max_message_bytes) {
+    s.channel->Abandon(s.call_id, absl::ResourceExhaustedError(absl::StrCat(
+                                      s.method, ": message of ", message.size(),
+                                      " bytes exceeds the limit of ", s.max_message_bytes,
+                                      " bytes (max message size)")));
+    return false;
+  }
+  if (!s.flow->AcquireCredit(message.size()).ok()) return false;
+  v1::FrameHeader header;
+  header.set_call_id(s.call_id);
+  header.mutable_message();
+  return connection->Send(header, message).ok();
+}
+
+bool ClientStream::WritesDone() {
+  ClientStreamState& s = *state_;
+  if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  std::shared_ptr<Connection> connection = StartedConnection(s);
+  if (connection == nullptr) return false;
+  s.writes_done = true;
+  v1::FrameHeader header;
+  header.set_call_id(s.call_id);
+  header.mutable_half_close();
+  return connection->Send(header, "").ok();
+}
+
+bool ClientStream::Read(std::string* message) {
+  ClientStreamState& s = *state_;
+  uint64_t credit = 0;
+  absl::StatusOr<bool> read = s.flow->Read(message, &credit);
+  if (credit > 0) {
+    std::shared_ptr<Connection> connection;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      connection = s.finished ? nullptr : s.connection;
+    }
+    if (connection != nullptr) {
+      v1::FrameHeader header;
+      header.set_call_id(s.call_id);
+      header.mutable_window_update()->set_bytes(credit);
+      connection->Send(header, "").IgnoreError();
+    }
+  }
+  return read.ok() && *read;
+}
+
+absl::Status ClientStream::Finish() {
+  ClientStreamState& s = *state_;
+  if (!s.writes_done && (s.kind == MethodKind::kClientStreaming ||
+                         s.kind == MethodKind::kBidiStreaming)) {
+    WritesDone();
+  }
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.changed.wait(lock, [&s] { return s.finished; });
+  return s.status;
+}
+
+const std::string& ClientStream::response() const { return state_->response; }
+const Metadata& ClientStream::trailers() const { return state_->trailers; }
+
+void ClientStream::Cancel() {
+  state_->channel->Abandon(state_->call_id, absl::CancelledError(absl::StrCat(
+                                                state_->method, " was cancelled by the client")));
 }
 
 }  // namespace appwire

@@ -3,7 +3,7 @@
 //   ChannelOptions options;
 //   options.target = "localhost:19813";
 //   options.ca_file = "client/ca.pem";   // or pinned_sha256, or system store
-//   absl::StatusOr<std::unique_ptr<Channel>> channel = Channel::Connect(options);
+//   absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(options);
 //   if (!channel.ok()) { show(channel.status().message()); return; }
 //
 //   v1::EchoRequest request;
@@ -16,13 +16,23 @@
 // what is wrong with the certificate (kUnauthenticated) or the connection.
 //
 // Many calls may be in flight at once on one channel, from any threads:
-// blocking (Call), callback (CallAsync) or future (CallFuture). Every call
-// completes exactly once, with its response or a status. Callbacks run on the
-// channel's I/O thread: keep them short, or hand work to your UI thread.
+// blocking (Call), callback (CallAsync), future (CallFuture) and streams
+// (OpenStream, or the generated stubs). Every call completes exactly once,
+// with its response or a status.
 //
-// Once the connection is lost, calls in flight fail with the reason (the
-// server's GoAway code, or kUnavailable), and new calls fail with
-// kFailedPrecondition; create a new Channel to reconnect.
+// The channel keeps itself connected. When the connection is lost (the
+// server restarted, the network dropped, a keepalive ping went unanswered)
+// calls in flight fail with kUnavailable and the channel reconnects, with
+// exponential backoff and jitter between failed attempts, resuming the TLS
+// session so a reconnect costs no certificate exchange. When the server
+// closes an idle connection or drains (a go-away), the next call reconnects.
+// Calls issued meanwhile wait for the connection up to their deadline, or
+// fail at once with CallOptions::fail_fast. on_state_change reports each
+// state (ChannelState).
+//
+// Callbacks (async completions, state changes) run on the channel's I/O
+// thread unless ChannelOptions::callback_executor hands them elsewhere, e.g.
+// to a UI thread's queue.
 #ifndef APPWIRE_CLIENT_CHANNEL_H_
 #define APPWIRE_CLIENT_CHANNEL_H_
 
@@ -36,6 +46,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/cancellation.h"
+#include "client/client_stream.h"
+#include "common/metadata.h"
+#include "common/method_kind.h"
 #include "common/parameters.h"
 #include "common/tls_version.h"
 #include "common/version.h"
@@ -43,6 +57,27 @@
 #include "transport/tls_session_info.h"
 
 namespace appwire {
+
+// Where a channel's connection stands.
+enum class ChannelState {
+  kIdle,              // no connection; the next call opens one
+  kConnecting,        // a connection attempt is under way
+  kReady,             // connected: calls go out at once
+  kTransientFailure,  // the last attempt failed; another follows after a backoff
+  kShutdown,          // Close() was called; calls fail
+};
+absl::string_view ChannelStateName(ChannelState state);
+
+// The wait between failed connection attempts: initial, then multiplied
+// after each failure up to `max`, each randomised by +-jitter (a fraction)
+// so that many clients of a restarted server do not all come back at once.
+// The defaults are gRPC's.
+struct ReconnectBackoff {
+  absl::Duration initial = absl::Seconds(1);
+  double multiplier = 1.6;
+  double jitter = 0.2;
+  absl::Duration max = absl::Seconds(120);
+};
 
 struct ChannelOptions {
   // "host:port", "[::1]:port". The port defaults to 19813 when omitted.
@@ -84,6 +119,17 @@ struct ChannelOptions {
   // follow the process-wide values (SetDatabaseParameter) at Connect().
   ParameterOverrides parameters;
 
+  // Reconnection after a lost connection (see above).
+  ReconnectBackoff reconnect_backoff;
+  // Called on every state change, with the reason for kTransientFailure
+  // (OK otherwise). Through callback_executor when set.
+  std::function<void(ChannelState state, const absl::Status& reason)> on_state_change;
+  // Runs callbacks: async call completions and on_state_change. Empty: the
+  // channel's I/O thread runs them (keep them short). Give e.g.
+  //   [ui](std::function<void()> f) { ui->Post(std::move(f)); }
+  // to have them on your UI thread. Blocking calls never go through it.
+  std::function<void(std::function<void()>)> callback_executor;
+
   // Bounds the TCP connect. Default 10 s. (The TLS handshake is bounded by
   // kHandshakeTimeout; name resolution uses the system resolver's timeouts.)
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -94,14 +140,29 @@ struct ChannelOptions {
 };
 
 struct CallOptions {
-  // The call fails with kDeadlineExceeded when no reply came within this;
-  // the server is told too. Default: no deadline.
+  // The call fails with kDeadlineExceeded when no reply came within this,
+  // whether it was sent, still waiting for a connection, or the server
+  // never answers; the server is told and cancels its handler. Default: no
+  // deadline.
   absl::Duration timeout = absl::InfiniteDuration();
+  // When the channel is not connected (kTransientFailure): fail at once
+  // with kUnavailable and the reason, instead of waiting for the
+  // connection up to the deadline.
+  bool fail_fast = false;
+  // Request headers (common/metadata.h).
+  Metadata metadata;
+  // Cancels the call from any thread (client/cancellation.h).
+  std::shared_ptr<CancellationToken> cancellation;
+  // When set, receives the server's response trailers before the call
+  // completes. Must outlive the call.
+  Metadata* trailers = nullptr;
 };
 
 class Channel {
  public:
-  static absl::StatusOr<std::unique_ptr<Channel>> Connect(const ChannelOptions& options);
+  // Connects once before returning, so a wrong address, certificate or
+  // setting is reported here, with what to fix.
+  static absl::StatusOr<std::shared_ptr<Channel>> Connect(const ChannelOptions& options);
   // Fails calls still in flight with kCancelled and closes the connection.
   ~Channel();
 
@@ -143,19 +204,36 @@ class Channel {
     return future;
   }
 
-  // Closes the connection (politely: a GoAway, then TLS close_notify).
+  // A streaming call (client/client_stream.h). `request` is the request of
+  // a server-streaming call; the other kinds send theirs with Write().
+  // Waits for a connection like a unary call; a call that cannot start
+  // gives a stream whose Finish() says why.
+  std::unique_ptr<ClientStream> OpenStream(absl::string_view method, MethodKind kind,
+                                           std::string request, const CallOptions& options = {});
+
+  // Closes the connection (politely: a GoAway, then TLS close_notify);
+  // state kShutdown. Calls fail with kFailedPrecondition afterwards.
   void Close();
   bool is_open() const;
+  ChannelState state() const;
+  // Waits until the state is kReady (OK), the channel is shut down, or
+  // `timeout` passes (kDeadlineExceeded with the last connection error).
+  // Starts connecting when idle.
+  absl::Status WaitForReady(absl::Duration timeout);
 
-  // What the handshake negotiated, and what the server said in its hello
-  // (empty until the hello arrived).
-  const TlsSessionInfo& session_info() const;
+  // What the handshake of the current (or last) connection negotiated, and
+  // what the server said in its hello (empty until the hello arrived).
+  TlsSessionInfo session_info() const;
   std::string server_software() const;
+  // Connections made since Connect(), the first included.
+  int connections_made() const;
 
   struct Impl;
 
  private:
   explicit Channel(std::shared_ptr<Impl> impl);
+  void StartUnary(absl::string_view method, std::string request, const CallOptions& options,
+                  std::function<void(absl::StatusOr<std::string>)> done);
 
   template <typename Response>
   static absl::StatusOr<Response> ParseResponse(absl::string_view method,

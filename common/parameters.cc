@@ -31,6 +31,10 @@ const std::vector<Definition>& Definitions() {
       {Parameter::kMaxMessageSize, "kMaxMessageSize", ParameterValue(int64_t{16} << 20)},
       {Parameter::kDhParamBits, "kDhParamBits", ParameterValue(2048)},
       {Parameter::kAllowNonForwardSecret, "kAllowNonForwardSecret", ParameterValue(0)},
+      {Parameter::kKeepaliveInterval, "kKeepaliveInterval", ParameterValue(30000)},
+      {Parameter::kKeepaliveTimeout, "kKeepaliveTimeout", ParameterValue(10000)},
+      {Parameter::kMaxConcurrentCalls, "kMaxConcurrentCalls", ParameterValue(1000)},
+      {Parameter::kMaxMetadataSize, "kMaxMetadataSize", ParameterValue(8192)},
   };
   return *definitions;
 }
@@ -146,6 +150,14 @@ absl::Status Validate(Parameter selector, const ParameterValue& value,
       return absl::OkStatus();
     case Parameter::kAllowNonForwardSecret:
       return CheckRange(selector, value, 0, 1, "(0 or 1)");
+    case Parameter::kKeepaliveInterval:
+      return CheckRange(selector, value, 0, 86400000, "milliseconds (0 turns pings off)");
+    case Parameter::kKeepaliveTimeout:
+      return CheckRange(selector, value, 1, 3600000, "milliseconds");
+    case Parameter::kMaxConcurrentCalls:
+      return CheckRange(selector, value, 1, 1000000, "calls");
+    case Parameter::kMaxMetadataSize:
+      return CheckRange(selector, value, 0, 1 << 20, "bytes");
     case Parameter::kKeyExchangeGroups: {
       for (absl::string_view group : absl::StrSplit(value.AsString(), ':', absl::SkipEmpty())) {
         if (group != "P-256" && group != "P-384" && group != "P-521" && group != "X25519" &&

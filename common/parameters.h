@@ -46,6 +46,14 @@ enum class Parameter : int {
   kDhParamBits = 1007,            // int: 2048 (default), 3072 or 4096
   kAllowNonForwardSecret = 1008,  // int: 0 (default) or 1: allow a kSslCipherList
                                   //      without forward secrecy
+  kKeepaliveInterval = 1009,      // int: milliseconds without incoming data before a
+                                  //      ping is sent; default 30000, 0 = no pings
+  kKeepaliveTimeout = 1010,       // int: milliseconds a ping may go unanswered before
+                                  //      the connection is closed; default 10000
+  kMaxConcurrentCalls = 1011,     // int: calls one connection may have running on the
+                                  //      server; default 1000
+  kMaxMetadataSize = 1012,        // int: bytes of request headers or response trailers
+                                  //      per call; default 8192
 };
 
 // 4D's value constants for kMinTlsVersion / kMaxTlsVersion.

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libasio-dev libprotobuf-dev protobuf-compiler libabsl-dev
+  libasio-dev libprotobuf-dev protobuf-compiler libprotoc-dev libabsl-dev
   libgtest-dev libgmock-dev
   # wolfSSL is built from Debian's source package (scripts/build-wolfssl.sh);
   # these are what its configure step needs, plus the binary package for

@@ -24,7 +24,10 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "server/builtin_services.h"
+#include "server/server_call.h"
 #include "server/worker_pool.h"
+#include "transport/metadata_wire.h"
+#include "transport/session_ticket_key.h"
 #include "common/files.h"
 #include "common/pem.h"
 #include "transport/certificate_store.h"
@@ -85,11 +88,20 @@ struct ContextSet {
 
 // What the server remembers about one connection, owned by its callbacks.
 struct ConnectionState {
-  bool hello_received = false;
+  bool hello_received = false;  // I/O thread only
   std::shared_ptr<const TlsSessionInfo> session;
-  // Calls accepted and not yet answered: a connection with calls running
-  // is never idle, however long a handler takes.
+  // The largest message the client accepts (its hello); 0 until known.
+  size_t peer_max_message_bytes = 0;
+  // Calls accepted and whose handler has not returned: a connection with
+  // calls running is never idle, however long a handler takes.
   std::atomic<int> active_calls{0};
+
+  std::mutex mu;
+  // Calls that frames from the client may still refer to (cancel, stream
+  // messages, window updates). Inline (kIoThread) calls are never here.
+  std::unordered_map<uint64_t, std::shared_ptr<ServerCall>> calls;
+  // A graceful GoAway went out (Drain): new calls are refused.
+  bool draining = false;
 };
 
 }  // namespace
@@ -134,6 +146,12 @@ struct Server::Impl {
   };
   std::unordered_map<Connection*, OpenConnection> connections;
   std::unique_ptr<asio::steady_timer> idle_timer;
+  std::string session_ticket_key;  // session-ticket.key; empty: wolfSSL's per-context key
+  // Calls with a deadline, earliest first; the timer cancels them on time.
+  std::mutex deadlines_mu;
+  std::multimap<absl::Time, std::weak_ptr<ServerCall>> deadlines;
+  absl::Time deadline_timer_armed_for = absl::InfiniteFuture();
+  std::unique_ptr<asio::steady_timer> deadline_timer;
   int calls_in_flight = 0;
   bool started = false;
   bool drained = false;
@@ -153,16 +171,34 @@ struct Server::Impl {
   void CheckExpiry();
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
-  void OnFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
-               DecodedFrame& frame);
+  void OnFrame(const std::shared_ptr<Connection>& connection,
+               const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame);
+  // Every second, or faster with short keepalive settings: idle
+  // connections, keepalive pings.
+  void Tick();
   void HandleRequest(const std::shared_ptr<Connection>& connection,
-                     ConnectionState& state, DecodedFrame& frame);
-  void CloseIdleConnections();
-  void RunCall(ConnectionState* state, const std::shared_ptr<Connection>& connection,
-               uint64_t call_id,
-               const RawHandler& handler, CallContext& context, absl::string_view request);
-  void SendResponse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-                    const absl::StatusOr<std::string>& result);
+                     const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame);
+  void HandleCallFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
+                       DecodedFrame& frame);
+  // Answers a call that never reached a handler.
+  void Refuse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+              const absl::Status& status);
+  void RunUnary(const std::shared_ptr<ServerCall>& call,
+                const std::shared_ptr<ConnectionState>& state, const RawHandler& handler,
+                absl::string_view request);
+  void RunStream(const std::shared_ptr<ServerCall>& call,
+                 const std::shared_ptr<ConnectionState>& state, const RawStreamHandler& handler);
+  // The handler returned: answers the call unless something else did, and
+  // forgets it.
+  void FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
+                  absl::StatusOr<std::string> result);
+  void SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result);
+  void TrackDeadline(const std::shared_ptr<ServerCall>& call);
+  void ArmDeadlineTimer();
+  void OnDeadlineTimer();
+  // Cancels `call` with `reason` and answers it with that status, unless it
+  // was answered already.
+  void CancelAndAnswer(const std::shared_ptr<ServerCall>& call, const absl::Status& reason);
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -187,6 +223,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   impl->sni_identities = *std::move(sni);
 
   impl->overrides = options.parameters;
+  // Tickets that survive restarts (transport/session_ticket_key.h). Without
+  // the file (a read-only folder), clients just do full handshakes.
+  absl::StatusOr<std::string> ticket_key =
+      LoadOrCreateSessionTicketKey(JoinPath(options.project_dir, "session-ticket.key"));
+  if (ticket_key.ok()) {
+    impl->session_ticket_key = *std::move(ticket_key);
+  } else {
+    LogWarning(absl::StrCat("TLS session resumption across restarts is off: ",
+                            ticket_key.status().message()));
+  }
   // dhparams.pem beside key.pem and cert.pem: used when present and valid,
   // generated in the background by Start() when absent, never replaced.
   impl->dh_params_path = JoinPath(options.project_dir, "dhparams.pem");
@@ -243,6 +289,7 @@ absl::Status Server::Impl::RebuildLocked() {
   options.role = TlsRole::kServer;
   ApplyParameters(overrides, &options);
   options.dh_params_pem = dh_params_pem;
+  options.session_ticket_key = session_ticket_key;
   options.trusted_ca_pem = client_ca_pem;
   options.trusted_ca_source = client_ca_path;
   options.crl_pem = crl_pem;
@@ -456,7 +503,7 @@ absl::Status Server::Start() {
   s.Accept();
   s.CheckExpiry();
   // On the I/O thread: it takes `mu`, which Start holds.
-  asio::post(s.io, [&s] { s.CloseIdleConnections(); });
+  asio::post(s.io, [&s] { s.Tick(); });
   {
     std::lock_guard<std::mutex> settings_lock(s.settings_mu);
     s.watched_files = s.DescribeWatchedFiles();
@@ -538,35 +585,44 @@ void Server::Impl::CheckExpiry() {
   });
 }
 
-void Server::Impl::CloseIdleConnections() {
-  // Once a second: kIdleConnectionsTimeout (4D's selector 54) may change
-  // while the server runs.
-  const int64_t timeout_s = [this] {
+void Server::Impl::Tick() {
+  int64_t idle_timeout_s, keepalive_interval_ms, keepalive_timeout_ms;
+  {
     std::lock_guard<std::mutex> lock(settings_mu);
-    return overrides.Get(Parameter::kIdleConnectionsTimeout).AsInt();
-  }();
-  if (timeout_s > 0) {
-    std::vector<std::shared_ptr<Connection>> idle;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      for (auto& [key, open] : connections) {
-        if (open.state->active_calls.load(std::memory_order_relaxed) == 0 &&
-            open.connection->state() == Connection::State::kOpen &&
-            open.connection->idle_for() >= absl::Seconds(timeout_s)) {
-          idle.push_back(open.connection);
-        }
+    // kIdleConnectionsTimeout (4D's selector 54) may change while the server runs.
+    idle_timeout_s = overrides.Get(Parameter::kIdleConnectionsTimeout).AsInt();
+    keepalive_interval_ms = overrides.Get(Parameter::kKeepaliveInterval).AsInt();
+    keepalive_timeout_ms = overrides.Get(Parameter::kKeepaliveTimeout).AsInt();
+  }
+  std::vector<std::shared_ptr<Connection>> open;
+  std::vector<std::shared_ptr<Connection>> idle;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [key, entry] : connections) {
+      open.push_back(entry.connection);
+      if (idle_timeout_s > 0 &&
+          entry.state->active_calls.load(std::memory_order_relaxed) == 0 &&
+          entry.connection->state() == Connection::State::kOpen &&
+          entry.connection->idle_for() >= absl::Seconds(idle_timeout_s)) {
+        idle.push_back(entry.connection);
       }
     }
-    for (auto& connection : idle) {
-      connection->Close(absl::UnavailableError(absl::StrCat(
-          "the server closed the connection after ", timeout_s,
-          " s without activity (kIdleConnectionsTimeout)")));
-    }
+  }
+  for (auto& connection : idle) {
+    connection->Close(absl::UnavailableError(absl::StrCat(
+        "the server closed the connection after ", idle_timeout_s,
+        " s without activity (kIdleConnectionsTimeout)")));
+  }
+  for (auto& connection : open) connection->CheckKeepalive();
+  int64_t period_ms = 1000;
+  if (keepalive_interval_ms > 0) {
+    period_ms = std::clamp<int64_t>(std::min(keepalive_interval_ms, keepalive_timeout_ms) / 4,
+                                    5, 1000);
   }
   if (idle_timer == nullptr) idle_timer = std::make_unique<asio::steady_timer>(io);
-  idle_timer->expires_after(std::chrono::seconds(1));
+  idle_timer->expires_after(std::chrono::milliseconds(period_ms));
   idle_timer->async_wait([this](const std::error_code& error) {
-    if (!error) CloseIdleConnections();
+    if (!error) Tick();
   });
 }
 
@@ -606,9 +662,19 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
   };
   callbacks.on_frame = [this, state](const std::shared_ptr<Connection>& connection,
-                                     DecodedFrame& frame) { OnFrame(connection, *state, frame); };
-  callbacks.on_closed = [this](const std::shared_ptr<Connection>& connection,
-                               const absl::Status& reason) {
+                                     DecodedFrame& frame) { OnFrame(connection, state, frame); };
+  callbacks.on_closed = [this, state](const std::shared_ptr<Connection>& connection,
+                                      const absl::Status& reason) {
+    // Handlers still running on this connection see it as a cancellation.
+    std::unordered_map<uint64_t, std::shared_ptr<ServerCall>> calls;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      calls.swap(state->calls);
+    }
+    for (auto& [id, call] : calls) {
+      call->Cancel(absl::UnavailableError(absl::StrCat(
+          "the connection with ", connection->peer_address(), " closed: ", reason.message())));
+    }
     std::lock_guard<std::mutex> lock(mu);
     connections.erase(connection.get());
     if (!reason.ok() && reason.code() != absl::StatusCode::kUnavailable &&
@@ -620,6 +686,12 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
   std::shared_ptr<Connection> connection =
       Connection::Create(*std::move(stream), limits, std::move(callbacks));
   {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    connection->SetKeepalive(
+        absl::Milliseconds(overrides.Get(Parameter::kKeepaliveInterval).AsInt()),
+        absl::Milliseconds(overrides.Get(Parameter::kKeepaliveTimeout).AsInt()));
+  }
+  {
     std::lock_guard<std::mutex> lock(mu);
     connections.emplace(connection.get(), OpenConnection{connection, state});
     ++stats.connections_accepted;
@@ -628,9 +700,9 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
 }
 
 void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
-                           ConnectionState& state, DecodedFrame& frame) {
+                           const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame) {
   const v1::FrameHeader& header = frame.header;
-  if (!state.hello_received) {
+  if (!state->hello_received) {
     if (!header.has_hello() || header.call_id() != 0) {
       connection->Close(absl::FailedPreconditionError(
           "protocol error: the first frame on a connection must be a hello with "
@@ -647,19 +719,27 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
           "protocol version")));
       return;
     }
-    state.hello_received = true;
+    state->hello_received = true;
+    state->peer_max_message_bytes = header.hello().max_message_bytes();
     v1::FrameHeader reply;
     reply.set_call_id(0);
     v1::Hello* hello = reply.mutable_hello();
     hello->set_protocol_version(kProtocolVersion);
     hello->set_software_name(options.software_name);
     hello->set_software_version(options.software_version);
+    hello->set_max_message_bytes(connection->limits().max_message_bytes);
     connection->Send(reply, "").IgnoreError();
     return;
   }
   switch (header.kind_case()) {
     case v1::FrameHeader::kRequest:
       HandleRequest(connection, state, frame);
+      return;
+    case v1::FrameHeader::kMessage:
+    case v1::FrameHeader::kHalfClose:
+    case v1::FrameHeader::kCancel:
+    case v1::FrameHeader::kWindowUpdate:
+      HandleCallFrame(connection, *state, frame);
       return;
     case v1::FrameHeader::kGoAway:
       // The client is leaving; nothing more will come.
@@ -674,8 +754,17 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
   }
 }
 
+void Server::Impl::Refuse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
+                          const absl::Status& status) {
+  ServerCall call;
+  call.id = call_id;
+  call.connection = connection;
+  SendStatus(call, status);
+}
+
 void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
-                                 ConnectionState& state, DecodedFrame& frame) {
+                                 const std::shared_ptr<ConnectionState>& state,
+                                 DecodedFrame& frame) {
   const uint64_t call_id = frame.header.call_id();
   if (call_id == 0 || call_id % 2 == 0) {
     connection->Close(absl::InvalidArgumentError(absl::StrCat(
@@ -683,44 +772,107 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
         "; clients use odd call ids (docs/protocol.md)")));
     return;
   }
-  const std::string& method = frame.header.request().method();
+  const v1::RequestHeader& request = frame.header.request();
+  const std::string& method = request.method();
   const RegisteredMethod* registered = registry->Find(method);
   if (registered == nullptr) {
-    SendResponse(connection, call_id,
-                 absl::UnimplementedError(absl::StrCat(
-                     "method \"", method, "\" is not registered on this server (",
-                     options.software_name, "); check the service and method name")));
+    Refuse(connection, call_id,
+           absl::UnimplementedError(absl::StrCat(
+               "method \"", method, "\" is not registered on this server (",
+               options.software_name, "); check the service and method name")));
     return;
   }
-  const uint64_t timeout_micros = frame.header.request().timeout_micros();
-  absl::Time deadline = timeout_micros == 0
-                            ? absl::InfiniteFuture()
-                            : absl::Now() + absl::Microseconds(timeout_micros);
+  const auto kind = static_cast<MethodKind>(request.kind());
+  if (kind != registered->kind) {
+    Refuse(connection, call_id,
+           absl::InvalidArgumentError(absl::StrCat(
+               method, " is a ", MethodKindName(registered->kind),
+               " method; the client called it as ", MethodKindName(kind),
+               "; regenerate the client's stubs from the same .proto file")));
+    return;
+  }
+  if (frame.oversized_payload_bytes > 0) {
+    Refuse(connection, call_id,
+           absl::ResourceExhaustedError(absl::StrCat(
+               method, ": message of ", frame.oversized_payload_bytes,
+               " bytes exceeds the server's limit of ", connection->limits().max_message_bytes,
+               " bytes (kMaxMessageSize)")));
+    return;
+  }
+  int64_t max_calls, max_metadata;
+  {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    max_calls = overrides.Get(Parameter::kMaxConcurrentCalls).AsInt();
+    max_metadata = overrides.Get(Parameter::kMaxMetadataSize).AsInt();
+  }
+  auto call = std::make_shared<ServerCall>();
+  call->id = call_id;
+  call->method = method;
+  call->kind = kind;
+  call->session = state->session;
+  call->connection = connection;
+  call->peer_max_message_bytes = state->peer_max_message_bytes;
+  if (request.metadata_size() > 0) {
+    call->metadata = MetadataFromWire(request.metadata());
+    absl::Status valid = ValidateMetadata(call->metadata, static_cast<size_t>(max_metadata),
+                                          absl::StrCat("the request headers of ", method));
+    if (!valid.ok()) {
+      Refuse(connection, call_id, valid);
+      return;
+    }
+  }
+  if (request.timeout_micros() != 0) {
+    call->deadline = absl::Now() + absl::Microseconds(request.timeout_micros());
+  }
+  const int running = state->active_calls.load(std::memory_order_relaxed);
+  if (running >= max_calls) {
+    Refuse(connection, call_id,
+           absl::ResourceExhaustedError(absl::StrCat(
+               method, " refused: ", running, " calls are already running on this connection, "
+               "the limit is ", max_calls, " (kMaxConcurrentCalls); retry when some finish")));
+    return;
+  }
+  // Authorisation before the handler: refused calls get a status, the
+  // connection stays.
+  absl::Status allowed = registry->Authorize(
+      method, state->session->peer_certificate ? &*state->session->peer_certificate : nullptr);
+  if (!allowed.ok()) {
+    Refuse(connection, call_id, allowed);
+    LogWarning(absl::StrCat("refused ", method, " from ", connection->peer_address(), ": ",
+                            allowed.message()));
+    return;
+  }
+  const bool inline_call =
+      kind == MethodKind::kUnary && registered->thread == HandlerThread::kIoThread;
+  if (!inline_call) {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->draining) {
+      Refuse(connection, call_id,
+             absl::UnavailableError(absl::StrCat(
+                 method, " was not processed: the server is shutting down; retry on a new "
+                 "connection")));
+      return;
+    }
+    state->calls.emplace(call_id, call);
+  }
   {
     std::lock_guard<std::mutex> lock(mu);
     ++calls_in_flight;
   }
-  // The connection (held by the call) keeps its callbacks and so `state`
-  // alive until RunCall is done.
-  ConnectionState* call_state = &state;
-  call_state->active_calls.fetch_add(1, std::memory_order_relaxed);
-  // Authorisation before the handler: refused calls get a status, the
-  // connection stays.
-  absl::Status allowed = registry->Authorize(
-      method, state.session->peer_certificate ? &*state.session->peer_certificate : nullptr);
-  if (!allowed.ok()) {
-    SendResponse(connection, call_id, allowed);
-    LogWarning(absl::StrCat("refused ", method, " from ", connection->peer_address(), ": ",
-                            allowed.message()));
-    call_state->active_calls.fetch_sub(1, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(mu);
-    if (--calls_in_flight == 0) calls_done.notify_all();
+  state->active_calls.fetch_add(1, std::memory_order_relaxed);
+  if (call->deadline != absl::InfiniteFuture() && !inline_call) TrackDeadline(call);
+  if (inline_call) {
+    RunUnary(call, state, registered->handler, frame.payload);
     return;
   }
-  const RawHandler* handler = &registered->handler;
-  if (registered->thread == HandlerThread::kIoThread) {
-    CallContext context(method, state.session, deadline);
-    RunCall(call_state, connection, call_id, *handler, context, frame.payload);
+  if (kind != MethodKind::kUnary) {
+    call->stream = std::make_unique<CallStream>(call->deadline, method);
+    if (kind == MethodKind::kServerStreaming) {
+      call->stream->DeliverUncounted(std::string(frame.payload));
+      call->stream->DeliverEnd();
+    }
+    const RawStreamHandler* handler = &registered->stream_handler;
+    workers->Post([this, call, state, handler] { RunStream(call, state, *handler); });
     return;
   }
   // The payload points into the read buffer: the worker needs its own
@@ -734,57 +886,237 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   } else {
     storage = std::make_shared<std::string>(frame.payload);
   }
-  workers->Post([this, call_state, connection, call_id, handler, storage, offset, length,
-                 context = CallContext(method, state.session, deadline)]() mutable {
-    RunCall(call_state, connection, call_id, *handler, context,
-            absl::string_view(*storage).substr(offset, length));
+  const RawHandler* handler = &registered->handler;
+  workers->Post([this, call, state, handler, storage, offset, length] {
+    RunUnary(call, state, *handler, absl::string_view(*storage).substr(offset, length));
   });
 }
 
-void Server::Impl::RunCall(ConnectionState* state, const std::shared_ptr<Connection>& connection,
-                           uint64_t call_id,
-                           const RawHandler& handler, CallContext& context,
-                           absl::string_view request) {
+void Server::Impl::HandleCallFrame(const std::shared_ptr<Connection>& connection,
+                                   ConnectionState& state, DecodedFrame& frame) {
+  const v1::FrameHeader& header = frame.header;
+  std::shared_ptr<ServerCall> call;
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    auto it = state.calls.find(header.call_id());
+    // Unknown: the call already ended (its status is on the way); what the
+    // client sent meanwhile is dropped.
+    if (it == state.calls.end()) return;
+    call = it->second;
+  }
+  switch (header.kind_case()) {
+    case v1::FrameHeader::kCancel:
+      // The client stopped waiting: no reply, and a late one is dropped.
+      call->Claim();
+      call->Cancel(absl::CancelledError(
+          absl::StrCat(call->method, " was cancelled by the client")));
+      return;
+    case v1::FrameHeader::kWindowUpdate:
+      if (call->stream != nullptr) call->stream->AddCredit(header.window_update().bytes());
+      return;
+    case v1::FrameHeader::kHalfClose:
+      if (call->stream != nullptr) call->stream->DeliverEnd();
+      return;
+    case v1::FrameHeader::kMessage: {
+      absl::Status delivered;
+      if (call->stream == nullptr || call->kind == MethodKind::kServerStreaming) {
+        delivered = absl::InvalidArgumentError(absl::StrCat(
+            "protocol error: ", call->method, " takes no stream of requests"));
+      } else if (frame.oversized_payload_bytes > 0) {
+        delivered = absl::ResourceExhaustedError(absl::StrCat(
+            call->method, ": a message of ", frame.oversized_payload_bytes,
+            " bytes exceeds the server's limit of ", connection->limits().max_message_bytes,
+            " bytes (kMaxMessageSize)"));
+      } else {
+        delivered = call->stream->Deliver(std::string(frame.payload));
+      }
+      if (!delivered.ok()) CancelAndAnswer(call, delivered);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void Server::Impl::RunUnary(const std::shared_ptr<ServerCall>& call,
+                            const std::shared_ptr<ConnectionState>& state,
+                            const RawHandler& handler, absl::string_view request) {
   absl::StatusOr<std::string> result;
-  if (context.deadline_passed()) {
-    result = absl::DeadlineExceededError(absl::StrCat(
-        "the deadline of ", context.method(), " passed before a worker could start it"));
+  CallContext context(call);
+  if (context.cancelled()) {
+    result = context.cancel_reason();  // cancelled or expired while queued
   } else {
     try {
       result = handler(context, request);
     } catch (const std::exception& e) {
       result = absl::InternalError(
-          absl::StrCat("the handler of ", context.method(), " threw: ", e.what()));
+          absl::StrCat("the handler of ", call->method, " threw: ", e.what()));
     } catch (...) {
       result = absl::InternalError(
-          absl::StrCat("the handler of ", context.method(), " threw a non-standard exception"));
+          absl::StrCat("the handler of ", call->method, " threw a non-standard exception"));
     }
   }
-  SendResponse(connection, call_id, result);
-  state->active_calls.fetch_sub(1, std::memory_order_relaxed);
+  FinishCall(call, *state, std::move(result));
+}
+
+void Server::Impl::RunStream(const std::shared_ptr<ServerCall>& call,
+                             const std::shared_ptr<ConnectionState>& state,
+                             const RawStreamHandler& handler) {
+  absl::StatusOr<std::string> result;
+  CallContext context(call);
+  ServerStream stream(call);
+  if (context.cancelled()) {
+    result = context.cancel_reason();
+  } else {
+    try {
+      result = handler(context, stream);
+    } catch (const std::exception& e) {
+      result = absl::InternalError(
+          absl::StrCat("the handler of ", call->method, " threw: ", e.what()));
+    } catch (...) {
+      result = absl::InternalError(
+          absl::StrCat("the handler of ", call->method, " threw a non-standard exception"));
+    }
+  }
+  FinishCall(call, *state, std::move(result));
+}
+
+void Server::Impl::FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
+                              absl::StatusOr<std::string> result) {
+  if (call->Claim()) {
+    // A stream that ended early (an oversized message) says why.
+    absl::Status cancelled;
+    {
+      std::lock_guard<std::mutex> lock(call->mu);
+      cancelled = call->cancel_reason;
+    }
+    if (!cancelled.ok()) result = cancelled;
+    SendStatus(*call, result);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state.mu);
+    auto it = state.calls.find(call->id);
+    if (it != state.calls.end() && it->second == call) state.calls.erase(it);
+  }
+  if (call->deadline != absl::InfiniteFuture()) {
+    std::lock_guard<std::mutex> lock(deadlines_mu);
+    auto range = deadlines.equal_range(call->deadline);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second.lock() == call) {
+        deadlines.erase(it);
+        break;
+      }
+    }
+  }
+  state.active_calls.fetch_sub(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu);
   ++stats.calls_completed;
   if (--calls_in_flight == 0) calls_done.notify_all();
 }
 
-void Server::Impl::SendResponse(const std::shared_ptr<Connection>& connection,
-                                uint64_t call_id, const absl::StatusOr<std::string>& result) {
+void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result) {
   v1::FrameHeader header;
-  header.set_call_id(call_id);
+  header.set_call_id(call.id);
   v1::ResponseHeader* response = header.mutable_response();
-  if (result.ok()) {
-    absl::Status sent = connection->Send(header, *result);
-    if (sent.code() != absl::StatusCode::kResourceExhausted) return;
-    // The reply is over the limit: the client still gets an answer.
-    response->set_status_code(static_cast<int>(sent.code()));
-    response->set_status_message(absl::StrCat("the server's reply was refused: ", sent.message()));
-  } else {
-    response->set_status_code(static_cast<int>(result.status().code()));
-    // Status messages are for people; a runaway one must not break the frame
-    // header limit.
-    response->set_status_message(std::string(result.status().message().substr(0, 4096)));
+  Metadata trailers;
+  {
+    std::lock_guard<std::mutex> lock(call.mu);
+    trailers = call.trailers;
   }
-  connection->Send(header, "").IgnoreError();
+  absl::Status status = result.status();
+  if (!trailers.empty()) {
+    int64_t max_metadata;
+    {
+      std::lock_guard<std::mutex> lock(settings_mu);
+      max_metadata = overrides.Get(Parameter::kMaxMetadataSize).AsInt();
+    }
+    absl::Status valid = ValidateMetadata(trailers, static_cast<size_t>(max_metadata),
+                                          absl::StrCat("the response trailers of ", call.method));
+    if (!valid.ok()) {
+      LogWarning(valid.message());
+      status = valid;
+    } else {
+      MetadataToWire(trailers, response->mutable_trailers());
+    }
+  }
+  if (status.ok()) {
+    const size_t limit = call.peer_max_message_bytes != 0
+                             ? std::min(call.peer_max_message_bytes,
+                                        call.connection->limits().max_message_bytes)
+                             : call.connection->limits().max_message_bytes;
+    if (result->size() > limit) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "the server's reply of ", result->size(), " bytes exceeds the limit of ", limit,
+          " bytes (kMaxMessageSize)"));
+    } else {
+      absl::Status sent = call.connection->Send(header, *result);
+      if (sent.code() != absl::StatusCode::kResourceExhausted) return;
+      status = absl::ResourceExhaustedError(
+          absl::StrCat("the server's reply was refused: ", sent.message()));
+    }
+    response->clear_trailers();
+  }
+  response->set_status_code(static_cast<int>(status.code()));
+  // Status messages are for people; a runaway one must not break the frame
+  // header limit.
+  response->set_status_message(std::string(status.message().substr(0, 4096)));
+  call.connection->Send(header, "").IgnoreError();
+}
+
+void Server::Impl::CancelAndAnswer(const std::shared_ptr<ServerCall>& call,
+                                   const absl::Status& reason) {
+  call->Cancel(reason);
+  if (call->Claim()) SendStatus(*call, reason);
+}
+
+void Server::Impl::TrackDeadline(const std::shared_ptr<ServerCall>& call) {
+  bool arm = false;
+  {
+    std::lock_guard<std::mutex> lock(deadlines_mu);
+    deadlines.emplace(call->deadline, call);
+    if (call->deadline < deadline_timer_armed_for) {
+      deadline_timer_armed_for = call->deadline;
+      arm = true;
+    }
+  }
+  if (arm) asio::post(io, [this] { ArmDeadlineTimer(); });
+}
+
+void Server::Impl::ArmDeadlineTimer() {
+  absl::Time next;
+  {
+    std::lock_guard<std::mutex> lock(deadlines_mu);
+    if (deadlines.empty()) {
+      deadline_timer_armed_for = absl::InfiniteFuture();
+      return;
+    }
+    next = deadlines.begin()->first;
+    deadline_timer_armed_for = next;
+  }
+  if (deadline_timer == nullptr) deadline_timer = std::make_unique<asio::steady_timer>(io);
+  deadline_timer->expires_after(std::chrono::microseconds(
+      std::max<int64_t>(0, absl::ToInt64Microseconds(next - absl::Now()))));
+  deadline_timer->async_wait([this](const std::error_code& error) {
+    if (!error) OnDeadlineTimer();
+  });
+}
+
+void Server::Impl::OnDeadlineTimer() {
+  std::vector<std::shared_ptr<ServerCall>> expired;
+  const absl::Time now = absl::Now();
+  {
+    std::lock_guard<std::mutex> lock(deadlines_mu);
+    while (!deadlines.empty() && deadlines.begin()->first <= now) {
+      if (auto call = deadlines.begin()->second.lock()) expired.push_back(std::move(call));
+      deadlines.erase(deadlines.begin());
+    }
+  }
+  for (auto& call : expired) {
+    // The client gives up at the same moment; the status is for the record.
+    CancelAndAnswer(call, absl::DeadlineExceededError(absl::StrCat(
+                              "the deadline of ", call->method, " passed on the server")));
+  }
+  ArmDeadlineTimer();
 }
 
 void Server::Drain(absl::Duration timeout) {
@@ -798,15 +1130,53 @@ void Server::Drain(absl::Duration timeout) {
     std::error_code ignored;
     s.acceptor->close(ignored);
   });
-  std::vector<std::shared_ptr<Connection>> open;
+  std::vector<Impl::OpenConnection> open;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (auto& entry : s.connections) open.push_back(entry.second);
+  }
+  // First the go-away: clients start no new calls here, and reconnect
+  // (elsewhere, or here later) for their next ones.
+  for (auto& entry : open) {
+    {
+      std::lock_guard<std::mutex> lock(entry.state->mu);
+      entry.state->draining = true;
+    }
+    v1::FrameHeader header;
+    header.set_call_id(0);
+    v1::GoAway* go_away = header.mutable_go_away();
+    go_away->set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    go_away->set_status_message("the server is shutting down");
+    go_away->set_graceful(true);
+    entry.connection->Send(header, "").IgnoreError();
+  }
+  bool all_done;
   {
     std::unique_lock<std::mutex> lock(s.mu);
-    s.calls_done.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                          [&s] { return s.calls_in_flight == 0; });
-    for (auto& entry : s.connections) open.push_back(entry.second.connection);
+    all_done = s.calls_done.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                                     [&s] { return s.calls_in_flight == 0; });
+    open.clear();
+    for (auto& entry : s.connections) open.push_back(entry.second);
   }
-  for (auto& connection : open) {
-    connection->Close(absl::UnavailableError("the server is shutting down"));
+  if (!all_done) {
+    // Calls still running get their status now; what their handlers
+    // return later is dropped.
+    for (auto& entry : open) {
+      std::vector<std::shared_ptr<ServerCall>> calls;
+      {
+        std::lock_guard<std::mutex> lock(entry.state->mu);
+        for (auto& [id, call] : entry.state->calls) calls.push_back(call);
+      }
+      for (auto& call : calls) {
+        s.CancelAndAnswer(call, absl::UnavailableError(absl::StrCat(
+                                    call->method, " was cancelled: the server shut down and "
+                                    "the call was still running after the drain timeout of ",
+                                    absl::FormatDuration(timeout))));
+      }
+    }
+  }
+  for (auto& entry : open) {
+    entry.connection->Close(absl::UnavailableError("the server is shutting down"));
   }
   open.clear();
   // Give posted closes a moment to run, then stop the I/O thread: after
@@ -820,7 +1190,7 @@ void Server::Drain(absl::Duration timeout) {
   if (s.io_thread.joinable()) s.io_thread.join();
   if (s.dh_thread.joinable()) s.dh_thread.join();
   // Handlers still running finish against closed connections (their
-  // replies are refused), then the pool joins.
+  // replies are dropped), then the pool joins.
   s.workers.reset();
   std::lock_guard<std::mutex> lock(s.mu);
   s.connections.clear();

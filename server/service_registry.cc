@@ -4,6 +4,31 @@ namespace appwire {
 
 absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler handler,
                                           HandlerThread thread) {
+  if (!handler) {
+    return absl::InvalidArgumentError(absl::StrCat("no handler given for ", method));
+  }
+  RegisteredMethod registered;
+  registered.handler = std::move(handler);
+  registered.thread = thread;
+  return Add(method, std::move(registered));
+}
+
+absl::Status ServiceRegistry::RegisterStreamRaw(const std::string& method, MethodKind kind,
+                                                RawStreamHandler handler) {
+  if (!handler) {
+    return absl::InvalidArgumentError(absl::StrCat("no handler given for ", method));
+  }
+  if (kind == MethodKind::kUnary) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(method, ": RegisterStreamRaw is for streaming methods; use RegisterRaw"));
+  }
+  RegisteredMethod registered;
+  registered.kind = kind;
+  registered.stream_handler = std::move(handler);
+  return Add(method, std::move(registered));
+}
+
+absl::Status ServiceRegistry::Add(const std::string& method, RegisteredMethod registered) {
   if (frozen_.load()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot register ", method, ": the server has started; register every "
@@ -15,10 +40,7 @@ absl::Status ServiceRegistry::RegisterRaw(const std::string& method, RawHandler 
     return absl::InvalidArgumentError(absl::StrCat(
         "method name \"", method, "\" must look like \"package.Service/Method\""));
   }
-  if (!handler) {
-    return absl::InvalidArgumentError(absl::StrCat("no handler given for ", method));
-  }
-  if (!handlers_.emplace(method, RegisteredMethod{std::move(handler), thread}).second) {
+  if (!handlers_.emplace(method, std::move(registered)).second) {
     return absl::AlreadyExistsError(absl::StrCat(method, " is already registered"));
   }
   return absl::OkStatus();

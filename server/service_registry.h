@@ -6,6 +6,15 @@
 //       [&](CallContext& context, const notes::AddRequest& request)
 //           -> absl::StatusOr<notes::AddResponse> { ... });
 //
+// Streaming methods register the same way, with stream objects
+// (server/server_stream.h):
+//
+//   registry->RegisterServerStreaming<WatchRequest, Item>("inv.Inventory/Watch",
+//       [&](CallContext& context, const WatchRequest& request,
+//           ServerWriter<Item>& writer) -> absl::Status { ... });
+//
+// Generated service base classes (protoc-gen-appwire) call these for you.
+//
 // Handlers run on the server's worker pool, never on an I/O thread, so a slow
 // handler does not stall other connections; they may block. They must be
 // thread-safe: many calls run at once. A handler's non-OK status reaches the
@@ -26,7 +35,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/method_kind.h"
 #include "server/call_context.h"
+#include "server/server_stream.h"
 
 namespace appwire {
 
@@ -46,8 +57,16 @@ enum class HandlerThread {
   kIoThread,
 };
 
+// A streaming handler: reads and writes serialized messages through the
+// stream. Returns the serialized response for client-streaming methods, and
+// an empty string (or an error) for the others.
+using RawStreamHandler =
+    std::function<absl::StatusOr<std::string>(CallContext&, ServerStream&)>;
+
 struct RegisteredMethod {
-  RawHandler handler;
+  MethodKind kind = MethodKind::kUnary;
+  RawHandler handler;               // unary
+  RawStreamHandler stream_handler;  // the streaming kinds
   HandlerThread thread = HandlerThread::kWorkerPool;
 };
 
@@ -89,14 +108,67 @@ class ServiceRegistry {
                     CallContext& context, absl::string_view bytes) -> absl::StatusOr<std::string> {
           Request request;
           if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "the request to ", method, " is not a valid ", request.GetTypeName()));
+            return InvalidRequest(method, request.GetTypeName());
           }
           absl::StatusOr<Response> response = handler(context, request);
           if (!response.ok()) return response.status();
           return response->SerializeAsString();
         },
         thread);
+  }
+
+  // A streaming method (`kind` is not kUnary); always on the worker pool.
+  absl::Status RegisterStreamRaw(const std::string& method, MethodKind kind,
+                                 RawStreamHandler handler);
+
+  template <typename Request, typename Response>
+  absl::Status RegisterServerStreaming(
+      const std::string& method,
+      std::function<absl::Status(CallContext&, const Request&, ServerWriter<Response>&)> handler) {
+    return RegisterStreamRaw(
+        method, MethodKind::kServerStreaming,
+        [method, handler = std::move(handler)](
+            CallContext& context, ServerStream& stream) -> absl::StatusOr<std::string> {
+          std::string bytes;
+          Request request;
+          if (!stream.Read(&bytes) || !request.ParseFromString(bytes)) {
+            return InvalidRequest(method, request.GetTypeName());
+          }
+          ServerWriter<Response> writer(stream);
+          absl::Status status = handler(context, request, writer);
+          if (!status.ok()) return status;
+          return std::string();
+        });
+  }
+
+  template <typename Request, typename Response>
+  absl::Status RegisterClientStreaming(
+      const std::string& method,
+      std::function<absl::StatusOr<Response>(CallContext&, ServerReader<Request>&)> handler) {
+    return RegisterStreamRaw(
+        method, MethodKind::kClientStreaming,
+        [handler = std::move(handler)](
+            CallContext& context, ServerStream& stream) -> absl::StatusOr<std::string> {
+          ServerReader<Request> reader(stream);
+          absl::StatusOr<Response> response = handler(context, reader);
+          if (!response.ok()) return response.status();
+          return response->SerializeAsString();
+        });
+  }
+
+  template <typename Request, typename Response>
+  absl::Status RegisterBidiStreaming(
+      const std::string& method,
+      std::function<absl::Status(CallContext&, ServerReaderWriter<Request, Response>&)> handler) {
+    return RegisterStreamRaw(
+        method, MethodKind::kBidiStreaming,
+        [handler = std::move(handler)](
+            CallContext& context, ServerStream& stream) -> absl::StatusOr<std::string> {
+          ServerReaderWriter<Request, Response> reader_writer(stream);
+          absl::Status status = handler(context, reader_writer);
+          if (!status.ok()) return status;
+          return std::string();
+        });
   }
 
   // Restricts `scope`: a full method name ("package.Service/Method") or a
@@ -114,6 +186,12 @@ class ServiceRegistry {
   void Freeze() { frozen_.store(true); }
 
  private:
+  static absl::Status InvalidRequest(const std::string& method, const std::string& type) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request to ", method, " is not a valid ", type));
+  }
+  absl::Status Add(const std::string& method, RegisteredMethod registered);
+
   std::map<std::string, RegisteredMethod, std::less<>> handlers_;
   std::map<std::string, AuthorizationPolicy, std::less<>> policies_;
   std::atomic<bool> frozen_{false};

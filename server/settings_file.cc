@@ -32,6 +32,10 @@ constexpr Setting kSettings[] = {
     {"dh_param_bits", Parameter::kDhParamBits, Kind::kInt},
     {"idle_timeout_s", Parameter::kIdleConnectionsTimeout, Kind::kInt},
     {"allow_non_forward_secret", Parameter::kAllowNonForwardSecret, Kind::kBool},
+    {"keepalive_interval_ms", Parameter::kKeepaliveInterval, Kind::kInt},
+    {"keepalive_timeout_ms", Parameter::kKeepaliveTimeout, Kind::kInt},
+    {"max_concurrent_calls", Parameter::kMaxConcurrentCalls, Kind::kInt},
+    {"max_metadata_bytes", Parameter::kMaxMetadataSize, Kind::kInt},
 };
 
 absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view value) {

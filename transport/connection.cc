@@ -1,5 +1,6 @@
 #include "transport/connection.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,8 +48,47 @@ absl::Duration Connection::idle_for() const {
                            last_activity_ns_.load(std::memory_order_relaxed));
 }
 
+void Connection::SetKeepalive(absl::Duration interval, absl::Duration timeout) {
+  keepalive_interval_ = interval;
+  keepalive_timeout_ = timeout;
+}
+
+void Connection::CheckKeepalive() {
+  if (keepalive_interval_ <= absl::ZeroDuration() || state() != State::kOpen) return;
+  const int64_t now = absl::GetCurrentTimeNanos();
+  const int64_t sent = ping_sent_ns_.load(std::memory_order_relaxed);
+  const int64_t received = last_received_ns_.load(std::memory_order_relaxed);
+  if (sent != 0 && received < sent) {
+    if (absl::Nanoseconds(now - sent) >= keepalive_timeout_) {
+      // No GoAway: the peer is unreachable, and close_notify would linger.
+      stream_->Close();
+      Finish(absl::UnavailableError(absl::StrCat(
+          "no reply from ", peer_address(), " to a keepalive ping within ",
+          absl::FormatDuration(keepalive_timeout_),
+          " (kKeepaliveTimeout); the peer or the network is gone")));
+    }
+    return;
+  }
+  if (absl::Nanoseconds(now - received) < keepalive_interval_) return;
+  ping_sent_ns_.store(now, std::memory_order_relaxed);
+  v1::FrameHeader header;
+  header.set_call_id(0);
+  header.mutable_ping()->set_opaque(static_cast<uint64_t>(now));
+  Send(header, "").IgnoreError();
+}
+
+void Connection::HandlePing(const v1::Ping& ping) {
+  if (ping.ack()) return;  // last_received_ns_ already says the peer lives
+  v1::FrameHeader header;
+  header.set_call_id(0);
+  header.mutable_ping()->set_opaque(ping.opaque());
+  header.mutable_ping()->set_ack(true);
+  Send(header, "").IgnoreError();
+}
+
 const TlsSessionInfo& Connection::session_info() const { return stream_->info(); }
 const std::string& Connection::peer_address() const { return stream_->peer_address(); }
+std::shared_ptr<void> Connection::SavedSession() const { return stream_->SavedSession(); }
 
 bool Connection::Transition(State from, State to) {
   return state_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
@@ -58,6 +98,7 @@ void Connection::Start() {
   auto self = shared_from_this();
   stream_->AsyncHandshake([self](absl::Status status) {
     self->Touch();
+    self->last_received_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
     if (status.ok() && !self->Transition(State::kHandshaking, State::kOpen)) {
       status = absl::CancelledError("connection closed during the TLS handshake");
     }
@@ -89,10 +130,18 @@ void Connection::OnData(const absl::Status& status) {
     ReadLoop();
     return;
   }
+  last_received_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
   auto self = shared_from_this();
   DecodedFrame frame;
   for (;;) {
     if (state() != State::kOpen) break;
+    if (skip_bytes_ > 0) {
+      const uint64_t skipped =
+          std::min<uint64_t>(skip_bytes_, read_buffer_.size() - read_offset_);
+      skip_bytes_ -= skipped;
+      read_offset_ += skipped;
+      if (skip_bytes_ > 0) break;
+    }
     size_t consumed = 0;
     absl::string_view input(read_buffer_);
     input.remove_prefix(read_offset_);
@@ -105,8 +154,13 @@ void Connection::OnData(const absl::Status& status) {
     }
     if (consumed == 0) break;
     read_offset_ += consumed;
+    skip_bytes_ = frame.oversized_payload_bytes;
+    if (frame.header.has_ping()) {
+      HandlePing(frame.header.ping());
+      continue;
+    }
     Touch();
-    frame.buffer = read_offset_ == read_buffer_.size() ? &read_buffer_ : nullptr;
+    frame.buffer = read_offset_ == read_buffer_.size() && skip_bytes_ == 0 ? &read_buffer_ : nullptr;
     if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
     if (read_buffer_.size() < read_offset_) {
       // The receiver took the buffer (see DecodedFrame::buffer).
@@ -144,7 +198,7 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     return absl::UnavailableError(absl::StrCat(
         "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
   }
-  Touch();
+  if (!header.has_ping()) Touch();
   std::unique_lock<std::mutex> lock(send_mu_);
   absl::Status status;
   if (!flushing_ && pending_.empty() && payload.size() >= kLargePayloadBytes) {

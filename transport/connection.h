@@ -59,13 +59,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // closes TLS cleanly and reports `reason` through on_closed.
   void Close(const absl::Status& reason, bool send_go_away = true);
 
+  // Keepalive: when nothing came in for `interval`, CheckKeepalive() sends
+  // a ping; when nothing came in for `timeout` after that, it closes the
+  // connection with kUnavailable (the peer or the network is gone). Zero
+  // interval: off. Call before Start().
+  void SetKeepalive(absl::Duration interval, absl::Duration timeout);
+  // Called by the owner's timer, from any thread, a few times per interval.
+  void CheckKeepalive();
+
   State state() const { return state_.load(std::memory_order_acquire); }
-  // Time since a frame last came in or went out (or since the handshake).
+  // Time since a frame other than a ping last came in or went out (or since
+  // the handshake): pings keep a connection alive, they do not make it busy.
   absl::Duration idle_for() const;
   // Valid once the handshake succeeded.
   const TlsSessionInfo& session_info() const;
   const std::string& peer_address() const;
   const FrameLimits& limits() const { return limits_; }
+  // Client: the TLS session to resume on the next connection (see
+  // TlsStream::SavedSession); null when the server issued no ticket.
+  std::shared_ptr<void> SavedSession() const;
 
  private:
   Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits, Callbacks callbacks);
@@ -84,10 +96,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // absl::Now() in nanoseconds at the last frame either way.
   std::atomic<int64_t> last_activity_ns_{0};
   void Touch();
+  void HandlePing(const v1::Ping& ping);
+
+  // Keepalive (see SetKeepalive). Times in absl::Now() nanoseconds.
+  absl::Duration keepalive_interval_ = absl::ZeroDuration();
+  absl::Duration keepalive_timeout_ = absl::ZeroDuration();
+  std::atomic<int64_t> last_received_ns_{0};
+  std::atomic<int64_t> ping_sent_ns_{0};  // 0: no ping outstanding
 
   // Read side (I/O thread only).
   std::string read_buffer_;
   size_t read_offset_ = 0;
+  // Bytes of an oversized frame's payload still to discard.
+  uint64_t skip_bytes_ = 0;
 
   // Write side: frames waiting for the thread that is currently writing.
   std::mutex send_mu_;

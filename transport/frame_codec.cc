@@ -53,17 +53,24 @@ absl::Status DecodeFrame(absl::string_view input, const FrameLimits& limits,
         limits.max_header_bytes, " bytes"));
   }
   const uint64_t payload_length = frame_length - 4 - header_length;
-  if (payload_length > limits.max_message_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "message of ", payload_length, " bytes exceeds the limit of ",
-        limits.max_message_bytes, " bytes (max message size)"));
+  const bool oversized = payload_length > limits.max_message_bytes;
+  frame->oversized_payload_bytes = 0;
+  if (oversized) {
+    if (input.size() < kFramePrefixBytes + header_length) return absl::OkStatus();
+  } else if (input.size() - 4 < frame_length) {
+    return absl::OkStatus();
   }
-  if (input.size() - 4 < frame_length) return absl::OkStatus();
   if (!frame->header.ParseFromArray(input.data() + kFramePrefixBytes,
                                     static_cast<int>(header_length))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "malformed frame: its ", header_length,
         "-byte header is not an appwire.v1.FrameHeader"));
+  }
+  if (oversized) {
+    frame->payload = absl::string_view();
+    frame->oversized_payload_bytes = payload_length;
+    *consumed = kFramePrefixBytes + header_length;
+    return absl::OkStatus();
   }
   frame->payload = input.substr(kFramePrefixBytes + header_length, payload_length);
   *consumed = 4 + frame_length;

@@ -56,13 +56,21 @@ struct DecodedFrame {
   // receiver may take that buffer with std::move instead of copying a large
   // payload out of it (`payload` then points into the taken string).
   std::string* buffer = nullptr;
+  // Nonzero when the payload is larger than the limit: it was not read,
+  // `payload` is empty, and the caller must discard this many bytes that
+  // follow the header (the rest of the frame). The header is valid, so the
+  // receiver can refuse that one call and keep the connection.
+  uint64_t oversized_payload_bytes = 0;
 };
 
 // Decodes the frame at the start of `input`.
 // - complete frame: fills `frame`, sets `*consumed` to its size, returns OK;
 // - incomplete input: sets `*consumed` to 0 and returns OK (read more);
-// - a length over `limits`: ResourceExhausted with both numbers, as soon as
-//   the 8-byte prefix is in, before the rest arrives;
+// - a payload over limits.max_message_bytes: once the header is in, fills
+//   `frame` with `oversized_payload_bytes` set and consumes only the prefix
+//   and header; nothing is allocated for the payload;
+// - a header over limits.max_header_bytes: ResourceExhausted with both
+//   numbers, as soon as the 8-byte prefix is in;
 // - malformed (inconsistent lengths, header that does not parse): InvalidArgument.
 absl::Status DecodeFrame(absl::string_view input, const FrameLimits& limits,
                          DecodedFrame* frame, size_t* consumed);

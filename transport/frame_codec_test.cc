@@ -83,17 +83,26 @@ TEST(FrameCodecTest, TruncatedInputAsksForMoreAtEveryLength) {
   }
 }
 
-TEST(FrameCodecTest, OversizedMessageIsRefusedFromThePrefixAlone) {
+TEST(FrameCodecTest, OversizedMessageYieldsItsHeaderAndTheBytesToSkip) {
   FrameLimits limits;
   limits.max_message_bytes = 1024;
-  // Only the 8-byte prefix: announces a 1 GiB frame. Nothing else arrived.
-  std::string prefix = U32(1u << 30) + U32(2);
+  std::string header_only;
+  AppendFrame(RequestHeader(7, "a.B/C"), "", &header_only);
+  // The prefix announces a 1 GiB payload; only the header has arrived.
+  const size_t header_size = header_only.size() - kFramePrefixBytes;
+  std::string wire = U32(static_cast<uint32_t>(4 + header_size + (1u << 30))) +
+                     U32(static_cast<uint32_t>(header_size)) +
+                     header_only.substr(kFramePrefixBytes) + "payload bytes";
   DecodedFrame frame;
   size_t consumed = 0;
-  absl::Status status = DecodeFrame(prefix, limits, &frame, &consumed);
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(status.message(),
-            "message of 1073741818 bytes exceeds the limit of 1024 bytes (max message size)");
+  ASSERT_TRUE(DecodeFrame(wire.substr(0, 10), limits, &frame, &consumed).ok());
+  EXPECT_EQ(consumed, 0u);  // the header is not complete yet
+  ASSERT_TRUE(DecodeFrame(wire, limits, &frame, &consumed).ok());
+  EXPECT_EQ(consumed, kFramePrefixBytes + header_size);
+  EXPECT_EQ(frame.oversized_payload_bytes, 1u << 30);
+  EXPECT_TRUE(frame.payload.empty());
+  EXPECT_EQ(frame.header.call_id(), 7u);
+  EXPECT_EQ(frame.header.request().method(), "a.B/C");
 }
 
 TEST(FrameCodecTest, MessageExactlyAtTheLimitIsAccepted) {

@@ -1,5 +1,7 @@
 #include "transport/tls_context.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -8,6 +10,9 @@
 #include "transport/certificate_generator.h"
 #include "transport/internal/tls_session.h"
 #include "transport/internal/wolfssl.h"
+#include "transport/session_ticket_key.h"
+
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 
 namespace appwire {
 namespace {
@@ -178,6 +183,50 @@ TlsContext::~TlsContext() {
   if (ctx_ != nullptr) wolfSSL_CTX_free(ctx_);
 }
 
+namespace {
+
+// Encrypts and decrypts session tickets with the project's key
+// (TlsOptions::session_ticket_key: 16-byte name, 32-byte key) using
+// ChaCha20-Poly1305; the name, IV and length are authenticated too.
+int SessionTicketCallback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
+                          unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+                          unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int encrypt,
+                          unsigned char* ticket, int in_length, int* out_length,
+                          void* user_context) {
+  const auto* key = static_cast<const unsigned char*>(user_context);
+  const unsigned char* name = key;
+  const unsigned char* secret = key + WOLFSSL_TICKET_NAME_SZ;
+  if (encrypt) {
+    std::memcpy(key_name, name, WOLFSSL_TICKET_NAME_SZ);
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0) return WOLFSSL_TICKET_RET_REJECT;
+    const int ret = wc_RNG_GenerateBlock(&rng, iv, WOLFSSL_TICKET_IV_SZ);
+    wc_FreeRng(&rng);
+    if (ret != 0) return WOLFSSL_TICKET_RET_REJECT;
+  } else if (std::memcmp(key_name, name, WOLFSSL_TICKET_NAME_SZ) != 0) {
+    return WOLFSSL_TICKET_RET_REJECT;  // another key: a full handshake
+  }
+  unsigned char aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2];
+  std::memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
+  std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+  aad[sizeof(aad) - 2] = static_cast<unsigned char>(in_length >> 8);
+  aad[sizeof(aad) - 1] = static_cast<unsigned char>(in_length);
+  int ret;
+  if (encrypt) {
+    ret = wc_ChaCha20Poly1305_Encrypt(secret, iv, aad, sizeof(aad), ticket,
+                                      static_cast<word32>(in_length), ticket, mac);
+  } else {
+    ret = wc_ChaCha20Poly1305_Decrypt(secret, iv, aad, sizeof(aad), ticket,
+                                      static_cast<word32>(in_length), mac, ticket);
+  }
+  if (ret != 0) return WOLFSSL_TICKET_RET_REJECT;
+  *out_length = in_length;
+  (void)ssl;
+  return WOLFSSL_TICKET_RET_OK;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
     const TlsOptions& options) {
   absl::Status valid = options.Validate();
@@ -340,6 +389,14 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
     wolfSSL_CTX_set_verify(ctx, mode, &internal::VerifyCallback);
   } else {
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
+  }
+  if (options.role == TlsRole::kServer && !options.session_ticket_key.empty()) {
+    if (options.session_ticket_key.size() != kSessionTicketKeyBytes) {
+      return absl::InvalidArgumentError("session ticket key: wrong size");
+    }
+    // options_ lives as long as the context, so the pointer stays valid.
+    wolfSSL_CTX_set_TicketEncCb(ctx, &SessionTicketCallback);
+    wolfSSL_CTX_set_TicketEncCtx(ctx, context->options_.session_ticket_key.data());
   }
   return context;
 }

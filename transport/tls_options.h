@@ -42,6 +42,10 @@ struct TlsOptions {
   // DH parameters (PEM) for TLS 1.2 DHE suites; without them only ECDHE
   // suites are offered.
   std::string dh_params_pem;
+  // Servers: the key TLS session tickets are encrypted with
+  // (transport/session_ticket_key.h), so tickets outlive this context and
+  // this process. Empty: wolfSSL's random per-context key.
+  std::string session_ticket_key;
 
   // Our certificate chain (leaf first) and private key, as PEM text.
   // Required for servers; optional for clients (mutual TLS).

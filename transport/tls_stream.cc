@@ -52,16 +52,27 @@ absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::WrapSocket(asio::ip::tcp::
 
 absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::Create(
     asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
-    std::string server_name) {
+    std::string server_name, std::shared_ptr<void> resume) {
   absl::StatusOr<std::shared_ptr<TlsStream>> wrapped = WrapSocket(std::move(socket));
   if (!wrapped.ok()) return wrapped.status();
   std::shared_ptr<TlsStream> stream = *std::move(wrapped);
   absl::StatusOr<std::unique_ptr<internal::TlsSession>> session = internal::TlsSession::Create(
       std::move(context), stream->peer_address_, std::move(server_name));
   if (!session.ok()) return session.status();
+  // A session the server no longer accepts just means a full handshake.
+  if (resume != nullptr) (*session)->Resume(static_cast<WOLFSSL_SESSION*>(resume.get()));
   stream->handshake_timeout_ = session.value()->context().options().handshake_timeout;
   stream->session_ = *std::move(session);
   return stream;
+}
+
+std::shared_ptr<void> TlsStream::SavedSession() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (session_ == nullptr) return nullptr;
+  WOLFSSL_SESSION* saved = session_->SavedSession();
+  if (saved == nullptr) return nullptr;
+  return std::shared_ptr<void>(
+      saved, [](void* s) { wolfSSL_SESSION_free(static_cast<WOLFSSL_SESSION*>(s)); });
 }
 
 absl::StatusOr<std::shared_ptr<TlsStream>> TlsStream::CreateServer(

@@ -36,9 +36,12 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
  public:
   // `server_name`: for clients, the name the server must prove (SNI and
   // certificate check); ignored for servers.
+  // `resume`: a session saved from an earlier connection to the same server
+  // (SavedSession()); the handshake then offers its ticket, and a server that
+  // accepts it skips the certificate exchange (info().resumed is true).
   static absl::StatusOr<std::shared_ptr<TlsStream>> Create(
       asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
-      std::string server_name);
+      std::string server_name, std::shared_ptr<void> resume = nullptr);
 
   // Chooses the server's TlsContext for the host name a client asked for
   // with SNI ("" when it sent none, or an IP address).
@@ -72,6 +75,12 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   // What the handshake negotiated. Valid after AsyncHandshake succeeded.
   const TlsSessionInfo& info() const { return info_; }
   const std::string& peer_address() const { return peer_address_; }
+
+  // Client: this connection's TLS session, to resume on a later connection
+  // (Create's `resume`); null when the server issued no ticket. TLS 1.3
+  // tickets arrive after the handshake, with the server's first data: take
+  // it once something was read. Thread-safe.
+  std::shared_ptr<void> SavedSession() const;
 
   // Bytes accepted by Write() but not yet taken by the socket.
   size_t queued_bytes() const;

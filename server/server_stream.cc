@@ -1,0 +1,45 @@
+#include "server/server_stream.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "appwire/v1/frame.pb.h"
+#include "server/server_call.h"
+#include "transport/connection.h"
+
+namespace appwire {
+
+ServerStream::ServerStream(std::shared_ptr<ServerCall> call) : call_(std::move(call)) {}
+
+bool ServerStream::Read(std::string* message) {
+  uint64_t credit = 0;
+  absl::StatusOr<bool> read = call_->stream->Read(message, &credit);
+  if (credit > 0) {
+    v1::FrameHeader header;
+    header.set_call_id(call_->id);
+    header.mutable_window_update()->set_bytes(credit);
+    call_->connection->Send(header, "").IgnoreError();
+  }
+  return read.ok() && *read;
+}
+
+bool ServerStream::Write(absl::string_view message) {
+  const size_t limit = call_->peer_max_message_bytes != 0
+                           ? std::min(call_->peer_max_message_bytes,
+                                      call_->connection->limits().max_message_bytes)
+                           : call_->connection->limits().max_message_bytes;
+  if (message.size() > limit) {
+    call_->Cancel(absl::ResourceExhaustedError(absl::StrCat(
+        call_->method, ": the server's message of ", message.size(),
+        " bytes exceeds the limit of ", limit, " bytes (kMaxMessageSize)")));
+    return false;
+  }
+  if (!call_->stream->AcquireCredit(message.size()).ok()) return false;
+  v1::FrameHeader header;
+  header.set_call_id(call_->id);
+  header.mutable_message();
+  return call_->connection->Send(header, message).ok();
+}
+
+}  // namespace appwire
