@@ -81,6 +81,20 @@ class RawClient {
     ASSERT_TRUE(connection_->Send(header, "").ok());
   }
 
+  const std::shared_ptr<Connection>& connection() const { return connection_; }
+
+  void SendFrame(const v1::FrameHeader& header, const std::string& payload) {
+    ASSERT_TRUE(connection_->Send(header, payload).ok());
+  }
+
+  // Bounded wait for `count` frames.
+  std::vector<v1::FrameHeader> WaitForFrames(size_t count) {
+    for (int i = 0; i < 2500 && frames().size() < count; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return frames();
+  }
+
   // The reason the server closed the connection (bounded wait).
   absl::Status WaitClosed() {
     auto future = closed_.get_future();
@@ -170,6 +184,56 @@ TEST_F(ProtocolTest, EvenCallIdIsAProtocolError) {
   EXPECT_EQ(frames[1].go_away().status_message(),
             "protocol error: request with call id 2; clients use odd call ids "
             "(docs/protocol.md)");
+}
+
+TEST_F(ProtocolTest, HelloStatesTheLargestMessageTheServerAccepts) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(1);
+  std::vector<v1::FrameHeader> frames = client.WaitForFrames(1);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].hello().max_message_bytes(), 16u << 20);
+}
+
+TEST_F(ProtocolTest, TheServerAnswersKeepalivePings) {
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(1);
+  ASSERT_EQ(client.WaitForFrames(1).size(), 1u);
+  // The client pings after 10 ms of silence and gives up after 300 ms
+  // without an answer; over a second the server must answer every ping.
+  client.connection()->SetKeepalive(absl::Milliseconds(10), absl::Milliseconds(300));
+  for (int i = 0; i < 200; ++i) {
+    client.connection()->CheckKeepalive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(client.connection()->state(), Connection::State::kOpen);
+  // Pings are not activity: they do not keep an idle connection busy.
+  EXPECT_GE(client.connection()->idle_for(), absl::Milliseconds(900));
+}
+
+TEST(ServerLimitsProtocolTest, OversizedRequestIsSkippedAndTheNextOneOnTheConnectionServed) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kMaxMessageSize, 1024).ok());
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  RawClient client(*server, project.File("cert.pem"));
+  client.SendHello(1);
+  v1::FrameHeader request;
+  request.set_call_id(1);
+  request.mutable_request()->set_method("appwire.v1.Echo/Echo");
+  client.SendFrame(request, std::string(300000, 'x'));  // arrives in many TLS records
+  client.SendRequest(3, "appwire.v1.Health/Check");
+  std::vector<v1::FrameHeader> frames = client.WaitForFrames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[1].call_id(), 1u);
+  EXPECT_EQ(frames[1].response().status_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(frames[1].response().status_message(),
+            "appwire.v1.Echo/Echo: message of 300000 bytes exceeds the server's limit of 1024 "
+            "bytes (kMaxMessageSize)");
+  EXPECT_EQ(frames[2].call_id(), 3u);
+  EXPECT_EQ(frames[2].response().status_code(), 0);
 }
 
 TEST(WorkerPoolServerTest, ABlockedHandlerDoesNotStallOtherConnections) {
