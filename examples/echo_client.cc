@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/builtin.pb.h"
+#include "appwire/v1/builtin.appwire.h"
 #include "client/channel.h"
 
 int main(int argc, char** argv) {
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
                  std::string(channel.status().ToString()).c_str());
     return 1;
   }
-  const appwire::TlsSessionInfo& tls = (*channel)->session_info();
+  const appwire::TlsSessionInfo tls = (*channel)->session_info();
   std::printf("connected to %s over %s (%s, ALPN %s)\n", options.target.c_str(),
               tls.version.c_str(), tls.cipher.c_str(), tls.alpn.c_str());
   if (tls.peer_certificate) {
@@ -41,16 +41,19 @@ int main(int argc, char** argv) {
                 tls.peer_certificate->sha256_fingerprint.c_str());
   }
 
-  auto health = (*channel)->Call<appwire::v1::HealthCheckResponse>(
-      "appwire.v1.Health/Check", appwire::v1::HealthCheckRequest());
+  // Typed stubs generated from proto/appwire/v1/builtin.proto.
+  appwire::v1::Health::Stub health_stub(*channel);
+  appwire::v1::ServerInfo::Stub info_stub(*channel);
+  appwire::v1::Echo::Stub echo_stub(*channel);
+
+  auto health = health_stub.Check(appwire::v1::HealthCheckRequest());
   if (!health.ok()) {
     std::fprintf(stderr, "echo_client: health check failed: %s\n", health.status().ToString().c_str());
     return 1;
   }
   std::printf("health: %s\n", appwire::v1::HealthCheckResponse::ServingStatus_Name(health->status()).c_str());
 
-  auto info = (*channel)->Call<appwire::v1::ServerInfoResponse>(
-      "appwire.v1.ServerInfo/Get", appwire::v1::ServerInfoRequest());
+  auto info = info_stub.Get(appwire::v1::ServerInfoRequest());
   if (!info.ok()) {
     std::fprintf(stderr, "echo_client: server info failed: %s\n", info.status().ToString().c_str());
     return 1;
@@ -62,7 +65,7 @@ int main(int argc, char** argv) {
 
   appwire::v1::EchoRequest request;
   request.set_payload(message);
-  auto echo = (*channel)->Call<appwire::v1::EchoResponse>("appwire.v1.Echo/Echo", request);
+  auto echo = echo_stub.Echo(request);
   if (!echo.ok()) {
     std::fprintf(stderr, "echo_client: echo failed: %s\n", echo.status().ToString().c_str());
     return 1;

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "appwire/v1/builtin.pb.h"
+#include "appwire/v1/builtin.appwire.h"
 #include "client/channel.h"
 
 int main(int argc, char** argv) {
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   }
   appwire::v1::EchoRequest request;
   request.set_payload(message);
-  auto echo = (*channel)->Call<appwire::v1::EchoResponse>("appwire.v1.Echo/Echo", request);
+  appwire::v1::Echo::Stub stub(*channel);
+  auto echo = stub.Echo(request);
   if (!echo.ok()) {
     std::fprintf(stderr, "echo_client_mtls: echo failed: %s\n", echo.status().ToString().c_str());
     return 1;

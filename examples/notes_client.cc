@@ -1,12 +1,14 @@
-// The desktop side of the notes service: add two notes concurrently
-// (asynchronous calls), list them, then read one back, with a deadline.
+// The desktop side of the notes service, through the stub generated from
+// notes.proto: add two notes concurrently (futures), list them, watch them
+// arrive one by one (a server stream), then ask for a missing one with a
+// deadline.
 //
 //   notes_client --target 127.0.0.1:19813 --ca PROJECT/cert.pem
 #include <cstdio>
 #include <string>
 
 #include "client/channel.h"
-#include "examples/notes.pb.h"
+#include "examples/notes.appwire.h"
 
 namespace notes = examples::notes;
 
@@ -28,7 +30,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "notes_client: %s\n", channel.status().ToString().c_str());
     return 1;
   }
-  appwire::Channel& notes_channel = **channel;
+  notes::Notes::Stub stub(*channel);
 
   // Two calls in flight at once on one connection.
   notes::AddRequest first;
@@ -36,8 +38,8 @@ int main(int argc, char** argv) {
   first.set_body("TLS 1.3 between the desktop and the server");
   notes::AddRequest second;
   second.set_title("Buy coffee");
-  auto a = notes_channel.CallFuture<notes::AddResponse>("examples.notes.Notes/Add", first);
-  auto b = notes_channel.CallFuture<notes::AddResponse>("examples.notes.Notes/Add", second);
+  auto a = stub.AddFuture(first);
+  auto b = stub.AddFuture(second);
   for (auto* future : {&a, &b}) {
     absl::StatusOr<notes::AddResponse> added = future->get();
     if (!added.ok()) {
@@ -47,8 +49,7 @@ int main(int argc, char** argv) {
     std::printf("added note %llu\n", static_cast<unsigned long long>(added->id()));
   }
 
-  auto list = notes_channel.Call<notes::ListResponse>("examples.notes.Notes/List",
-                                                      notes::ListRequest());
+  auto list = stub.List(notes::ListRequest());
   if (!list.ok()) {
     std::fprintf(stderr, "notes_client: list failed: %s\n", list.status().ToString().c_str());
     return 1;
@@ -58,12 +59,21 @@ int main(int argc, char** argv) {
                 note.title().c_str(), note.author().c_str());
   }
 
+  std::unique_ptr<appwire::ClientReader<notes::Note>> watch = stub.Watch(notes::ListRequest());
+  notes::Note streamed;
+  int count = 0;
+  while (watch->Read(&streamed)) ++count;
+  absl::Status watched = watch->Finish();
+  auto sent = watch->trailers().find("x-notes-sent");
+  std::printf("watch: %d notes streamed (%s), server says %s\n", count,
+              watched.ToString().c_str(),
+              sent == watch->trailers().end() ? "nothing" : sent->second.c_str());
+
   notes::GetRequest missing;
   missing.set_id(999);
   appwire::CallOptions call_options;
   call_options.timeout = absl::Seconds(2);
-  auto got = notes_channel.Call<notes::GetResponse>("examples.notes.Notes/Get", missing,
-                                                    call_options);
+  auto got = stub.Get(missing, call_options);
   std::printf("get #999: %s\n", got.ok() ? "found" : got.status().ToString().c_str());
   return 0;
 }

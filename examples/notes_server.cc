@@ -1,5 +1,6 @@
-// A desktop-app-style service: shared notes with Add, Get and List, kept in
-// memory. Shows typed registration and CallContext.
+// A desktop-app-style service: shared notes with Add, Get, List and a
+// streaming Watch, kept in memory. Shows a generated service base class
+// (examples/proto/examples/notes.proto) and CallContext.
 //
 //   notes_server PROJECT_DIR [PORT]
 #include <signal.h>
@@ -11,55 +12,62 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "examples/notes.pb.h"
+#include "examples/notes.appwire.h"
 #include "server/server.h"
 
 namespace notes = examples::notes;
 
-class NotesService {
+class NotesService final : public notes::Notes::Service {
  public:
-  absl::Status RegisterWith(appwire::ServiceRegistry& registry) {
-    absl::Status status = registry.Register<notes::AddRequest, notes::AddResponse>(
-        "examples.notes.Notes/Add",
-        [this](appwire::CallContext& context, const notes::AddRequest& request)
-            -> absl::StatusOr<notes::AddResponse> {
-          if (request.title().empty()) {
-            return absl::InvalidArgumentError("a note needs a title");
-          }
-          std::lock_guard<std::mutex> lock(mu_);
-          notes::Note& note = notes_[next_id_];
-          note.set_id(next_id_++);
-          note.set_title(request.title());
-          note.set_body(request.body());
-          note.set_author(context.peer_address());
-          notes::AddResponse response;
-          response.set_id(note.id());
-          return response;
-        });
-    if (!status.ok()) return status;
-    status = registry.Register<notes::GetRequest, notes::GetResponse>(
-        "examples.notes.Notes/Get",
-        [this](appwire::CallContext&, const notes::GetRequest& request)
-            -> absl::StatusOr<notes::GetResponse> {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto it = notes_.find(request.id());
-          if (it == notes_.end()) {
-            return absl::NotFoundError(absl::StrCat("no note with id ", request.id()));
-          }
-          notes::GetResponse response;
-          *response.mutable_note() = it->second;
-          return response;
-        });
-    if (!status.ok()) return status;
-    return registry.Register<notes::ListRequest, notes::ListResponse>(
-        "examples.notes.Notes/List",
-        [this](appwire::CallContext&, const notes::ListRequest&)
-            -> absl::StatusOr<notes::ListResponse> {
-          std::lock_guard<std::mutex> lock(mu_);
-          notes::ListResponse response;
-          for (const auto& entry : notes_) *response.add_notes() = entry.second;
-          return response;
-        });
+  absl::StatusOr<notes::AddResponse> Add(appwire::CallContext& context,
+                                         const notes::AddRequest& request) override {
+    if (request.title().empty()) {
+      return absl::InvalidArgumentError("a note needs a title");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    notes::Note& note = notes_[next_id_];
+    note.set_id(next_id_++);
+    note.set_title(request.title());
+    note.set_body(request.body());
+    note.set_author(context.peer_address());
+    notes::AddResponse response;
+    response.set_id(note.id());
+    return response;
+  }
+
+  absl::StatusOr<notes::GetResponse> Get(appwire::CallContext&,
+                                         const notes::GetRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = notes_.find(request.id());
+    if (it == notes_.end()) {
+      return absl::NotFoundError(absl::StrCat("no note with id ", request.id()));
+    }
+    notes::GetResponse response;
+    *response.mutable_note() = it->second;
+    return response;
+  }
+
+  absl::StatusOr<notes::ListResponse> List(appwire::CallContext&,
+                                           const notes::ListRequest&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    notes::ListResponse response;
+    for (const auto& entry : notes_) *response.add_notes() = entry.second;
+    return response;
+  }
+
+  absl::Status Watch(appwire::CallContext& context, const notes::ListRequest&,
+                     appwire::ServerWriter<notes::Note>& writer) override {
+    std::map<uint64_t, notes::Note> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      snapshot = notes_;
+    }
+    for (const auto& entry : snapshot) {
+      // False once the client cancelled or went away: stop there.
+      if (!writer.Write(entry.second)) return context.cancel_reason();
+    }
+    context.AddTrailer("x-notes-sent", std::to_string(snapshot.size()));
+    return absl::OkStatus();
   }
 
  private:
