@@ -872,7 +872,9 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
       call->stream->DeliverEnd();
     }
     const RawStreamHandler* handler = &registered->stream_handler;
-    workers->Post([this, call, state, handler] { RunStream(call, state, *handler); });
+    // A stream may wait on its client for as long as it lives: its own
+    // thread, so open streams never starve unary calls or each other.
+    workers->PostLongRunning([this, call, state, handler] { RunStream(call, state, *handler); });
     return;
   }
   // The payload points into the read buffer: the worker needs its own

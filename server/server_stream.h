@@ -13,7 +13,8 @@
 // client reads slower than we write); Read() blocks until a message, the
 // end of the client's messages, or the end of the call. Both return false
 // once the call is over: cancelled (see CallContext), past its deadline, or
-// its connection lost. Streaming handlers always run on the worker pool.
+// its connection lost. Each streaming handler runs on a thread of its own
+// (open streams never starve unary calls); Server::Drain waits for them.
 #ifndef APPWIRE_SERVER_SERVER_STREAM_H_
 #define APPWIRE_SERVER_SERVER_STREAM_H_
 

@@ -117,7 +117,7 @@ class ServiceRegistry {
         thread);
   }
 
-  // A streaming method (`kind` is not kUnary); always on the worker pool.
+  // A streaming method (`kind` is not kUnary); each call gets a thread of its own.
   absl::Status RegisterStreamRaw(const std::string& method, MethodKind kind,
                                  RawStreamHandler handler);
 

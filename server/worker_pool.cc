@@ -13,6 +13,24 @@ WorkerPool::~WorkerPool() {
   }
   wake_.notify_all();
   for (std::thread& thread : threads_) thread.join();
+  std::unique_lock<std::mutex> lock(long_running_->mu);
+  long_running_->done.wait(lock, [this] { return long_running_->running == 0; });
+}
+
+void WorkerPool::PostLongRunning(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(long_running_->mu);
+    ++long_running_->running;
+  }
+  std::thread([state = long_running_, task = std::move(task)] {
+    task();
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (--state->running == 0) state->done.notify_all();
+  }).detach();
 }
 
 void WorkerPool::Post(std::function<void()> task) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,6 +23,11 @@ class WorkerPool {
 
   // Thread-safe. Tasks posted after shutdown began are dropped.
   void Post(std::function<void()> task);
+  // For a task that may wait on a peer for a long time (a streaming call):
+  // it gets a thread of its own, so any number of open streams never starve
+  // the pool's short tasks or each other. The destructor waits for these
+  // too.
+  void PostLongRunning(std::function<void()> task);
 
  private:
   void Run();
@@ -32,6 +38,13 @@ class WorkerPool {
   int idle_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  // Long-running tasks still running; shared with their (detached) threads.
+  struct LongRunning {
+    std::mutex mu;
+    std::condition_variable done;
+    int running = 0;
+  };
+  std::shared_ptr<LongRunning> long_running_ = std::make_shared<LongRunning>();
 };
 
 }  // namespace appwire

@@ -519,6 +519,37 @@ TEST_F(RpcTest, AfterADrainStatesFollowAndFailFastCallsFailAtOnce) {
   EXPECT_THAT(std::string(last_reason.message()), HasSubstr("Connection refused"));
 }
 
+class FewWorkersTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.worker_threads = 2;
+    StartWith(options);
+  }
+};
+
+TEST_F(FewWorkersTest, MoreOpenStreamsThanWorkersAllProgressAndUnaryCallsStillRun) {
+  auto channel = Connect();
+  // Eight streams held open at once, each waiting on the client, with two
+  // workers: none may wait for another to finish.
+  std::vector<std::unique_ptr<ClientStream>> streams;
+  CallOptions bounded;  // a starved stream fails instead of hanging the test
+  bounded.timeout = absl::Seconds(10);
+  for (int i = 0; i < 8; ++i) {
+    streams.push_back(
+        channel->OpenStream("test.Rpc/Shout", MethodKind::kBidiStreaming, "", bounded));
+  }
+  std::string reply;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(streams[i]->Write(absl::StrCat("stream ", i)));
+    ASSERT_TRUE(streams[i]->Read(&reply));
+    EXPECT_EQ(reply, absl::StrCat("STREAM ", i));
+  }
+  auto slow = channel->CallRaw("test.Rpc/Slow", "");
+  EXPECT_TRUE(slow.ok()) << slow.status();
+  for (auto& stream : streams) EXPECT_TRUE(stream->Finish().ok());
+}
+
 class DrainTest : public RpcTest {
  protected:
   void SetUp() override {

@@ -158,3 +158,30 @@ TEST(FrameCodecTest, HeaderThatIsNotProtobufIsMalformed) {
 
 }  // namespace
 }  // namespace appwire
+
+namespace appwire {
+namespace {
+
+// docs/protocol.md section 14 shows these bytes: keep them true.
+TEST(FrameCodecTest, HelloBytesMatchTheProtocolDocument) {
+  v1::FrameHeader header;
+  header.mutable_hello()->set_protocol_version(1);
+  header.mutable_hello()->set_software_name("appwire-client");
+  header.mutable_hello()->set_software_version("0.1.0");
+  header.mutable_hello()->set_max_message_bytes(16u << 20);
+  std::string wire;
+  AppendFrame(header, "", &wire);
+  std::string hex;
+  for (unsigned char c : wire) {
+    static const char* digits = "0123456789abcdef";
+    if (!hex.empty()) hex += ' ';
+    hex += digits[c >> 4];
+    hex += digits[c & 15];
+  }
+  EXPECT_EQ(hex,
+            "00 00 00 24 00 00 00 20 12 1e 08 01 12 0e 61 70 70 77 69 72 65 2d 63 6c "
+            "69 65 6e 74 1a 05 30 2e 31 2e 30 20 80 80 80 08");
+}
+
+}  // namespace
+}  // namespace appwire
