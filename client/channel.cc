@@ -255,6 +255,29 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   // Ends a call locally (deadline, cancel) and tells the server.
   void Abandon(uint64_t call_id, const absl::Status& status);
   void FailCalls(std::vector<PendingCall> calls, const absl::Status& status);
+  // mu held: removes call `call_id` into *call; false when it already ended.
+  bool TakeCallLocked(uint64_t call_id, PendingCall* call) {
+    auto it = pending.find(call_id);
+    if (it == pending.end()) return false;
+    *call = std::move(it->second);
+    EraseDeadline(call->deadline, call_id);
+    pending.erase(it);
+    return true;
+  }
+  // mu held: removes and returns the calls sent on link `link_id`.
+  std::vector<PendingCall> TakeCallsOfLocked(uint64_t link_id) {
+    std::vector<PendingCall> taken;
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->second.link == link_id) {
+        EraseDeadline(it->second.deadline, it->first);
+        taken.push_back(std::move(it->second));
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return taken;
+  }
   void ArmDeadlineTimer();
   void OnDeadlineTimer();
   void EraseDeadline(absl::Time deadline, uint64_t call_id);
@@ -502,15 +525,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
     if (!link->ready) return;  // a failed attempt: AttemptFailed handles it
-    for (auto it = pending.begin(); it != pending.end();) {
-      if (it->second.link == link->id) {
-        EraseDeadline(it->second.deadline, it->first);
-        failed.push_back(std::move(it->second));
-        it = pending.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    failed = TakeCallsOfLocked(link->id);
     if (current == link) {
       current = nullptr;
       last_error = reason;
@@ -632,15 +647,7 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         std::vector<PendingCall> failed;
         {
           std::lock_guard<std::mutex> lock(mu);
-          for (auto it = pending.begin(); it != pending.end();) {
-            if (it->second.link == link->id) {
-              EraseDeadline(it->second.deadline, it->first);
-              failed.push_back(std::move(it->second));
-              it = pending.erase(it);
-            } else {
-              ++it;
-            }
-          }
+          failed = TakeCallsOfLocked(link->id);
         }
         FailCalls(std::move(failed), reason);
       }
@@ -786,12 +793,8 @@ void Channel::Impl::Complete(uint64_t call_id, absl::StatusOr<std::string> resul
   PendingCall call;
   {
     std::lock_guard<std::mutex> lock(mu);
-    auto it = pending.find(call_id);
     // Unknown: it already ended (deadline, cancel) and the late reply is dropped.
-    if (it == pending.end()) return;
-    call = std::move(it->second);
-    EraseDeadline(call.deadline, call_id);
-    pending.erase(it);
+    if (!TakeCallLocked(call_id, &call)) return;
   }
   Finish(call, std::move(result), std::move(trailers), from_server);
 }
@@ -815,11 +818,7 @@ void Channel::Impl::Abandon(uint64_t call_id, const absl::Status& status) {
   std::shared_ptr<Connection> connection;
   {
     std::lock_guard<std::mutex> lock(mu);
-    auto it = pending.find(call_id);
-    if (it == pending.end()) return;
-    call = std::move(it->second);
-    EraseDeadline(call.deadline, call_id);
-    pending.erase(it);
+    if (!TakeCallLocked(call_id, &call)) return;
     auto link = links.find(call.link);
     if (call.link != 0 && link != links.end()) connection = link->second->connection;
   }

@@ -940,47 +940,40 @@ void Server::Impl::HandleCallFrame(const std::shared_ptr<Connection>& connection
   }
 }
 
+namespace {
+
+// Runs a handler unless the call was cancelled (or expired) while it
+// waited; a thrown exception becomes INTERNAL with its text.
+absl::StatusOr<std::string> InvokeHandler(
+    CallContext& context, const std::function<absl::StatusOr<std::string>()>& handler) {
+  if (context.cancelled()) return context.cancel_reason();
+  try {
+    return handler();
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("the handler of ", context.method(), " threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(
+        absl::StrCat("the handler of ", context.method(), " threw a non-standard exception"));
+  }
+}
+
+}  // namespace
+
 void Server::Impl::RunUnary(const std::shared_ptr<ServerCall>& call,
                             const std::shared_ptr<ConnectionState>& state,
                             const RawHandler& handler, absl::string_view request) {
-  absl::StatusOr<std::string> result;
   CallContext context(call);
-  if (context.cancelled()) {
-    result = context.cancel_reason();  // cancelled or expired while queued
-  } else {
-    try {
-      result = handler(context, request);
-    } catch (const std::exception& e) {
-      result = absl::InternalError(
-          absl::StrCat("the handler of ", call->method, " threw: ", e.what()));
-    } catch (...) {
-      result = absl::InternalError(
-          absl::StrCat("the handler of ", call->method, " threw a non-standard exception"));
-    }
-  }
-  FinishCall(call, *state, std::move(result));
+  FinishCall(call, *state,
+             InvokeHandler(context, [&] { return handler(context, request); }));
 }
 
 void Server::Impl::RunStream(const std::shared_ptr<ServerCall>& call,
                              const std::shared_ptr<ConnectionState>& state,
                              const RawStreamHandler& handler) {
-  absl::StatusOr<std::string> result;
   CallContext context(call);
   ServerStream stream(call);
-  if (context.cancelled()) {
-    result = context.cancel_reason();
-  } else {
-    try {
-      result = handler(context, stream);
-    } catch (const std::exception& e) {
-      result = absl::InternalError(
-          absl::StrCat("the handler of ", call->method, " threw: ", e.what()));
-    } catch (...) {
-      result = absl::InternalError(
-          absl::StrCat("the handler of ", call->method, " threw a non-standard exception"));
-    }
-  }
-  FinishCall(call, *state, std::move(result));
+  FinishCall(call, *state, InvokeHandler(context, [&] { return handler(context, stream); }));
 }
 
 void Server::Impl::FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,

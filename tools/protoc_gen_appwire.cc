@@ -73,16 +73,150 @@ Vars MethodVars(const ServiceDescriptor& service, const MethodDescriptor& method
           {"response_proto", method.output_type()->full_name()}};
 }
 
-const char* Kind(const MethodDescriptor& method) {
-  if (method.client_streaming() && method.server_streaming()) {
-    return "::appwire::MethodKind::kBidiStreaming";
-  }
-  if (method.client_streaming()) return "::appwire::MethodKind::kClientStreaming";
-  if (method.server_streaming()) return "::appwire::MethodKind::kServerStreaming";
-  return "::appwire::MethodKind::kUnary";
+// The four method kinds, in the order of the template tables below (and of
+// appwire::MethodKind): unary, server streaming, client streaming, bidi.
+int KindIndex(const MethodDescriptor& method) {
+  return (method.server_streaming() ? 1 : 0) + (method.client_streaming() ? 2 : 0);
 }
 
-void PrintStubDeclarations(const ServiceDescriptor& service, Printer& out) {
+const char* const kKindNames[4] = {
+    "::appwire::MethodKind::kUnary", "::appwire::MethodKind::kServerStreaming",
+    "::appwire::MethodKind::kClientStreaming", "::appwire::MethodKind::kBidiStreaming"};
+
+// Stub member declarations, per kind.
+const char* const kStubDeclarations[4] = {
+    "    // rpc $method$($request_proto$) returns ($response_proto$)\n"
+    "    ::absl::StatusOr<$response$> $method$(\n"
+    "        const $request$& request, const ::appwire::CallOptions& options = {});\n"
+    "    // `done` runs once, on ChannelOptions::callback_executor if set.\n"
+    "    void $method$Async(const $request$& request,\n"
+    "        const ::appwire::CallOptions& options,\n"
+    "        std::function<void(::absl::StatusOr<$response$>)> done);\n"
+    "    std::future<::absl::StatusOr<$response$>> $method$Future(\n"
+    "        const $request$& request, const ::appwire::CallOptions& options = {});\n",
+
+    "    // rpc $method$($request_proto$) returns (stream $response_proto$)\n"
+    "    std::unique_ptr<::appwire::ClientReader<$response$>> $method$(\n"
+    "        const $request$& request, const ::appwire::CallOptions& options = {});\n",
+
+    "    // rpc $method$(stream $request_proto$) returns ($response_proto$)\n"
+    "    std::unique_ptr<::appwire::ClientWriter<$request$, $response$>> $method$(\n"
+    "        const ::appwire::CallOptions& options = {});\n",
+
+    "    // rpc $method$(stream $request_proto$) returns (stream $response_proto$)\n"
+    "    std::unique_ptr<::appwire::ClientReaderWriter<$request$, $response$>>\n"
+    "    $method$(const ::appwire::CallOptions& options = {});\n",
+};
+
+// Stub member definitions (the .appwire.cc file), per kind.
+const char* const kStubDefinitions[4] = {
+    "::absl::StatusOr<$response$> $service$::Stub::$method$(\n"
+    "    const $request$& request, const ::appwire::CallOptions& options) {\n"
+    "  return channel_->Call<$response$>(\"$full_method$\", request, options);\n"
+    "}\n"
+    "\n"
+    "void $service$::Stub::$method$Async(const $request$& request,\n"
+    "    const ::appwire::CallOptions& options,\n"
+    "    std::function<void(::absl::StatusOr<$response$>)> done) {\n"
+    "  channel_->CallAsync<$response$>(\"$full_method$\", request, options,\n"
+    "                                  std::move(done));\n"
+    "}\n"
+    "\n"
+    "std::future<::absl::StatusOr<$response$>> $service$::Stub::$method$Future(\n"
+    "    const $request$& request, const ::appwire::CallOptions& options) {\n"
+    "  return channel_->CallFuture<$response$>(\"$full_method$\", request, options);\n"
+    "}\n\n",
+
+    "std::unique_ptr<::appwire::ClientReader<$response$>> $service$::Stub::$method$(\n"
+    "    const $request$& request, const ::appwire::CallOptions& options) {\n"
+    "  return std::make_unique<::appwire::ClientReader<$response$>>(\n"
+    "      channel_->OpenStream(\"$full_method$\", $kind$,\n"
+    "                           request.SerializeAsString(), options));\n"
+    "}\n\n",
+
+    "std::unique_ptr<::appwire::ClientWriter<$request$, $response$>>\n"
+    "$service$::Stub::$method$(const ::appwire::CallOptions& options) {\n"
+    "  return std::make_unique<::appwire::ClientWriter<$request$, $response$>>(\n"
+    "      channel_->OpenStream(\"$full_method$\", $kind$, \"\", options));\n"
+    "}\n\n",
+
+    "std::unique_ptr<::appwire::ClientReaderWriter<$request$, $response$>>\n"
+    "$service$::Stub::$method$(const ::appwire::CallOptions& options) {\n"
+    "  return std::make_unique<::appwire::ClientReaderWriter<$request$, $response$>>(\n"
+    "      channel_->OpenStream(\"$full_method$\", $kind$, \"\", options));\n"
+    "}\n\n",
+};
+
+// Service base class virtuals, per kind; their default says "not implemented".
+const char* const kServiceMethods[4] = {
+    "    virtual ::absl::StatusOr<$response$> $method$(\n"
+    "        ::appwire::CallContext& context, const $request$& request) {\n"
+    "      return Unimplemented(\"$full_method$\");\n"
+    "    }\n",
+
+    "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
+    "        const $request$& request, ::appwire::ServerWriter<$response$>& writer) {\n"
+    "      return Unimplemented(\"$full_method$\");\n"
+    "    }\n",
+
+    "    virtual ::absl::StatusOr<$response$> $method$(\n"
+    "        ::appwire::CallContext& context, ::appwire::ServerReader<$request$>& reader) {\n"
+    "      return Unimplemented(\"$full_method$\");\n"
+    "    }\n",
+
+    "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
+    "        ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
+    "      return Unimplemented(\"$full_method$\");\n"
+    "    }\n",
+};
+
+// RegisterWith() lines, per kind.
+const char* const kRegistrations[4] = {
+    "      status = registry.Register<$request$, $response$>(\"$full_method$\",\n"
+    "          [this](::appwire::CallContext& context, const $request$& request) {\n"
+    "            return $method$(context, request);\n"
+    "          });\n"
+    "      if (!status.ok()) return status;\n",
+
+    "      status = registry.RegisterServerStreaming<$request$, $response$>(\n"
+    "          \"$full_method$\",\n"
+    "          [this](::appwire::CallContext& context, const $request$& request,\n"
+    "                 ::appwire::ServerWriter<$response$>& writer) {\n"
+    "            return $method$(context, request, writer);\n"
+    "          });\n"
+    "      if (!status.ok()) return status;\n",
+
+    "      status = registry.RegisterClientStreaming<$request$, $response$>(\n"
+    "          \"$full_method$\",\n"
+    "          [this](::appwire::CallContext& context,\n"
+    "                 ::appwire::ServerReader<$request$>& reader) {\n"
+    "            return $method$(context, reader);\n"
+    "          });\n"
+    "      if (!status.ok()) return status;\n",
+
+    "      status = registry.RegisterBidiStreaming<$request$, $response$>(\n"
+    "          \"$full_method$\",\n"
+    "          [this](::appwire::CallContext& context,\n"
+    "                 ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
+    "            return $method$(context, stream);\n"
+    "          });\n"
+    "      if (!status.ok()) return status;\n",
+};
+
+// Prints `table[kind of each method]` for every method of `service`, with
+// `between` before each.
+void PrintPerMethod(const ServiceDescriptor& service, const char* const table[4],
+                    const char* between, Printer& out) {
+  for (int i = 0; i < service.method_count(); ++i) {
+    const MethodDescriptor& method = *service.method(i);
+    Vars vars = MethodVars(service, method);
+    vars["kind"] = kKindNames[KindIndex(method)];
+    out.Print(between);
+    out.Print(vars, table[KindIndex(method)]);
+  }
+}
+
+void PrintServiceClass(const ServiceDescriptor& service, Printer& out) {
   out.Print(
       "  // The client side: typed calls over an appwire::Channel. Thread-safe;\n"
       "  // cheap to create and copy.\n"
@@ -90,126 +224,28 @@ void PrintStubDeclarations(const ServiceDescriptor& service, Printer& out) {
       "   public:\n"
       "    explicit Stub(std::shared_ptr<::appwire::Channel> channel)\n"
       "        : channel_(std::move(channel)) {}\n");
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    Vars vars = MethodVars(service, method);
-    out.Print("\n");
-    if (!method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "    // rpc $method$($request_proto$) returns ($response_proto$)\n"
-                "    ::absl::StatusOr<$response$> $method$(\n"
-                "        const $request$& request, const ::appwire::CallOptions& options = {});\n"
-                "    // `done` runs once, on ChannelOptions::callback_executor if set.\n"
-                "    void $method$Async(const $request$& request,\n"
-                "        const ::appwire::CallOptions& options,\n"
-                "        std::function<void(::absl::StatusOr<$response$>)> done);\n"
-                "    std::future<::absl::StatusOr<$response$>> $method$Future(\n"
-                "        const $request$& request, const ::appwire::CallOptions& options = {});\n");
-    } else if (method.server_streaming() && !method.client_streaming()) {
-      out.Print(vars,
-                "    // rpc $method$($request_proto$) returns (stream $response_proto$)\n"
-                "    std::unique_ptr<::appwire::ClientReader<$response$>> $method$(\n"
-                "        const $request$& request, const ::appwire::CallOptions& options = {});\n");
-    } else if (method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "    // rpc $method$(stream $request_proto$) returns ($response_proto$)\n"
-                "    std::unique_ptr<::appwire::ClientWriter<$request$, $response$>> $method$(\n"
-                "        const ::appwire::CallOptions& options = {});\n");
-    } else {
-      out.Print(vars,
-                "    // rpc $method$(stream $request_proto$) returns (stream $response_proto$)\n"
-                "    std::unique_ptr<::appwire::ClientReaderWriter<$request$, $response$>>\n"
-                "    $method$(const ::appwire::CallOptions& options = {});\n");
-    }
-  }
+  PrintPerMethod(service, kStubDeclarations, "\n", out);
   out.Print(
       "\n"
       "   private:\n"
       "    std::shared_ptr<::appwire::Channel> channel_;\n"
-      "  };\n");
-}
-
-void PrintServiceClass(const ServiceDescriptor& service, Printer& out) {
-  out.Print(
+      "  };\n"
       "\n"
       "  // The server side: derive, override the methods this server serves (the\n"
       "  // others answer kUnimplemented) and RegisterWith() a ServiceRegistry\n"
-      "  // before Server::Start(). Methods run on the worker pool, many at once.\n"
+      "  // before Server::Start(). Unary methods run on the worker pool, streaming\n"
+      "  // ones on threads of their own, many at once.\n"
       "  class Service {\n"
       "   public:\n"
       "    virtual ~Service() = default;\n");
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    Vars vars = MethodVars(service, method);
-    out.Print("\n");
-    if (!method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "    virtual ::absl::StatusOr<$response$> $method$(\n"
-                "        ::appwire::CallContext& context, const $request$& request) {\n"
-                "      return Unimplemented(\"$full_method$\");\n"
-                "    }\n");
-    } else if (method.server_streaming() && !method.client_streaming()) {
-      out.Print(vars,
-                "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
-                "        const $request$& request, ::appwire::ServerWriter<$response$>& writer) {\n"
-                "      return Unimplemented(\"$full_method$\");\n"
-                "    }\n");
-    } else if (method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "    virtual ::absl::StatusOr<$response$> $method$(\n"
-                "        ::appwire::CallContext& context, ::appwire::ServerReader<$request$>& reader) {\n"
-                "      return Unimplemented(\"$full_method$\");\n"
-                "    }\n");
-    } else {
-      out.Print(vars,
-                "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
-                "        ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
-                "      return Unimplemented(\"$full_method$\");\n"
-                "    }\n");
-    }
-  }
+  PrintPerMethod(service, kServiceMethods, "\n", out);
   out.Print(
       "\n"
       "    // Registers every method of this service. The service must outlive the\n"
       "    // server.\n"
       "    ::absl::Status RegisterWith(::appwire::ServiceRegistry& registry) {\n"
       "      ::absl::Status status;\n");
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    Vars vars = MethodVars(service, method);
-    if (!method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "      status = registry.Register<$request$, $response$>(\"$full_method$\",\n"
-                "          [this](::appwire::CallContext& context, const $request$& request) {\n"
-                "            return $method$(context, request);\n"
-                "          });\n");
-    } else if (method.server_streaming() && !method.client_streaming()) {
-      out.Print(vars,
-                "      status = registry.RegisterServerStreaming<$request$, $response$>(\n"
-                "          \"$full_method$\",\n"
-                "          [this](::appwire::CallContext& context, const $request$& request,\n"
-                "                 ::appwire::ServerWriter<$response$>& writer) {\n"
-                "            return $method$(context, request, writer);\n"
-                "          });\n");
-    } else if (method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "      status = registry.RegisterClientStreaming<$request$, $response$>(\n"
-                "          \"$full_method$\",\n"
-                "          [this](::appwire::CallContext& context,\n"
-                "                 ::appwire::ServerReader<$request$>& reader) {\n"
-                "            return $method$(context, reader);\n"
-                "          });\n");
-    } else {
-      out.Print(vars,
-                "      status = registry.RegisterBidiStreaming<$request$, $response$>(\n"
-                "          \"$full_method$\",\n"
-                "          [this](::appwire::CallContext& context,\n"
-                "                 ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
-                "            return $method$(context, stream);\n"
-                "          });\n");
-    }
-    out.Print("      if (!status.ok()) return status;\n");
-  }
+  PrintPerMethod(service, kRegistrations, "", out);
   out.Print(
       "      return ::absl::OkStatus();\n"
       "    }\n"
@@ -220,56 +256,6 @@ void PrintServiceClass(const ServiceDescriptor& service, Printer& out) {
       "          ::absl::StrCat(method, \" is not implemented by this server\"));\n"
       "    }\n"
       "  };\n");
-}
-
-void PrintStubDefinitions(const ServiceDescriptor& service, const std::string& ns, Printer& out) {
-  for (int i = 0; i < service.method_count(); ++i) {
-    const MethodDescriptor& method = *service.method(i);
-    Vars vars = MethodVars(service, method);
-    vars["ns"] = ns;
-    vars["kind"] = Kind(method);
-    if (!method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "::absl::StatusOr<$response$> $service$::Stub::$method$(\n"
-                "    const $request$& request, const ::appwire::CallOptions& options) {\n"
-                "  return channel_->Call<$response$>(\"$full_method$\", request, options);\n"
-                "}\n"
-                "\n"
-                "void $service$::Stub::$method$Async(const $request$& request,\n"
-                "    const ::appwire::CallOptions& options,\n"
-                "    std::function<void(::absl::StatusOr<$response$>)> done) {\n"
-                "  channel_->CallAsync<$response$>(\"$full_method$\", request, options,\n"
-                "                                  std::move(done));\n"
-                "}\n"
-                "\n"
-                "std::future<::absl::StatusOr<$response$>> $service$::Stub::$method$Future(\n"
-                "    const $request$& request, const ::appwire::CallOptions& options) {\n"
-                "  return channel_->CallFuture<$response$>(\"$full_method$\", request, options);\n"
-                "}\n\n");
-    } else if (method.server_streaming() && !method.client_streaming()) {
-      out.Print(vars,
-                "std::unique_ptr<::appwire::ClientReader<$response$>> $service$::Stub::$method$(\n"
-                "    const $request$& request, const ::appwire::CallOptions& options) {\n"
-                "  return std::make_unique<::appwire::ClientReader<$response$>>(\n"
-                "      channel_->OpenStream(\"$full_method$\", $kind$,\n"
-                "                           request.SerializeAsString(), options));\n"
-                "}\n\n");
-    } else if (method.client_streaming() && !method.server_streaming()) {
-      out.Print(vars,
-                "std::unique_ptr<::appwire::ClientWriter<$request$, $response$>>\n"
-                "$service$::Stub::$method$(const ::appwire::CallOptions& options) {\n"
-                "  return std::make_unique<::appwire::ClientWriter<$request$, $response$>>(\n"
-                "      channel_->OpenStream(\"$full_method$\", $kind$, \"\", options));\n"
-                "}\n\n");
-    } else {
-      out.Print(vars,
-                "std::unique_ptr<::appwire::ClientReaderWriter<$request$, $response$>>\n"
-                "$service$::Stub::$method$(const ::appwire::CallOptions& options) {\n"
-                "  return std::make_unique<::appwire::ClientReaderWriter<$request$, $response$>>(\n"
-                "      channel_->OpenStream(\"$full_method$\", $kind$, \"\", options));\n"
-                "}\n\n");
-    }
-  }
 }
 
 class AppwireGenerator : public google::protobuf::compiler::CodeGenerator {
@@ -314,7 +300,6 @@ class AppwireGenerator : public google::protobuf::compiler::CodeGenerator {
         out.Print("class $name$ final {\n public:\n", "name", service.name());
         out.Print("  static constexpr char kServiceName[] = \"$full$\";\n\n", "full",
                   service.full_name());
-        PrintStubDeclarations(service, out);
         PrintServiceClass(service, out);
         out.Print("};\n");
       }
@@ -334,7 +319,7 @@ class AppwireGenerator : public google::protobuf::compiler::CodeGenerator {
       for (const std::string& name : namespaces) out.Print("namespace $n$ {\n", "n", name);
       out.Print("\n");
       for (int i = 0; i < file->service_count(); ++i) {
-        PrintStubDefinitions(*file->service(i), file->package(), out);
+        PrintPerMethod(*file->service(i), kStubDefinitions, "", out);
       }
       for (auto it = namespaces.rbegin(); it != namespaces.rend(); ++it) {
         out.Print("}  // namespace $n$\n", "n", *it);
