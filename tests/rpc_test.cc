@@ -491,12 +491,20 @@ TEST_F(RpcTest, AfterADrainStatesFollowAndFailFastCallsFailAtOnce) {
     changed.notify_all();
   };
   auto channel = Connect(options);
+  // One call first: the server's side of the handshake is then done too (a
+  // connection still in its handshake cannot be sent a GoAway, and is just
+  // closed).
+  ASSERT_TRUE(channel->CallRaw("appwire.v1.Health/Check", "").ok());
   server_->Drain(absl::Seconds(1));
   {
     std::unique_lock<std::mutex> lock(mu);
     ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] {
       return !states.empty() && states.back() == ChannelState::kIdle;
-    }));
+    })) << [&] {
+      std::string seen;
+      for (ChannelState state : states) absl::StrAppend(&seen, ChannelStateName(state), "; ");
+      return seen;
+    }();
   }
   // Idle: a fail-fast call still gets one connection attempt, which fails.
   CallOptions fail_fast;

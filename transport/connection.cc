@@ -118,6 +118,9 @@ void Connection::ReadLoop() {
 
 void Connection::OnData(const absl::Status& status) {
   if (!status.ok()) {
+    // A peer that closes on purpose often has its last frames (a GoAway)
+    // arrive in the same read as its close_notify: they still count.
+    if (state() == State::kOpen && read_offset_ < read_buffer_.size()) DeliverFrames();
     Finish(status);
     stream_->Close();
     return;
@@ -130,6 +133,10 @@ void Connection::OnData(const absl::Status& status) {
     ReadLoop();
     return;
   }
+  if (DeliverFrames()) ReadLoop();
+}
+
+bool Connection::DeliverFrames() {
   last_received_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
   auto self = shared_from_this();
   DecodedFrame frame;
@@ -150,7 +157,7 @@ void Connection::OnData(const absl::Status& status) {
       Close(absl::Status(decoded.code(),
                          absl::StrCat("frame from ", peer_address(), " refused: ",
                                       decoded.message())));
-      return;
+      return false;
     }
     if (consumed == 0) break;
     read_offset_ += consumed;
@@ -176,7 +183,7 @@ void Connection::OnData(const absl::Status& status) {
     read_buffer_.erase(0, read_offset_);
     read_offset_ = 0;
   }
-  ReadLoop();
+  return true;
 }
 
 absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view payload) {

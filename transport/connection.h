@@ -83,6 +83,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits, Callbacks callbacks);
   void ReadLoop();
   void OnData(const absl::Status& status);
+  // Decodes and hands on the complete frames in read_buffer_. False when a
+  // bad frame made it close the connection.
+  bool DeliverFrames();
   void Finish(const absl::Status& reason);
   bool Transition(State from, State to);
 
