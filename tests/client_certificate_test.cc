@@ -64,6 +64,30 @@ TEST_F(ClientCertificateTest, RequiredCertificateIdentifiesTheCaller) {
   EXPECT_EQ(*who, "alice");
 }
 
+TEST_F(ClientCertificateTest, AReconnectionPresentsTheCertificateAgainInsteadOfResuming) {
+  ServerOptions options;
+  options.project_dir = project_.path();
+  ASSERT_TRUE(options.parameters.Set(Parameter::kClientCertificateMode, kClientCertRequire).ok());
+  ASSERT_TRUE(options.parameters.Set(Parameter::kIdleConnectionsTimeout, 1).ok());
+  auto server = StartServer(options, registry_);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(WithIdentity(*server, client_));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  ASSERT_TRUE((*channel)->CallRaw("test.Who/Am", "").ok());
+  // The server closes the idle connection; the next call reconnects. A
+  // resumed session would skip the certificate (and a CRL updated since),
+  // so a server that asks for certificates issues no tickets.
+  for (int i = 0; i < 400 && (*channel)->state() != ChannelState::kIdle; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ((*channel)->state(), ChannelState::kIdle);
+  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(*who, "alice");
+  EXPECT_EQ((*channel)->connections_made(), 2);
+  EXPECT_FALSE((*channel)->session_info().resumed);
+}
+
 TEST_F(ClientCertificateTest, MissingCertificateIsRefusedByARequiringServer) {
   LogCapture log;
   auto server = Start(kClientCertRequire);

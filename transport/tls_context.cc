@@ -390,7 +390,14 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
   } else {
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
   }
-  if (options.role == TlsRole::kServer && !options.session_ticket_key.empty()) {
+  if (options.role == TlsRole::kServer &&
+      options.client_certificate_mode != TlsOptions::ClientCertificateMode::kNone) {
+    // A resumed session skips the client's certificate: a CRL or CA change
+    // since the ticket was issued would not apply to it. With client
+    // certificates, every connection is a full handshake.
+    wolfSSL_CTX_set_num_tickets(ctx, 0);
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+  } else if (options.role == TlsRole::kServer && !options.session_ticket_key.empty()) {
     if (options.session_ticket_key.size() != kSessionTicketKeyBytes) {
       return absl::InvalidArgumentError("session ticket key: wrong size");
     }
