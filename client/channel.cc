@@ -99,6 +99,7 @@ struct Link {
   // Guarded by Channel::Impl::mu.
   bool ready = false;       // handshake done, hello sent
   bool going_away = false;  // the server sent a go-away: no new calls here
+  bool hello_received = false;  // the server's hello came: the attempt succeeded
   size_t server_max_message_bytes = 0;  // from the server's hello
 };
 
@@ -113,7 +114,7 @@ struct ClientStreamState {
   std::mutex mu;
   std::condition_variable changed;
   std::shared_ptr<Connection> connection;  // once the request went out
-  bool writes_done = false;
+  std::atomic<bool> writes_done{false};
   bool finished = false;  // the call's status is known
   absl::Status status;
   std::string response;
@@ -133,9 +134,9 @@ struct ClientStreamState {
       changed.notify_all();
     }
     if (from_server) {
+      // Messages that came before the status stay readable; writing is over.
       flow->DeliverEnd();
-      // Writes after the server's status are pointless.
-      if (!status.ok()) flow->End(status);
+      flow->CloseSend(status);
     } else {
       flow->End(status);
     }
@@ -154,6 +155,7 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     std::shared_ptr<CancellationToken> token;
     uint64_t token_registration = 0;
     uint64_t link = 0;  // 0: waiting for a connection
+    bool sent = false;  // the request frame went out on `link`
     // While waiting: the frame to send once connected.
     v1::FrameHeader header;
     std::string payload;
@@ -198,8 +200,14 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   std::function<void(const absl::Status&)> first_attempt;
   std::mt19937_64 random{std::random_device{}()};
 
-  ~Impl() { StopIo(); }
+  ~Impl() {
+    StopIo();
+    // The I/O thread holds the last reference when the app let go of the
+    // channel from a callback: run() has returned, the thread just ends.
+    if (io_thread.joinable()) io_thread.detach();
+  }
 
+  // Stops the I/O thread, and waits for it unless this is that thread.
   void StopIo() {
     work.reset();
     io.stop();
@@ -237,6 +245,9 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   void OnTcpConnected(const std::shared_ptr<Link>& link, asio::ip::tcp::socket socket);
   void OnHandshake(const std::shared_ptr<Link>& link, const absl::Status& status);
   void AttemptFailed(const std::shared_ptr<Link>& link, const absl::Status& status);
+  // I/O thread: reports `status`, fails fail-fast calls and schedules the
+  // next attempt after the backoff.
+  void EnterTransientFailure(const absl::Status& status);
   void OnLinkClosed(const std::shared_ptr<Link>& link, const absl::Status& reason);
   void OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& frame);
   void ScheduleKeepalive();
@@ -254,6 +265,16 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
               bool from_server);
   // Ends a call locally (deadline, cancel) and tells the server.
   void Abandon(uint64_t call_id, const absl::Status& status);
+  // Sends a call's request on `link`, and its cancel right after when the
+  // call was abandoned meanwhile.
+  void SendRequest(const std::shared_ptr<Link>& link, uint64_t call_id,
+                   const v1::FrameHeader& header, const std::string& payload);
+  static void SendCancel(const std::shared_ptr<Connection>& connection, uint64_t call_id) {
+    v1::FrameHeader header;
+    header.set_call_id(call_id);
+    header.mutable_cancel();
+    connection->Send(header, "").IgnoreError();
+  }
   void FailCalls(std::vector<PendingCall> calls, const absl::Status& status);
   // mu held: removes call `call_id` into *call; false when it already ended.
   bool TakeCallLocked(uint64_t call_id, PendingCall* call) {
@@ -362,6 +383,7 @@ void Channel::Impl::OnTcpConnected(const std::shared_ptr<Link>& link,
   std::shared_ptr<void> resume;
   {
     std::lock_guard<std::mutex> lock(mu);
+    if (shutdown) return;  // the socket closes as it goes out of scope
     tls = context;
     resume = saved_session;
   }
@@ -422,15 +444,15 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
   std::vector<std::shared_ptr<ClientStreamState>> streams_started;
   std::function<void(const absl::Status&)> first;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    std::unique_lock<std::mutex> lock(mu);
     connecting = false;
     if (shutdown) {
+      lock.unlock();  // Close() reports through OnLinkClosed, which locks mu
       link->connection->Close(absl::CancelledError("the client closed the channel"));
       return;
     }
     link->ready = true;
     current = link;
-    failed_attempts = 0;
     ++connections_made;
     last_session = link->connection->session_info();
     first.swap(first_attempt);
@@ -446,15 +468,7 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
   }
   if (first) first(absl::OkStatus());
   RunNotes(notes);
-  for (auto& [header, payload] : to_send) {
-    absl::Status sent = link->connection->Send(header, payload);
-    if (!sent.ok()) {
-      Complete(header.call_id(),
-               absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ",
-                                                      sent.message())),
-               {}, false);
-    }
-  }
+  for (auto& [header, payload] : to_send) SendRequest(link, header.call_id(), header, payload);
   for (auto& stream : streams_started) {
     std::lock_guard<std::mutex> lock(stream->mu);
     stream->connection = link->connection;
@@ -463,10 +477,7 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
 }
 
 void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl::Status& status) {
-  std::vector<std::function<void()>> notes;
-  std::vector<PendingCall> failed;
   std::function<void(const absl::Status&)> first;
-  absl::Duration delay;
   {
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
@@ -475,6 +486,22 @@ void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl:
     last_error = status;
     first.swap(first_attempt);
     if (shutdown) return;
+  }
+  if (first) {
+    first(status);  // Connect() reports it; no retry for a channel never made
+    return;
+  }
+  EnterTransientFailure(status);
+}
+
+void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
+  std::vector<std::function<void()>> notes;
+  std::vector<PendingCall> failed;
+  absl::Duration delay;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (shutdown) return;
+    last_error = status;
     SetStateLocked(ChannelState::kTransientFailure, status, &notes);
     // Fail-fast calls stop waiting; the others wait for the next attempt.
     std::vector<uint64_t> still_waiting;
@@ -500,10 +527,6 @@ void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl:
     delay = absl::Seconds(std::max(0.0, seconds));
     ++failed_attempts;
   }
-  if (first) {
-    first(status);  // Connect() reports it; no retry for a channel never made
-    return;
-  }
   RunNotes(notes);
   FailCalls(std::move(failed), absl::UnavailableError(absl::StrCat(
                                    "the server at ", target, " is unreachable: ",
@@ -521,6 +544,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
   std::vector<std::function<void()>> notes;
   std::vector<PendingCall> failed;
   bool reconnect = false;
+  bool failed_before_hello = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
@@ -530,8 +554,12 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
       current = nullptr;
       last_error = reason;
       // The server closed on purpose (idle, drain): reconnect when needed.
-      // Lost: reconnect at once, so the next call finds a connection.
-      if (link->going_away && waiting.empty()) {
+      // Lost after a working session: reconnect at once, so the next call
+      // finds a connection. Lost before the server's hello (it refused us
+      // after the handshake): that attempt failed, back off.
+      if (!link->hello_received && !link->going_away) {
+        failed_before_hello = !shutdown;
+      } else if (link->going_away && waiting.empty()) {
         SetStateLocked(ChannelState::kIdle, absl::OkStatus(), &notes);
       } else {
         reconnect = !shutdown;
@@ -544,7 +572,11 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
   const absl::Status status =
       reason.ok() ? absl::UnavailableError("the connection closed") : reason;
   FailCalls(std::move(failed), status);
-  if (reconnect) StartConnect();
+  if (failed_before_hello) {
+    EnterTransientFailure(status);
+  } else if (reconnect) {
+    StartConnect();
+  }
 }
 
 void Channel::Impl::FailCalls(std::vector<PendingCall> calls, const absl::Status& status) {
@@ -618,6 +650,10 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
       server_software = absl::StrCat(header.hello().software_name(), " ",
                                      header.hello().software_version());
       link->server_max_message_bytes = header.hello().max_message_bytes();
+      link->hello_received = true;
+      // Only a server that got as far as its hello resets the backoff: one
+      // that closes right after the handshake must not be retried in a loop.
+      failed_attempts = 0;
       if (session != nullptr) saved_session = std::move(session);
       return;
     }
@@ -734,7 +770,8 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
       call.header = std::move(header);
       call.payload = std::move(payload);
       waiting.push_back(call_id);
-      connect = !connecting;
+      // Idle: connect now. In transient failure the backoff timer will.
+      connect = !connecting && state == ChannelState::kIdle;
       if (call.stream != nullptr) call.stream->max_message_bytes = limits.max_message_bytes;
     }
     if (refused.ok()) pending.emplace(call_id, std::move(call));
@@ -762,12 +799,29 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
     stream->connection = link->connection;
     stream->changed.notify_all();
   }
+  SendRequest(link, call_id, header, payload);
+}
+
+void Channel::Impl::SendRequest(const std::shared_ptr<Link>& link, uint64_t call_id,
+                                const v1::FrameHeader& header, const std::string& payload) {
   absl::Status sent = link->connection->Send(header, payload);
   if (!sent.ok()) {
     Complete(call_id,
              absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ", sent.message())),
              {}, false);
+    return;
   }
+  bool abandoned;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = pending.find(call_id);
+    abandoned = it == pending.end();
+    if (!abandoned) it->second.sent = true;
+  }
+  // Cancelled (or expired) while the request was on its way: Abandon did
+  // not tell the server, as the cancel must not overtake the request. The
+  // server ignores a cancel for a call that has already ended.
+  if (abandoned) SendCancel(link->connection, call_id);
 }
 
 void Channel::Impl::StartWithToken(PendingCall call, v1::FrameHeader header,
@@ -820,15 +874,11 @@ void Channel::Impl::Abandon(uint64_t call_id, const absl::Status& status) {
     std::lock_guard<std::mutex> lock(mu);
     if (!TakeCallLocked(call_id, &call)) return;
     auto link = links.find(call.link);
-    if (call.link != 0 && link != links.end()) connection = link->second->connection;
+    // Not sent yet: SendRequest sends the cancel after the request.
+    if (call.sent && link != links.end()) connection = link->second->connection;
   }
-  if (connection != nullptr) {
-    // The server cancels the handler and sends nothing more.
-    v1::FrameHeader header;
-    header.set_call_id(call_id);
-    header.mutable_cancel();
-    connection->Send(header, "").IgnoreError();
-  }
+  // The server cancels the handler and sends nothing more.
+  if (connection != nullptr) SendCancel(connection, call_id);
   Finish(call, status, {}, false);
 }
 
@@ -988,7 +1038,17 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   impl->first_attempt = [first](const absl::Status& status) { first->set_value(status); };
   impl->work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       impl->io.get_executor());
-  impl->io_thread = std::thread([io = &impl->io] { io->run(); });
+  // The thread holds the channel's state until it ends: a callback may drop
+  // the app's last reference while the thread is still inside it.
+  impl->io_thread = std::thread([self = impl] { self->io.run(); });
+  // Every error return below stops the thread again.
+  struct StopOnError {
+    Impl* impl;
+    bool armed = true;
+    ~StopOnError() {
+      if (armed) impl->StopIo();
+    }
+  } stop_on_error{impl.get()};
   std::weak_ptr<Impl> weak = impl;
   asio::post(impl->io, [weak] {
     if (auto self = weak.lock()) {
@@ -1037,6 +1097,7 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
     std::lock_guard<std::mutex> lock(impl->mu);
     impl->context = *std::move(pinned);
   }
+  stop_on_error.armed = false;
   return std::shared_ptr<Channel>(new Channel(std::move(impl)));
 }
 
@@ -1315,8 +1376,7 @@ bool ClientStream::WritesDone() {
   ClientStreamState& s = *state_;
   if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
-  if (connection == nullptr) return false;
-  s.writes_done = true;
+  if (connection == nullptr || s.writes_done.exchange(true)) return false;
   v1::FrameHeader header;
   header.set_call_id(s.call_id);
   header.mutable_half_close();

@@ -115,8 +115,10 @@ struct ChannelOptions {
 
   // This channel's values of database parameters: TLS versions offered
   // (kMinTlsVersion, kMaxTlsVersion), suites (kTls13CipherSuites,
-  // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize. Unset ones
-  // follow the process-wide values (SetDatabaseParameter) at Connect().
+  // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize,
+  // kKeepaliveInterval, kKeepaliveTimeout (read at Connect()) and
+  // kMaxMetadataSize (read at each call). Unset ones follow the
+  // process-wide values (SetDatabaseParameter).
   ParameterOverrides parameters;
 
   // Reconnection after a lost connection (see above).
@@ -153,8 +155,8 @@ struct CallOptions {
   Metadata metadata;
   // Cancels the call from any thread (client/cancellation.h).
   std::shared_ptr<CancellationToken> cancellation;
-  // When set, receives the server's response trailers before the call
-  // completes. Must outlive the call.
+  // Unary calls: when set, receives the server's response trailers before
+  // the call completes; must outlive the call. (Streams have trailers().)
   Metadata* trailers = nullptr;
 };
 

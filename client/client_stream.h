@@ -119,16 +119,27 @@ class ClientReaderWriter {
       : stream_(std::move(stream)) {}
   bool Write(const Request& request) { return stream_->Write(request.SerializeAsString()); }
   bool WritesDone() { return stream_->WritesDone(); }
+  // False at the end, or when a message does not parse as `Response`
+  // (Finish() then says so).
   bool Read(Response* response) {
     std::string bytes;
-    return stream_->Read(&bytes) && response->ParseFromString(bytes);
+    if (!stream_->Read(&bytes)) return false;
+    if (response->ParseFromString(bytes)) return true;
+    parse_error_ = absl::InternalError(
+        absl::StrCat("a message from the server is not a valid ", response->GetTypeName()));
+    stream_->Cancel();
+    return false;
   }
-  absl::Status Finish() { return stream_->Finish(); }
+  absl::Status Finish() {
+    absl::Status status = stream_->Finish();
+    return parse_error_.ok() ? status : parse_error_;
+  }
   void Cancel() { stream_->Cancel(); }
   const Metadata& trailers() const { return stream_->trailers(); }
 
  private:
   std::unique_ptr<ClientStream> stream_;
+  absl::Status parse_error_;
 };
 
 }  // namespace appwire

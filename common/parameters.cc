@@ -157,7 +157,8 @@ absl::Status Validate(Parameter selector, const ParameterValue& value,
     case Parameter::kMaxConcurrentCalls:
       return CheckRange(selector, value, 1, 1000000, "calls");
     case Parameter::kMaxMetadataSize:
-      return CheckRange(selector, value, 0, 1 << 20, "bytes");
+      // Metadata travels in a frame header, which is at most 64 KiB.
+      return CheckRange(selector, value, 0, 32768, "bytes");
     case Parameter::kKeyExchangeGroups: {
       for (absl::string_view group : absl::StrSplit(value.AsString(), ':', absl::SkipEmpty())) {
         if (group != "P-256" && group != "P-384" && group != "P-521" && group != "X25519" &&

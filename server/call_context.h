@@ -79,8 +79,10 @@ class CallContext {
   // Whether the call was cancelled (see above), and why (OK when not).
   bool cancelled() const;
   absl::Status cancel_reason() const;
-  // Runs `callback` once when the call is cancelled, on the server's I/O
-  // thread (keep it short), or at once on this thread when it already is.
+  // Runs `callback` once when the call is cancelled, on the thread that
+  // cancels it (the server's I/O or deadline thread, Server::Drain's caller;
+  // keep it short and do not take locks the handler holds), or at once on
+  // this thread when it already is.
   // Not run when the call completes normally.
   void OnCancel(std::function<void()> callback);
 

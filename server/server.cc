@@ -844,7 +844,15 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   }
   const bool inline_call =
       kind == MethodKind::kUnary && registered->thread == HandlerThread::kIoThread;
-  if (!inline_call) {
+  // Before the call is published: a cancel may reach it at once.
+  if (kind != MethodKind::kUnary) {
+    call->stream = std::make_unique<CallStream>(call->deadline, method);
+    if (kind == MethodKind::kServerStreaming) {
+      call->stream->DeliverUncounted(std::string(frame.payload));
+      call->stream->DeliverEnd();
+    }
+  }
+  {
     std::lock_guard<std::mutex> lock(state->mu);
     if (state->draining) {
       Refuse(connection, call_id,
@@ -853,7 +861,7 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
                  "connection")));
       return;
     }
-    state->calls.emplace(call_id, call);
+    if (!inline_call) state->calls.emplace(call_id, call);
   }
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -866,11 +874,6 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     return;
   }
   if (kind != MethodKind::kUnary) {
-    call->stream = std::make_unique<CallStream>(call->deadline, method);
-    if (kind == MethodKind::kServerStreaming) {
-      call->stream->DeliverUncounted(std::string(frame.payload));
-      call->stream->DeliverEnd();
-    }
     const RawStreamHandler* handler = &registered->stream_handler;
     // A stream may wait on its client for as long as it lives: its own
     // thread, so open streams never starve unary calls or each other.
@@ -1027,11 +1030,19 @@ void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::
     }
     absl::Status valid = ValidateMetadata(trailers, static_cast<size_t>(max_metadata),
                                           absl::StrCat("the response trailers of ", call.method));
+    if (valid.ok()) {
+      MetadataToWire(trailers, response->mutable_trailers());
+      if (header.ByteSizeLong() > call.connection->limits().max_header_bytes) {
+        valid = absl::ResourceExhaustedError(absl::StrCat(
+            "the response trailers of ", call.method, " make a frame header of ",
+            header.ByteSizeLong(), " bytes, over the limit of ",
+            call.connection->limits().max_header_bytes, " bytes"));
+        response->clear_trailers();
+      }
+    }
     if (!valid.ok()) {
       LogWarning(valid.message());
       status = valid;
-    } else {
-      MetadataToWire(trailers, response->mutable_trailers());
     }
   }
   if (status.ok()) {

@@ -95,8 +95,12 @@ class Server {
   // The value in force for this server (its override, else process-wide).
   ParameterValue GetParameter(Parameter selector) const;
 
-  // Stops accepting, lets calls in flight finish for up to `timeout`, then
-  // tells every client (GoAway) and closes TLS cleanly. Idempotent.
+  // Stops accepting, tells every client to start no new calls here (a
+  // graceful GoAway; clients reconnect elsewhere or later), lets calls in
+  // flight finish for up to `timeout`, cancels the ones still running and
+  // answers them kUnavailable, then closes TLS cleanly. Requests that cross
+  // the GoAway get kUnavailable "... was not processed". Waits for handlers
+  // to return (a handler that ignores cancellation delays it). Idempotent.
   void Drain(absl::Duration timeout = absl::Seconds(30));
 
   // The bound port (useful with port 0) and "127.0.0.1:19813".

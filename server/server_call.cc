@@ -15,8 +15,13 @@ void ServerCall::Cancel(const absl::Status& reason) {
     cancel_reason = reason.ok() ? absl::CancelledError("the call was cancelled") : reason;
     callbacks.swap(on_cancel);
   }
-  if (stream != nullptr) stream->End(reason);
+  if (stream != nullptr) stream->End(cancelled_with());
   for (auto& callback : callbacks) callback();
+}
+
+absl::Status ServerCall::cancelled_with() const {
+  std::lock_guard<std::mutex> lock(mu);
+  return cancel_reason;
 }
 
 bool ServerCall::cancelled() const {

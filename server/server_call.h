@@ -53,6 +53,8 @@ struct ServerCall {
   // handler's cancel callbacks (on this thread). Idempotent.
   void Cancel(const absl::Status& reason);
   bool cancelled() const;
+  // Why it was cancelled; OK when it was not.
+  absl::Status cancelled_with() const;
 };
 
 }  // namespace appwire

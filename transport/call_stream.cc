@@ -78,6 +78,7 @@ absl::StatusOr<bool> CallStream::Read(std::string* message, uint64_t* credit) {
 absl::Status CallStream::AcquireCredit(size_t bytes) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    if (!send_closed_.ok()) return send_closed_;
     absl::Status stopped = StoppedLocked();
     if (!stopped.ok()) return stopped;
     // One message may overdraw the window: a message larger than the
@@ -92,6 +93,15 @@ absl::Status CallStream::AcquireCredit(size_t bytes) {
       changed_.wait_until(lock, absl::ToChronoTime(deadline_));
     }
   }
+}
+
+void CallStream::CloseSend(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!send_closed_.ok()) return;
+  send_closed_ = status.ok() ? absl::FailedPreconditionError(
+                                   absl::StrCat(description_, ": the peer ended the call"))
+                             : status;
+  changed_.notify_all();
 }
 
 void CallStream::AddCredit(uint64_t bytes) {

@@ -55,8 +55,11 @@ class CallStream {
   // I/O thread: the peer granted more.
   void AddCredit(uint64_t bytes);
 
+  // The peer ended the call (its final status came): sending fails with
+  // `status` from now on, while messages already received stay readable.
+  void CloseSend(const absl::Status& status);
   // Ends the call for both directions: waits return `status` (not OK) from
-  // now on. Only the first call counts. Returns whether this one did.
+  // now on, and unread messages are dropped. Only the first call counts. Returns whether this one did.
   bool End(const absl::Status& status);
   // OK while the call has not ended.
   absl::Status end_status() const;
@@ -77,6 +80,7 @@ class CallStream {
   int64_t receive_window_ = kStreamWindowBytes;  // what the peer may still send
   uint64_t consumed_unreturned_ = 0;
   int64_t send_window_ = kStreamWindowBytes;  // what we may still send
+  absl::Status send_closed_;                   // see CloseSend
   absl::Status ended_;
 };
 
