@@ -143,6 +143,20 @@ struct ClientStreamState {
   }
 };
 
+// The code of a call that fails because no connection can be made: a
+// certificate or configuration problem keeps its own code (the user must fix
+// something); anything else is UNAVAILABLE (retrying later may work).
+absl::StatusCode FailFastCode(const absl::Status& reason) {
+  switch (reason.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+      return reason.code();
+    default:
+      return absl::StatusCode::kUnavailable;
+  }
+}
+
 struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   struct PendingCall {
     std::function<void(absl::StatusOr<std::string>)> done;  // unary
@@ -528,9 +542,10 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
     ++failed_attempts;
   }
   RunNotes(notes);
-  FailCalls(std::move(failed), absl::UnavailableError(absl::StrCat(
-                                   "the server at ", target, " is unreachable: ",
-                                   status.message())));
+  FailCalls(std::move(failed),
+            absl::Status(FailFastCode(status), absl::StrCat("the server at ", target,
+                                                            " is unreachable: ",
+                                                            status.message())));
   reconnect_timer.expires_after(
       std::chrono::microseconds(absl::ToInt64Microseconds(delay)));
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -753,9 +768,10 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
                              " bytes exceeds the limit of ", limit, " bytes (max message size)"));
     } else if (current == nullptr && state == ChannelState::kTransientFailure &&
                call.fail_fast) {
-      refused = absl::UnavailableError(absl::StrCat(
-          call.method, " failed at once (fail_fast): the server at ", target,
-          " is unreachable: ", last_error.message()));
+      refused = absl::Status(
+          FailFastCode(last_error),
+          absl::StrCat(call.method, " failed at once (fail_fast): the server at ", target,
+                       " is unreachable: ", last_error.message()));
     }
     if (refused.ok() && call.deadline != absl::InfiniteFuture()) {
       deadlines.emplace(call.deadline, call_id);

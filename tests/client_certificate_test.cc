@@ -88,6 +88,25 @@ TEST_F(ClientCertificateTest, AReconnectionPresentsTheCertificateAgainInsteadOfR
   EXPECT_FALSE((*channel)->session_info().resumed);
 }
 
+TEST_F(ClientCertificateTest, ARefusedClientBacksOffInsteadOfReconnectingInALoop) {
+  auto server = Start(kClientCertRequire);
+  ASSERT_NE(server, nullptr);
+  ChannelOptions options = ClientOptions(*server, project_.File("cert.pem"));
+  options.reconnect_backoff.initial = absl::Milliseconds(300);
+  auto channel = Channel::Connect(options);  // TLS 1.3: the refusal comes after
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  CallOptions fail_fast;
+  fail_fast.fail_fast = true;
+  auto reply = (*channel)->CallRaw("test.Who/Am", "", fail_fast);
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnauthenticated) << reply.status();
+  EXPECT_THAT(std::string(reply.status().message()), HasSubstr("certificate_required"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The handshake succeeds on the client's side every time, so only the
+  // backoff keeps it from trying hundreds of times a second.
+  EXPECT_LE(server->stats().connections_accepted, 4u);
+  EXPECT_EQ((*channel)->state(), ChannelState::kTransientFailure);
+}
+
 TEST_F(ClientCertificateTest, MissingCertificateIsRefusedByARequiringServer) {
   LogCapture log;
   auto server = Start(kClientCertRequire);

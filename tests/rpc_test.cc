@@ -133,6 +133,14 @@ std::shared_ptr<ServiceRegistry> TestRegistry(Observed* observed) {
                         return std::to_string(total);
                       })
                   .ok());
+  // Client streaming that answers at once, without reading.
+  EXPECT_TRUE(registry
+                  ->RegisterStreamRaw(
+                      "test.Rpc/RefuseUpload", MethodKind::kClientStreaming,
+                      [](CallContext&, ServerStream&) -> absl::StatusOr<std::string> {
+                        return absl::FailedPreconditionError("uploads are closed today");
+                      })
+                  .ok());
   // Bidirectional: sends every message back, upper-cased.
   EXPECT_TRUE(registry
                   ->RegisterStreamRaw(
@@ -336,6 +344,36 @@ TEST_F(RpcTest, ClientStreamAndBidiStreamCarryEveryMessage) {
   ASSERT_TRUE(shout->WritesDone());
   EXPECT_FALSE(shout->Read(&reply));
   EXPECT_TRUE(shout->Finish().ok());
+}
+
+TEST_F(RpcTest, AServerThatEndsAnUploadEarlyReleasesABlockedWriter) {
+  auto channel = Connect();
+  CallOptions bounded;  // a writer that stays blocked fails here instead of hanging
+  bounded.timeout = absl::Seconds(20);
+  std::unique_ptr<ClientStream> upload =
+      channel->OpenStream("test.Rpc/RefuseUpload", MethodKind::kClientStreaming, "", bounded);
+  // More than the 1 MiB window: the writer must block, then learn the
+  // server's answer instead of waiting for credit that never comes.
+  int written = 0;
+  while (written < 100 && upload->Write(std::string(64 * 1024, 'u'))) ++written;
+  EXPECT_LT(written, 100);
+  EXPECT_EQ(upload->Finish(), absl::FailedPreconditionError("uploads are closed today"));
+}
+
+TEST_F(RpcTest, ACallbackMayDropTheLastReferenceToTheChannel) {
+  auto channel = Connect();
+  std::promise<absl::Status> done;
+  // The channel is destroyed from inside its own I/O thread's callback.
+  channel->CallRawAsync("appwire.v1.Health/Check", "", {},
+                        [&done, keep = channel](absl::StatusOr<std::string> reply) mutable {
+                          keep.reset();
+                          done.set_value(reply.status());
+                        });
+  channel.reset();
+  EXPECT_TRUE(done.get_future().get().ok());
+  // The process is still here, and a new channel works.
+  auto again = Connect();
+  EXPECT_TRUE(again->CallRaw("appwire.v1.Health/Check", "").ok());
 }
 
 TEST_F(RpcTest, StreamCalledAsTheWrongKindIsRefusedWithTheFix) {
