@@ -170,9 +170,12 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     uint64_t token_registration = 0;
     uint64_t link = 0;  // 0: waiting for a connection
     bool sent = false;  // the request frame went out on `link`
-    // While waiting: the frame to send once connected.
+    // The request frame: kept while waiting for a connection, and for unary
+    // calls until they end, to send again when the server did not process
+    // it (docs/protocol.md, section 10.6).
     v1::FrameHeader header;
-    std::string payload;
+    std::shared_ptr<const std::string> request;
+    bool retried = false;  // sent again once already
   };
 
   ChannelOptions options;
@@ -279,6 +282,18 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
               bool from_server);
   // Ends a call locally (deadline, cancel) and tells the server.
   void Abandon(uint64_t call_id, const absl::Status& status);
+  // Sends the waiting calls on `link`.
+  void DispatchWaiting(const std::shared_ptr<Link>& link);
+  // mu held: puts a unary call the server did not process back among the
+  // waiting ones, once. False when it cannot be sent again.
+  bool RequeueLocked(uint64_t call_id);
+  // mu held: the server is done with `link` (a GoAway, or a call refused as
+  // not processed): no new calls go there. True when a new connection
+  // should be opened now (calls are waiting).
+  bool LeaveLinkLocked(const std::shared_ptr<Link>& link,
+                       std::vector<std::function<void()>>* notes);
+  // Sends requeued calls on the current connection, or opens one.
+  void SendRequeued();
   // Sends a call's request on `link`, and its cancel right after when the
   // call was abandoned meanwhile.
   void SendRequest(const std::shared_ptr<Link>& link, uint64_t call_id,
@@ -454,8 +469,6 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
   link->connection->Send(hello_frame, "").IgnoreError();
 
   std::vector<std::function<void()>> notes;
-  std::vector<std::pair<v1::FrameHeader, std::string>> to_send;
-  std::vector<std::shared_ptr<ClientStreamState>> streams_started;
   std::function<void(const absl::Status&)> first;
   {
     std::unique_lock<std::mutex> lock(mu);
@@ -471,22 +484,80 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
     last_session = link->connection->session_info();
     first.swap(first_attempt);
     SetStateLocked(ChannelState::kReady, absl::OkStatus(), &notes);
-    for (uint64_t id : waiting) {
-      auto it = pending.find(id);
-      if (it == pending.end() || it->second.link != 0) continue;
-      it->second.link = link->id;
-      to_send.emplace_back(std::move(it->second.header), std::move(it->second.payload));
-      if (it->second.stream != nullptr) streams_started.push_back(it->second.stream);
-    }
-    waiting.clear();
   }
   if (first) first(absl::OkStatus());
   RunNotes(notes);
-  for (auto& [header, payload] : to_send) SendRequest(link, header.call_id(), header, payload);
+  DispatchWaiting(link);
+}
+
+void Channel::Impl::DispatchWaiting(const std::shared_ptr<Link>& link) {
+  std::vector<std::pair<v1::FrameHeader, std::shared_ptr<const std::string>>> to_send;
+  std::vector<std::shared_ptr<ClientStreamState>> streams_started;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (uint64_t id : waiting) {
+      auto it = pending.find(id);
+      if (it == pending.end() || it->second.link != 0) continue;
+      PendingCall& call = it->second;
+      call.link = link->id;
+      to_send.emplace_back(call.header, call.request);
+      if (call.stream != nullptr) {
+        // Streams are never sent again: nothing to keep.
+        call.request.reset();
+        streams_started.push_back(call.stream);
+      }
+    }
+    waiting.clear();
+  }
+  for (auto& [header, request] : to_send) {
+    SendRequest(link, header.call_id(), header, *request);
+  }
   for (auto& stream : streams_started) {
     std::lock_guard<std::mutex> lock(stream->mu);
     stream->connection = link->connection;
     stream->changed.notify_all();
+  }
+}
+
+bool Channel::Impl::LeaveLinkLocked(const std::shared_ptr<Link>& link,
+                                    std::vector<std::function<void()>>* notes) {
+  link->going_away = true;
+  if (current != link) return false;
+  current = nullptr;
+  // New calls need a new connection: open it now if some wait.
+  if (!waiting.empty()) return true;
+  SetStateLocked(ChannelState::kIdle, absl::OkStatus(), notes);
+  return false;
+}
+
+bool Channel::Impl::RequeueLocked(uint64_t call_id) {
+  auto it = pending.find(call_id);
+  if (it == pending.end()) return false;
+  PendingCall& call = it->second;
+  if (call.stream != nullptr || call.retried || call.request == nullptr) return false;
+  call.retried = true;
+  call.link = 0;
+  call.sent = false;
+  waiting.push_back(call_id);
+  return true;
+}
+
+void Channel::Impl::SendRequeued() {
+  std::shared_ptr<Link> link;
+  bool connect = false;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (waiting.empty() || shutdown) return;
+    if (current != nullptr && !current->going_away) {
+      link = current;
+    } else {
+      connect = !connecting && state == ChannelState::kIdle;
+    }
+  }
+  if (link != nullptr) {
+    DispatchWaiting(link);
+  } else if (connect) {
+    StartConnect();
   }
 }
 
@@ -606,9 +677,32 @@ void Channel::Impl::FailCalls(std::vector<PendingCall> calls, const absl::Status
 
 void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& frame) {
   const v1::FrameHeader& header = frame.header;
+  bool requeued = false;
   switch (header.kind_case()) {
     case v1::FrameHeader::kResponse: {
       const v1::ResponseHeader& response = header.response();
+      bool reconnect = false;
+      std::vector<std::function<void()>> notes;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        auto it = pending.find(header.call_id());
+        // Ended already, or sent again elsewhere (this link went away).
+        if (it == pending.end() || it->second.link != link->id) return;
+        // Refused unstarted: the server is draining this connection (the
+        // refusal may overtake its GoAway). Send the call again elsewhere,
+        // once; otherwise it fails below with the server's status.
+        if (response.not_processed()) {
+          requeued = RequeueLocked(header.call_id());
+          reconnect = LeaveLinkLocked(link, &notes);
+        }
+      }
+      RunNotes(notes);
+      if (reconnect) {
+        StartConnect();
+      } else if (requeued) {
+        SendRequeued();
+      }
+      if (requeued) return;
       Metadata trailers = MetadataFromWire(response.trailers());
       if (frame.oversized_payload_bytes > 0) {
         Complete(header.call_id(),
@@ -679,15 +773,14 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
       {
         std::lock_guard<std::mutex> lock(mu);
         link->going_away = true;
-        if (current == link) {
-          current = nullptr;
-          // New calls need a new connection: open it now if some wait.
-          if (waiting.empty()) {
-            SetStateLocked(ChannelState::kIdle, absl::OkStatus(), &notes);
-          } else {
-            reconnect = true;
-          }
+        // Calls the server never received are sent again on a new
+        // connection (unary ones, once); the others end below.
+        std::vector<uint64_t> unprocessed;
+        for (auto& [id, call] : pending) {
+          if (call.link == link->id && id > go_away.last_call_id()) unprocessed.push_back(id);
         }
+        for (uint64_t id : unprocessed) RequeueLocked(id);
+        reconnect = LeaveLinkLocked(link, &notes);
       }
       RunNotes(notes);
       if (!go_away.graceful()) {
@@ -702,7 +795,11 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         }
         FailCalls(std::move(failed), reason);
       }
-      if (reconnect) StartConnect();
+      if (reconnect) {
+        StartConnect();
+      } else {
+        SendRequeued();  // calls requeued from an older connection
+      }
       return;
     }
     default:
@@ -749,6 +846,7 @@ void Channel::Impl::EraseDeadline(absl::Time deadline, uint64_t call_id) {
 void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::string payload) {
   const uint64_t call_id = header.call_id();
   std::shared_ptr<ClientStreamState> stream = call.stream;
+  std::shared_ptr<const std::string> request;
   std::shared_ptr<Link> link;
   bool arm = false;
   bool connect = false;
@@ -778,13 +876,19 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
       arm = call.deadline < timer_armed_for;
       if (arm) timer_armed_for = call.deadline;
     }
+    if (refused.ok()) {
+      request = std::make_shared<const std::string>(std::move(payload));
+      // Unary calls keep their request until they end (see PendingCall).
+      if (call.stream == nullptr || current == nullptr) {
+        call.header = header;
+        call.request = request;
+      }
+    }
     if (refused.ok() && current != nullptr) {
       link = current;
       call.link = link->id;
       if (call.stream != nullptr) call.stream->max_message_bytes = limit;
     } else if (refused.ok()) {
-      call.header = std::move(header);
-      call.payload = std::move(payload);
       waiting.push_back(call_id);
       // Idle: connect now. In transient failure the backoff timer will.
       connect = !connecting && state == ChannelState::kIdle;
@@ -815,7 +919,7 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
     stream->connection = link->connection;
     stream->changed.notify_all();
   }
-  SendRequest(link, call_id, header, payload);
+  SendRequest(link, call_id, header, *request);
 }
 
 void Channel::Impl::SendRequest(const std::shared_ptr<Link>& link, uint64_t call_id,
@@ -871,6 +975,14 @@ void Channel::Impl::Complete(uint64_t call_id, absl::StatusOr<std::string> resul
 
 void Channel::Impl::Finish(PendingCall& call, absl::StatusOr<std::string> result,
                            Metadata trailers, bool from_server) {
+  if (from_server && result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+      call.timeout != absl::InfiniteDuration()) {
+    // The server's deadline timer may beat ours by a hair: the same words
+    // either way.
+    result = absl::DeadlineExceededError(absl::StrCat(
+        call.method, " did not complete within ", absl::FormatDuration(call.timeout),
+        " (deadline exceeded)"));
+  }
   if (call.token != nullptr && call.token_registration != 0) {
     call.token->Unregister(call.token_registration);
   }

@@ -181,8 +181,9 @@ struct Server::Impl {
   void HandleCallFrame(const std::shared_ptr<Connection>& connection, ConnectionState& state,
                        DecodedFrame& frame);
   // Answers a call that never reached a handler.
+  // `not_processed`: the client may send the call again elsewhere.
   void Refuse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-              const absl::Status& status);
+              const absl::Status& status, bool not_processed = false);
   void RunUnary(const std::shared_ptr<ServerCall>& call,
                 const std::shared_ptr<ConnectionState>& state, const RawHandler& handler,
                 absl::string_view request);
@@ -192,7 +193,8 @@ struct Server::Impl {
   // forgets it.
   void FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
                   absl::StatusOr<std::string> result);
-  void SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result);
+  void SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
+                  bool not_processed = false);
   void TrackDeadline(const std::shared_ptr<ServerCall>& call);
   void ArmDeadlineTimer();
   void OnDeadlineTimer();
@@ -755,11 +757,11 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
 }
 
 void Server::Impl::Refuse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
-                          const absl::Status& status) {
+                          const absl::Status& status, bool not_processed) {
   ServerCall call;
   call.id = call_id;
   call.connection = connection;
-  SendStatus(call, status);
+  SendStatus(call, status, not_processed);
 }
 
 void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
@@ -858,7 +860,8 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
       Refuse(connection, call_id,
              absl::UnavailableError(absl::StrCat(
                  method, " was not processed: the server is shutting down; retry on a new "
-                 "connection")));
+                 "connection")),
+             /*not_processed=*/true);
       return;
     }
     if (!inline_call) state->calls.emplace(call_id, call);
@@ -1012,10 +1015,12 @@ void Server::Impl::FinishCall(const std::shared_ptr<ServerCall>& call, Connectio
   if (--calls_in_flight == 0) calls_done.notify_all();
 }
 
-void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result) {
+void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
+                              bool not_processed) {
   v1::FrameHeader header;
   header.set_call_id(call.id);
   v1::ResponseHeader* response = header.mutable_response();
+  response->set_not_processed(not_processed);
   Metadata trailers;
   {
     std::lock_guard<std::mutex> lock(call.mu);
@@ -1144,9 +1149,14 @@ void Server::Drain(absl::Duration timeout) {
   // First the go-away: clients start no new calls here, and reconnect
   // (elsewhere, or here later) for their next ones.
   for (auto& entry : open) {
+    uint64_t last_call_id;
     {
+      // Together with the flag: a request received after this read sees the
+      // flag and is refused as not processed, so ids above last_call_id
+      // were never started.
       std::lock_guard<std::mutex> lock(entry.state->mu);
       entry.state->draining = true;
+      last_call_id = entry.connection->highest_request_id();
     }
     v1::FrameHeader header;
     header.set_call_id(0);
@@ -1154,6 +1164,7 @@ void Server::Drain(absl::Duration timeout) {
     go_away->set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
     go_away->set_status_message("the server is shutting down");
     go_away->set_graceful(true);
+    go_away->set_last_call_id(last_call_id);
     entry.connection->Send(header, "").IgnoreError();
   }
   bool all_done;

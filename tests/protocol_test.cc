@@ -1,6 +1,8 @@
 // The wire protocol seen from a hand-made client built on transport/ alone:
 // what a server does with a hello of another version, a request before the
-// hello, and a request with an even call id.
+// hello, a request with an even call id, an oversized request, a ping, a
+// drain. And from a hand-made server: what the Channel does with a call the
+// server says it did not process.
 #include <future>
 #include <thread>
 
@@ -13,7 +15,9 @@
 #include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "client/channel.h"
 #include "tests/test_support.h"
+#include "transport/certificate_store.h"
 #include "transport/connection.h"
 #include "transport/tls_context.h"
 #include "transport/tls_stream.h"
@@ -234,6 +238,212 @@ TEST(ServerLimitsProtocolTest, OversizedRequestIsSkippedAndTheNextOneOnTheConnec
             "bytes (kMaxMessageSize)");
   EXPECT_EQ(frames[2].call_id(), 3u);
   EXPECT_EQ(frames[2].response().status_code(), 0);
+}
+
+TEST(DrainProtocolTest, GoAwayNamesTheLastCallAndLaterRequestsAreRefusedAsNotProcessed) {
+  TempDir project;
+  auto registry = std::make_shared<ServiceRegistry>();
+  std::promise<void> started;
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Slow/Hold",
+                                [&started](CallContext& context,
+                                           absl::string_view) -> absl::StatusOr<std::string> {
+                                  started.set_value();
+                                  while (!context.cancelled()) {
+                                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                  }
+                                  return std::string("late");
+                                })
+                  .ok());
+  auto server = StartServerIn(project, registry);
+  ASSERT_NE(server, nullptr);
+  RawClient client(*server, project.File("cert.pem"));
+  client.SendHello(1);
+  client.SendRequest(5, "test.Slow/Hold");
+  started.get_future().wait();
+  std::thread drain([&] { server->Drain(absl::Milliseconds(500)); });
+  std::vector<v1::FrameHeader> frames = client.WaitForFrames(2);
+  ASSERT_EQ(frames.size(), 2u);
+  ASSERT_TRUE(frames[1].has_go_away());
+  EXPECT_TRUE(frames[1].go_away().graceful());
+  EXPECT_EQ(frames[1].go_away().last_call_id(), 5u);
+  // A request that crosses the GoAway is refused unstarted.
+  client.SendRequest(7, "appwire.v1.Health/Check");
+  frames = client.WaitForFrames(3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[2].call_id(), 7u);
+  EXPECT_TRUE(frames[2].response().not_processed());
+  EXPECT_EQ(frames[2].response().status_code(), static_cast<int>(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(frames[2].response().status_message(),
+            "appwire.v1.Health/Check was not processed: the server is shutting down; retry on "
+            "a new connection");
+  // At the timeout the running call is answered, then the final GoAway.
+  frames = client.WaitForFrames(5);
+  drain.join();
+  ASSERT_EQ(frames.size(), 5u);
+  EXPECT_EQ(frames[3].call_id(), 5u);
+  EXPECT_FALSE(frames[3].response().not_processed());
+  EXPECT_EQ(frames[3].response().status_message(),
+            "test.Slow/Hold was cancelled: the server shut down and the call was still running "
+            "after the drain timeout of 500ms");
+  EXPECT_FALSE(frames[4].go_away().graceful());
+  EXPECT_EQ(frames[4].go_away().last_call_id(), 7u);
+}
+
+// A server made of transport/ parts whose answers the test scripts: real
+// TLS, real frames, one script call per request, told which connection
+// (1, 2, ...) it came on. A script answer with status_code -1 means "close
+// as an idle server does when the request crosses its GoAway": a final
+// GoAway that names an earlier call as the last one received.
+class ScriptedServer {
+ public:
+  using Script = std::function<v1::ResponseHeader(int connection, const v1::FrameHeader&,
+                                                  std::string* payload)>;
+
+  ScriptedServer(const TempDir& project, Script script) : script_(std::move(script)) {
+    auto identity = LoadOrCreateServerIdentity(project.path(), IdentityLoadOptions());
+    EXPECT_TRUE(identity.ok()) << identity.status();
+    TlsOptions tls;
+    tls.role = TlsRole::kServer;
+    tls.certificate_chain_pem = identity->certificate_chain_pem;
+    tls.private_key_pem = identity->private_key_pem;
+    auto context = TlsContext::Create(tls);
+    EXPECT_TRUE(context.ok()) << context.status();
+    context_ = *context;
+    acceptor_.open(asio::ip::tcp::v4());
+    acceptor_.bind(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+    Accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~ScriptedServer() {
+    asio::post(io_, [this] {
+      acceptor_.close();
+      for (auto& connection : connections_) connection->Close(absl::CancelledError("done"));
+    });
+    work_.reset();
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  int connections() const { return accepted_.load(); }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept([this](const std::error_code& error, asio::ip::tcp::socket socket) {
+      if (error) return;
+      const int number = ++accepted_;
+      auto stream = TlsStream::CreateServer(
+          std::move(socket), [this](const std::string&) { return context_; }, absl::Seconds(5));
+      ASSERT_TRUE(stream.ok());
+      Connection::Callbacks callbacks;
+      callbacks.on_frame = [this, number](const std::shared_ptr<Connection>& connection,
+                                          DecodedFrame& frame) {
+        v1::FrameHeader reply;
+        reply.set_call_id(frame.header.call_id());
+        std::string payload;
+        if (frame.header.has_hello()) {
+          reply.mutable_hello()->set_protocol_version(1);
+        } else if (frame.header.has_request()) {
+          *reply.mutable_response() = script_(number, frame.header, &payload);
+          if (reply.response().status_code() == -1) {
+            v1::FrameHeader go_away;
+            go_away.mutable_go_away()->set_status_code(
+                static_cast<int>(absl::StatusCode::kUnavailable));
+            go_away.mutable_go_away()->set_status_message("idle");
+            go_away.mutable_go_away()->set_last_call_id(
+                frame.header.call_id() > 2 ? frame.header.call_id() - 2 : 0);
+            connection->Send(go_away, "").IgnoreError();
+            connection->Close(absl::OkStatus(), /*send_go_away=*/false);
+            return;
+          }
+        } else {
+          return;
+        }
+        connection->Send(reply, payload).IgnoreError();
+      };
+      auto connection = Connection::Create(*stream, FrameLimits(), std::move(callbacks));
+      connections_.push_back(connection);
+      connection->Start();
+      Accept();
+    });
+  }
+
+  Script script_;
+  std::shared_ptr<const TlsContext> context_;
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  asio::ip::tcp::acceptor acceptor_{io_};
+  std::vector<std::shared_ptr<Connection>> connections_;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+TEST(NotProcessedTest, TheChannelSendsACallTheServerDidNotProcessAgainOnANewConnection) {
+  TempDir project;
+  // The first connection refuses every call as not processed (a draining
+  // server), and then goes away; the second one answers.
+  ScriptedServer server(project, [](int connection, const v1::FrameHeader& request,
+                                    std::string* payload) {
+    v1::ResponseHeader response;
+    if (connection == 1) {
+      response.set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
+      response.set_status_message("not processed: draining");
+      response.set_not_processed(true);
+    } else {
+      *payload = absl::StrCat("served on connection ", connection, " as call ",
+                              request.call_id());
+    }
+    return response;
+  });
+  ChannelOptions options;
+  options.target = absl::StrCat("127.0.0.1:", server.port());
+  options.ca_file = project.File("cert.pem");
+  auto channel = Channel::Connect(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto reply = (*channel)->CallRaw("test.Any/Thing", "request bytes");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, "served on connection 2 as call 1");
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST(NotProcessedTest, ACallAboveTheGoAwaysLastCallIsSentAgainOnANewConnection) {
+  TempDir project;
+  ScriptedServer server(project, [](int connection, const v1::FrameHeader& request,
+                                    std::string* payload) {
+    v1::ResponseHeader response;
+    if (connection == 1) {
+      response.set_status_code(-1);  // closes, never having processed it
+    } else {
+      *payload = absl::StrCat("served on connection ", connection);
+    }
+    return response;
+  });
+  ChannelOptions options;
+  options.target = absl::StrCat("127.0.0.1:", server.port());
+  options.ca_file = project.File("cert.pem");
+  auto channel = Channel::Connect(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto reply = (*channel)->CallRaw("test.Any/Thing", "");
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, "served on connection 2");
+}
+
+TEST(NotProcessedTest, ACallRefusedTwiceFailsWithTheServersStatus) {
+  TempDir project;
+  ScriptedServer server(project, [](int, const v1::FrameHeader&, std::string*) {
+    v1::ResponseHeader response;
+    response.set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    response.set_status_message("not processed: draining");
+    response.set_not_processed(true);
+    return response;
+  });
+  ChannelOptions options;
+  options.target = absl::StrCat("127.0.0.1:", server.port());
+  options.ca_file = project.File("cert.pem");
+  auto channel = Channel::Connect(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto reply = (*channel)->CallRaw("test.Any/Thing", "");
+  EXPECT_EQ(reply.status(), absl::UnavailableError("not processed: draining"));
 }
 
 TEST(WorkerPoolServerTest, ABlockedHandlerDoesNotStallOtherConnections) {

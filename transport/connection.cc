@@ -166,6 +166,10 @@ bool Connection::DeliverFrames() {
       HandlePing(frame.header.ping());
       continue;
     }
+    if (frame.header.has_request() &&
+        frame.header.call_id() > highest_request_id_.load(std::memory_order_relaxed)) {
+      highest_request_id_.store(frame.header.call_id(), std::memory_order_release);
+    }
     Touch();
     frame.buffer = read_offset_ == read_buffer_.size() && skip_bytes_ == 0 ? &read_buffer_ : nullptr;
     if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
@@ -258,6 +262,7 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
     header.set_call_id(0);
     header.mutable_go_away()->set_status_code(static_cast<int>(reason.code()));
     header.mutable_go_away()->set_status_message(std::string(reason.message()));
+    header.mutable_go_away()->set_last_call_id(highest_request_id());
     Send(header, "").IgnoreError();  // best effort: the peer may be gone
   }
   stream_->Shutdown();

@@ -67,6 +67,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Called by the owner's timer, from any thread, a few times per interval.
   void CheckKeepalive();
 
+  // The highest call id of a request frame received so far; Close() puts
+  // it in its GoAway (calls above it were not processed).
+  uint64_t highest_request_id() const {
+    return highest_request_id_.load(std::memory_order_acquire);
+  }
+
   State state() const { return state_.load(std::memory_order_acquire); }
   // Time since a frame other than a ping last came in or went out (or since
   // the handshake): pings keep a connection alive, they do not make it busy.
@@ -110,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Read side (I/O thread only).
   std::string read_buffer_;
   size_t read_offset_ = 0;
+  std::atomic<uint64_t> highest_request_id_{0};
   // Bytes of an oversized frame's payload still to discard.
   uint64_t skip_bytes_ = 0;
 
