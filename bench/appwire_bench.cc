@@ -1,4 +1,4 @@
-// appwire-bench: the W1-W5 workloads against appwire-server on 127.0.0.1,
+// appwire-bench: the W1-W6 workloads against appwire-server on 127.0.0.1,
 // printed as JSON. See bench/README.md for what each workload measures and
 // the gRPC figures they are compared with.
 //
@@ -206,6 +206,40 @@ std::string W3(const appwire::ChannelOptions& options) {
                       static_cast<int64_t>(calls * (kPayload / 1e6) / elapsed), "}");
 }
 
+// W6: one bidirectional stream through appwire.v1.Echo/EchoStream, 256 MiB
+// each way in 128 KiB messages, written by one thread and read by another:
+// what per-call flow control leaves of W3's throughput.
+std::string W6(const appwire::ChannelOptions& options) {
+  auto channel = Connect(options);
+  constexpr int kMessages = 2048;
+  const std::string message = EchoRequest(128 * 1024);
+  std::unique_ptr<appwire::ClientStream> stream = channel->OpenStream(
+      "appwire.v1.Echo/EchoStream", appwire::MethodKind::kBidiStreaming, "");
+  const Clock::time_point start = Clock::now();
+  std::thread writer([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      if (!stream->Write(message)) break;
+    }
+    stream->WritesDone();
+  });
+  int64_t received = 0;
+  std::string reply;
+  while (stream->Read(&reply)) received += static_cast<int64_t>(reply.size());
+  writer.join();
+  const absl::Status finished = stream->Finish();
+  if (!finished.ok()) {
+    std::fprintf(stderr, "appwire-bench: W6 failed: %s\n", finished.ToString().c_str());
+    std::exit(1);
+  }
+  const double elapsed = Seconds(Clock::now() - start);
+  if (received != static_cast<int64_t>(kMessages) * static_cast<int64_t>(message.size())) {
+    std::fprintf(stderr, "appwire-bench: W6 lost messages\n");
+    std::exit(1);
+  }
+  return absl::StrCat("{\"MiB_each_way\": ", received >> 20, ", \"MB_per_s_each_way\": ",
+                      static_cast<int64_t>(received / 1e6 / elapsed), "}");
+}
+
 std::string W4(const appwire::ChannelOptions& options) {
   const std::string request = EchoRequest(64);
   constexpr int kConnections = 500;
@@ -254,7 +288,7 @@ int main(int argc, char** argv) {
   std::string server_binary =
       (std::filesystem::path(argv[0]).parent_path() / "../server/appwire-server").string();
   std::string suite = "TLS_AES_256_GCM_SHA384";
-  std::string only = "W1,W2,W3,W4,W5";
+  std::string only = "W1,W2,W3,W4,W5,W6";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--server") server_binary = argv[i + 1];
@@ -292,6 +326,7 @@ int main(int argc, char** argv) {
   if (wanted("W3")) fields.push_back(absl::StrCat("\"W3\": ", W3(options)));
   if (wanted("W4")) fields.push_back(absl::StrCat("\"W4\": ", W4(options)));
   if (wanted("W5")) fields.push_back(absl::StrCat("\"W5\": ", W5(options, server.pid)));
+  if (wanted("W6")) fields.push_back(absl::StrCat("\"W6\": ", W6(options)));
   StopServer(server);
   std::printf("{\n  \"tls\": {\"version\": \"TLSv1.3\", \"suite\": \"%s\", \"group\": \"secp256r1\", "
               "\"certificate\": \"ECDSA P-256\"},\n",

@@ -62,6 +62,18 @@ absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
       HandlerThread::kIoThread);
   if (!status.ok()) return status;
 
+  // Raw as well: EchoRequest and EchoResponse share their layout.
+  status = registry.RegisterStreamRaw(
+      "appwire.v1.Echo/EchoStream", MethodKind::kBidiStreaming,
+      [](CallContext&, ServerStream& stream) -> absl::StatusOr<std::string> {
+        std::string message;
+        while (stream.Read(&message)) {
+          if (!stream.Write(message)) break;
+        }
+        return std::string();
+      });
+  if (!status.ok()) return status;
+
   // Raw, to avoid a parse and a copy of large payloads on the hot path.
   return registry.RegisterRaw(
       "appwire.v1.Echo/Echo",

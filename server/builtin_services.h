@@ -4,9 +4,11 @@
 //   appwire.v1.Health/Check    HealthCheckRequest  -> HealthCheckResponse
 //   appwire.v1.ServerInfo/Get  ServerInfoRequest   -> ServerInfoResponse
 //   appwire.v1.Echo/Echo       EchoRequest         -> EchoResponse
+//   appwire.v1.Echo/EchoStream stream EchoRequest  -> stream EchoResponse
 //
 // Echo returns the request payload, except that a payload over 64 KiB gets a
-// 16-byte reply, so upload benchmarks measure one direction.
+// 16-byte reply, so upload benchmarks measure one direction. EchoStream sends
+// every message back as it is.
 #ifndef APPWIRE_SERVER_BUILTIN_SERVICES_H_
 #define APPWIRE_SERVER_BUILTIN_SERVICES_H_
 

@@ -58,8 +58,9 @@ struct ServerOptions {
   absl::Duration certificate_check_interval = absl::Seconds(5);
   // Handler threads; 0 = max(4, hardware threads).
   int worker_threads = 0;
-  // Offer appwire.v1.Health/Check, appwire.v1.ServerInfo/Get and
-  // appwire.v1.Echo/Echo (see builtin_services.h). Default on.
+  // Offer appwire.v1.Health/Check, appwire.v1.ServerInfo/Get,
+  // appwire.v1.Echo/Echo and Echo/EchoStream (see builtin_services.h).
+  // Default on.
   bool builtin_services = true;
   // Sent in the hello frame.
   std::string software_name = "appwire-server";

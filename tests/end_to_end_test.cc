@@ -66,6 +66,28 @@ class EndToEndTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
 };
 
+TEST_F(EndToEndTest, EchoStreamSendsEveryMessageBackInOrder) {
+  auto channel = Connect();
+  ASSERT_NE(channel, nullptr);
+  std::unique_ptr<ClientStream> stream =
+      channel->OpenStream("appwire.v1.Echo/EchoStream", MethodKind::kBidiStreaming, "");
+  std::vector<std::string> sent;
+  for (size_t size : {0u, 5u, 70000u, 3u << 20}) {
+    v1::EchoRequest request;
+    request.set_payload(std::string(size, 'e'));
+    sent.push_back(request.SerializeAsString());
+    ASSERT_TRUE(stream->Write(sent.back()));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::string reply;
+  for (const std::string& expected : sent) {
+    ASSERT_TRUE(stream->Read(&reply));
+    EXPECT_EQ(reply, expected);
+  }
+  EXPECT_FALSE(stream->Read(&reply));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
 TEST_F(EndToEndTest, EchoRoundTripOverTls13) {
   auto channel = Connect();
   ASSERT_NE(channel, nullptr);
