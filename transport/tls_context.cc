@@ -198,11 +198,20 @@ int SessionTicketCallback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NA
   const unsigned char* secret = key + WOLFSSL_TICKET_NAME_SZ;
   if (encrypt) {
     std::memcpy(key_name, name, WOLFSSL_TICKET_NAME_SZ);
-    WC_RNG rng;
-    if (wc_InitRng(&rng) != 0) return WOLFSSL_TICKET_RET_REJECT;
-    const int ret = wc_RNG_GenerateBlock(&rng, iv, WOLFSSL_TICKET_IV_SZ);
-    wc_FreeRng(&rng);
-    if (ret != 0) return WOLFSSL_TICKET_RET_REJECT;
+    // One generator per thread: instantiating one costs more than the rest
+    // of the ticket, on every full handshake.
+    struct ThreadRng {
+      WC_RNG rng;
+      bool ok = wc_InitRng(&rng) == 0;
+      ~ThreadRng() {
+        if (ok) wc_FreeRng(&rng);
+      }
+    };
+    thread_local ThreadRng thread_rng;
+    if (!thread_rng.ok ||
+        wc_RNG_GenerateBlock(&thread_rng.rng, iv, WOLFSSL_TICKET_IV_SZ) != 0) {
+      return WOLFSSL_TICKET_RET_REJECT;
+    }
   } else if (std::memcmp(key_name, name, WOLFSSL_TICKET_NAME_SZ) != 0) {
     return WOLFSSL_TICKET_RET_REJECT;  // another key: a full handshake
   }
