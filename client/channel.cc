@@ -485,8 +485,9 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
     first.swap(first_attempt);
     SetStateLocked(ChannelState::kReady, absl::OkStatus(), &notes);
   }
-  if (first) first(absl::OkStatus());
+  // The app hears "ready" before Connect() returns.
   RunNotes(notes);
+  if (first) first(absl::OkStatus());
   DispatchWaiting(link);
 }
 
@@ -500,6 +501,11 @@ void Channel::Impl::DispatchWaiting(const std::shared_ptr<Link>& link) {
       if (it == pending.end() || it->second.link != 0) continue;
       PendingCall& call = it->second;
       call.link = link->id;
+      if (call.deadline != absl::InfiniteFuture()) {
+        // The server gets the time that is left, not the original timeout.
+        call.header.mutable_request()->set_timeout_micros(static_cast<uint64_t>(
+            std::max<int64_t>(1, absl::ToInt64Microseconds(call.deadline - absl::Now()))));
+      }
       to_send.emplace_back(call.header, call.request);
       if (call.stream != nullptr) {
         // Streams are never sent again: nothing to keep.
@@ -643,7 +649,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
       // Lost after a working session: reconnect at once, so the next call
       // finds a connection. Lost before the server's hello (it refused us
       // after the handshake): that attempt failed, back off.
-      if (!link->hello_received && !link->going_away) {
+      if (!link->hello_received) {
         failed_before_hello = !shutdown;
       } else if (link->going_away && waiting.empty()) {
         SetStateLocked(ChannelState::kIdle, absl::OkStatus(), &notes);
@@ -769,6 +775,8 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
     case v1::FrameHeader::kGoAway: {
       const v1::GoAway& go_away = header.go_away();
       std::vector<std::function<void()>> notes;
+      std::vector<PendingCall> never_started;
+      bool refused_before_hello = false;
       bool reconnect = false;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -776,12 +784,27 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         // Calls the server never received are sent again on a new
         // connection (unary ones, once); the others end below.
         std::vector<uint64_t> unprocessed;
-        for (auto& [id, call] : pending) {
-          if (call.link == link->id && id > go_away.last_call_id()) unprocessed.push_back(id);
+        if (go_away.has_last_call_id()) {
+          for (auto& [id, call] : pending) {
+            if (call.link == link->id && id > go_away.last_call_id()) unprocessed.push_back(id);
+          }
         }
-        for (uint64_t id : unprocessed) RequeueLocked(id);
+        for (uint64_t id : unprocessed) {
+          if (RequeueLocked(id)) continue;
+          // A stream the server never started: it ends now.
+          PendingCall stream;
+          if (TakeCallLocked(id, &stream)) never_started.push_back(std::move(stream));
+        }
         reconnect = LeaveLinkLocked(link, &notes);
+        // Refused before its hello (a protocol version or an ordering it
+        // does not accept): like a failed attempt, it waits for the backoff.
+        refused_before_hello = !link->hello_received;
+        if (refused_before_hello) reconnect = false;
       }
+      FailCalls(std::move(never_started),
+                absl::UnavailableError(absl::StrCat(
+                    "the server did not process it (it is going away: ",
+                    go_away.status_message(), ")")));
       RunNotes(notes);
       if (!go_away.graceful()) {
         // Calls on this connection end now, with the server's reason.
@@ -795,7 +818,11 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         }
         FailCalls(std::move(failed), reason);
       }
-      if (reconnect) {
+      if (refused_before_hello) {
+        EnterTransientFailure(absl::Status(
+            static_cast<absl::StatusCode>(go_away.status_code()),
+            absl::StrCat("the server closed the connection: ", go_away.status_message())));
+      } else if (reconnect) {
         StartConnect();
       } else {
         SendRequeued();  // calls requeued from an older connection
@@ -925,19 +952,24 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
 void Channel::Impl::SendRequest(const std::shared_ptr<Link>& link, uint64_t call_id,
                                 const v1::FrameHeader& header, const std::string& payload) {
   absl::Status sent = link->connection->Send(header, payload);
-  if (!sent.ok()) {
+  bool abandoned;
+  bool failed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = pending.find(call_id);
+    abandoned = it == pending.end();
+    // Sent again elsewhere meanwhile (this link went away): not ours.
+    if (!abandoned && it->second.link != link->id) return;
+    if (!abandoned && sent.ok()) it->second.sent = true;
+    failed = !abandoned && !sent.ok();
+  }
+  if (failed) {
     Complete(call_id,
              absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ", sent.message())),
              {}, false);
     return;
   }
-  bool abandoned;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = pending.find(call_id);
-    abandoned = it == pending.end();
-    if (!abandoned) it->second.sent = true;
-  }
+  if (!sent.ok()) return;
   // Cancelled (or expired) while the request was on its way: Abandon did
   // not tell the server, as the cancel must not overtake the request. The
   // server ignores a cancel for a call that has already ended.

@@ -102,6 +102,9 @@ struct ConnectionState {
   std::unordered_map<uint64_t, std::shared_ptr<ServerCall>> calls;
   // A graceful GoAway went out (Drain): new calls are refused.
   bool draining = false;
+  // The highest call id received when draining began: what every GoAway
+  // of this connection says from then on.
+  uint64_t drain_last_call_id = 0;
 };
 
 }  // namespace
@@ -697,6 +700,8 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     std::lock_guard<std::mutex> lock(mu);
     connections.emplace(connection.get(), OpenConnection{connection, state});
     ++stats.connections_accepted;
+    // Accepted while Drain closes the acceptor: it serves no call.
+    state->draining = drained;
   }
   connection->Start();
 }
@@ -1137,10 +1142,17 @@ void Server::Drain(absl::Duration timeout) {
     if (!s.started || s.drained) return;
     s.drained = true;
   }
-  asio::post(s.io, [&s] {
-    std::error_code ignored;
-    s.acceptor->close(ignored);
-  });
+  {
+    // Closed on the I/O thread, and waited for: no connection accepted
+    // after the snapshot below escapes the drain.
+    std::promise<void> closed;
+    asio::post(s.io, [&s, &closed] {
+      std::error_code ignored;
+      s.acceptor->close(ignored);
+      closed.set_value();
+    });
+    closed.get_future().wait_for(std::chrono::seconds(5));
+  }
   std::vector<Impl::OpenConnection> open;
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -1157,6 +1169,7 @@ void Server::Drain(absl::Duration timeout) {
       std::lock_guard<std::mutex> lock(entry.state->mu);
       entry.state->draining = true;
       last_call_id = entry.connection->highest_request_id();
+      entry.state->drain_last_call_id = last_call_id;
     }
     v1::FrameHeader header;
     header.set_call_id(0);
@@ -1193,7 +1206,21 @@ void Server::Drain(absl::Duration timeout) {
     }
   }
   for (auto& entry : open) {
-    entry.connection->Close(absl::UnavailableError("the server is shutting down"));
+    // The final GoAway names the same last call as the graceful one: calls
+    // refused since then were not processed either, even if their refusal
+    // never got out.
+    v1::FrameHeader header;
+    header.set_call_id(0);
+    v1::GoAway* go_away = header.mutable_go_away();
+    go_away->set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    go_away->set_status_message("the server is shutting down");
+    {
+      std::lock_guard<std::mutex> lock(entry.state->mu);
+      go_away->set_last_call_id(entry.state->drain_last_call_id);
+    }
+    entry.connection->Send(header, "").IgnoreError();
+    entry.connection->Close(absl::UnavailableError("the server is shutting down"),
+                            /*send_go_away=*/false);
   }
   open.clear();
   // Give posted closes a moment to run, then stop the I/O thread: after

@@ -406,6 +406,7 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
     // certificates, every connection is a full handshake.
     wolfSSL_CTX_set_num_tickets(ctx, 0);
     wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);  // TLS 1.2 session ids
   } else if (options.role == TlsRole::kServer && !options.session_ticket_key.empty()) {
     if (options.session_ticket_key.size() != kSessionTicketKeyBytes) {
       return absl::InvalidArgumentError("session ticket key: wrong size");
