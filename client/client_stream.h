@@ -61,31 +61,47 @@ class ClientStream {
   std::shared_ptr<ClientStreamState> state_;
 };
 
+namespace internal {
+
+// Typed reads for ClientReader and ClientReaderWriter: a message that does
+// not parse ends the reading and the call, and Finish() says so.
+template <typename Response>
+class TypedReads {
+ public:
+  bool Read(ClientStream& stream, Response* response) {
+    std::string bytes;
+    if (!stream.Read(&bytes)) return false;
+    if (response->ParseFromString(bytes)) return true;
+    parse_error_ = absl::InternalError(
+        absl::StrCat("a message from the server is not a valid ", response->GetTypeName()));
+    stream.Cancel();
+    return false;
+  }
+  absl::Status Finish(ClientStream& stream) {
+    absl::Status status = stream.Finish();
+    return parse_error_.ok() ? status : parse_error_;
+  }
+
+ private:
+  absl::Status parse_error_;
+};
+
+}  // namespace internal
+
 template <typename Response>
 class ClientReader {
  public:
   explicit ClientReader(std::unique_ptr<ClientStream> stream) : stream_(std::move(stream)) {}
   // False at the end, or when a message does not parse as `Response`
   // (Finish() then says so).
-  bool Read(Response* response) {
-    std::string bytes;
-    if (!stream_->Read(&bytes)) return false;
-    if (response->ParseFromString(bytes)) return true;
-    parse_error_ = absl::InternalError(
-        absl::StrCat("a message from the server is not a valid ", response->GetTypeName()));
-    stream_->Cancel();
-    return false;
-  }
-  absl::Status Finish() {
-    absl::Status status = stream_->Finish();
-    return parse_error_.ok() ? status : parse_error_;
-  }
+  bool Read(Response* response) { return reads_.Read(*stream_, response); }
+  absl::Status Finish() { return reads_.Finish(*stream_); }
   void Cancel() { stream_->Cancel(); }
   const Metadata& trailers() const { return stream_->trailers(); }
 
  private:
   std::unique_ptr<ClientStream> stream_;
-  absl::Status parse_error_;
+  internal::TypedReads<Response> reads_;
 };
 
 template <typename Request, typename Response>
@@ -121,25 +137,14 @@ class ClientReaderWriter {
   bool WritesDone() { return stream_->WritesDone(); }
   // False at the end, or when a message does not parse as `Response`
   // (Finish() then says so).
-  bool Read(Response* response) {
-    std::string bytes;
-    if (!stream_->Read(&bytes)) return false;
-    if (response->ParseFromString(bytes)) return true;
-    parse_error_ = absl::InternalError(
-        absl::StrCat("a message from the server is not a valid ", response->GetTypeName()));
-    stream_->Cancel();
-    return false;
-  }
-  absl::Status Finish() {
-    absl::Status status = stream_->Finish();
-    return parse_error_.ok() ? status : parse_error_;
-  }
+  bool Read(Response* response) { return reads_.Read(*stream_, response); }
+  absl::Status Finish() { return reads_.Finish(*stream_); }
   void Cancel() { stream_->Cancel(); }
   const Metadata& trailers() const { return stream_->trailers(); }
 
  private:
   std::unique_ptr<ClientStream> stream_;
-  absl::Status parse_error_;
+  internal::TypedReads<Response> reads_;
 };
 
 }  // namespace appwire

@@ -327,6 +327,13 @@ class ScriptedServer {
   }
   int port() const { return acceptor_.local_endpoint().port(); }
   int connections() const { return accepted_.load(); }
+  // A channel that trusts this server (its certificate is in `project`).
+  ChannelOptions ClientOptions(const TempDir& project) const {
+    ChannelOptions options;
+    options.target = absl::StrCat("127.0.0.1:", port());
+    options.ca_file = project.File("cert.pem");
+    return options;
+  }
 
  private:
   void Accept() {
@@ -396,10 +403,7 @@ TEST(NotProcessedTest, TheChannelSendsACallTheServerDidNotProcessAgainOnANewConn
     }
     return response;
   });
-  ChannelOptions options;
-  options.target = absl::StrCat("127.0.0.1:", server.port());
-  options.ca_file = project.File("cert.pem");
-  auto channel = Channel::Connect(options);
+  auto channel = Channel::Connect(server.ClientOptions(project));
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("test.Any/Thing", "request bytes");
   ASSERT_TRUE(reply.ok()) << reply.status();
@@ -419,10 +423,7 @@ TEST(NotProcessedTest, ACallAboveTheGoAwaysLastCallIsSentAgainOnANewConnection) 
     }
     return response;
   });
-  ChannelOptions options;
-  options.target = absl::StrCat("127.0.0.1:", server.port());
-  options.ca_file = project.File("cert.pem");
-  auto channel = Channel::Connect(options);
+  auto channel = Channel::Connect(server.ClientOptions(project));
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("test.Any/Thing", "");
   ASSERT_TRUE(reply.ok()) << reply.status();
@@ -438,10 +439,7 @@ TEST(NotProcessedTest, ACallRefusedTwiceFailsWithTheServersStatus) {
     response.set_not_processed(true);
     return response;
   });
-  ChannelOptions options;
-  options.target = absl::StrCat("127.0.0.1:", server.port());
-  options.ca_file = project.File("cert.pem");
-  auto channel = Channel::Connect(options);
+  auto channel = Channel::Connect(server.ClientOptions(project));
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("test.Any/Thing", "");
   EXPECT_EQ(reply.status(), absl::UnavailableError("not processed: draining"));
