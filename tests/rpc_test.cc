@@ -555,8 +555,11 @@ TEST_F(RpcTest, AfterADrainStatesFollowAndFailFastCallsFailAtOnce) {
   // In transient failure, fail-fast calls fail without waiting.
   reply = channel->CallRaw("appwire.v1.Health/Check", "", fail_fast);
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  channel->Close();
+  EXPECT_EQ(channel->state(), ChannelState::kShutdown);
   std::lock_guard<std::mutex> lock(mu);
-  ASSERT_GE(states.size(), 5u);
+  ASSERT_GE(states.size(), 6u);
+  EXPECT_EQ(states.back(), ChannelState::kShutdown);
   EXPECT_EQ(states[0], ChannelState::kConnecting);
   EXPECT_EQ(states[1], ChannelState::kReady);
   EXPECT_EQ(states[2], ChannelState::kIdle);
