@@ -128,6 +128,7 @@ struct Server::Impl {
   std::string dh_params_pem;  // empty until dhparams.pem is loaded or generated
   std::string client_ca_pem;  // client-ca.pem, for kClientCertificateMode
   std::string client_ca_path;
+  bool client_ca_named = false;  // client_ca_path came from ServerOptions
   std::string crl_pem;  // crl.pem: revoked client certificates
   std::string crl_path;
   std::string dh_params_path;
@@ -241,6 +242,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   // dhparams.pem beside key.pem and cert.pem: used when present and valid,
   // generated in the background by Start() when absent, never replaced.
   impl->dh_params_path = JoinPath(options.project_dir, "dhparams.pem");
+  impl->client_ca_named = !options.client_ca_file.empty();
   impl->client_ca_path = options.client_ca_file.empty()
                              ? JoinPath(options.project_dir, "client-ca.pem")
                              : options.client_ca_file;
@@ -325,7 +327,15 @@ absl::Status Server::Impl::RebuildLocked() {
 }
 
 absl::StatusOr<std::string> Server::Impl::LoadClientCa() const {
-  if (!FileExists(client_ca_path)) return std::string();
+  if (!FileExists(client_ca_path)) {
+    // client-ca.pem is optional; a file the operator named is not: a typo
+    // must not quietly leave client certificates unchecked.
+    if (!client_ca_named) return std::string();
+    return absl::NotFoundError(absl::StrCat(
+        "the client CA file \"", client_ca_path,
+        "\" (client_ca / --client-ca) does not exist; fix the path, or remove the setting to "
+        "use client-ca.pem in the project folder"));
+  }
   return ReadPemFile(client_ca_path, PemKind::kCertificate);
 }
 

@@ -162,6 +162,20 @@ TEST_F(ClientCertificateTest, RequestedCertificateIsOptional) {
   EXPECT_EQ(*(*identified)->CallRaw("test.Who/Am", ""), "alice");
 }
 
+TEST_F(ClientCertificateTest, ANamedClientCaFileThatIsMissingIsAStartError) {
+  ServerOptions options;
+  options.project_dir = project_.path();
+  options.client_ca_file = project_.File("clients-ca.pem");  // a typo
+  ASSERT_TRUE(options.parameters.Set(Parameter::kClientCertificateMode, kClientCertRequest).ok());
+  auto server = Server::Create(options, nullptr);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(server.status().message(),
+            absl::StrCat("the client CA file \"", project_.File("clients-ca.pem"),
+                         "\" (client_ca / --client-ca) does not exist; fix the path, or remove "
+                         "the setting to use client-ca.pem in the project folder"));
+}
+
 TEST_F(ClientCertificateTest, RequiringWithoutAClientCaIsAStartError) {
   TempDir bare;
   ServerOptions options;
