@@ -10,7 +10,9 @@ server_pid=""
 notes_pid=""
 mtls_pid=""
 mtls_log="$(mktemp)"
+resilient_pid=""
 cleanup() {
+  [ -n "$resilient_pid" ] && kill "$resilient_pid" 2>/dev/null && wait "$resilient_pid" 2>/dev/null || true
   [ -n "$mtls_pid" ] && kill "$mtls_pid" 2>/dev/null && wait "$mtls_pid" 2>/dev/null || true
   rm -f "$mtls_log"
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
@@ -77,6 +79,25 @@ echo "   without a certificate:"
   | grep -i "failed" | cut -c1-200 | sed 's/^/   client | /' || true
 kill "$mtls_pid" 2>/dev/null; wait "$mtls_pid" 2>/dev/null || true
 mtls_pid=""
+echo
+echo "== the server restarts under a desktop client (examples/resilient_client)"
+resilient_log="$(mktemp)"
+"$build/examples/resilient_client" --target "$address" --ca "$project/cert.pem" \
+  --calls 10 --interval-ms 150 >"$resilient_log" 2>&1 &
+resilient_pid=$!
+sleep 0.5
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+echo "   (appwire-server stopped; starting it again on the same port)"
+sleep 0.3
+"$build/server/appwire-server" --project "$project" --port "${address##*:}" --bind 127.0.0.1 \
+  2>"$log" &
+server_pid=$!
+wait_for_address "$log" "listening on" >/dev/null
+wait "$resilient_pid" || echo "   resilient_client: some calls failed"
+resilient_pid=""
+sed 's/^/   client | /' "$resilient_log"
+rm -f "$resilient_log"
 echo
 echo "== stopping (SIGTERM drains calls in flight)"
 kill -TERM "$server_pid"
