@@ -150,22 +150,22 @@ const char* const kStubDefinitions[4] = {
 // Service base class virtuals, per kind; their default says "not implemented".
 const char* const kServiceMethods[4] = {
     "    virtual ::absl::StatusOr<$response$> $method$(\n"
-    "        ::appwire::CallContext& context, const $request$& request) {\n"
+    "        ::appwire::CallContext& /*context*/, const $request$& /*request*/) {\n"
     "      return Unimplemented(\"$full_method$\");\n"
     "    }\n",
 
-    "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
-    "        const $request$& request, ::appwire::ServerWriter<$response$>& writer) {\n"
+    "    virtual ::absl::Status $method$(::appwire::CallContext& /*context*/,\n"
+    "        const $request$& /*request*/, ::appwire::ServerWriter<$response$>& /*writer*/) {\n"
     "      return Unimplemented(\"$full_method$\");\n"
     "    }\n",
 
     "    virtual ::absl::StatusOr<$response$> $method$(\n"
-    "        ::appwire::CallContext& context, ::appwire::ServerReader<$request$>& reader) {\n"
+    "        ::appwire::CallContext& /*context*/, ::appwire::ServerReader<$request$>& /*reader*/) {\n"
     "      return Unimplemented(\"$full_method$\");\n"
     "    }\n",
 
-    "    virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
-    "        ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
+    "    virtual ::absl::Status $method$(::appwire::CallContext& /*context*/,\n"
+    "        ::appwire::ServerReaderWriter<$request$, $response$>& /*stream*/) {\n"
     "      return Unimplemented(\"$full_method$\");\n"
     "    }\n",
 };
