@@ -176,6 +176,13 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     v1::FrameHeader header;
     std::shared_ptr<const std::string> request;
     bool retried = false;  // sent again once already
+
+    // "M did not complete within T (deadline exceeded)": the words of every
+    // expired call, whichever end noticed first.
+    std::string DeadlineMessage() const {
+      return absl::StrCat(method, " did not complete within ", absl::FormatDuration(timeout),
+                          " (deadline exceeded)");
+    }
   };
 
   ChannelOptions options;
@@ -1011,9 +1018,7 @@ void Channel::Impl::Finish(PendingCall& call, absl::StatusOr<std::string> result
       call.timeout != absl::InfiniteDuration()) {
     // The server's deadline timer may beat ours by a hair: the same words
     // either way.
-    result = absl::DeadlineExceededError(absl::StrCat(
-        call.method, " did not complete within ", absl::FormatDuration(call.timeout),
-        " (deadline exceeded)"));
+    result = absl::DeadlineExceededError(call.DeadlineMessage());
   }
   if (call.token != nullptr && call.token_registration != 0) {
     call.token->Unregister(call.token_registration);
@@ -1072,9 +1077,7 @@ void Channel::Impl::OnDeadlineTimer() {
       deadlines.erase(deadlines.begin());
       auto it = pending.find(id);
       if (it == pending.end()) continue;
-      std::string message = absl::StrCat(
-          it->second.method, " did not complete within ",
-          absl::FormatDuration(it->second.timeout), " (deadline exceeded)");
+      std::string message = it->second.DeadlineMessage();
       if (it->second.link == 0 && !last_error.ok()) {
         absl::StrAppend(&message, "; it was waiting for a connection to ", target,
                         ", the last attempt failed: ", last_error.message());

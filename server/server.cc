@@ -1066,10 +1066,7 @@ void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::
     }
   }
   if (status.ok()) {
-    const size_t limit = call.peer_max_message_bytes != 0
-                             ? std::min(call.peer_max_message_bytes,
-                                        call.connection->limits().max_message_bytes)
-                             : call.connection->limits().max_message_bytes;
+    const size_t limit = call.max_send_bytes();
     if (result->size() > limit) {
       status = absl::ResourceExhaustedError(absl::StrCat(
           "the server's reply of ", result->size(), " bytes exceeds the limit of ", limit,

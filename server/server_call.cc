@@ -1,9 +1,11 @@
 #include "server/server_call.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "server/call_context.h"
+#include "transport/connection.h"
 
 namespace appwire {
 
@@ -22,6 +24,11 @@ void ServerCall::Cancel(const absl::Status& reason) {
 absl::Status ServerCall::cancelled_with() const {
   std::lock_guard<std::mutex> lock(mu);
   return cancel_reason;
+}
+
+size_t ServerCall::max_send_bytes() const {
+  const size_t own = connection->limits().max_message_bytes;
+  return peer_max_message_bytes != 0 ? std::min(own, peer_max_message_bytes) : own;
 }
 
 bool ServerCall::cancelled() const {

@@ -47,6 +47,10 @@ struct ServerCall {
   // Set by the one outcome that answers the call (see Claim()).
   std::atomic<bool> answered{false};
 
+  // The largest message the server may send on this call: its own limit,
+  // or the client's when that is smaller.
+  size_t max_send_bytes() const;
+
   // True for the first caller only: it sends the call's response.
   bool Claim() { return !answered.exchange(true); }
   // Marks the call cancelled with `reason`, wakes its stream and runs the

@@ -1,6 +1,5 @@
 #include "server/server_stream.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,10 +24,7 @@ bool ServerStream::Read(std::string* message) {
 }
 
 bool ServerStream::Write(absl::string_view message) {
-  const size_t limit = call_->peer_max_message_bytes != 0
-                           ? std::min(call_->peer_max_message_bytes,
-                                      call_->connection->limits().max_message_bytes)
-                           : call_->connection->limits().max_message_bytes;
+  const size_t limit = call_->max_send_bytes();
   if (message.size() > limit) {
     call_->Cancel(absl::ResourceExhaustedError(absl::StrCat(
         call_->method, ": the server's message of ", message.size(),
