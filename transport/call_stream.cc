@@ -121,14 +121,4 @@ bool CallStream::End(const absl::Status& status) {
   return true;
 }
 
-absl::Status CallStream::end_status() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ended_;
-}
-
-int64_t CallStream::queued_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return inbound_bytes_;
-}
-
 }  // namespace appwire

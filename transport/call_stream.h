@@ -61,10 +61,6 @@ class CallStream {
   // Ends the call for both directions: waits return `status` (not OK) from
   // now on, and unread messages are dropped. Only the first call counts. Returns whether this one did.
   bool End(const absl::Status& status);
-  // OK while the call has not ended.
-  absl::Status end_status() const;
-  // Messages received and not read, in bytes.
-  int64_t queued_bytes() const;
 
  private:
   // mu_ held: the status to give a waiter now, or OK to go on waiting.
