@@ -54,6 +54,18 @@ enum class Parameter : int {
                                   //      server; default 1000
   kMaxMetadataSize = 1012,        // int: bytes of request headers or response trailers
                                   //      per call; default 8192
+  kMaxWriteQueue = 1013,          // int: bytes a server connection may have queued for
+                                  //      sending before the server stops reading from
+                                  //      it; default 4 MiB
+  kWriteStallTimeout = 1014,      // int: milliseconds a connection may stay over
+                                  //      kMaxWriteQueue before it is closed; default 30000
+  kMaxConcurrentStreams = 1015,   // int: streaming calls running on the whole server;
+                                  //      default 256
+  kHelloTimeout = 1016,           // int: milliseconds after the TLS handshake within
+                                  //      which the client must send its hello; default 10000
+  kMaxReceiveMemory = 1017,       // int: bytes the server may hold for partly received
+                                  //      frames and large waiting requests, all
+                                  //      connections together; default 256 MiB
 };
 
 // 4D's value constants for kMinTlsVersion / kMaxTlsVersion.

@@ -7,6 +7,7 @@
 #include <map>
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -24,6 +25,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "server/builtin_services.h"
+#include "server/call_id_window.h"
 #include "server/server_call.h"
 #include "server/worker_pool.h"
 #include "transport/metadata_wire.h"
@@ -33,6 +35,7 @@
 #include "transport/certificate_store.h"
 #include "transport/dh_params.h"
 #include "transport/connection.h"
+#include "transport/receive_budget.h"
 #include "transport/internal/errors.h"
 #include "transport/tls_context.h"
 #include "transport/tls_stream.h"
@@ -88,7 +91,13 @@ struct ContextSet {
 
 // What the server remembers about one connection, owned by its callbacks.
 struct ConnectionState {
-  bool hello_received = false;  // I/O thread only
+  // Written on the I/O thread; read by the tick (also the I/O thread) and
+  // by Drain.
+  std::atomic<bool> hello_received{false};
+  // When the TLS handshake finished: the hello is due kHelloTimeout later.
+  absl::Time handshake_done = absl::InfiniteFuture();  // I/O thread only
+  // Which call ids this connection used (I/O thread only).
+  CallIdWindow call_ids;
   std::shared_ptr<const TlsSessionInfo> session;
   // The largest message the client accepts (its hello); 0 until known.
   size_t peer_max_message_bytes = 0;
@@ -107,9 +116,57 @@ struct ConnectionState {
   uint64_t drain_last_call_id = 0;
 };
 
+// The name protocol.md gives each frame kind in its messages.
+const char* FrameKindName(v1::FrameHeader::KindCase kind) {
+  switch (kind) {
+    case v1::FrameHeader::kHello: return "hello";
+    case v1::FrameHeader::kRequest: return "request";
+    case v1::FrameHeader::kResponse: return "response";
+    case v1::FrameHeader::kGoAway: return "go_away";
+    case v1::FrameHeader::kMessage: return "message";
+    case v1::FrameHeader::kHalfClose: return "half_close";
+    case v1::FrameHeader::kCancel: return "cancel";
+    case v1::FrameHeader::kWindowUpdate: return "window_update";
+    case v1::FrameHeader::kPing: return "ping";
+    case v1::FrameHeader::KIND_NOT_SET: break;
+  }
+  return "empty";
+}
+
+// Frames whose meaning is all in their header (docs/protocol.md, section 5).
+bool CarriesNoPayload(v1::FrameHeader::KindCase kind) {
+  switch (kind) {
+    case v1::FrameHeader::kHello:
+    case v1::FrameHeader::kGoAway:
+    case v1::FrameHeader::kPing:
+    case v1::FrameHeader::kHalfClose:
+    case v1::FrameHeader::kCancel:
+    case v1::FrameHeader::kWindowUpdate:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The payload's size, read or skipped.
+uint64_t PayloadBytes(const DecodedFrame& frame) {
+  return frame.payload.size() + frame.oversized_payload_bytes;
+}
+
+// timeout_micros is unsigned; a deadline is now + at most 2^63 - 1 µs,
+// which absl::Time saturates to "no deadline" (docs/protocol.md, section 11).
+absl::Time DeadlineFromTimeout(uint64_t timeout_micros) {
+  if (timeout_micros == 0) return absl::InfiniteFuture();
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  return absl::Now() + absl::Microseconds(static_cast<int64_t>(std::min(timeout_micros, kMax)));
+}
+
 }  // namespace
 
-struct Server::Impl {
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  // First: every timer, socket and acceptor below uses it, so it must be
+  // destroyed after all of them (members are destroyed in reverse order).
+  asio::io_context io{1};
   ServerOptions options;
   std::shared_ptr<ServiceRegistry> registry;
   ServerIdentity identity;
@@ -135,11 +192,21 @@ struct Server::Impl {
   std::thread dh_thread;
   std::unique_ptr<asio::steady_timer> expiry_timer;
 
-  asio::io_context io{1};
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread io_thread;
   std::unique_ptr<WorkerPool> workers;
+  // Streaming handlers: a thread each while they run, kMaxConcurrentStreams
+  // at most across all connections.
+  StreamExecutor streams;
+  // Memory for frames being received, all connections together
+  // (kMaxReceiveMemory).
+  std::shared_ptr<ReceiveBudget> receive_budget = std::make_shared<ReceiveBudget>(256u << 20);
+  // Accept failures (descriptors used up): the back-off and its log line.
+  std::unique_ptr<asio::steady_timer> accept_timer;
+  absl::Duration accept_backoff = absl::ZeroDuration();
+  absl::Time accept_failures_logged = absl::InfinitePast();
+  int accept_failures_unlogged = 0;
   int bound_port = 0;
 
   mutable std::mutex mu;
@@ -207,7 +274,7 @@ struct Server::Impl {
   void CancelAndAnswer(const std::shared_ptr<ServerCall>& call, const absl::Status& reason);
 };
 
-Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::Server(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() { Drain(absl::ZeroDuration()); }
 
@@ -216,7 +283,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   absl::Status status = options.Validate();
   if (!status.ok()) return status;
   if (registry == nullptr) registry = std::make_shared<ServiceRegistry>();
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_shared<Impl>();
 
   IdentityLoadOptions load;
   load.passphrase_file = options.key_passphrase_file;
@@ -512,7 +579,9 @@ absl::Status Server::Start() {
   s.registry->Freeze();
   int threads = s.options.worker_threads;
   if (threads == 0) threads = std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
-  s.workers = std::make_unique<WorkerPool>(threads);
+  absl::StatusOr<std::unique_ptr<WorkerPool>> workers = WorkerPool::Create(threads);
+  if (!workers.ok()) return workers.status();
+  s.workers = *std::move(workers);
   s.work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       s.io.get_executor());
   s.Accept();
@@ -601,27 +670,55 @@ void Server::Impl::CheckExpiry() {
 }
 
 void Server::Impl::Tick() {
-  int64_t idle_timeout_s, keepalive_interval_ms, keepalive_timeout_ms;
+  int64_t idle_timeout_s, keepalive_interval_ms, keepalive_timeout_ms, hello_timeout_ms,
+      stall_timeout_ms;
   {
     std::lock_guard<std::mutex> lock(settings_mu);
     // kIdleConnectionsTimeout (4D's selector 54) may change while the server runs.
     idle_timeout_s = overrides.Get(Parameter::kIdleConnectionsTimeout).AsInt();
     keepalive_interval_ms = overrides.Get(Parameter::kKeepaliveInterval).AsInt();
     keepalive_timeout_ms = overrides.Get(Parameter::kKeepaliveTimeout).AsInt();
+    hello_timeout_ms = overrides.Get(Parameter::kHelloTimeout).AsInt();
+    stall_timeout_ms = overrides.Get(Parameter::kWriteStallTimeout).AsInt();
   }
+  const absl::Duration hello_timeout = absl::Milliseconds(hello_timeout_ms);
+  const absl::Duration stall_timeout = absl::Milliseconds(stall_timeout_ms);
+  const absl::Time now = absl::Now();
   std::vector<std::shared_ptr<Connection>> open;
   std::vector<std::shared_ptr<Connection>> idle;
+  std::vector<std::shared_ptr<Connection>> silent;
+  std::vector<std::shared_ptr<Connection>> stalled;
   {
     std::lock_guard<std::mutex> lock(mu);
     for (auto& [key, entry] : connections) {
+      const Connection& connection = *entry.connection;
+      if (connection.state() != Connection::State::kOpen) continue;
       open.push_back(entry.connection);
-      if (idle_timeout_s > 0 &&
-          entry.state->active_calls.load(std::memory_order_relaxed) == 0 &&
-          entry.connection->state() == Connection::State::kOpen &&
-          entry.connection->idle_for() >= absl::Seconds(idle_timeout_s)) {
+      if (!entry.state->hello_received.load(std::memory_order_relaxed) &&
+          now - entry.state->handshake_done >= hello_timeout) {
+        silent.push_back(entry.connection);
+      } else if (connection.write_stalled_for() >= stall_timeout) {
+        stalled.push_back(entry.connection);
+      } else if (idle_timeout_s > 0 &&
+                 entry.state->active_calls.load(std::memory_order_relaxed) == 0 &&
+                 connection.idle_for() >= absl::Seconds(idle_timeout_s)) {
         idle.push_back(entry.connection);
       }
     }
+  }
+  for (auto& connection : silent) {
+    connection->Close(absl::FailedPreconditionError(absl::StrCat(
+        "protocol error: no hello from ", connection->peer_address(), " within ",
+        absl::FormatDuration(hello_timeout),
+        " after the TLS handshake (kHelloTimeout); the first frame on a connection must be a "
+        "hello (docs/protocol.md)")));
+  }
+  for (auto& connection : stalled) {
+    connection->CloseNow(absl::ResourceExhaustedError(absl::StrCat(
+                             "the client at ", connection->peer_address(),
+                             " did not read its replies for ", absl::FormatDuration(stall_timeout),
+                             " (kWriteStallTimeout); closing the connection")),
+                         absl::Seconds(2));
   }
   for (auto& connection : idle) {
     connection->Close(absl::UnavailableError(absl::StrCat(
@@ -629,11 +726,12 @@ void Server::Impl::Tick() {
         " s without activity (kIdleConnectionsTimeout)")));
   }
   for (auto& connection : open) connection->CheckKeepalive();
-  int64_t period_ms = 1000;
+  // A quarter of the shortest time being watched, between 5 ms and 1 s.
+  int64_t period_ms = std::min<int64_t>({1000, hello_timeout_ms, stall_timeout_ms}) / 4;
   if (keepalive_interval_ms > 0) {
-    period_ms = std::clamp<int64_t>(std::min(keepalive_interval_ms, keepalive_timeout_ms) / 4,
-                                    5, 1000);
+    period_ms = std::min(period_ms, std::min(keepalive_interval_ms, keepalive_timeout_ms) / 4);
   }
+  period_ms = std::clamp<int64_t>(period_ms, 5, 1000);
   if (idle_timer == nullptr) idle_timer = std::make_unique<asio::steady_timer>(io);
   idle_timer->expires_after(std::chrono::milliseconds(period_ms));
   idle_timer->async_wait([this](const std::error_code& error) {
@@ -643,13 +741,32 @@ void Server::Impl::Tick() {
 
 void Server::Impl::Accept() {
   acceptor->async_accept([this](const std::error_code& error, asio::ip::tcp::socket socket) {
-    if (error) {
-      if (error == asio::error::operation_aborted || !acceptor->is_open()) return;
-      LogWarning(absl::StrCat("accept failed: ", error.message()));
-    } else {
+    if (!error) {
+      accept_backoff = absl::ZeroDuration();
       OnAccepted(std::move(socket));
+      Accept();
+      return;
     }
-    Accept();
+    if (error == asio::error::operation_aborted || !acceptor->is_open()) return;
+    // Descriptors (or memory) used up: retrying at once would spin. Back
+    // off, keep serving the connections that are open, and try again.
+    accept_backoff = std::clamp(accept_backoff * 2, absl::Milliseconds(10), absl::Seconds(1));
+    ++accept_failures_unlogged;
+    const absl::Time now = absl::Now();
+    if (now - accept_failures_logged >= absl::Seconds(10)) {
+      LogWarning(absl::StrCat(
+          "accept failed ", accept_failures_unlogged, " times in the last 10 s (",
+          error.message(), "); open connections are still served; raise the descriptor "
+          "limit (ulimit -n) if this goes on"));
+      accept_failures_logged = now;
+      accept_failures_unlogged = 0;
+    }
+    if (accept_timer == nullptr) accept_timer = std::make_unique<asio::steady_timer>(io);
+    accept_timer->expires_after(
+        std::chrono::microseconds(absl::ToInt64Microseconds(accept_backoff)));
+    accept_timer->async_wait([this](const std::error_code& timer_error) {
+      if (!timer_error && acceptor->is_open()) Accept();
+    });
   });
 }
 
@@ -675,6 +792,7 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
       return;
     }
     state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
+    state->handshake_done = absl::Now();
   };
   callbacks.on_frame = [this, state](const std::shared_ptr<Connection>& connection,
                                      DecodedFrame& frame) { OnFrame(connection, state, frame); };
@@ -705,7 +823,12 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     connection->SetKeepalive(
         absl::Milliseconds(overrides.Get(Parameter::kKeepaliveInterval).AsInt()),
         absl::Milliseconds(overrides.Get(Parameter::kKeepaliveTimeout).AsInt()));
+    const size_t write_queue = static_cast<size_t>(overrides.Get(Parameter::kMaxWriteQueue).AsInt());
+    connection->SetWriteQueueLimits(write_queue, write_queue + limits.max_message_bytes);
+    receive_budget->SetLimit(static_cast<size_t>(overrides.Get(Parameter::kMaxReceiveMemory).AsInt()));
   }
+  connection->SetReceiveBudget(receive_budget);
+  connection->RequireHelloFirst();
   {
     std::lock_guard<std::mutex> lock(mu);
     connections.emplace(connection.get(), OpenConnection{connection, state});
@@ -719,7 +842,14 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
 void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
                            const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame) {
   const v1::FrameHeader& header = frame.header;
-  if (!state->hello_received) {
+  if (CarriesNoPayload(header.kind_case()) && PayloadBytes(frame) > 0) {
+    connection->Close(absl::InvalidArgumentError(absl::StrCat(
+        "protocol error: a ", FrameKindName(header.kind_case()),
+        " frame carries no payload; this one has ", PayloadBytes(frame), " bytes (call id ",
+        header.call_id(), ")")));
+    return;
+  }
+  if (!state->hello_received.load(std::memory_order_relaxed)) {
     if (!header.has_hello() || header.call_id() != 0) {
       connection->Close(absl::FailedPreconditionError(
           "protocol error: the first frame on a connection must be a hello with "
@@ -736,7 +866,8 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
           "protocol version")));
       return;
     }
-    state->hello_received = true;
+    state->hello_received.store(true, std::memory_order_relaxed);
+    connection->PeerHelloReceived();  // pings are answered from now on
     state->peer_max_message_bytes = header.hello().max_message_bytes();
     v1::FrameHeader reply;
     reply.set_call_id(0);
@@ -759,6 +890,9 @@ void Server::Impl::OnFrame(const std::shared_ptr<Connection>& connection,
       HandleCallFrame(connection, *state, frame);
       return;
     case v1::FrameHeader::kGoAway:
+      // A graceful GoAway from a client means nothing in version 1: the
+      // server starts no calls (docs/protocol.md, section 10.2).
+      if (header.go_away().graceful()) return;
       // The client is leaving; nothing more will come.
       connection->Close(absl::OkStatus(), /*send_go_away=*/false);
       return;
@@ -789,6 +923,34 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
         "; clients use odd call ids (docs/protocol.md)")));
     return;
   }
+  switch (state->call_ids.Use(call_id)) {
+    case CallIdWindow::Verdict::kNew:
+      break;
+    case CallIdWindow::Verdict::kUsed: {
+      bool running;
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        running = state->calls.count(call_id) > 0;
+      }
+      connection->Close(absl::InvalidArgumentError(
+          running ? absl::StrCat("protocol error: request with call id ", call_id,
+                                 ", which is already in use on this connection "
+                                 "(docs/protocol.md)")
+                  : absl::StrCat("protocol error: request with call id ", call_id,
+                                 ", which was already used on this connection (or is more "
+                                 "than ", CallIdWindow::kSpan, " below the highest call id "
+                                 "received, ", state->call_ids.highest(),
+                                 ") (docs/protocol.md)")));
+      return;
+    }
+    case CallIdWindow::Verdict::kTooOld:
+      connection->Close(absl::InvalidArgumentError(absl::StrCat(
+          "protocol error: request with call id ", call_id,
+          ", which was already used on this connection (or is more than ",
+          CallIdWindow::kSpan, " below the highest call id received, ",
+          state->call_ids.highest(), ") (docs/protocol.md)")));
+      return;
+  }
   const v1::RequestHeader& request = frame.header.request();
   const std::string& method = request.method();
   const RegisteredMethod* registered = registry->Find(method);
@@ -808,6 +970,15 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
                "; regenerate the client's stubs from the same .proto file")));
     return;
   }
+  if ((kind == MethodKind::kClientStreaming || kind == MethodKind::kBidiStreaming) &&
+      PayloadBytes(frame) > 0) {
+    Refuse(connection, call_id,
+           absl::InvalidArgumentError(absl::StrCat(
+               "protocol error: ", method, " is a ", MethodKindName(kind),
+               " method; its request frame carries no payload, this one has ",
+               PayloadBytes(frame), " bytes")));
+    return;
+  }
   if (frame.oversized_payload_bytes > 0) {
     Refuse(connection, call_id,
            absl::ResourceExhaustedError(absl::StrCat(
@@ -816,11 +987,12 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
                " bytes (kMaxMessageSize)")));
     return;
   }
-  int64_t max_calls, max_metadata;
+  int64_t max_calls, max_metadata, max_streams;
   {
     std::lock_guard<std::mutex> lock(settings_mu);
     max_calls = overrides.Get(Parameter::kMaxConcurrentCalls).AsInt();
     max_metadata = overrides.Get(Parameter::kMaxMetadataSize).AsInt();
+    max_streams = overrides.Get(Parameter::kMaxConcurrentStreams).AsInt();
   }
   auto call = std::make_shared<ServerCall>();
   call->id = call_id;
@@ -838,9 +1010,7 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
       return;
     }
   }
-  if (request.timeout_micros() != 0) {
-    call->deadline = absl::Now() + absl::Microseconds(request.timeout_micros());
-  }
+  call->deadline = DeadlineFromTimeout(request.timeout_micros());
   const int running = state->active_calls.load(std::memory_order_relaxed);
   if (running >= max_calls) {
     Refuse(connection, call_id,
@@ -858,6 +1028,22 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     LogWarning(absl::StrCat("refused ", method, " from ", connection->peer_address(), ": ",
                             allowed.message()));
     return;
+  }
+  // A streaming handler holds a thread for as long as its call lives: the
+  // server-wide limit is taken before the call is published, so a refusal
+  // leaves nothing behind.
+  StreamExecutor::Slot stream_slot;
+  if (kind != MethodKind::kUnary) {
+    int streams_running = 0;
+    stream_slot = streams.TryReserve(static_cast<int>(max_streams), &streams_running);
+    if (!stream_slot) {
+      Refuse(connection, call_id,
+             absl::ResourceExhaustedError(absl::StrCat(
+                 method, " refused: ", streams_running,
+                 " streaming calls are already running on this server, the limit is ",
+                 max_streams, " (kMaxConcurrentStreams); retry when some finish")));
+      return;
+    }
   }
   const bool inline_call =
       kind == MethodKind::kUnary && registered->thread == HandlerThread::kIoThread;
@@ -893,9 +1079,19 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
   }
   if (kind != MethodKind::kUnary) {
     const RawStreamHandler* handler = &registered->stream_handler;
-    // A stream may wait on its client for as long as it lives: its own
-    // thread, so open streams never starve unary calls or each other.
-    workers->PostLongRunning([this, call, state, handler] { RunStream(call, state, *handler); });
+    // A stream may wait on its client for as long as it lives: a thread of
+    // its own (within the limit), so open streams never starve unary calls
+    // or each other.
+    absl::Status started = streams.Run(
+        std::move(stream_slot),
+        [self = shared_from_this(), call, state, handler] { self->RunStream(call, state, *handler); });
+    if (!started.ok()) {
+      LogWarning(absl::StrCat("streaming call ", method, " from ", connection->peer_address(),
+                              " refused: ", started.message()));
+      FinishCall(call, *state,
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     method, " refused: the server ", started.message(), "; retry later")));
+    }
     return;
   }
   // The payload points into the read buffer: the worker needs its own
@@ -910,8 +1106,12 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
     storage = std::make_shared<std::string>(frame.payload);
   }
   const RawHandler* handler = &registered->handler;
-  workers->Post([this, call, state, handler, storage, offset, length] {
-    RunUnary(call, state, *handler, absl::string_view(*storage).substr(offset, length));
+  // A large request keeps its share of the receive budget until its
+  // handler is done with it (kMaxReceiveMemory).
+  std::shared_ptr<const void> charge = std::move(frame.memory_charge);
+  workers->Post([self = shared_from_this(), call, state, handler, storage, offset, length,
+                 charge] {
+    self->RunUnary(call, state, *handler, absl::string_view(*storage).substr(offset, length));
   });
 }
 
@@ -951,7 +1151,7 @@ void Server::Impl::HandleCallFrame(const std::shared_ptr<Connection>& connection
             " bytes exceeds the server's limit of ", connection->limits().max_message_bytes,
             " bytes (kMaxMessageSize)"));
       } else {
-        delivered = call->stream->Deliver(std::string(frame.payload));
+        delivered = call->stream->Deliver(std::string(frame.payload), frame.memory_charge);
       }
       if (!delivered.ok()) CancelAndAnswer(call, delivered);
       return;
@@ -966,7 +1166,11 @@ namespace {
 // Runs a handler unless the call was cancelled (or expired) while it
 // waited; a thrown exception becomes INTERNAL with its text.
 absl::StatusOr<std::string> InvokeHandler(
-    CallContext& context, const std::function<absl::StatusOr<std::string>()>& handler) {
+    const ServerCall& call, CallContext& context,
+    const std::function<absl::StatusOr<std::string>()>& handler) {
+  // Nobody waits for a call whose deadline passed while it waited for a
+  // worker: it is not run (docs/protocol.md, section 8).
+  if (call.deadline_passed()) return call.DeadlineExceeded();
   if (context.cancelled()) return context.cancel_reason();
   try {
     return handler();
@@ -986,7 +1190,7 @@ void Server::Impl::RunUnary(const std::shared_ptr<ServerCall>& call,
                             const RawHandler& handler, absl::string_view request) {
   CallContext context(call);
   FinishCall(call, *state,
-             InvokeHandler(context, [&] { return handler(context, request); }));
+             InvokeHandler(*call, context, [&] { return handler(context, request); }));
 }
 
 void Server::Impl::RunStream(const std::shared_ptr<ServerCall>& call,
@@ -994,7 +1198,7 @@ void Server::Impl::RunStream(const std::shared_ptr<ServerCall>& call,
                              const RawStreamHandler& handler) {
   CallContext context(call);
   ServerStream stream(call);
-  FinishCall(call, *state, InvokeHandler(context, [&] { return handler(context, stream); }));
+  FinishCall(call, *state, InvokeHandler(*call, context, [&] { return handler(context, stream); }));
 }
 
 void Server::Impl::FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
@@ -1007,6 +1211,10 @@ void Server::Impl::FinishCall(const std::shared_ptr<ServerCall>& call, Connectio
       cancelled = call->cancel_reason;
     }
     if (!cancelled.ok()) result = cancelled;
+    // Once the deadline has passed, the answer is DEADLINE_EXCEEDED, even
+    // when the handler returned at the same moment (the client has given
+    // up, and it must not see a success it already reported as a failure).
+    if (call->deadline_passed()) result = call->DeadlineExceeded();
     SendStatus(*call, result);
   }
   {
@@ -1136,8 +1344,7 @@ void Server::Impl::OnDeadlineTimer() {
   }
   for (auto& call : expired) {
     // The client gives up at the same moment; the status is for the record.
-    CancelAndAnswer(call, absl::DeadlineExceededError(absl::StrCat(
-                              "the deadline of ", call->method, " passed on the server")));
+    CancelAndAnswer(call, call->DeadlineExceeded());
   }
   ArmDeadlineTimer();
 }
@@ -1195,6 +1402,7 @@ void Server::Drain(absl::Duration timeout) {
     open.clear();
     for (auto& entry : s.connections) open.push_back(entry.second);
   }
+  std::vector<std::string> stuck;  // methods whose handlers ignore their cancellation
   if (!all_done) {
     // Calls still running get their status now; what their handlers
     // return later is dropped.
@@ -1209,6 +1417,16 @@ void Server::Drain(absl::Duration timeout) {
                                     call->method, " was cancelled: the server shut down and "
                                     "the call was still running after the drain timeout of ",
                                     absl::FormatDuration(timeout))));
+      }
+    }
+    // Handlers that honour cancellation return now. One that does not
+    // cannot hold the shutdown: after a short grace it is abandoned.
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.calls_done.wait_for(lock, std::chrono::seconds(2),
+                               [&s] { return s.calls_in_flight == 0; })) {
+      for (auto& entry : open) {
+        std::lock_guard<std::mutex> calls_lock(entry.state->mu);
+        for (auto& [id, call] : entry.state->calls) stuck.push_back(call->method);
       }
     }
   }
@@ -1241,8 +1459,18 @@ void Server::Drain(absl::Duration timeout) {
   if (s.io_thread.joinable()) s.io_thread.join();
   if (s.dh_thread.joinable()) s.dh_thread.join();
   // Handlers still running finish against closed connections (their
-  // replies are dropped), then the pool joins.
-  s.workers.reset();
+  // replies are dropped). Those abandoned above keep running in the
+  // background: their tasks hold the server's state, so nothing they touch
+  // goes away under them.
+  const absl::Duration grace = stuck.empty() ? absl::Seconds(5) : absl::ZeroDuration();
+  int abandoned = s.workers->Shutdown(grace) + s.streams.Shutdown(grace);
+  if (abandoned > 0 || !stuck.empty()) {
+    LogWarning(absl::StrCat(
+        "shutdown: ", std::max<size_t>(abandoned, stuck.size()),
+        " handler(s) still running 2 s after their cancellation were abandoned (their results "
+        "are dropped): ", absl::StrJoin(stuck, ", "),
+        "; handlers should return when CallContext::cancelled() becomes true"));
+  }
   std::lock_guard<std::mutex> lock(s.mu);
   s.connections.clear();
 }

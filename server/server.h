@@ -100,8 +100,10 @@ class Server {
   // graceful GoAway; clients reconnect elsewhere or later), lets calls in
   // flight finish for up to `timeout`, cancels the ones still running and
   // answers them kUnavailable, then closes TLS cleanly. Requests that cross
-  // the GoAway get kUnavailable "... was not processed". Waits for handlers
-  // to return (a handler that ignores cancellation delays it). Idempotent.
+  // the GoAway get kUnavailable "... was not processed". Bounded whatever
+  // handlers do: a handler still running 2 s after its cancellation is
+  // abandoned (its result is dropped; it finishes in the background) and
+  // logged. So Drain returns within about `timeout` + 3 s. Idempotent.
   void Drain(absl::Duration timeout = absl::Seconds(30));
 
   // The bound port (useful with port 0) and "127.0.0.1:19813".
@@ -132,8 +134,10 @@ class Server {
   struct Impl;
 
  private:
-  explicit Server(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Server(std::shared_ptr<Impl> impl);
+  // Shared with the tasks running handlers: a handler abandoned by Drain
+  // (it ignored its cancellation) keeps what it touches alive.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace appwire

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/call_context.h"
 #include "transport/connection.h"
 
@@ -31,6 +32,13 @@ size_t ServerCall::max_send_bytes() const {
   return peer_max_message_bytes != 0 ? std::min(own, peer_max_message_bytes) : own;
 }
 
+bool ServerCall::deadline_passed() const { return absl::Now() >= deadline; }
+
+absl::Status ServerCall::DeadlineExceeded() const {
+  return absl::DeadlineExceededError(
+      absl::StrCat("the deadline of ", method, " passed on the server"));
+}
+
 bool ServerCall::cancelled() const {
   std::lock_guard<std::mutex> lock(mu);
   return !cancel_reason.ok();
@@ -55,10 +63,7 @@ absl::Status CallContext::cancel_reason() const {
     std::lock_guard<std::mutex> lock(call_->mu);
     if (!call_->cancel_reason.ok()) return call_->cancel_reason;
   }
-  if (deadline_passed()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("the deadline of ", call_->method, " passed"));
-  }
+  if (deadline_passed()) return call_->DeadlineExceeded();
   return absl::OkStatus();
 }
 

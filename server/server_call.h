@@ -51,6 +51,12 @@ struct ServerCall {
   // or the client's when that is smaller.
   size_t max_send_bytes() const;
 
+  // Whether the call's deadline has passed, and the one status the server
+  // reports for it, wherever it notices: DEADLINE_EXCEEDED "the deadline of
+  // M passed on the server".
+  bool deadline_passed() const;
+  absl::Status DeadlineExceeded() const;
+
   // True for the first caller only: it sends the call's response.
   bool Claim() { return !answered.exchange(true); }
   // Marks the call cancelled with `reason`, wakes its stream and runs the

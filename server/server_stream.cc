@@ -31,6 +31,9 @@ bool ServerStream::Write(absl::string_view message) {
         " bytes exceeds the limit of ", limit, " bytes (kMaxMessageSize)")));
     return false;
   }
+  // A client that stopped reading its connection holds this writer here,
+  // not in an ever-growing send queue (kMaxWriteQueue).
+  if (!call_->connection->WaitForRoom(call_->deadline).ok()) return false;
   if (!call_->stream->AcquireCredit(message.size()).ok()) return false;
   v1::FrameHeader header;
   header.set_call_id(call_->id);

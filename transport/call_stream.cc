@@ -1,15 +1,20 @@
 #include "transport/call_stream.h"
 
 #include <chrono>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace appwire {
 
-absl::Status CallStream::Deliver(std::string message) {
+absl::Status CallStream::Deliver(std::string message, std::shared_ptr<const void> charge) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!ended_.ok()) return absl::OkStatus();  // late: dropped
+  if (inbound_ended_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("protocol error: ", description_, ": a message after half_close"));
+  }
   if (receive_window_ <= 0) {
     return absl::ResourceExhaustedError(absl::StrCat(
         description_, ": the peer sent a message of ", message.size(),
@@ -17,14 +22,14 @@ absl::Status CallStream::Deliver(std::string message) {
   }
   receive_window_ -= static_cast<int64_t>(message.size());
   inbound_bytes_ += static_cast<int64_t>(message.size());
-  inbound_.push_back(std::move(message));
+  inbound_.push_back(Inbound{std::move(message), std::move(charge)});
   changed_.notify_all();
   return absl::OkStatus();
 }
 
 void CallStream::DeliverUncounted(std::string message) {
   std::lock_guard<std::mutex> lock(mu_);
-  inbound_.push_back(std::move(message));
+  inbound_.push_back(Inbound{std::move(message), nullptr});
   changed_.notify_all();
 }
 
@@ -47,7 +52,7 @@ absl::StatusOr<bool> CallStream::Read(std::string* message, uint64_t* credit) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     if (!inbound_.empty()) {
-      *message = std::move(inbound_.front());
+      *message = std::move(inbound_.front().message);
       inbound_.pop_front();
       // Uncounted messages (see DeliverUncounted) may make this negative
       // for a moment; they are never returned as credit.
@@ -105,8 +110,17 @@ void CallStream::CloseSend(const absl::Status& status) {
 }
 
 void CallStream::AddCredit(uint64_t bytes) {
+  if (bytes == 0) return;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   std::lock_guard<std::mutex> lock(mu_);
-  send_window_ += static_cast<int64_t>(bytes);
+  // send_window_ may be negative (one message may overdraw it); the sum is
+  // computed so that it cannot overflow.
+  if (bytes >= static_cast<uint64_t>(kMax) ||
+      send_window_ > kMax - static_cast<int64_t>(bytes)) {
+    send_window_ = kMax;
+  } else {
+    send_window_ += static_cast<int64_t>(bytes);
+  }
   changed_.notify_all();
 }
 

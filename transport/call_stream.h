@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -35,8 +36,11 @@ class CallStream {
       : deadline_(deadline), description_(std::move(description)) {}
 
   // I/O thread: a message arrived. ResourceExhausted (nothing queued) when
-  // the peer sent past the window it was granted.
-  absl::Status Deliver(std::string message);
+  // the peer sent past the window it was granted; InvalidArgument when it
+  // had already said it would send no more (DeliverEnd). `charge`: the
+  // receive memory the message holds (see DecodedFrame::memory_charge),
+  // kept until the application reads it.
+  absl::Status Deliver(std::string message, std::shared_ptr<const void> charge = nullptr);
   // Queues a message without counting it against the window (the request
   // of a server-streaming call, which travels in the request frame).
   void DeliverUncounted(std::string message);
@@ -52,7 +56,8 @@ class CallStream {
   // Application: waits until the peer's window lets `bytes` more go out,
   // then takes them from it.
   absl::Status AcquireCredit(size_t bytes);
-  // I/O thread: the peer granted more.
+  // I/O thread: the peer granted more. The window saturates at 2^63 - 1
+  // (docs/protocol.md, section 11): a grant never wraps it negative.
   void AddCredit(uint64_t bytes);
 
   // The peer ended the call (its final status came): sending fails with
@@ -70,7 +75,11 @@ class CallStream {
   const std::string description_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::string> inbound_;
+  struct Inbound {
+    std::string message;
+    std::shared_ptr<const void> charge;
+  };
+  std::deque<Inbound> inbound_;
   int64_t inbound_bytes_ = 0;
   bool inbound_ended_ = false;
   int64_t receive_window_ = kStreamWindowBytes;  // what the peer may still send

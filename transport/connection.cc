@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "transport/internal/buffers.h"
+#include "transport/receive_budget.h"
 #include "transport/tls_stream.h"
 
 namespace appwire {
@@ -14,6 +15,35 @@ namespace {
 
 // Above this, a message is not copied into the coalescing buffer.
 constexpr size_t kLargePayloadBytes = 64 * 1024;
+// A frame up to this size is received without asking the receive budget:
+// one read's worth per connection is part of what a connection costs.
+constexpr size_t kUnbudgetedFrameBytes = 64 * 1024;
+// A connection closed on purpose lingers for the peer to read our GoAway
+// and close_notify (TlsStream::Shutdown), but never longer than this, even
+// when the peer does not read at all.
+constexpr absl::Duration kMaxClosingTime = absl::Seconds(10);
+
+// The bytes a frame will occupy in the read buffer, from its 8-byte prefix
+// (at least 8 bytes at `input`): an over-limit payload is skipped, not kept.
+size_t BufferedFrameBytes(absl::string_view input, const FrameLimits& limits) {
+  auto u32 = [&input](size_t at) {
+    return (static_cast<uint32_t>(static_cast<unsigned char>(input[at])) << 24) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(input[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(input[at + 2])) << 8) |
+           static_cast<uint32_t>(static_cast<unsigned char>(input[at + 3]));
+  };
+  const uint64_t frame_length = u32(0);
+  const uint64_t header_length = u32(4);
+  // Malformed or over the header limit: DecodeFrame refuses it before any
+  // of it is buffered.
+  if (frame_length < 4 || header_length > frame_length - 4 ||
+      header_length > limits.max_header_bytes) {
+    return 0;
+  }
+  const uint64_t payload = frame_length - 4 - header_length;
+  return static_cast<size_t>(kFramePrefixBytes + header_length +
+                             (payload > limits.max_message_bytes ? 0 : payload));
+}
 
 }  // namespace
 
@@ -96,6 +126,12 @@ bool Connection::Transition(State from, State to) {
 
 void Connection::Start() {
   auto self = shared_from_this();
+  if (write_soft_limit_ > 0) {
+    std::weak_ptr<Connection> weak = self;
+    stream_->SetDrainedCallback([weak] {
+      if (auto connection = weak.lock()) connection->OnDrained();
+    });
+  }
   stream_->AsyncHandshake([self](absl::Status status) {
     self->Touch();
     self->last_received_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed);
@@ -112,8 +148,89 @@ void Connection::Start() {
 }
 
 void Connection::ReadLoop() {
+  if (state() == State::kOpen && MustPauseReading()) {
+    read_paused_ = true;  // ResumeReading() goes on
+    return;
+  }
   auto self = shared_from_this();
   stream_->AsyncRead(&read_buffer_, [self](absl::Status status) { self->OnData(status); });
+}
+
+bool Connection::MustPauseReading() {
+  if (blocked_since_ns_.load(std::memory_order_acquire) != 0) return true;
+  // (While an over-limit payload is skipped, the buffer holds no frame.)
+  if (budget_ == nullptr || front_charge_ != nullptr || skip_bytes_ > 0 ||
+      read_buffer_.size() < kFramePrefixBytes) {
+    return false;
+  }
+  const size_t needed = BufferedFrameBytes(read_buffer_, limits_);
+  if (needed <= kUnbudgetedFrameBytes) return false;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  front_charge_ = budget_->TryCharge(needed, [weak] {
+    if (auto self = weak.lock()) self->stream_->Post([self] { self->ResumeReading(); });
+  });
+  return front_charge_ == nullptr;
+}
+
+void Connection::ResumeReading() {
+  if (!read_paused_ || state() != State::kOpen) return;
+  read_paused_ = false;
+  ReadLoop();
+}
+
+void Connection::NoteQueued() {
+  if (write_soft_limit_ == 0 || stream_->queued_bytes() <= write_soft_limit_) return;
+  std::lock_guard<std::mutex> lock(room_mu_);
+  // Checked again under the lock OnDrained takes: a queue that drained
+  // meanwhile must not leave the connection blocked with nobody to unblock it.
+  if (stream_->queued_bytes() > write_soft_limit_ &&
+      blocked_since_ns_.load(std::memory_order_relaxed) == 0) {
+    blocked_since_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_release);
+  }
+}
+
+void Connection::OnDrained() {
+  {
+    std::lock_guard<std::mutex> lock(room_mu_);
+    if (blocked_since_ns_.load(std::memory_order_relaxed) == 0) return;
+    blocked_since_ns_.store(0, std::memory_order_release);
+  }
+  room_.notify_all();
+  ResumeReading();  // the drained callback runs on the I/O thread
+}
+
+void Connection::WakeWaitersForRoom() {
+  { std::lock_guard<std::mutex> lock(room_mu_); }
+  room_.notify_all();
+}
+
+absl::Duration Connection::write_stalled_for() const {
+  const int64_t since = blocked_since_ns_.load(std::memory_order_acquire);
+  if (since == 0) return absl::ZeroDuration();
+  return absl::Nanoseconds(absl::GetCurrentTimeNanos() - since);
+}
+
+absl::Status Connection::WaitForRoom(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(room_mu_);
+  auto ready = [this] {
+    return blocked_since_ns_.load(std::memory_order_relaxed) == 0 || state() != State::kOpen;
+  };
+  if (deadline == absl::InfiniteFuture()) {
+    room_.wait(lock, ready);
+  } else if (!room_.wait_until(lock, absl::ToChronoTime(deadline), ready)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the connection with ", peer_address(), " had no room for more before the deadline"));
+  }
+  if (state() != State::kOpen) {
+    return absl::UnavailableError(
+        absl::StrCat("the connection with ", peer_address(), " is ", ConnectionStateName(state())));
+  }
+  return absl::OkStatus();
+}
+
+void Connection::CloseNow(const absl::Status& reason, absl::Duration linger) {
+  Close(reason);
+  stream_->CloseWithin(linger);
 }
 
 void Connection::OnData(const absl::Status& status) {
@@ -162,10 +279,12 @@ bool Connection::DeliverFrames() {
     if (consumed == 0) break;
     read_offset_ += consumed;
     skip_bytes_ = frame.oversized_payload_bytes;
-    if (frame.header.has_ping()) {
+    if (frame.header.has_ping() && !hello_gate_) {
       HandlePing(frame.header.ping());
       continue;
     }
+    // The frame the budget was charged for is the one at the front.
+    if (front_charge_ != nullptr) frame.memory_charge = std::move(front_charge_);
     if (frame.header.has_request() &&
         frame.header.call_id() > highest_request_id_.load(std::memory_order_relaxed)) {
       highest_request_id_.store(frame.header.call_id(), std::memory_order_release);
@@ -173,6 +292,7 @@ bool Connection::DeliverFrames() {
     Touch();
     frame.buffer = read_offset_ == read_buffer_.size() && skip_bytes_ == 0 ? &read_buffer_ : nullptr;
     if (callbacks_.on_frame) callbacks_.on_frame(self, frame);
+    frame.memory_charge = nullptr;  // released unless the receiver kept a copy
     if (read_buffer_.size() < read_offset_) {
       // The receiver took the buffer (see DecodedFrame::buffer).
       read_buffer_.clear();
@@ -209,6 +329,19 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     return absl::UnavailableError(absl::StrCat(
         "the connection with ", peer_address(), " is ", ConnectionStateName(current)));
   }
+  if (write_hard_limit_ > 0 && !header.has_go_away() &&
+      stream_->queued_bytes() + payload.size() > write_hard_limit_) {
+    // The peer has stopped reading and we keep producing: bound the memory
+    // it costs us. It can no longer be told why in time; the GoAway goes
+    // out behind what is queued, for the record.
+    absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
+        "the peer at ", peer_address(), " is not reading: ", stream_->queued_bytes(),
+        " bytes are queued for it and a frame of ", payload.size(),
+        " more would pass the limit of ", write_hard_limit_,
+        " bytes (kMaxWriteQueue + kMaxMessageSize); closing the connection"));
+    CloseNow(full, absl::Seconds(2));
+    return full;
+  }
   if (!header.has_ping()) Touch();
   std::unique_lock<std::mutex> lock(send_mu_);
   absl::Status status;
@@ -226,7 +359,7 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     lock.lock();
   } else {
     AppendFrame(header, payload, &pending_);
-    if (flushing_) return absl::OkStatus();  // the writing thread takes it along
+    if (flushing_) return absl::OkStatus();  // the writing thread takes it along (and notes the queue)
     flushing_ = true;
   }
   while (status.ok() && !pending_.empty()) {
@@ -241,6 +374,8 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     }
   }
   flushing_ = false;
+  lock.unlock();
+  NoteQueued();
   return status;
 }
 
@@ -266,8 +401,10 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
     Send(header, "").IgnoreError();  // best effort: the peer may be gone
   }
   stream_->Shutdown();
+  stream_->CloseWithin(kMaxClosingTime);
   if (first) close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
+  WakeWaitersForRoom();
   if (first && callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
 }
 
@@ -275,6 +412,7 @@ void Connection::Finish(const absl::Status& reason) {
   if (finished_.exchange(true)) return;
   close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
+  WakeWaitersForRoom();
   if (callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
 }
 

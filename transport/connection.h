@@ -16,6 +16,7 @@
 #define APPWIRE_TRANSPORT_CONNECTION_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,7 @@
 
 namespace appwire {
 
+class ReceiveBudget;
 class TlsStream;
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -67,6 +69,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Called by the owner's timer, from any thread, a few times per interval.
   void CheckKeepalive();
 
+  // The Hello rule (docs/protocol.md, section 6): until PeerHelloReceived()
+  // every frame, pings included, goes to on_frame, so that the owner can
+  // refuse anything before the peer's hello; pings are answered only from
+  // then on. Call RequireHelloFirst() before Start().
+  void RequireHelloFirst() { hello_gate_ = true; }
+  // I/O thread (from on_frame).
+  void PeerHelloReceived() { hello_gate_ = false; }
+
+  // Backpressure on what this end sends (docs/protocol.md, section 11):
+  // when more than `soft_limit` bytes are queued for a peer that does not
+  // read, this connection stops reading from it until the queue has
+  // drained; a frame that would take the queue over `hard_limit` is not
+  // sent and the connection is closed (ResourceExhausted). 0: no limit.
+  // Call before Start().
+  void SetWriteQueueLimits(size_t soft_limit, size_t hard_limit) {
+    write_soft_limit_ = soft_limit;
+    write_hard_limit_ = hard_limit;
+  }
+  // How long the queue has been over the soft limit (zero when it is not).
+  absl::Duration write_stalled_for() const;
+  // Blocks (a streaming handler's thread) while the queue is over the soft
+  // limit: OK once there is room, DeadlineExceeded at `deadline`,
+  // Unavailable when the connection closes meanwhile.
+  absl::Status WaitForRoom(absl::Time deadline);
+  // Closes with a final GoAway{reason}, and the socket at most `linger`
+  // later even if the peer never reads what is queued.
+  void CloseNow(const absl::Status& reason, absl::Duration linger);
+
+  // Frames larger than 64 KiB take their memory from `budget` while they
+  // are received (and their receiver keeps the charge, see
+  // DecodedFrame::memory_charge); when it is used up, this connection stops
+  // reading until some is released. Call before Start().
+  void SetReceiveBudget(std::shared_ptr<ReceiveBudget> budget) { budget_ = std::move(budget); }
+
   // The highest call id of a request frame received so far; Close() puts
   // it in its GoAway (calls above it were not processed).
   uint64_t highest_request_id() const {
@@ -88,6 +124,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits, Callbacks callbacks);
   void ReadLoop();
+  // I/O thread: whether reading must wait (queue over the limit, or no
+  // receive budget for the frame being received); arranges to be resumed.
+  bool MustPauseReading();
+  void ResumeReading();
+  // After a write: notes a queue over the soft limit.
+  void NoteQueued();
+  void OnDrained();
+  void WakeWaitersForRoom();
   void OnData(const absl::Status& status);
   // Decodes and hands on the complete frames in read_buffer_. False when a
   // bad frame made it close the connection.
@@ -119,6 +163,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<uint64_t> highest_request_id_{0};
   // Bytes of an oversized frame's payload still to discard.
   uint64_t skip_bytes_ = 0;
+  bool hello_gate_ = false;
+  bool read_paused_ = false;
+  std::shared_ptr<ReceiveBudget> budget_;
+  // The budget held by the frame at the front of read_buffer_, and whether
+  // reading waits for it.
+  std::shared_ptr<const void> front_charge_;
+  bool waiting_for_budget_ = false;
+
+  // Write-queue backpressure (see SetWriteQueueLimits).
+  size_t write_soft_limit_ = 0;
+  size_t write_hard_limit_ = 0;
+  std::mutex room_mu_;
+  std::condition_variable room_;
+  // absl::Now() nanoseconds when the queue went over the soft limit; 0: it is not.
+  std::atomic<int64_t> blocked_since_ns_{0};
 
   // Write side: frames waiting for the thread that is currently writing.
   std::mutex send_mu_;

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -61,6 +62,11 @@ struct DecodedFrame {
   // follow the header (the rest of the frame). The header is valid, so the
   // receiver can refuse that one call and keep the connection.
   uint64_t oversized_payload_bytes = 0;
+  // Set by Connection for a large frame: the share of the receive budget
+  // (transport/receive_budget.h) its bytes hold. A receiver that keeps the
+  // bytes beyond the callback (takes `buffer`, or copies `payload`) keeps
+  // this too; it is released when the last copy of it goes.
+  std::shared_ptr<const void> memory_charge;
 };
 
 // Decodes the frame at the start of `input`.

@@ -37,6 +37,7 @@ std::string DescribeEndpoint(const asio::ip::tcp::socket& socket) {
 TlsStream::TlsStream(asio::ip::tcp::socket socket, std::string peer_address)
     : socket_(std::move(socket)),
       handshake_timer_(socket_.get_executor()),
+      close_timer_(socket_.get_executor()),
       peer_address_(std::move(peer_address)) {}
 
 TlsStream::~TlsStream() = default;
@@ -463,9 +464,12 @@ absl::Status TlsStream::Write(absl::string_view plaintext) {
   }
   if (!unencrypted_.empty()) {
     unencrypted_.append(plaintext.data(), plaintext.size());  // keeps the order
+    UpdateQueuedLocked();
     return absl::OkStatus();
   }
-  return EncryptAndSendLocked(plaintext);
+  absl::Status status = EncryptAndSendLocked(plaintext);
+  UpdateQueuedLocked();
+  return status;
 }
 
 absl::Status TlsStream::EncryptAndSendLocked(absl::string_view plaintext) {
@@ -514,6 +518,7 @@ void TlsStream::WaitWritable() {
 void TlsStream::OnWritable() {
   bool close_now = false;
   bool linger = false;
+  bool drained = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
@@ -523,6 +528,7 @@ void TlsStream::OnWritable() {
       waiting_writable_ = false;
       close_now = true;
     } else if (unsent_offset_ < unsent_.size()) {
+      UpdateQueuedLocked();
       WaitWritable();
       return;
     } else {
@@ -535,6 +541,7 @@ void TlsStream::OnWritable() {
         if (!EncryptAndSendLocked(pending).ok()) {
           close_now = true;
         } else if (waiting_writable_) {
+          UpdateQueuedLocked();
           return;  // WaitWritable() was called again
         }
       }
@@ -549,14 +556,31 @@ void TlsStream::OnWritable() {
       }
       linger = !close_now && shutdown_requested_;
     }
+    UpdateQueuedLocked();
+    drained = !close_now && queued_.load(std::memory_order_relaxed) == 0;
   }
   if (close_now) CloseOnExecutor();
+  if (drained && drained_) drained_();
   if (linger) FinishShutdown();
 }
 
-size_t TlsStream::queued_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return unsent_.size() - unsent_offset_ + unencrypted_.size();
+void TlsStream::Post(std::function<void()> task) {
+  asio::post(socket_.get_executor(), std::move(task));
+}
+
+void TlsStream::CloseWithin(absl::Duration within) {
+  auto self = shared_from_this();
+  asio::post(socket_.get_executor(), [self, within] {
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      if (self->closed_) return;
+    }
+    self->close_timer_.expires_after(
+        std::chrono::microseconds(absl::ToInt64Microseconds(within)));
+    self->close_timer_.async_wait([self](const std::error_code& error) {
+      if (!error) self->CloseOnExecutor();
+    });
+  });
 }
 
 // ---- Closing (any thread) ----
@@ -613,6 +637,7 @@ void TlsStream::CloseOnExecutor() {
   closed_ = true;
   std::error_code ignored;
   handshake_timer_.cancel();
+  close_timer_.cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
 }

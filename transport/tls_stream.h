@@ -13,6 +13,7 @@
 #ifndef APPWIRE_TRANSPORT_TLS_STREAM_H_
 #define APPWIRE_TRANSPORT_TLS_STREAM_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -82,8 +83,20 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   // it once something was read. Thread-safe.
   std::shared_ptr<void> SavedSession() const;
 
-  // Bytes accepted by Write() but not yet taken by the socket.
-  size_t queued_bytes() const;
+  // Bytes accepted by Write() but not yet taken by the socket. Cheap (an
+  // atomic read), for the owner's backpressure checks.
+  size_t queued_bytes() const { return queued_.load(std::memory_order_acquire); }
+  // Called on the executor each time the queue has drained to nothing after
+  // the socket was full. Set before the first Write().
+  void SetDrainedCallback(std::function<void()> drained) { drained_ = std::move(drained); }
+
+  // Runs `task` on the stream's executor (the I/O thread). Thread-safe.
+  void Post(std::function<void()> task);
+
+  // Closes the socket at the latest `within` from now, whatever the peer
+  // does (a lingering Shutdown() waits for queued data to go out first,
+  // which a peer that does not read never lets happen). Thread-safe.
+  void CloseWithin(absl::Duration within);
 
  private:
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);
@@ -105,10 +118,18 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   void OnWritable();
   void ReadAvailable(std::string* plaintext, std::function<void(absl::Status)> done);
   void FinishShutdown();
+  // mu_ held: publishes how much is queued.
+  void UpdateQueuedLocked() {
+    queued_.store(unsent_.size() - unsent_offset_ + unencrypted_.size(),
+                  std::memory_order_release);
+  }
   void CloseOnExecutor();
 
   asio::ip::tcp::socket socket_;
   asio::steady_timer handshake_timer_;
+  asio::steady_timer close_timer_;  // CloseWithin
+  std::function<void()> drained_;
+  std::atomic<size_t> queued_{0};  // see queued_bytes(); written with mu_ held
   std::string peer_address_;
   std::function<void(absl::Status)> handshake_done_;
   bool handshake_timed_out_ = false;
