@@ -150,6 +150,23 @@ TEST_F(ProtocolTest, HelloIsAnsweredWithTheServersHello) {
   EXPECT_EQ(frames[1].response().status_code(), 0);
 }
 
+TEST_F(ProtocolTest, ProtobufsOwnComplaintsGoThroughAppwiresLog) {
+  appwire::testing::LogCapture log;
+  RawClient client(*server_, project_.File("cert.pem"));
+  client.SendHello(1);
+  // proto3 strings must be UTF-8: the server's parse of this header fails,
+  // and protobuf says why in its own words.
+  client.SendRequest(1, std::string("appwire.v1.Health/\xff\xfe"));
+  client.WaitClosed().IgnoreError();
+  std::vector<v1::FrameHeader> frames = client.WaitForFrames(2);  // hello, GoAway
+  ASSERT_EQ(frames.size(), 2u);
+  ASSERT_TRUE(frames[1].has_go_away());
+  EXPECT_EQ(frames[1].go_away().status_code(), 3);
+  EXPECT_THAT(frames[1].go_away().status_message(), HasSubstr("malformed frame"));
+  EXPECT_TRUE(log.WaitFor("protobuf: ")) << log.All();
+  EXPECT_TRUE(log.Contains("UTF-8")) << log.All();
+}
+
 TEST_F(ProtocolTest, AnotherProtocolVersionGetsAGoAwayNamingBothVersions) {
   RawClient client(*server_, project_.File("cert.pem"));
   client.SendHello(2);

@@ -37,11 +37,41 @@ TEST(ServerStartupTest, GeneratesASelfSignedPairOnceWithAPrivateKey) {
   EXPECT_THAT(cert.subject_alt_names, ::testing::Contains("127.0.0.1"));
   EXPECT_EQ(cert.sha256_fingerprint.size(), std::string("SHA256:").size() + 32 * 3 - 1);
   EXPECT_GT(cert.not_after, absl::Now() + absl::Hours(24 * 365));
+  // Scanners flag certificates valid over 825 days, notBefore's day of
+  // clock-skew margin included.
+  EXPECT_LE(cert.not_after - cert.not_before, absl::Hours(24 * 825));
+  EXPECT_GE(cert.not_after - cert.not_before, absl::Hours(24 * 824));
 
   auto second = CreateIn(project);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE((*second)->certificate_generated());
   EXPECT_EQ((*second)->certificate().sha256_fingerprint, cert.sha256_fingerprint);
+}
+
+TEST(ServerStartupTest, WarnsWhenTheKeyIsReadableByOthersAtStartAndReload) {
+  TempDir project;
+  ASSERT_TRUE(CreateIn(project).ok());  // generates key.pem with mode 0600
+  {
+    appwire::testing::LogCapture log;
+    ASSERT_TRUE(CreateIn(project).ok());
+    EXPECT_FALSE(log.Contains("readable by group or others")) << log.All();
+  }
+  ASSERT_EQ(::chmod(project.File("key.pem").c_str(), 0644), 0);
+  appwire::testing::LogCapture log;
+  auto server = CreateIn(project);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string warning = absl::StrCat("key ", project.File("key.pem"),
+                                           " is readable by group or others (mode 0644); run "
+                                           "chmod 600 ",
+                                           project.File("key.pem"));
+  EXPECT_TRUE(log.Contains(warning)) << log.All();
+  ASSERT_TRUE((*server)->ReloadCertificates().ok());
+  size_t count = 0;
+  const std::string all = log.All();
+  for (size_t at = all.find(warning); at != std::string::npos; at = all.find(warning, at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 2u) << all;
 }
 
 TEST(ServerStartupTest, RefusesAKeyThatDoesNotMatchTheCertificate) {

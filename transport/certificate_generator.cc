@@ -1,5 +1,7 @@
 #include "transport/certificate_generator.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -134,7 +136,10 @@ absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert
   copy(cert->subject.state, spec.state);
   copy(cert->subject.locality, spec.locality);
   copy(cert->subject.unit, spec.organizational_unit);
-  cert->daysValid = spec.days_valid;
+  // wolfSSL dates notBefore one day back (clock skew) and notAfter
+  // daysValid days ahead: the total would be one day more than asked, and
+  // scanners flag certificates valid over 825 days.
+  cert->daysValid = std::max(0, spec.days_valid - 1);
   cert->isCA = spec.is_ca ? 1 : 0;
   cert->sigType = CTC_SHA256wECDSA;  // set from the issuer's key when signing
   absl::StatusOr<std::string> alt_names = EncodeAltNames(spec);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/pem.h"
 #include "transport/certificate_generator.h"
 #include "transport/private_key.h"
@@ -118,6 +120,26 @@ absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
       "appwire-server, ChannelOptions for a client)"));
 }
 
+namespace {
+
+// A private key others on the machine can read is no longer private. It is
+// served anyway (refusing would take the server down over a mode bit), but
+// the operator hears about it at every start and reload.
+void WarnIfReadableByOthers(const std::string& key_path) {
+  std::error_code error;
+  const std::filesystem::perms perms = std::filesystem::status(key_path, error).permissions();
+  if (error) return;
+  using std::filesystem::perms;
+  if ((perms & (perms::group_read | perms::others_read)) == perms::none) return;
+  const unsigned mode = static_cast<unsigned>(perms & perms::mask);
+  char octal[8];
+  std::snprintf(octal, sizeof(octal), "%04o", mode);
+  LogWarning(absl::StrCat("key ", key_path, " is readable by group or others (mode ", octal,
+                          "); run chmod 600 ", key_path));
+}
+
+}  // namespace
+
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
                                                  const std::string& key_path,
                                                  const IdentityLoadOptions& load) {
@@ -126,6 +148,7 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
   if (!cert_pem.ok()) return cert_pem.status();
   absl::StatusOr<std::string> key_pem = ReadPemFile(key_path, PemKind::kPrivateKey);
   if (!key_pem.ok()) return key_pem.status();
+  WarnIfReadableByOthers(key_path);
   if (IsEncryptedPrivateKeyPem(*key_pem)) {
     absl::StatusOr<std::string> passphrase = ReadPassphrase(load, key_path);
     if (!passphrase.ok()) return passphrase.status();

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "transport/internal/buffers.h"
+#include "transport/protobuf_log.h"
 #include "transport/receive_budget.h"
 #include "transport/tls_stream.h"
 
@@ -65,6 +66,7 @@ Connection::~Connection() = default;
 
 std::shared_ptr<Connection> Connection::Create(std::shared_ptr<TlsStream> stream,
                                                FrameLimits limits, Callbacks callbacks) {
+  RouteProtobufLogs();  // a peer's bad frame header makes protobuf talk
   return std::shared_ptr<Connection>(
       new Connection(std::move(stream), limits, std::move(callbacks)));
 }
