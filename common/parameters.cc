@@ -35,6 +35,11 @@ const std::vector<Definition>& Definitions() {
       {Parameter::kKeepaliveTimeout, "kKeepaliveTimeout", ParameterValue(10000)},
       {Parameter::kMaxConcurrentCalls, "kMaxConcurrentCalls", ParameterValue(1000)},
       {Parameter::kMaxMetadataSize, "kMaxMetadataSize", ParameterValue(8192)},
+      {Parameter::kMaxWriteQueue, "kMaxWriteQueue", ParameterValue(int64_t{4} << 20)},
+      {Parameter::kWriteStallTimeout, "kWriteStallTimeout", ParameterValue(30000)},
+      {Parameter::kMaxConcurrentStreams, "kMaxConcurrentStreams", ParameterValue(256)},
+      {Parameter::kHelloTimeout, "kHelloTimeout", ParameterValue(10000)},
+      {Parameter::kMaxReceiveMemory, "kMaxReceiveMemory", ParameterValue(int64_t{256} << 20)},
   };
   return *definitions;
 }
@@ -159,6 +164,16 @@ absl::Status Validate(Parameter selector, const ParameterValue& value,
     case Parameter::kMaxMetadataSize:
       // Metadata travels in a frame header, which is at most 64 KiB.
       return CheckRange(selector, value, 0, 32768, "bytes");
+    case Parameter::kMaxWriteQueue:
+      return CheckRange(selector, value, 65536, int64_t{1} << 30, "bytes");
+    case Parameter::kWriteStallTimeout:
+      return CheckRange(selector, value, 100, 3600000, "milliseconds");
+    case Parameter::kMaxConcurrentStreams:
+      return CheckRange(selector, value, 1, 100000, "streaming calls");
+    case Parameter::kHelloTimeout:
+      return CheckRange(selector, value, 1, 600000, "milliseconds");
+    case Parameter::kMaxReceiveMemory:
+      return CheckRange(selector, value, int64_t{16} << 20, int64_t{64} << 30, "bytes");
     case Parameter::kKeyExchangeGroups: {
       for (absl::string_view group : absl::StrSplit(value.AsString(), ':', absl::SkipEmpty())) {
         if (group != "P-256" && group != "P-384" && group != "P-521" && group != "X25519" &&

@@ -54,6 +54,17 @@ enum class Parameter : int {
                                   //      server; default 1000
   kMaxMetadataSize = 1012,        // int: bytes of request headers or response trailers
                                   //      per call; default 8192
+  kMaxWriteQueue = 1013,          // int: bytes a server connection may have queued for
+                                  //      sending; default 4 MiB, 64 KiB to 1 GiB
+  kWriteStallTimeout = 1014,      // int: milliseconds a connection may stay over
+                                  //      kMaxWriteQueue; default 30000, 100 to 3600000
+  kMaxConcurrentStreams = 1015,   // int: streaming calls running at once on the whole
+                                  //      server; default 256, 1 to 100000
+  kHelloTimeout = 1016,           // int: milliseconds after the TLS handshake for the
+                                  //      client's Hello; default 10000, 1 to 600000
+  kMaxReceiveMemory = 1017,       // int: bytes, server-wide, for partially received
+                                  //      frames and large request payloads; default
+                                  //      256 MiB, 16 MiB to 64 GiB
 };
 
 // 4D's value constants for kMinTlsVersion / kMaxTlsVersion.

@@ -36,6 +36,11 @@ constexpr Setting kSettings[] = {
     {"keepalive_timeout_ms", Parameter::kKeepaliveTimeout, Kind::kInt},
     {"max_concurrent_calls", Parameter::kMaxConcurrentCalls, Kind::kInt},
     {"max_metadata_bytes", Parameter::kMaxMetadataSize, Kind::kInt},
+    {"max_write_queue", Parameter::kMaxWriteQueue, Kind::kInt},
+    {"write_stall_timeout", Parameter::kWriteStallTimeout, Kind::kInt},
+    {"max_concurrent_streams", Parameter::kMaxConcurrentStreams, Kind::kInt},
+    {"hello_timeout", Parameter::kHelloTimeout, Kind::kInt},
+    {"max_receive_memory", Parameter::kMaxReceiveMemory, Kind::kInt},
 };
 
 absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view value) {
