@@ -161,9 +161,7 @@ void RawFrameClient::OnRead(const absl::Status& status) {
     }
     offset += consumed;
   }
-  const size_t before = read_buffer_.size();
   read_buffer_.erase(0, offset);
-  (void)before;
   bool end = !status.ok() || !bad.ok();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -298,8 +296,8 @@ absl::Status RawFrameClient::SendGoAway(bool graceful, int status_code,
 
 absl::StatusOr<DecodedHeader> RawFrameClient::NextFrame(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  const bool arrived = changed_.wait_until(lock, DeadlineAfter(timeout),
-                                           [this] { return !frames_.empty() || closed_; });
+  changed_.wait_until(lock, DeadlineAfter(timeout),
+                      [this] { return !frames_.empty() || closed_; });
   if (!frames_.empty()) {
     DecodedHeader frame = std::move(frames_.front());
     frames_.pop_front();
@@ -309,7 +307,6 @@ absl::StatusOr<DecodedHeader> RawFrameClient::NextFrame(absl::Duration timeout) 
     return absl::UnavailableError(
         absl::StrCat("the connection ended without another frame: ", close_reason_.ToString()));
   }
-  (void)arrived;
   return absl::DeadlineExceededError(
       absl::StrCat("no frame from the server within ", absl::FormatDuration(timeout)));
 }
