@@ -282,6 +282,15 @@ bool Connection::DeliverFrames() {
     read_offset_ += consumed;
     skip_bytes_ = frame.oversized_payload_bytes;
     if (frame.header.has_ping() && !hello_gate_) {
+      // Pings are answered here, for both ends; the rule that they carry
+      // nothing (docs/protocol.md, section 5) is checked here too.
+      const uint64_t payload = frame.payload.size() + frame.oversized_payload_bytes;
+      if (payload > 0) {
+        Close(absl::InvalidArgumentError(absl::StrCat(
+            "protocol error: a ping frame carries no payload; this one has ", payload,
+            " bytes (call id ", frame.header.call_id(), ")")));
+        return false;
+      }
       HandlePing(frame.header.ping());
       continue;
     }
