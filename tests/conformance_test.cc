@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "client/channel.h"
 #include "tests/raw_frame_client.h"
+#include "tests/scripted_server.h"
 #include "tests/test_support.h"
 #include "transport/certificate_store.h"
 #include "transport/connection.h"
@@ -34,6 +35,7 @@ namespace {
 
 using ::appwire::testing::DecodedHeader;
 using ::appwire::testing::RawFrameClient;
+using ::appwire::testing::ScriptedServer;
 using ::appwire::testing::TempDir;
 using ::testing::EndsWith;
 using ::testing::Eq;
@@ -1232,81 +1234,18 @@ TEST_F(ConformanceTest, DrainIsBoundedWhateverHandlersDoAndItsGoAwaysAreAsDocume
 
 // ---------------------------------------------------------------------------
 // decisions.md, integer extremes: a response status_code outside 0..16 is
-// reported by the C++ client as UNKNOWN with the message. The server here is
-// made of transport/ parts and answers every request with status 99.
-
-class OddStatusServer {
- public:
-  explicit OddStatusServer(const TempDir& project) {
-    auto identity = LoadOrCreateServerIdentity(project.path(), IdentityLoadOptions());
-    EXPECT_TRUE(identity.ok()) << identity.status();
-    TlsOptions tls;
-    tls.role = TlsRole::kServer;
-    tls.certificate_chain_pem = identity->certificate_chain_pem;
-    tls.private_key_pem = identity->private_key_pem;
-    auto context = TlsContext::Create(tls);
-    EXPECT_TRUE(context.ok()) << context.status();
-    context_ = *context;
-    acceptor_.open(asio::ip::tcp::v4());
-    acceptor_.bind(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    acceptor_.listen();
-    Accept();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~OddStatusServer() {
-    asio::post(io_, [this] {
-      acceptor_.close();
-      for (auto& connection : connections_) connection->Close(absl::CancelledError("done"));
-    });
-    work_.reset();
-    thread_.join();
-  }
-  int port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  void Accept() {
-    acceptor_.async_accept([this](const std::error_code& error, asio::ip::tcp::socket socket) {
-      if (error) return;
-      auto stream = TlsStream::CreateServer(
-          std::move(socket), [this](const std::string&) { return context_; }, absl::Seconds(5));
-      if (!stream.ok()) return;
-      Connection::Callbacks callbacks;
-      callbacks.on_frame = [](const std::shared_ptr<Connection>& connection,
-                              DecodedFrame& frame) {
-        v1::FrameHeader reply;
-        reply.set_call_id(frame.header.call_id());
-        if (frame.header.has_hello()) {
-          reply.mutable_hello()->set_protocol_version(1);
-        } else if (frame.header.has_request()) {
-          reply.mutable_response()->set_status_code(99);
-          reply.mutable_response()->set_status_message("status 99 from a strange server");
-        } else {
-          return;
-        }
-        connection->Send(reply, "").IgnoreError();
-      };
-      auto connection = Connection::Create(*stream, FrameLimits(), std::move(callbacks));
-      connections_.push_back(connection);
-      connection->Start();
-      Accept();
-    });
-  }
-
-  std::shared_ptr<const TlsContext> context_;
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  asio::ip::tcp::acceptor acceptor_{io_};
-  std::vector<std::shared_ptr<Connection>> connections_;
-  std::thread thread_;
-};
+// reported by the C++ client as UNKNOWN with the message. The server is
+// a ScriptedServer that answers every request with status 99.
 
 TEST(ClientConformanceTest, AStatusCodeOutsideTheKnownRangeIsReportedAsUnknown) {
   TempDir project;
-  OddStatusServer server(project);
-  ChannelOptions options;
-  options.target = absl::StrCat("127.0.0.1:", server.port());
-  options.ca_file = project.File("cert.pem");
-  auto channel = Channel::Connect(options);
+  ScriptedServer server(project, [](int, const v1::FrameHeader&, std::string*) {
+    v1::ResponseHeader response;
+    response.set_status_code(99);
+    response.set_status_message("status 99 from a strange server");
+    return response;
+  });
+  auto channel = Channel::Connect(server.ClientOptions(project));
   ASSERT_TRUE(channel.ok()) << channel.status();
   absl::StatusOr<std::string> reply = (*channel)->CallRaw("test.Any/Thing", "");
   ASSERT_FALSE(reply.ok());
