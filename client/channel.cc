@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
 #include "client/client_folder.h"
+#include "client/internal/live_objects.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/pem.h"
@@ -79,7 +80,59 @@ absl::StatusOr<Target> ParseTarget(const std::string& target) {
   return parsed;
 }
 
+// Live counts for internal::LiveChannelObjectsForTesting().
+std::atomic<int> live_impls{0};
+std::atomic<int> live_links{0};
+
+// Counts its owner from construction to destruction.
+class Counted {
+ public:
+  explicit Counted(std::atomic<int>& count) : count_(count) { count_.fetch_add(1); }
+  ~Counted() { count_.fetch_sub(1); }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
+// The connections channels made, to count those still alive: a Connection
+// is shared with the transport's handlers, so only a weak reference tells.
+struct ConnectionRegistry {
+  std::mutex mu;
+  std::vector<std::weak_ptr<Connection>> connections;
+
+  static ConnectionRegistry& Get() {
+    static ConnectionRegistry* registry = new ConnectionRegistry();
+    return *registry;
+  }
+  void Add(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard<std::mutex> lock(mu);
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [](const auto& weak) { return weak.expired(); }),
+                      connections.end());
+    connections.push_back(connection);
+  }
+  int Live() {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<int>(std::count_if(connections.begin(), connections.end(),
+                                          [](const auto& weak) { return !weak.expired(); }));
+  }
+};
+
 }  // namespace
+
+namespace internal {
+
+LiveChannelObjects LiveChannelObjectsForTesting() {
+  LiveChannelObjects live;
+  live.impls = live_impls.load();
+  live.links = live_links.load();
+  live.connections = ConnectionRegistry::Get().Live();
+  return live;
+}
+
+}  // namespace internal
 
 absl::string_view ChannelStateName(ChannelState state) {
   switch (state) {
@@ -94,6 +147,7 @@ absl::string_view ChannelStateName(ChannelState state) {
 
 // One connection (or attempt) of a channel.
 struct Link {
+  Counted counted{live_links};
   uint64_t id = 0;
   std::shared_ptr<Connection> connection;
   // Guarded by Channel::Impl::mu.
@@ -185,6 +239,7 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     }
   };
 
+  Counted counted{live_impls};  // first: counts the Impl until its last member is gone
   ChannelOptions options;
   std::string target;
   Target parsed_target;
@@ -451,6 +506,7 @@ void Channel::Impl::OnTcpConnected(const std::shared_ptr<Link>& link,
     if (self != nullptr && link != nullptr) self->OnLinkClosed(link, reason);
   };
   link->connection = Connection::Create(*std::move(stream), limits, std::move(callbacks));
+  ConnectionRegistry::Get().Add(link->connection);
   link->connection->SetKeepalive(keepalive_interval, keepalive_timeout);
   {
     std::lock_guard<std::mutex> lock(mu);
