@@ -158,7 +158,9 @@ struct Link {
 };
 
 struct ClientStreamState {
-  std::shared_ptr<Channel::Impl> channel;
+  // Weak: a stream the app keeps must not keep the channel. Gone, the
+  // channel ended the call first (~Channel closes every call).
+  std::weak_ptr<Channel::Impl> channel;
   uint64_t call_id = 0;
   std::string method;
   MethodKind kind = MethodKind::kUnary;
@@ -167,7 +169,9 @@ struct ClientStreamState {
 
   std::mutex mu;
   std::condition_variable changed;
-  std::shared_ptr<Connection> connection;  // once the request went out
+  // Once the request went out, until the call ends: a connection must not
+  // outlive its channel's I/O context, so whoever uses it holds `channel`.
+  std::shared_ptr<Connection> connection;
   std::atomic<bool> writes_done{false};
   bool finished = false;  // the call's status is known
   absl::Status status;
@@ -178,6 +182,7 @@ struct ClientStreamState {
   // still be read) or locally (deadline, cancel, lost connection).
   void End(absl::Status final_status, std::string reply, Metadata final_trailers,
            bool from_server) {
+    std::shared_ptr<Connection> done_with;  // released once mu is
     {
       std::lock_guard<std::mutex> lock(mu);
       if (finished) return;
@@ -185,6 +190,8 @@ struct ClientStreamState {
       status = std::move(final_status);
       response = std::move(reply);
       trailers = std::move(final_trailers);
+      done_with = std::move(connection);
+      connection = nullptr;
       changed.notify_all();
     }
     if (from_server) {
@@ -284,6 +291,15 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     // The I/O thread holds the last reference when the app let go of the
     // channel from a callback: run() has returned, the thread just ends.
     if (io_thread.joinable()) io_thread.detach();
+    // Run what the stopped loop left, Close()'s socket closes among them: a
+    // connection still in its TLS handshake holds itself (the TlsStream
+    // keeps the handshake's callback, which holds the Connection), and only
+    // ending the handshake frees it and its socket. The channel's own
+    // handlers find it gone (weak references) and do nothing. Bounded, as a
+    // peer that keeps sending keeps reads ready.
+    io.restart();
+    for (int round = 0; round < 100 && io.poll() > 0; ++round) {
+    }
   }
 
   // Stops the I/O thread, and waits for it unless this is that thread.
@@ -583,7 +599,8 @@ void Channel::Impl::DispatchWaiting(const std::shared_ptr<Link>& link) {
   }
   for (auto& stream : streams_started) {
     std::lock_guard<std::mutex> lock(stream->mu);
-    stream->connection = link->connection;
+    // Ended meanwhile: the stream must not keep the connection.
+    if (!stream->finished) stream->connection = link->connection;
     stream->changed.notify_all();
   }
 }
@@ -1006,7 +1023,7 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
   if (link == nullptr) return;
   if (stream != nullptr) {
     std::lock_guard<std::mutex> lock(stream->mu);
-    stream->connection = link->connection;
+    if (!stream->finished) stream->connection = link->connection;  // as in DispatchWaiting
     stream->changed.notify_all();
   }
   SendRequest(link, call_id, header, *request);
@@ -1575,13 +1592,17 @@ std::shared_ptr<Connection> StartedConnection(ClientStreamState& state) {
 bool ClientStream::Write(absl::string_view message) {
   ClientStreamState& s = *state_;
   if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  // Held while `connection` is (see ClientStreamState::connection). Waits
+  // below end when the call ends, which ~Channel makes happen first.
+  std::shared_ptr<Channel::Impl> channel = s.channel.lock();
+  if (channel == nullptr) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
   if (connection == nullptr) return false;
   if (message.size() > s.max_message_bytes) {
-    s.channel->Abandon(s.call_id, absl::ResourceExhaustedError(absl::StrCat(
-                                      s.method, ": message of ", message.size(),
-                                      " bytes exceeds the limit of ", s.max_message_bytes,
-                                      " bytes (max message size)")));
+    channel->Abandon(s.call_id, absl::ResourceExhaustedError(absl::StrCat(
+                                    s.method, ": message of ", message.size(),
+                                    " bytes exceeds the limit of ", s.max_message_bytes,
+                                    " bytes (max message size)")));
     return false;
   }
   if (!s.flow->AcquireCredit(message.size()).ok()) return false;
@@ -1594,6 +1615,8 @@ bool ClientStream::Write(absl::string_view message) {
 bool ClientStream::WritesDone() {
   ClientStreamState& s = *state_;
   if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  std::shared_ptr<Channel::Impl> channel = s.channel.lock();  // as in Write()
+  if (channel == nullptr) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
   if (connection == nullptr || s.writes_done.exchange(true)) return false;
   v1::FrameHeader header;
@@ -1607,8 +1630,9 @@ bool ClientStream::Read(std::string* message) {
   uint64_t credit = 0;
   absl::StatusOr<bool> read = s.flow->Read(message, &credit);
   if (credit > 0) {
+    std::shared_ptr<Channel::Impl> channel = s.channel.lock();  // as in Write()
     std::shared_ptr<Connection> connection;
-    {
+    if (channel != nullptr) {
       std::lock_guard<std::mutex> lock(s.mu);
       connection = s.finished ? nullptr : s.connection;
     }
@@ -1637,8 +1661,11 @@ const std::string& ClientStream::response() const { return state_->response; }
 const Metadata& ClientStream::trailers() const { return state_->trailers; }
 
 void ClientStream::Cancel() {
-  state_->channel->Abandon(state_->call_id, absl::CancelledError(absl::StrCat(
-                                                state_->method, " was cancelled by the client")));
+  // No channel: it ended the call already.
+  if (std::shared_ptr<Channel::Impl> channel = state_->channel.lock()) {
+    channel->Abandon(state_->call_id, absl::CancelledError(absl::StrCat(
+                                          state_->method, " was cancelled by the client")));
+  }
 }
 
 }  // namespace appwire
