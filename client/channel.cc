@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -218,6 +219,91 @@ absl::StatusCode FailFastCode(const absl::Status& reason) {
   }
 }
 
+namespace {
+
+// on_state_change runs through this gate, which ~Channel closes: callbacks
+// not started by then never run (nor those still queued in the app's
+// callback_executor), and closing waits for those running on other threads,
+// so that none runs once the destructor returned.
+class StateCallbackGate {
+ public:
+  void Run(const std::function<void()>& callback) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      running_.push_back(std::this_thread::get_id());
+    }
+    callback();
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(std::find(running_.begin(), running_.end(), std::this_thread::get_id()));
+    idle_.notify_all();
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  // A callback running on this thread is the one destroying the channel:
+  // it is not waited for (it would wait for itself).
+  void Close() {
+    std::unique_lock<std::mutex> lock(mu_);
+    closed_ = true;
+    const std::thread::id self = std::this_thread::get_id();
+    idle_.wait(lock, [&] {
+      return std::all_of(running_.begin(), running_.end(),
+                         [&](std::thread::id id) { return id == self; });
+    });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  bool closed_ = false;
+  std::vector<std::thread::id> running_;  // one entry per callback running
+};
+
+// Set once a channel's Impl is entirely gone; ~Channel waits for it.
+class Released {
+ public:
+  void Set() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return released_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool released_ = false;
+};
+
+// Marks the channels whose Impl this thread holds (a strong reference on its
+// stack) while it may run the app's callbacks inline. A ~Channel run by such
+// a callback must not wait for that reference to go: it goes, and the Impl
+// with it, when the callback has returned.
+class HoldOnThisThread {
+ public:
+  explicit HoldOnThisThread(const void* impl) { Held().push_back(impl); }
+  ~HoldOnThisThread() { Held().pop_back(); }
+  HoldOnThisThread(const HoldOnThisThread&) = delete;
+  HoldOnThisThread& operator=(const HoldOnThisThread&) = delete;
+  static bool Holds(const void* impl) {
+    const std::vector<const void*>& held = Held();
+    return std::find(held.begin(), held.end(), impl) != held.end();
+  }
+
+ private:
+  static std::vector<const void*>& Held() {
+    thread_local std::vector<const void*> held;
+    return held;
+  }
+};
+
+}  // namespace
+
 struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   struct PendingCall {
     std::function<void(absl::StatusOr<std::string>)> done;  // unary
@@ -246,7 +332,16 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     }
   };
 
-  Counted counted{live_impls};  // first: counts the Impl until its last member is gone
+  // First, so destroyed last, when the connections and the I/O context are
+  // gone too: counts the Impl, and tells ~Channel it is gone.
+  struct Lifetime {
+    Lifetime() { live_impls.fetch_add(1); }
+    ~Lifetime() {
+      live_impls.fetch_sub(1);
+      released->Set();
+    }
+    std::shared_ptr<Released> released = std::make_shared<Released>();
+  } lifetime;
   ChannelOptions options;
   std::string target;
   Target parsed_target;
@@ -285,6 +380,12 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   // Connect() waits for the first attempt through this.
   std::function<void(const absl::Status&)> first_attempt;
   std::mt19937_64 random{std::random_device{}()};
+  std::shared_ptr<StateCallbackGate> state_gate = std::make_shared<StateCallbackGate>();
+  // Calls that ended, with their status, whose callbacks are still to run.
+  // Whoever queues calls here runs the queue once mu is released
+  // (RunEnded), and so does ~Channel: a callback that destroys the channel
+  // cannot leave the others for after the destructor returned.
+  std::deque<std::pair<PendingCall, absl::Status>> ended;
 
   ~Impl() {
     StopIo();
@@ -327,12 +428,20 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     state = next;
     state_changed.notify_all();
     if (options.on_state_change) {
-      auto callback = options.on_state_change;
-      notes->push_back([callback, next, reason] { callback(next, reason); });
+      // Only what it needs: it may run from the app's executor after the
+      // channel is gone (then the gate drops it).
+      notes->push_back([gate = state_gate, callback = options.on_state_change, next, reason] {
+        gate->Run([&] { callback(next, reason); });
+      });
     }
   }
   void RunNotes(std::vector<std::function<void()>>& notes) {
-    for (auto& note : notes) Deliver(std::move(note));
+    for (auto& note : notes) {
+      // The channel was destroyed by a callback on this thread: the app's
+      // executor may be gone too.
+      if (state_gate->closed()) break;
+      Deliver(std::move(note));
+    }
     notes.clear();
   }
 
@@ -382,7 +491,12 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     header.mutable_cancel();
     connection->Send(header, "").IgnoreError();
   }
-  void FailCalls(std::vector<PendingCall> calls, const absl::Status& status);
+  // mu held: queues `calls` to end with `status`, each with its method in
+  // front; RunEnded() then delivers them.
+  void FailLocked(std::vector<PendingCall> calls, const absl::Status& status);
+  void FailLocked(PendingCall call, const absl::Status& status);
+  // Delivers the queued ends, mu not held.
+  void RunEnded();
   // mu held: removes call `call_id` into *call; false when it already ended.
   bool TakeCallLocked(uint64_t call_id, PendingCall* call) {
     auto it = pending.find(call_id);
@@ -667,7 +781,9 @@ void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl:
 
 void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
   std::vector<std::function<void()>> notes;
-  std::vector<PendingCall> failed;
+  const absl::Status unreachable(
+      FailFastCode(status),
+      absl::StrCat("the server at ", target, " is unreachable: ", status.message()));
   absl::Duration delay;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -681,7 +797,7 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
       if (it == pending.end()) continue;
       if (it->second.fail_fast) {
         EraseDeadline(it->second.deadline, id);
-        failed.push_back(std::move(it->second));
+        FailLocked(std::move(it->second), unreachable);
         pending.erase(it);
       } else {
         still_waiting.push_back(id);
@@ -699,10 +815,7 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
     ++failed_attempts;
   }
   RunNotes(notes);
-  FailCalls(std::move(failed),
-            absl::Status(FailFastCode(status), absl::StrCat("the server at ", target,
-                                                            " is unreachable: ",
-                                                            status.message())));
+  RunEnded();
   reconnect_timer.expires_after(
       std::chrono::microseconds(absl::ToInt64Microseconds(delay)));
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -714,14 +827,15 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
 
 void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::Status& reason) {
   std::vector<std::function<void()>> notes;
-  std::vector<PendingCall> failed;
   bool reconnect = false;
   bool failed_before_hello = false;
+  const absl::Status status =
+      reason.ok() ? absl::UnavailableError("the connection closed") : reason;
   {
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
     if (!link->ready) return;  // a failed attempt: AttemptFailed handles it
-    failed = TakeCallsOfLocked(link->id);
+    FailLocked(TakeCallsOfLocked(link->id), status);
     if (current == link) {
       current = nullptr;
       last_error = reason;
@@ -741,9 +855,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
     }
   }
   RunNotes(notes);
-  const absl::Status status =
-      reason.ok() ? absl::UnavailableError("the connection closed") : reason;
-  FailCalls(std::move(failed), status);
+  RunEnded();
   if (failed_before_hello) {
     EnterTransientFailure(status);
   } else if (reconnect) {
@@ -751,13 +863,27 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
   }
 }
 
-void Channel::Impl::FailCalls(std::vector<PendingCall> calls, const absl::Status& status) {
+void Channel::Impl::FailLocked(std::vector<PendingCall> calls, const absl::Status& status) {
+  for (PendingCall& call : calls) FailLocked(std::move(call), status);
+}
+
+void Channel::Impl::FailLocked(PendingCall call, const absl::Status& status) {
   // A connection lost under a call is kUnavailable; a GoAway keeps its code
   // (e.g. kResourceExhausted).
-  for (PendingCall& call : calls) {
-    Finish(call,
-           absl::Status(status.code(), absl::StrCat(call.method, " failed: ", status.message())),
-           {}, false);
+  absl::Status failed(status.code(), absl::StrCat(call.method, " failed: ", status.message()));
+  ended.emplace_back(std::move(call), std::move(failed));
+}
+
+void Channel::Impl::RunEnded() {
+  for (;;) {
+    std::pair<PendingCall, absl::Status> next;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (ended.empty()) return;
+      next = std::move(ended.front());
+      ended.pop_front();
+    }
+    Finish(next.first, std::move(next.second), {}, false);
   }
 }
 
@@ -855,7 +981,6 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
     case v1::FrameHeader::kGoAway: {
       const v1::GoAway& go_away = header.go_away();
       std::vector<std::function<void()>> notes;
-      std::vector<PendingCall> never_started;
       bool refused_before_hello = false;
       bool reconnect = false;
       {
@@ -873,7 +998,12 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
           if (RequeueLocked(id)) continue;
           // A stream the server never started: it ends now.
           PendingCall stream;
-          if (TakeCallLocked(id, &stream)) never_started.push_back(std::move(stream));
+          if (TakeCallLocked(id, &stream)) {
+            FailLocked(std::move(stream),
+                       absl::UnavailableError(absl::StrCat(
+                           "the server did not process it (it is going away: ",
+                           go_away.status_message(), ")")));
+          }
         }
         reconnect = LeaveLinkLocked(link, &notes);
         // Refused before its hello (a protocol version or an ordering it
@@ -881,22 +1011,18 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         refused_before_hello = !link->hello_received;
         if (refused_before_hello) reconnect = false;
       }
-      FailCalls(std::move(never_started),
-                absl::UnavailableError(absl::StrCat(
-                    "the server did not process it (it is going away: ",
-                    go_away.status_message(), ")")));
+      RunEnded();
       RunNotes(notes);
       if (!go_away.graceful()) {
         // Calls on this connection end now, with the server's reason.
         absl::Status reason(static_cast<absl::StatusCode>(go_away.status_code()),
                             absl::StrCat("the server closed the connection: ",
                                          go_away.status_message()));
-        std::vector<PendingCall> failed;
         {
           std::lock_guard<std::mutex> lock(mu);
-          failed = TakeCallsOfLocked(link->id);
+          FailLocked(TakeCallsOfLocked(link->id), reason);
         }
-        FailCalls(std::move(failed), reason);
+        RunEnded();
       }
       if (refused_before_hello) {
         EnterTransientFailure(absl::Status(
@@ -1068,7 +1194,12 @@ void Channel::Impl::StartWithToken(PendingCall call, v1::FrameHeader header,
       absl::CancelledError(absl::StrCat(call.method, " was cancelled by the client"));
   std::weak_ptr<Impl> weak = weak_from_this();
   call.token_registration = token->Register([weak, call_id, cancelled] {
-    if (auto self = weak.lock()) self->Abandon(call_id, cancelled);
+    // The completion runs here, on the cancelling thread; ~Channel waits
+    // for this reference to go unless that completion destroyed it.
+    if (auto self = weak.lock()) {
+      HoldOnThisThread hold(self.get());
+      self->Abandon(call_id, cancelled);
+    }
   });
   StartCall(std::move(call), std::move(header), std::move(payload));
   if (token->cancelled()) Abandon(call_id, cancelled);
@@ -1166,8 +1297,25 @@ void Channel::Impl::OnDeadlineTimer() {
 Channel::Channel(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Channel::~Channel() {
+  Impl& s = *impl_;
+  const bool on_io_thread = s.io_thread.get_id() == std::this_thread::get_id();
+  // Calls in flight end now, with their callbacks (handed to
+  // callback_executor when there is one), and so do those another callback
+  // on this thread had still to deliver.
   Close();
-  impl_->StopIo();
+  // No state change reaches the app from now on.
+  s.state_gate->Close();
+  s.StopIo();
+  // A callback on this thread destroyed the channel: what holds the Impl
+  // here ends it when that callback returns, and nothing of the app's runs
+  // meanwhile.
+  if (on_io_thread || HoldOnThisThread::Holds(&s)) return;
+  // Another thread may hold the Impl for a moment: a cancellation token
+  // delivering a completion, a stream's Write(). Wait for it, so that
+  // nothing of the channel outlives it.
+  std::shared_ptr<Released> released = s.lifetime.released;
+  impl_.reset();
+  released->Wait();
 }
 
 absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& requested) {
@@ -1393,7 +1541,11 @@ void Channel::StartUnary(absl::string_view method, std::string request,
     call.done(prepared);
     return;
   }
-  impl_->StartWithToken(std::move(call), std::move(header), std::move(request));
+  // A completion run here, inline (a call refused at once), may destroy
+  // this Channel; StartWithToken goes on after it.
+  std::shared_ptr<Impl> impl = impl_;
+  HoldOnThisThread hold(impl.get());
+  impl->StartWithToken(std::move(call), std::move(header), std::move(request));
 }
 
 void Channel::CallRawAsync(absl::string_view method, std::string request,
@@ -1489,31 +1641,38 @@ absl::StatusOr<std::string> Channel::CallRaw(absl::string_view method, std::stri
 }
 
 void Channel::Close() {
-  Impl& s = *impl_;
+  // The callbacks below may destroy this Channel.
+  std::shared_ptr<Impl> impl = impl_;
+  HoldOnThisThread hold(impl.get());
+  Impl& s = *impl;
   const absl::Status reason = absl::CancelledError("the client closed the channel");
-  std::vector<Impl::PendingCall> failed;
   std::vector<std::shared_ptr<Link>> open;
   std::vector<std::function<void()>> notes;
+  bool closed_before;
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    if (s.shutdown) return;
-    s.SetStateLocked(ChannelState::kShutdown, absl::OkStatus(), &notes);
-    s.shutdown = true;
-    s.closed_reason = reason;
-    for (auto& [id, call] : s.pending) failed.push_back(std::move(call));
-    s.pending.clear();
-    s.waiting.clear();
-    s.deadlines.clear();
-    for (auto& [id, link] : s.links) open.push_back(link);
-    s.current = nullptr;
+    closed_before = s.shutdown;
+    if (!closed_before) {
+      s.SetStateLocked(ChannelState::kShutdown, absl::OkStatus(), &notes);
+      s.shutdown = true;
+      s.closed_reason = reason;
+      for (auto& [id, call] : s.pending) s.FailLocked(std::move(call), reason);
+      s.pending.clear();
+      s.waiting.clear();
+      s.deadlines.clear();
+      for (auto& [id, link] : s.links) open.push_back(link);
+      s.current = nullptr;
+    }
   }
   s.RunNotes(notes);
   for (auto& link : open) {
     if (link->connection != nullptr) link->connection->Close(reason);
   }
-  s.FailCalls(std::move(failed), reason);
-  std::error_code ignored;
-  asio::post(s.io, [weak = std::weak_ptr<Impl>(impl_)] {
+  // Closed before, this may be ~Channel run by a completion of that Close():
+  // the completions it had still queued are delivered before this returns.
+  s.RunEnded();
+  if (closed_before) return;
+  asio::post(s.io, [weak = std::weak_ptr<Impl>(impl)] {
     if (auto self = weak.lock()) {
       self->reconnect_timer.cancel();
       self->keepalive_timer.cancel();
