@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
 #include "client/client_folder.h"
+#include "client/internal/live_objects.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/pem.h"
@@ -79,7 +81,59 @@ absl::StatusOr<Target> ParseTarget(const std::string& target) {
   return parsed;
 }
 
+// Live counts for internal::LiveChannelObjectsForTesting().
+std::atomic<int> live_impls{0};
+std::atomic<int> live_links{0};
+
+// Counts its owner from construction to destruction.
+class Counted {
+ public:
+  explicit Counted(std::atomic<int>& count) : count_(count) { count_.fetch_add(1); }
+  ~Counted() { count_.fetch_sub(1); }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
+// The connections channels made, to count those still alive: a Connection
+// is shared with the transport's handlers, so only a weak reference tells.
+struct ConnectionRegistry {
+  std::mutex mu;
+  std::vector<std::weak_ptr<Connection>> connections;
+
+  static ConnectionRegistry& Get() {
+    static ConnectionRegistry* registry = new ConnectionRegistry();
+    return *registry;
+  }
+  void Add(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard<std::mutex> lock(mu);
+    connections.erase(std::remove_if(connections.begin(), connections.end(),
+                                     [](const auto& weak) { return weak.expired(); }),
+                      connections.end());
+    connections.push_back(connection);
+  }
+  int Live() {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<int>(std::count_if(connections.begin(), connections.end(),
+                                          [](const auto& weak) { return !weak.expired(); }));
+  }
+};
+
 }  // namespace
+
+namespace internal {
+
+LiveChannelObjects LiveChannelObjectsForTesting() {
+  LiveChannelObjects live;
+  live.impls = live_impls.load();
+  live.links = live_links.load();
+  live.connections = ConnectionRegistry::Get().Live();
+  return live;
+}
+
+}  // namespace internal
 
 absl::string_view ChannelStateName(ChannelState state) {
   switch (state) {
@@ -94,6 +148,7 @@ absl::string_view ChannelStateName(ChannelState state) {
 
 // One connection (or attempt) of a channel.
 struct Link {
+  Counted counted{live_links};
   uint64_t id = 0;
   std::shared_ptr<Connection> connection;
   // Guarded by Channel::Impl::mu.
@@ -104,7 +159,9 @@ struct Link {
 };
 
 struct ClientStreamState {
-  std::shared_ptr<Channel::Impl> channel;
+  // Weak: a stream the app keeps must not keep the channel. Gone, the
+  // channel ended the call first (~Channel closes every call).
+  std::weak_ptr<Channel::Impl> channel;
   uint64_t call_id = 0;
   std::string method;
   MethodKind kind = MethodKind::kUnary;
@@ -113,7 +170,9 @@ struct ClientStreamState {
 
   std::mutex mu;
   std::condition_variable changed;
-  std::shared_ptr<Connection> connection;  // once the request went out
+  // Once the request went out, until the call ends: a connection must not
+  // outlive its channel's I/O context, so whoever uses it holds `channel`.
+  std::shared_ptr<Connection> connection;
   std::atomic<bool> writes_done{false};
   bool finished = false;  // the call's status is known
   absl::Status status;
@@ -124,6 +183,7 @@ struct ClientStreamState {
   // still be read) or locally (deadline, cancel, lost connection).
   void End(absl::Status final_status, std::string reply, Metadata final_trailers,
            bool from_server) {
+    std::shared_ptr<Connection> done_with;  // released once mu is
     {
       std::lock_guard<std::mutex> lock(mu);
       if (finished) return;
@@ -131,6 +191,8 @@ struct ClientStreamState {
       status = std::move(final_status);
       response = std::move(reply);
       trailers = std::move(final_trailers);
+      done_with = std::move(connection);
+      connection = nullptr;
       changed.notify_all();
     }
     if (from_server) {
@@ -156,6 +218,91 @@ absl::StatusCode FailFastCode(const absl::Status& reason) {
       return absl::StatusCode::kUnavailable;
   }
 }
+
+namespace {
+
+// on_state_change runs through this gate, which ~Channel closes: callbacks
+// not started by then never run (nor those still queued in the app's
+// callback_executor), and closing waits for those running on other threads,
+// so that none runs once the destructor returned.
+class StateCallbackGate {
+ public:
+  void Run(const std::function<void()>& callback) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      running_.push_back(std::this_thread::get_id());
+    }
+    callback();
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.erase(std::find(running_.begin(), running_.end(), std::this_thread::get_id()));
+    idle_.notify_all();
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  // A callback running on this thread is the one destroying the channel:
+  // it is not waited for (it would wait for itself).
+  void Close() {
+    std::unique_lock<std::mutex> lock(mu_);
+    closed_ = true;
+    const std::thread::id self = std::this_thread::get_id();
+    idle_.wait(lock, [&] {
+      return std::all_of(running_.begin(), running_.end(),
+                         [&](std::thread::id id) { return id == self; });
+    });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  bool closed_ = false;
+  std::vector<std::thread::id> running_;  // one entry per callback running
+};
+
+// Set once a channel's Impl is entirely gone; ~Channel waits for it.
+class Released {
+ public:
+  void Set() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return released_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool released_ = false;
+};
+
+// Marks the channels whose Impl this thread holds (a strong reference on its
+// stack) while it may run the app's callbacks inline. A ~Channel run by such
+// a callback must not wait for that reference to go: it goes, and the Impl
+// with it, when the callback has returned.
+class HoldOnThisThread {
+ public:
+  explicit HoldOnThisThread(const void* impl) { Held().push_back(impl); }
+  ~HoldOnThisThread() { Held().pop_back(); }
+  HoldOnThisThread(const HoldOnThisThread&) = delete;
+  HoldOnThisThread& operator=(const HoldOnThisThread&) = delete;
+  static bool Holds(const void* impl) {
+    const std::vector<const void*>& held = Held();
+    return std::find(held.begin(), held.end(), impl) != held.end();
+  }
+
+ private:
+  static std::vector<const void*>& Held() {
+    thread_local std::vector<const void*> held;
+    return held;
+  }
+};
+
+}  // namespace
 
 struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   struct PendingCall {
@@ -185,6 +332,16 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     }
   };
 
+  // First, so destroyed last, when the connections and the I/O context are
+  // gone too: counts the Impl, and tells ~Channel it is gone.
+  struct Lifetime {
+    Lifetime() { live_impls.fetch_add(1); }
+    ~Lifetime() {
+      live_impls.fetch_sub(1);
+      released->Set();
+    }
+    std::shared_ptr<Released> released = std::make_shared<Released>();
+  } lifetime;
   ChannelOptions options;
   std::string target;
   Target parsed_target;
@@ -223,12 +380,27 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   // Connect() waits for the first attempt through this.
   std::function<void(const absl::Status&)> first_attempt;
   std::mt19937_64 random{std::random_device{}()};
+  std::shared_ptr<StateCallbackGate> state_gate = std::make_shared<StateCallbackGate>();
+  // Calls that ended, with their status, whose callbacks are still to run.
+  // Whoever queues calls here runs the queue once mu is released
+  // (RunEnded), and so does ~Channel: a callback that destroys the channel
+  // cannot leave the others for after the destructor returned.
+  std::deque<std::pair<PendingCall, absl::Status>> ended;
 
   ~Impl() {
     StopIo();
     // The I/O thread holds the last reference when the app let go of the
     // channel from a callback: run() has returned, the thread just ends.
     if (io_thread.joinable()) io_thread.detach();
+    // Run what the stopped loop left, Close()'s socket closes among them: a
+    // connection still in its TLS handshake holds itself (the TlsStream
+    // keeps the handshake's callback, which holds the Connection), and only
+    // ending the handshake frees it and its socket. The channel's own
+    // handlers find it gone (weak references) and do nothing. Bounded, as a
+    // peer that keeps sending keeps reads ready.
+    io.restart();
+    for (int round = 0; round < 100 && io.poll() > 0; ++round) {
+    }
   }
 
   // Stops the I/O thread, and waits for it unless this is that thread.
@@ -256,12 +428,20 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     state = next;
     state_changed.notify_all();
     if (options.on_state_change) {
-      auto callback = options.on_state_change;
-      notes->push_back([callback, next, reason] { callback(next, reason); });
+      // Only what it needs: it may run from the app's executor after the
+      // channel is gone (then the gate drops it).
+      notes->push_back([gate = state_gate, callback = options.on_state_change, next, reason] {
+        gate->Run([&] { callback(next, reason); });
+      });
     }
   }
   void RunNotes(std::vector<std::function<void()>>& notes) {
-    for (auto& note : notes) Deliver(std::move(note));
+    for (auto& note : notes) {
+      // The channel was destroyed by a callback on this thread: the app's
+      // executor may be gone too.
+      if (state_gate->closed()) break;
+      Deliver(std::move(note));
+    }
     notes.clear();
   }
 
@@ -311,7 +491,12 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
     header.mutable_cancel();
     connection->Send(header, "").IgnoreError();
   }
-  void FailCalls(std::vector<PendingCall> calls, const absl::Status& status);
+  // mu held: queues `calls` to end with `status`, each with its method in
+  // front; RunEnded() then delivers them.
+  void FailLocked(std::vector<PendingCall> calls, const absl::Status& status);
+  void FailLocked(PendingCall call, const absl::Status& status);
+  // Delivers the queued ends, mu not held.
+  void RunEnded();
   // mu held: removes call `call_id` into *call; false when it already ended.
   bool TakeCallLocked(uint64_t call_id, PendingCall* call) {
     auto it = pending.find(call_id);
@@ -451,6 +636,7 @@ void Channel::Impl::OnTcpConnected(const std::shared_ptr<Link>& link,
     if (self != nullptr && link != nullptr) self->OnLinkClosed(link, reason);
   };
   link->connection = Connection::Create(*std::move(stream), limits, std::move(callbacks));
+  ConnectionRegistry::Get().Add(link->connection);
   link->connection->SetKeepalive(keepalive_interval, keepalive_timeout);
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -527,7 +713,8 @@ void Channel::Impl::DispatchWaiting(const std::shared_ptr<Link>& link) {
   }
   for (auto& stream : streams_started) {
     std::lock_guard<std::mutex> lock(stream->mu);
-    stream->connection = link->connection;
+    // Ended meanwhile: the stream must not keep the connection.
+    if (!stream->finished) stream->connection = link->connection;
     stream->changed.notify_all();
   }
 }
@@ -594,7 +781,9 @@ void Channel::Impl::AttemptFailed(const std::shared_ptr<Link>& link, const absl:
 
 void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
   std::vector<std::function<void()>> notes;
-  std::vector<PendingCall> failed;
+  const absl::Status unreachable(
+      FailFastCode(status),
+      absl::StrCat("the server at ", target, " is unreachable: ", status.message()));
   absl::Duration delay;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -608,7 +797,7 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
       if (it == pending.end()) continue;
       if (it->second.fail_fast) {
         EraseDeadline(it->second.deadline, id);
-        failed.push_back(std::move(it->second));
+        FailLocked(std::move(it->second), unreachable);
         pending.erase(it);
       } else {
         still_waiting.push_back(id);
@@ -626,10 +815,7 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
     ++failed_attempts;
   }
   RunNotes(notes);
-  FailCalls(std::move(failed),
-            absl::Status(FailFastCode(status), absl::StrCat("the server at ", target,
-                                                            " is unreachable: ",
-                                                            status.message())));
+  RunEnded();
   reconnect_timer.expires_after(
       std::chrono::microseconds(absl::ToInt64Microseconds(delay)));
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -641,14 +827,15 @@ void Channel::Impl::EnterTransientFailure(const absl::Status& status) {
 
 void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::Status& reason) {
   std::vector<std::function<void()>> notes;
-  std::vector<PendingCall> failed;
   bool reconnect = false;
   bool failed_before_hello = false;
+  const absl::Status status =
+      reason.ok() ? absl::UnavailableError("the connection closed") : reason;
   {
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
     if (!link->ready) return;  // a failed attempt: AttemptFailed handles it
-    failed = TakeCallsOfLocked(link->id);
+    FailLocked(TakeCallsOfLocked(link->id), status);
     if (current == link) {
       current = nullptr;
       last_error = reason;
@@ -668,9 +855,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
     }
   }
   RunNotes(notes);
-  const absl::Status status =
-      reason.ok() ? absl::UnavailableError("the connection closed") : reason;
-  FailCalls(std::move(failed), status);
+  RunEnded();
   if (failed_before_hello) {
     EnterTransientFailure(status);
   } else if (reconnect) {
@@ -678,13 +863,27 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
   }
 }
 
-void Channel::Impl::FailCalls(std::vector<PendingCall> calls, const absl::Status& status) {
+void Channel::Impl::FailLocked(std::vector<PendingCall> calls, const absl::Status& status) {
+  for (PendingCall& call : calls) FailLocked(std::move(call), status);
+}
+
+void Channel::Impl::FailLocked(PendingCall call, const absl::Status& status) {
   // A connection lost under a call is kUnavailable; a GoAway keeps its code
   // (e.g. kResourceExhausted).
-  for (PendingCall& call : calls) {
-    Finish(call,
-           absl::Status(status.code(), absl::StrCat(call.method, " failed: ", status.message())),
-           {}, false);
+  absl::Status failed(status.code(), absl::StrCat(call.method, " failed: ", status.message()));
+  ended.emplace_back(std::move(call), std::move(failed));
+}
+
+void Channel::Impl::RunEnded() {
+  for (;;) {
+    std::pair<PendingCall, absl::Status> next;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (ended.empty()) return;
+      next = std::move(ended.front());
+      ended.pop_front();
+    }
+    Finish(next.first, std::move(next.second), {}, false);
   }
 }
 
@@ -782,7 +981,6 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
     case v1::FrameHeader::kGoAway: {
       const v1::GoAway& go_away = header.go_away();
       std::vector<std::function<void()>> notes;
-      std::vector<PendingCall> never_started;
       bool refused_before_hello = false;
       bool reconnect = false;
       {
@@ -800,7 +998,12 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
           if (RequeueLocked(id)) continue;
           // A stream the server never started: it ends now.
           PendingCall stream;
-          if (TakeCallLocked(id, &stream)) never_started.push_back(std::move(stream));
+          if (TakeCallLocked(id, &stream)) {
+            FailLocked(std::move(stream),
+                       absl::UnavailableError(absl::StrCat(
+                           "the server did not process it (it is going away: ",
+                           go_away.status_message(), ")")));
+          }
         }
         reconnect = LeaveLinkLocked(link, &notes);
         // Refused before its hello (a protocol version or an ordering it
@@ -808,22 +1011,18 @@ void Channel::Impl::OnFrame(const std::shared_ptr<Link>& link, DecodedFrame& fra
         refused_before_hello = !link->hello_received;
         if (refused_before_hello) reconnect = false;
       }
-      FailCalls(std::move(never_started),
-                absl::UnavailableError(absl::StrCat(
-                    "the server did not process it (it is going away: ",
-                    go_away.status_message(), ")")));
+      RunEnded();
       RunNotes(notes);
       if (!go_away.graceful()) {
         // Calls on this connection end now, with the server's reason.
         absl::Status reason(static_cast<absl::StatusCode>(go_away.status_code()),
                             absl::StrCat("the server closed the connection: ",
                                          go_away.status_message()));
-        std::vector<PendingCall> failed;
         {
           std::lock_guard<std::mutex> lock(mu);
-          failed = TakeCallsOfLocked(link->id);
+          FailLocked(TakeCallsOfLocked(link->id), reason);
         }
-        FailCalls(std::move(failed), reason);
+        RunEnded();
       }
       if (refused_before_hello) {
         EnterTransientFailure(absl::Status(
@@ -950,7 +1149,7 @@ void Channel::Impl::StartCall(PendingCall call, v1::FrameHeader header, std::str
   if (link == nullptr) return;
   if (stream != nullptr) {
     std::lock_guard<std::mutex> lock(stream->mu);
-    stream->connection = link->connection;
+    if (!stream->finished) stream->connection = link->connection;  // as in DispatchWaiting
     stream->changed.notify_all();
   }
   SendRequest(link, call_id, header, *request);
@@ -995,7 +1194,12 @@ void Channel::Impl::StartWithToken(PendingCall call, v1::FrameHeader header,
       absl::CancelledError(absl::StrCat(call.method, " was cancelled by the client"));
   std::weak_ptr<Impl> weak = weak_from_this();
   call.token_registration = token->Register([weak, call_id, cancelled] {
-    if (auto self = weak.lock()) self->Abandon(call_id, cancelled);
+    // The completion runs here, on the cancelling thread; ~Channel waits
+    // for this reference to go unless that completion destroyed it.
+    if (auto self = weak.lock()) {
+      HoldOnThisThread hold(self.get());
+      self->Abandon(call_id, cancelled);
+    }
   });
   StartCall(std::move(call), std::move(header), std::move(payload));
   if (token->cancelled()) Abandon(call_id, cancelled);
@@ -1093,8 +1297,25 @@ void Channel::Impl::OnDeadlineTimer() {
 Channel::Channel(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Channel::~Channel() {
+  Impl& s = *impl_;
+  const bool on_io_thread = s.io_thread.get_id() == std::this_thread::get_id();
+  // Calls in flight end now, with their callbacks (handed to
+  // callback_executor when there is one), and so do those another callback
+  // on this thread had still to deliver.
   Close();
-  impl_->StopIo();
+  // No state change reaches the app from now on.
+  s.state_gate->Close();
+  s.StopIo();
+  // A callback on this thread destroyed the channel: what holds the Impl
+  // here ends it when that callback returns, and nothing of the app's runs
+  // meanwhile.
+  if (on_io_thread || HoldOnThisThread::Holds(&s)) return;
+  // Another thread may hold the Impl for a moment: a cancellation token
+  // delivering a completion, a stream's Write(). Wait for it, so that
+  // nothing of the channel outlives it.
+  std::shared_ptr<Released> released = s.lifetime.released;
+  impl_.reset();
+  released->Wait();
 }
 
 absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& requested) {
@@ -1320,7 +1541,11 @@ void Channel::StartUnary(absl::string_view method, std::string request,
     call.done(prepared);
     return;
   }
-  impl_->StartWithToken(std::move(call), std::move(header), std::move(request));
+  // A completion run here, inline (a call refused at once), may destroy
+  // this Channel; StartWithToken goes on after it.
+  std::shared_ptr<Impl> impl = impl_;
+  HoldOnThisThread hold(impl.get());
+  impl->StartWithToken(std::move(call), std::move(header), std::move(request));
 }
 
 void Channel::CallRawAsync(absl::string_view method, std::string request,
@@ -1416,31 +1641,38 @@ absl::StatusOr<std::string> Channel::CallRaw(absl::string_view method, std::stri
 }
 
 void Channel::Close() {
-  Impl& s = *impl_;
+  // The callbacks below may destroy this Channel.
+  std::shared_ptr<Impl> impl = impl_;
+  HoldOnThisThread hold(impl.get());
+  Impl& s = *impl;
   const absl::Status reason = absl::CancelledError("the client closed the channel");
-  std::vector<Impl::PendingCall> failed;
   std::vector<std::shared_ptr<Link>> open;
   std::vector<std::function<void()>> notes;
+  bool closed_before;
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    if (s.shutdown) return;
-    s.SetStateLocked(ChannelState::kShutdown, absl::OkStatus(), &notes);
-    s.shutdown = true;
-    s.closed_reason = reason;
-    for (auto& [id, call] : s.pending) failed.push_back(std::move(call));
-    s.pending.clear();
-    s.waiting.clear();
-    s.deadlines.clear();
-    for (auto& [id, link] : s.links) open.push_back(link);
-    s.current = nullptr;
+    closed_before = s.shutdown;
+    if (!closed_before) {
+      s.SetStateLocked(ChannelState::kShutdown, absl::OkStatus(), &notes);
+      s.shutdown = true;
+      s.closed_reason = reason;
+      for (auto& [id, call] : s.pending) s.FailLocked(std::move(call), reason);
+      s.pending.clear();
+      s.waiting.clear();
+      s.deadlines.clear();
+      for (auto& [id, link] : s.links) open.push_back(link);
+      s.current = nullptr;
+    }
   }
   s.RunNotes(notes);
   for (auto& link : open) {
     if (link->connection != nullptr) link->connection->Close(reason);
   }
-  s.FailCalls(std::move(failed), reason);
-  std::error_code ignored;
-  asio::post(s.io, [weak = std::weak_ptr<Impl>(impl_)] {
+  // Closed before, this may be ~Channel run by a completion of that Close():
+  // the completions it had still queued are delivered before this returns.
+  s.RunEnded();
+  if (closed_before) return;
+  asio::post(s.io, [weak = std::weak_ptr<Impl>(impl)] {
     if (auto self = weak.lock()) {
       self->reconnect_timer.cancel();
       self->keepalive_timer.cancel();
@@ -1519,13 +1751,17 @@ std::shared_ptr<Connection> StartedConnection(ClientStreamState& state) {
 bool ClientStream::Write(absl::string_view message) {
   ClientStreamState& s = *state_;
   if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  // Held while `connection` is (see ClientStreamState::connection). Waits
+  // below end when the call ends, which ~Channel makes happen first.
+  std::shared_ptr<Channel::Impl> channel = s.channel.lock();
+  if (channel == nullptr) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
   if (connection == nullptr) return false;
   if (message.size() > s.max_message_bytes) {
-    s.channel->Abandon(s.call_id, absl::ResourceExhaustedError(absl::StrCat(
-                                      s.method, ": message of ", message.size(),
-                                      " bytes exceeds the limit of ", s.max_message_bytes,
-                                      " bytes (max message size)")));
+    channel->Abandon(s.call_id, absl::ResourceExhaustedError(absl::StrCat(
+                                    s.method, ": message of ", message.size(),
+                                    " bytes exceeds the limit of ", s.max_message_bytes,
+                                    " bytes (max message size)")));
     return false;
   }
   if (!s.flow->AcquireCredit(message.size()).ok()) return false;
@@ -1538,6 +1774,8 @@ bool ClientStream::Write(absl::string_view message) {
 bool ClientStream::WritesDone() {
   ClientStreamState& s = *state_;
   if (s.kind == MethodKind::kServerStreaming || s.writes_done) return false;
+  std::shared_ptr<Channel::Impl> channel = s.channel.lock();  // as in Write()
+  if (channel == nullptr) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
   if (connection == nullptr || s.writes_done.exchange(true)) return false;
   v1::FrameHeader header;
@@ -1551,8 +1789,9 @@ bool ClientStream::Read(std::string* message) {
   uint64_t credit = 0;
   absl::StatusOr<bool> read = s.flow->Read(message, &credit);
   if (credit > 0) {
+    std::shared_ptr<Channel::Impl> channel = s.channel.lock();  // as in Write()
     std::shared_ptr<Connection> connection;
-    {
+    if (channel != nullptr) {
       std::lock_guard<std::mutex> lock(s.mu);
       connection = s.finished ? nullptr : s.connection;
     }
@@ -1581,8 +1820,11 @@ const std::string& ClientStream::response() const { return state_->response; }
 const Metadata& ClientStream::trailers() const { return state_->trailers; }
 
 void ClientStream::Cancel() {
-  state_->channel->Abandon(state_->call_id, absl::CancelledError(absl::StrCat(
-                                                state_->method, " was cancelled by the client")));
+  // No channel: it ended the call already.
+  if (std::shared_ptr<Channel::Impl> channel = state_->channel.lock()) {
+    channel->Abandon(state_->call_id, absl::CancelledError(absl::StrCat(
+                                          state_->method, " was cancelled by the client")));
+  }
 }
 
 }  // namespace appwire

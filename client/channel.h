@@ -33,6 +33,29 @@
 // Callbacks (async completions, state changes) run on the channel's I/O
 // thread unless ChannelOptions::callback_executor hands them elsewhere, e.g.
 // to a UI thread's queue.
+//
+// Destroying the channel (its last shared_ptr going away):
+//  - Calls still in flight end with kCancelled ("M failed: the client closed
+//    the channel"), and their completions have run before ~Channel returns.
+//    With a callback_executor they have been handed to it by then, and run
+//    whenever the executor runs them, possibly later: such a completion must
+//    capture what it needs, never the channel or state the app frees with it.
+//  - No on_state_change runs once ~Channel has returned: the destructor
+//    waits for one running on another thread, and one still queued in the
+//    callback_executor is dropped when the executor gets to it.
+//  - The I/O thread has been joined, and nothing of the channel is left
+//    (connections, sockets, timers). Streams (ClientStream) may outlive
+//    the channel: their call ended with kCancelled and they hold nothing of
+//    it.
+//  - A callback may drop the last reference itself: the destructor then runs
+//    inside that callback and delivers the completions as above. On the I/O
+//    thread it cannot join that thread: the thread ends by itself, and the
+//    channel with it, right after the callback returns, running nothing
+//    more of the app's.
+// Since ~Channel waits for callbacks running elsewhere, a callback must not
+// wait for the thread that destroys the channel. And on_state_change or
+// callback_executor must not hold the channel's shared_ptr (the channel
+// would keep itself alive): give them a weak_ptr.
 #ifndef APPWIRE_CLIENT_CHANNEL_H_
 #define APPWIRE_CLIENT_CHANNEL_H_
 
@@ -124,12 +147,15 @@ struct ChannelOptions {
   // Reconnection after a lost connection (see above).
   ReconnectBackoff reconnect_backoff;
   // Called on every state change, with the reason for kTransientFailure
-  // (OK otherwise). Through callback_executor when set.
+  // (OK otherwise). Through callback_executor when set. Never after ~Channel
+  // returned (see "Destroying the channel" above).
   std::function<void(ChannelState state, const absl::Status& reason)> on_state_change;
   // Runs callbacks: async call completions and on_state_change. Empty: the
   // channel's I/O thread runs them (keep them short). Give e.g.
   //   [ui](std::function<void()> f) { ui->Post(std::move(f)); }
   // to have them on your UI thread. Blocking calls never go through it.
+  // Callbacks handed to it may still be queued there when the channel is
+  // destroyed: completions then run later, state changes are dropped.
   std::function<void(std::function<void()>)> callback_executor;
 
   // Bounds the TCP connect. Default 10 s. (The TLS handshake is bounded by
@@ -165,7 +191,9 @@ class Channel {
   // Connects once before returning, so a wrong address, certificate or
   // setting is reported here, with what to fix.
   static absl::StatusOr<std::shared_ptr<Channel>> Connect(const ChannelOptions& options);
-  // Fails calls still in flight with kCancelled and closes the connection.
+  // Fails calls still in flight with kCancelled, delivering their
+  // completions, closes the connection, and returns once nothing of the
+  // channel is left running (see "Destroying the channel" above).
   ~Channel();
 
   // Untyped calls: serialized request in, serialized response out.
