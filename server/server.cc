@@ -153,12 +153,14 @@ uint64_t PayloadBytes(const DecodedFrame& frame) {
   return frame.payload.size() + frame.oversized_payload_bytes;
 }
 
-// timeout_micros is unsigned; a deadline is now + at most 2^63 - 1 µs,
-// which absl::Time saturates to "no deadline" (docs/protocol.md, section 11).
+// timeout_micros is unsigned and may be anything up to 2^64 - 1. A deadline
+// more than 100 years away is no deadline (docs/protocol.md, section 11):
+// besides meaning nothing, such a time point overflows the standard
+// clocks' nanosecond counts when a wait converts it (UBSan found that).
 absl::Time DeadlineFromTimeout(uint64_t timeout_micros) {
-  if (timeout_micros == 0) return absl::InfiniteFuture();
-  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  return absl::Now() + absl::Microseconds(static_cast<int64_t>(std::min(timeout_micros, kMax)));
+  constexpr uint64_t kNoDeadlineAbove = uint64_t{100} * 366 * 24 * 3600 * 1000000;
+  if (timeout_micros == 0 || timeout_micros > kNoDeadlineAbove) return absl::InfiniteFuture();
+  return absl::Now() + absl::Microseconds(static_cast<int64_t>(timeout_micros));
 }
 
 }  // namespace
