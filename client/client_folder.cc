@@ -14,19 +14,35 @@
 
 namespace appwire {
 
+namespace {
+
+// Whether `host` names one folder inside the client folder. Host names and
+// IP addresses do; "..", "." or anything with a '/' would lead elsewhere
+// (outside the folder, for "..") and get no per-server folder.
+bool IsFolderName(absl::string_view host) {
+  return !host.empty() && host != "." && host != ".." &&
+         host.find_first_of(absl::string_view("/\0", 2)) == absl::string_view::npos;
+}
+
+}  // namespace
+
 ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host) {
   ClientFolderFiles files;
-  const std::string per_server = JoinPath(folder, absl::AsciiStrToLower(host));
+  const std::string lower = absl::AsciiStrToLower(host);
+  const bool has_per_server = IsFolderName(lower);
+  const std::string per_server = has_per_server ? JoinPath(folder, lower) : std::string();
   auto pick = [&](const char* name) {
-    std::string specific = JoinPath(per_server, name);
-    if (FileExists(specific)) return specific;
+    if (has_per_server) {
+      std::string specific = JoinPath(per_server, name);
+      if (FileExists(specific)) return specific;
+    }
     std::string general = JoinPath(folder, name);
     return FileExists(general) ? general : std::string();
   };
   // The identity is a pair: both files from the per-server folder when it
   // has either, else both from the folder itself.
-  const bool own_identity = FileExists(JoinPath(per_server, "cert.pem")) ||
-                            FileExists(JoinPath(per_server, "key.pem"));
+  const bool own_identity = has_per_server && (FileExists(JoinPath(per_server, "cert.pem")) ||
+                                               FileExists(JoinPath(per_server, "key.pem")));
   const std::string& identity_folder = own_identity ? per_server : folder;
   auto existing = [&](const char* name) {
     std::string path = JoinPath(identity_folder, name);
