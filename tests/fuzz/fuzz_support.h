@@ -7,12 +7,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 // An invariant of the code under test. A violation aborts: libFuzzer saves
@@ -107,6 +110,79 @@ inline std::string WrapPem(absl::string_view label, absl::string_view der) {
 // in PEM so that mutations reach the ASN.1 parser instead of breaking base64.
 inline bool StartsLikeDer(absl::string_view data) {
   return !data.empty() && static_cast<unsigned char>(data[0]) == 0x30;
+}
+
+// The bytes the base64 lines of the PEM blocks in `text` decode to, block
+// after block (header lines such as "Proc-Type: ..." left out; characters
+// outside the base64 alphabet skipped, as a lenient decoder would).
+inline std::string PemBodies(absl::string_view text) {
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  bool in_block = false;
+  for (absl::string_view line : absl::StrSplit(text, absl::ByAnyChar("\r\n"))) {
+    if (absl::StartsWith(line, "-----BEGIN")) {
+      in_block = true;
+      bits = 0;
+      count = 0;
+      continue;
+    }
+    if (absl::StartsWith(line, "-----END")) {
+      in_block = false;
+      continue;
+    }
+    if (!in_block || absl::StrContains(line, ':')) continue;
+    for (char c : line) {
+      int v = -1;
+      if (c >= 'A' && c <= 'Z') v = c - 'A';
+      if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+      if (c >= '0' && c <= '9') v = c - '0' + 52;
+      if (c == '+') v = 62;
+      if (c == '/') v = 63;
+      if (v < 0) continue;
+      bits = (bits << 6) | static_cast<uint32_t>(v);
+      if (++count == 4) {
+        out.push_back(static_cast<char>(bits >> 16));
+        out.push_back(static_cast<char>(bits >> 8));
+        out.push_back(static_cast<char>(bits));
+        bits = 0;
+        count = 0;
+      }
+    }
+  }
+  return out;
+}
+
+// Whether DER `der` holds an iteration count above `limit`: an INTEGER
+// right after an OCTET STRING, as the salt and count of PBKDF2, PKCS#5 v1.5
+// and PKCS#12 MAC parameters are (a byte scan, not a parse: it may also
+// match elsewhere, which only skips an input). DecryptPrivateKeyPem and
+// ConvertToPem use a file's count as it is: ten million iterations take
+// 8 s, 2^31 about half an hour, so targets skip such inputs rather than
+// time out.
+inline bool HasLargeIterationCount(absl::string_view der, uint64_t limit = 100000) {
+  const auto byte = [&der](size_t i) { return static_cast<unsigned char>(der[i]); };
+  for (size_t i = 0; i + 2 <= der.size(); ++i) {
+    if (byte(i) != 0x04) continue;
+    size_t j = i + 2;
+    size_t length = byte(i + 1);
+    if (length & 0x80) {
+      const size_t n = length & 0x7f;
+      if (n == 0 || n > 2 || j + n > der.size()) continue;
+      length = 0;
+      for (size_t k = 0; k < n; ++k) length = (length << 8) | byte(j++);
+    }
+    if (length > der.size() - j) continue;
+    j += length;
+    if (j + 2 > der.size() || byte(j) != 0x02) continue;
+    const size_t n = byte(j + 1);
+    if (n == 0) continue;
+    if (n > 4) return true;  // long form or more than 32 bits
+    uint64_t value = 0;
+    for (size_t k = 0; k < n && j + 2 + k < der.size(); ++k) value = (value << 8) | byte(j + 2 + k);
+    if (value > limit) return true;
+  }
+  return false;
 }
 
 }  // namespace appwire::fuzz
