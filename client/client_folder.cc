@@ -1,6 +1,7 @@
 #include "client/client_folder.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,19 +15,35 @@
 
 namespace appwire {
 
+namespace {
+
+// Whether `host` names one folder inside the client folder. Host names and
+// IP addresses do; "..", "." or anything with a '/' would lead elsewhere
+// (outside the folder, for "..") and get no per-server folder.
+bool IsFolderName(absl::string_view host) {
+  return !host.empty() && host != "." && host != ".." &&
+         host.find_first_of(absl::string_view("/\0", 2)) == absl::string_view::npos;
+}
+
+}  // namespace
+
 ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host) {
   ClientFolderFiles files;
-  const std::string per_server = JoinPath(folder, absl::AsciiStrToLower(host));
+  const std::string lower = absl::AsciiStrToLower(host);
+  const bool has_per_server = IsFolderName(lower);
+  const std::string per_server = has_per_server ? JoinPath(folder, lower) : std::string();
   auto pick = [&](const char* name) {
-    std::string specific = JoinPath(per_server, name);
-    if (FileExists(specific)) return specific;
+    if (has_per_server) {
+      std::string specific = JoinPath(per_server, name);
+      if (FileExists(specific)) return specific;
+    }
     std::string general = JoinPath(folder, name);
     return FileExists(general) ? general : std::string();
   };
   // The identity is a pair: both files from the per-server folder when it
   // has either, else both from the folder itself.
-  const bool own_identity = FileExists(JoinPath(per_server, "cert.pem")) ||
-                            FileExists(JoinPath(per_server, "key.pem"));
+  const bool own_identity = has_per_server && (FileExists(JoinPath(per_server, "cert.pem")) ||
+                                               FileExists(JoinPath(per_server, "key.pem")));
   const std::string& identity_folder = own_identity ? per_server : folder;
   auto existing = [&](const char* name) {
     std::string path = JoinPath(identity_folder, name);
@@ -61,11 +78,19 @@ absl::StatusOr<std::optional<KnownServer>> FindKnownServer(const std::string& kn
 absl::Status RememberServer(const std::string& known_servers_file, const std::string& server,
                             const std::string& fingerprint) {
   std::string line = absl::StrCat(server, " ", fingerprint, "\n");
-  int fd = ::open(known_servers_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(known_servers_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         "cannot record the server's fingerprint in \"", known_servers_file,
         "\": ", std::strerror(errno)));
+  }
+  // A file edited by hand may lack its final newline: the new line must not
+  // be glued to the last one (which would lose both entries).
+  struct stat st;
+  char last = '\n';
+  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 &&
+      last != '\n') {
+    line.insert(0, "\n");
   }
   ssize_t written = ::write(fd, line.data(), line.size());
   ::close(fd);

@@ -27,7 +27,9 @@ struct ClientFolderFiles {
 };
 
 // The files to use for `host`: <folder>/<host>/X when present, else
-// <folder>/X when present.
+// <folder>/X when present. A host that is no folder name ("..", ".", "",
+// anything with a '/') has no per-server folder: only <folder>/X is used,
+// never a file outside the folder.
 ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host);
 
 struct KnownServer {

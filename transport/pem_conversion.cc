@@ -1,6 +1,7 @@
 #include "transport/pem_conversion.h"
 
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -22,6 +23,39 @@ absl::StatusOr<std::string> ToPem(const byte* der, word32 size, int type) {
   return pem;
 }
 
+// The size of the private value of a traditional EC key (RFC 5915
+// ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING privateKey, ... }), its
+// leading zero bytes left out; nullopt when `der` does not start like that.
+std::optional<size_t> EcPrivateValueBytes(const byte* der, word32 size) {
+  size_t i = 0;
+  auto header = [&](byte tag, size_t* length) {
+    if (i >= size || der[i++] != tag || i >= size) return false;
+    const byte first = der[i++];
+    size_t value = first;
+    if (first & 0x80) {
+      const size_t count = first & 0x7f;
+      if (count == 0 || count > 4) return false;
+      value = 0;
+      for (size_t k = 0; k < count; ++k) {
+        if (i >= size) return false;
+        value = (value << 8) | der[i++];
+      }
+    }
+    *length = value;
+    return true;
+  };
+  size_t length = 0;
+  if (!header(0x30, &length)) return std::nullopt;
+  if (!header(0x02, &length) || length > size - i) return std::nullopt;
+  i += length;  // version
+  if (!header(0x04, &length) || length > size - i) return std::nullopt;
+  while (length > 0 && der[i] == 0) {
+    ++i;
+    --length;
+  }
+  return length;
+}
+
 // PKCS#8 stays PKCS#8 (its algorithm identifier names the curve);
 // traditional keys get the header of their kind.
 absl::StatusOr<std::string> KeyToPem(const byte* der, word32 size) {
@@ -34,6 +68,15 @@ absl::StatusOr<std::string> KeyToPem(const byte* der, word32 size) {
   wc_ecc_init(&ecc);
   word32 index = 0;
   if (wc_EccPrivateKeyDecode(der, &index, &ecc, size) == 0) {
+    // wolfCrypt 5.5 decodes a private value longer than the curve's size,
+    // then writes out of bounds when encoding it (wc_EccKeyToDer ->
+    // wc_export_int): such a key is refused before.
+    const std::optional<size_t> value_bytes = EcPrivateValueBytes(der, size);
+    if (!value_bytes.has_value() || *value_bytes > static_cast<size_t>(wc_ecc_size(&ecc))) {
+      wc_ecc_free(&ecc);
+      return absl::InvalidArgumentError(
+          "malformed EC private key: its private value does not fit its curve");
+    }
     // Re-encoded: PKCS#12 files often carry EC keys without their curve,
     // which other tools then cannot read; wolfSSL writes it in.
     std::vector<byte> full(size + 64);
