@@ -2,8 +2,14 @@
 # Installs the Debian 12 packages appwire builds with, when any is missing.
 # Idempotent: a machine that has everything is left untouched and nothing is
 # downloaded. Uses sudo only when not running as root.
+#
+#   scripts/install-deps.sh          what make build/test/demo need
+#   scripts/install-deps.sh --fuzz   what `make fuzz` needs beyond that:
+#                                    clang 14 and its runtime libraries
+#                                    (libFuzzer, ASan, UBSan)
 set -euo pipefail
 
+what="build"
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libasio-dev libprotobuf-dev protobuf-compiler libprotoc-dev libabsl-dev
@@ -16,6 +22,13 @@ packages=(
   # system trust store that ChannelOptions::use_system_trust_store loads.
   openssl ca-certificates
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  what="fuzzing"
+  packages=(clang-14 libclang-rt-14-dev)
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/install-deps.sh [--fuzz]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +44,7 @@ fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 
-echo "appwire: installing missing packages: ${missing[*]}"
+echo "appwire: installing missing packages for $what: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

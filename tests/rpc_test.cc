@@ -6,7 +6,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <string>
@@ -21,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
+#include "tests/memory_sampler.h"
 #include "tests/test_support.h"
 
 namespace appwire {
@@ -294,18 +294,9 @@ TEST_F(RpcTest, ServerStreamStopsAtTheWindowUntilTheClientReads) {
   EXPECT_EQ(observed_.messages_written.load(), 64);
 }
 
-int64_t ProcessKib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
-  }
-  return -1;
-}
-
 TEST_F(RpcTest, AStreamOfHundredsOfMegabytesKeepsMemoryFlat) {
   auto channel = Connect();
-  const int64_t rss_before_kib = ProcessKib("VmRSS");
+  testing::MemorySampler memory;
   // 1280 x 256 KiB = 320 MiB from the server, read slower than it is sent.
   std::unique_ptr<ClientStream> stream =
       channel->OpenStream("test.Rpc/Count", MethodKind::kServerStreaming, "1280:262144");
@@ -318,11 +309,10 @@ TEST_F(RpcTest, AStreamOfHundredsOfMegabytesKeepsMemoryFlat) {
   }
   ASSERT_TRUE(stream->Finish().ok());
   EXPECT_EQ(total, uint64_t{320} << 20);
-  // The peak resident size of this process (client and server both) grew
-  // by far less than the 320 MiB that went through.
-  const int64_t peak_kib = ProcessKib("VmHWM");
-  EXPECT_LT(peak_kib - rss_before_kib, 64 * 1024)
-      << "RSS before " << rss_before_kib << " KiB, peak " << peak_kib << " KiB";
+  // The memory of this process (client and server both) grew by far less
+  // than the 320 MiB that went through.
+  memory.Stop();
+  EXPECT_LT(memory.growth(), int64_t{64} << 20) << memory.Describe();
 }
 
 TEST_F(RpcTest, ClientStreamAndBidiStreamCarryEveryMessage) {
