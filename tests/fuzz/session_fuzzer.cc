@@ -859,8 +859,8 @@ class Session {
                  final_go_away_ ? "after its final GoAway" : "the model expected it to");
       Drain();
       FUZZ_CHECK(!in_sync_ || expected_code_ == kCloseWithoutGoAway || final_go_away_,
-                 "the server closed without the GoAway (code %d) the model expected",
-                 expected_code_);
+                 "the server closed without the GoAway (code %d) the model expected: %s",
+                 expected_code_, client_.close_reason().ToString().c_str());
       return;
     }
     if (!in_sync_ || client_.closed()) return;  // Drain checked the close
