@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "appwire/v1/frame.pb.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/version.h"
 #include "server/builtin_services.h"
 #include "server/call_id_window.h"
@@ -1291,8 +1292,10 @@ void Server::Impl::SendStatus(const ServerCall& call, const absl::StatusOr<std::
   }
   response->set_status_code(static_cast<int>(status.code()));
   // Status messages are for people; a runaway one must not break the frame
-  // header limit.
-  response->set_status_message(std::string(status.message().substr(0, 4096)));
+  // header limit, and one that is not UTF-8 (a handler's bytes, a bad
+  // trailer key quoted, a cut inside a character) would make the header
+  // unparseable for the client (common/utf8.h).
+  response->set_status_message(ValidUtf8(status.message(), 4096));
   call.connection->Send(header, "").IgnoreError();
 }
 

@@ -207,6 +207,19 @@ class ConformanceTest : public ::testing::Test {
                                     return std::string("finally");
                                   })
                     .ok());
+    // Fails with the request as its status message, whatever its bytes,
+    // and adds the trailer "bad\xfekey" when the request is "trailer".
+    EXPECT_TRUE(registry
+                    ->RegisterRaw("test.Status/Echo",
+                                  [](CallContext& context, absl::string_view request)
+                                      -> absl::StatusOr<std::string> {
+                                    if (request == "trailer") {
+                                      context.AddTrailer("bad\xfekey", "v");
+                                      return std::string("with a trailer");
+                                    }
+                                    return absl::InvalidArgumentError(request);
+                                  })
+                    .ok());
     return registry;
   }
 
@@ -1230,6 +1243,83 @@ TEST_F(ConformanceTest, DrainIsBoundedWhateverHandlersDoAndItsGoAwaysAreAsDocume
   ASSERT_EQ(drained.wait_for(std::chrono::seconds(6)), std::future_status::ready)
       << "Drain is still waiting for a handler that ignores its cancellation";
   EXPECT_LT(drained.get(), absl::Milliseconds(300) + absl::Milliseconds(4500));
+}
+
+// ---------------------------------------------------------------------------
+// Status messages are proto3 strings: a header whose status_message is not
+// UTF-8 does not parse, and the client would refuse the whole frame (and
+// close the connection). Found by fuzz.session
+// (tests/fuzz/regressions/session/status_message_not_utf8).
+
+TEST_F(ConformanceTest, AStatusMessageThatIsNotUtf8ArrivesAsValidUtf8) {
+  auto client = Open();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->SendRequest(1, "test.Status/Echo", "caf\xc3\xa9 \xff\xc3 end").ok());
+  absl::StatusOr<DecodedHeader> response = client->NextResponse(1, absl::Seconds(5));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->header.response().status_code(), Code(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(response->header.response().status_message(), "caf\xc3\xa9 ?? end");
+  EXPECT_TRUE(client->ExpectServing(3).ok());
+}
+
+TEST_F(ConformanceTest, TrailersRefusedForABadKeyAreReportedInValidUtf8) {
+  auto client = Open();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->SendRequest(1, "test.Status/Echo", "trailer").ok());
+  absl::StatusOr<DecodedHeader> response = client->NextResponse(1, absl::Seconds(5));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->header.response().status_code(), Code(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(response->header.response().status_message(),
+              StartsWith("the response trailers of test.Status/Echo: metadata key \"bad?key\""));
+  EXPECT_TRUE(client->ExpectServing(3).ok());
+}
+
+TEST_F(ConformanceTest, ALongStatusMessageIsCutAtACharacterBoundary) {
+  auto client = Open();
+  ASSERT_NE(client, nullptr);
+  // "method \"" is 8 bytes and "x" one more: the 4,096-byte cut falls in
+  // the middle of a two-byte character.
+  std::string method = "x";
+  for (int i = 0; i < 2100; ++i) method += "\xc3\xa9";
+  ASSERT_TRUE(client->SendRequest(1, method).ok());
+  absl::StatusOr<DecodedHeader> response = client->NextResponse(1, absl::Seconds(5));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->header.response().status_code(), Code(absl::StatusCode::kUnimplemented));
+  const std::string& message = response->header.response().status_message();
+  EXPECT_EQ(message.size(), 4095u);
+  EXPECT_THAT(message, StartsWith("method \"x\xc3\xa9"));
+  EXPECT_THAT(message, EndsWith("\xc3\xa9"));
+  EXPECT_TRUE(client->ExpectServing(3).ok());
+}
+
+// The final GoAway is not lost when the server closes while workers are
+// writing responses on the connection: it used to be queued behind the
+// worker's write and the close_notify sent before it (found by
+// fuzz.session). Many calls answered on the worker pool, then a protocol
+// error in the same write, 30 times (before the fix, about one attempt in
+// 20 lost its GoAway).
+TEST_F(ConformanceTest, TheFinalGoAwayIsSentWhileWorkersAreAnswering) {
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    SCOPED_TRACE(absl::StrCat("attempt ", attempt));
+    auto client = Open();
+    ASSERT_NE(client, nullptr);
+    std::string bytes;
+    for (uint64_t id = 1; id <= 15; id += 2) {
+      bytes += RawFrameClient::RequestFrame(id, "test.Reply/Big", id % 4 == 1 ? "200000" : "10");
+    }
+    bytes += RawFrameClient::RequestFrame(100, "test.Record/Run");  // an even id
+    ASSERT_TRUE(client->SendBytes(bytes).ok());
+    bool go_away = false;
+    for (;;) {
+      absl::StatusOr<DecodedHeader> frame = client->NextFrame(absl::Seconds(5));
+      if (!frame.ok()) break;
+      EXPECT_FALSE(go_away) << "a frame after the final GoAway: "
+                            << frame->header.ShortDebugString();
+      if (frame->header.has_go_away()) go_away = true;
+    }
+    ASSERT_TRUE(go_away) << "the connection closed without the final GoAway: "
+                         << client->close_reason();
+  }
 }
 
 // ---------------------------------------------------------------------------

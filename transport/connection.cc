@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "transport/internal/buffers.h"
 #include "transport/protobuf_log.h"
 #include "transport/receive_budget.h"
@@ -355,6 +356,13 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
   }
   if (!header.has_ping()) Touch();
   std::unique_lock<std::mutex> lock(send_mu_);
+  // The state was checked before the lock: a frame that raced Close()
+  // must not go out after the final GoAway.
+  if (go_away_queued_) {
+    return absl::UnavailableError(
+        absl::StrCat("the connection with ", peer_address(), " is closing"));
+  }
+  if (header.has_go_away() && !header.go_away().graceful()) go_away_queued_ = true;
   absl::Status status;
   if (!flushing_ && pending_.empty() && payload.size() >= kLargePayloadBytes) {
     // A large message with nobody else writing: encrypt it from the
@@ -385,7 +393,9 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
     }
   }
   flushing_ = false;
+  const bool shutdown = std::exchange(shutdown_after_flush_, false);
   lock.unlock();
+  if (shutdown) stream_->Shutdown();
   NoteQueued();
   return status;
 }
@@ -407,11 +417,21 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
     v1::FrameHeader header;
     header.set_call_id(0);
     header.mutable_go_away()->set_status_code(static_cast<int>(reason.code()));
-    header.mutable_go_away()->set_status_message(std::string(reason.message()));
+    // As for responses (server.cc SendStatus): valid UTF-8, at most
+    // 4,096 bytes, so that the GoAway's header parses and fits.
+    header.mutable_go_away()->set_status_message(ValidUtf8(reason.message(), 4096));
     header.mutable_go_away()->set_last_call_id(highest_request_id());
     Send(header, "").IgnoreError();  // best effort: the peer may be gone
   }
-  stream_->Shutdown();
+  bool deferred;
+  {
+    // Another thread may be writing, with our GoAway queued behind its
+    // frames: close_notify must follow the GoAway, so that thread sends it.
+    std::lock_guard<std::mutex> lock(send_mu_);
+    deferred = flushing_;
+    if (deferred) shutdown_after_flush_ = true;
+  }
+  if (!deferred) stream_->Shutdown();
   stream_->CloseWithin(kMaxClosingTime);
   if (first) close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);

@@ -184,6 +184,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string pending_;
   std::string batch_;
   bool flushing_ = false;
+  // Close() queued the final GoAway behind another thread's write: that
+  // thread sends close_notify once the GoAway is written (guarded by
+  // send_mu_). After a GoAway is queued, no other frame is.
+  bool shutdown_after_flush_ = false;
+  bool go_away_queued_ = false;
 };
 
 absl::string_view ConnectionStateName(Connection::State state);

@@ -297,5 +297,8 @@ printf '../client\n\x07' >"$f/dot_dot_back_in"
 printf 'a/../..\n\x07' >"$f/slash_dot_dot"
 printf '\n\x0f' >"$f/empty_host"
 
+# --- session: sequences of operations (session_fuzzer.cc) -----------------
+python3 "$here/make_session_corpus.py" "$out/session"
+
 echo "seed corpora written to $out" >&2
 du -sh "$out"/* >&2
