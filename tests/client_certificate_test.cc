@@ -1,5 +1,6 @@
 // Client certificates (kClientCertificateMode, selector 1004) with real
 // handshakes: required, requested, refused, and the identity a handler sees.
+#include <cstdio>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -13,10 +14,31 @@ namespace {
 
 using ::appwire::testing::ClientOptions;
 using ::appwire::testing::LogCapture;
+using ::appwire::testing::ReadText;
 using ::appwire::testing::StartServer;
 using ::appwire::testing::TempDir;
 using ::appwire::testing::TestCa;
 using ::testing::HasSubstr;
+
+// Runs a shell command; its output (stdout and stderr), failing the test
+// when it exits with another code than 0.
+std::string Sh(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen failed: " << command;
+    return output;
+  }
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  EXPECT_EQ(pclose(pipe), 0) << command << "\n" << output;
+  return output;
+}
+
+std::string X509Text(const std::string& path) {
+  return Sh(absl::StrCat("openssl x509 -noout -text -in ", path));
+}
 
 class ClientCertificateTest : public ::testing::Test {
  protected:
@@ -187,6 +209,115 @@ TEST_F(ClientCertificateTest, RequiringWithoutAClientCaIsAStartError) {
             "client certificates are required (kClientCertificateMode) but no CA is trusted for "
             "them; put the CA that issues your clients' certificates in the project folder as "
             "client-ca.pem");
+}
+
+// Certificates made the way most tutorials make them, with the openssl
+// command line (defect 17): `openssl req -x509` for the CA, then
+// `openssl x509 -req` without -extfile for each leaf, which OpenSSL 3.0
+// issues as X.509 version 1 (no extensions at all).
+class OpenSslTutorialCertificateTest : public ClientCertificateTest {
+ protected:
+  // dir/ca.pem and dir/ca.key: an X.509 v3 CA (`openssl req -x509` adds
+  // basicConstraints CA:TRUE), or with `v1` a self-signed v1 certificate
+  // (`openssl x509 -req -signkey`), which has no extensions to say it is a CA.
+  static void MakeCa(const TempDir& dir, const std::string& name, bool v1) {
+    if (!v1) {
+      Sh(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                      "-days 30 -subj '/CN=", name, "' -keyout ", dir.File("ca.key"), " -out ",
+                      dir.File("ca.pem")));
+      return;
+    }
+    Sh(absl::StrCat("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                    "-subj '/CN=", name, "' -keyout ", dir.File("ca.key"), " -out ",
+                    dir.File("ca.csr")));
+    Sh(absl::StrCat("openssl x509 -req -days 30 -in ", dir.File("ca.csr"), " -signkey ",
+                    dir.File("ca.key"), " -out ", dir.File("ca.pem")));
+  }
+
+  // A leaf for `common_name` issued by the CA in `ca_dir`, written to
+  // cert_path and key_path: `openssl x509 -req` and nothing else.
+  static void IssueV1(const TempDir& ca_dir, const std::string& common_name,
+                      const std::string& cert_path, const std::string& key_path) {
+    Sh(absl::StrCat("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                    "-subj '/CN=", common_name, "' -keyout ", key_path, " -out ",
+                    ca_dir.File("leaf.csr")));
+    Sh(absl::StrCat("openssl x509 -req -days 30 -in ", ca_dir.File("leaf.csr"), " -CA ",
+                    ca_dir.File("ca.pem"), " -CAkey ", ca_dir.File("ca.key"),
+                    " -CAcreateserial -out ", cert_path));
+  }
+
+  TempDir tutorial_;
+};
+
+TEST_F(OpenSslTutorialCertificateTest, AVersion1ClientCertificateIdentifiesTheCaller) {
+  MakeCa(tutorial_, "Tutorial CA", /*v1=*/false);
+  project_.Write("client-ca.pem", ReadText(tutorial_.File("ca.pem")));
+  TempDir bob;
+  IssueV1(tutorial_, "bob", bob.File("cert.pem"), bob.File("key.pem"));
+  const std::string text = X509Text(bob.File("cert.pem"));
+  ASSERT_THAT(text, HasSubstr("Version: 1 (0x0)"));
+  ASSERT_THAT(text, ::testing::Not(HasSubstr("X509v3")));
+
+  auto server = Start(kClientCertRequire);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(WithIdentity(*server, bob));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(*who, "bob");
+}
+
+TEST_F(OpenSslTutorialCertificateTest, AVersion1ClientCaIsTrusted) {
+  MakeCa(tutorial_, "Tutorial V1 CA", /*v1=*/true);
+  ASSERT_THAT(X509Text(tutorial_.File("ca.pem")), HasSubstr("Version: 1 (0x0)"));
+  project_.Write("client-ca.pem", ReadText(tutorial_.File("ca.pem")));
+  TempDir bob;
+  IssueV1(tutorial_, "bob", bob.File("cert.pem"), bob.File("key.pem"));
+  ASSERT_THAT(X509Text(bob.File("cert.pem")), HasSubstr("Version: 1 (0x0)"));
+
+  auto server = Start(kClientCertRequire);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(WithIdentity(*server, bob));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(*who, "bob");
+}
+
+TEST_F(OpenSslTutorialCertificateTest, AVersion1ServerCertificateIsAccepted) {
+  // No subject alternative name in a v1 certificate: the client matches
+  // "localhost" against the common name.
+  MakeCa(tutorial_, "Tutorial CA", /*v1=*/false);
+  TempDir project;
+  IssueV1(tutorial_, "localhost", project.File("cert.pem"), project.File("key.pem"));
+  ASSERT_THAT(X509Text(project.File("cert.pem")), HasSubstr("Version: 1 (0x0)"));
+  ServerOptions options;
+  options.project_dir = project.path();
+  auto server = StartServer(options, registry_);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(ClientOptions(*server, tutorial_.File("ca.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(*who, "nobody");
+}
+
+TEST_F(OpenSslTutorialCertificateTest, AVersion1ClientCertificateFromAnotherCaIsRefused) {
+  TempDir stranger;
+  MakeCa(stranger, "Stranger CA", /*v1=*/false);
+  TempDir mallory;
+  IssueV1(stranger, "mallory", mallory.File("cert.pem"), mallory.File("key.pem"));
+  ASSERT_THAT(X509Text(mallory.File("cert.pem")), HasSubstr("Version: 1 (0x0)"));
+  LogCapture log;
+  auto server = Start(kClientCertRequire);  // trusts only client_ca_
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(WithIdentity(*server, mallory));
+  absl::Status status = channel.ok() ? (*channel)->CallRaw("test.Who/Am", "").status()
+                                     : channel.status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_TRUE(log.WaitFor("certificate verify failed: the client's certificate 'CN=mallory' "
+                          "(issued by 'CN=Stranger CA'"))
+      << log.All();
 }
 
 }  // namespace
