@@ -142,9 +142,46 @@ TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
   ::chmod(dir.File("project/key.pem").c_str(), 0644);
   ShellRun bad = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
-  EXPECT_THAT(bad.output, HasSubstr("is readable by others (mode 0644); chmod 600 it"));
+  EXPECT_THAT(bad.output, HasSubstr(absl::StrCat("warning key ", dir.File("project/key.pem"),
+                                                 " is readable by group or others (mode 0644)")));
   EXPECT_THAT(bad.output, HasSubstr("do not match"));
   EXPECT_THAT(bad.output, HasSubstr("NOT usable"));
+}
+
+// The server's rule and words for a key others can read (defect 15), once,
+// as a warning: the folder stays usable.
+TEST(AppwireCliTest, CheckWarnsOfAKeyReadableByGroupOrOthersAsTheServerDoes) {
+  TempDir dir;
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                     dir.File("project"))))
+                .exit_code,
+            0);
+  const std::string key = dir.File("project/key.pem");
+  for (int mode : {0644, 0640}) {
+    ::chmod(key.c_str(), mode);
+    const std::string octal = mode == 0644 ? "0644" : "0640";
+    const std::string warning = absl::StrCat("key ", key, " is readable by group or others (mode ",
+                                             octal, "); run chmod 600 ", key);
+    ShellRun run = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT("\n" + run.output, HasSubstr(absl::StrCat("\nwarning ", warning, "\n")))
+        << run.output;
+    // Not a second time from the loading code's log.
+    EXPECT_EQ(run.output.find("readable by group"), run.output.rfind("readable by group"))
+        << run.output;
+    ShellRun json = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"), " --json")));
+    EXPECT_EQ(json.exit_code, 0) << json.output;
+    EXPECT_THAT(json.output, HasSubstr(absl::StrCat("{\"level\": \"warning\", \"message\": \"",
+                                                    warning, "\"}")))
+        << json.output;
+  }
+  ::chmod(key.c_str(), 0600);
+  ShellRun run = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("readable by group"))) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat("ok      ", key,
+                                                 " is readable only by its owner (mode 0600)")));
 }
 
 TEST(AppwireCliTest, DhparamsAreAcceptedByOpenSsl) {

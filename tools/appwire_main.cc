@@ -316,15 +316,16 @@ struct Report {
   }
 };
 
+// The server's own rule and words (KeyPermissionWarning).
 void CheckPermissions(const std::string& key_path, Report* report) {
   struct stat st;
   if (::stat(key_path.c_str(), &st) != 0) return;
-  if (st.st_mode & 077) {
-    report->Line("warning", absl::StrCat(key_path, " is readable by others (mode ",
-                                         absl::StrFormat("%04o", st.st_mode & 0777),
-                                         "); chmod 600 it"));
+  const std::string warning = appwire::KeyPermissionWarning(key_path);
+  if (!warning.empty()) {
+    report->Line("warning", warning);
   } else {
-    report->Line("ok", absl::StrCat(key_path, " is private (mode 0600)"));
+    report->Line("ok", absl::StrCat(key_path, " is readable only by its owner (mode ",
+                                    absl::StrFormat("%04o", st.st_mode & 0777), ")"));
   }
 }
 
@@ -340,7 +341,10 @@ void CheckIdentity(const std::string& cert_path, const std::string& key_path, Re
   CheckLineEndings(cert_path, report);
   CheckLineEndings(key_path, report);
   CheckPermissions(key_path, report);
-  absl::StatusOr<appwire::ServerIdentity> identity = appwire::LoadIdentityFiles(cert_path, key_path);
+  appwire::IdentityLoadOptions load;
+  load.warn_readable_key = false;  // reported above
+  absl::StatusOr<appwire::ServerIdentity> identity =
+      appwire::LoadIdentityFiles(cert_path, key_path, load);
   if (!identity.ok()) {
     report->Line("error", std::string(identity.status().message()));
     return;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "transport/internal/errors.h"
 #include "transport/internal/x509_names.h"
 #include "transport/internal/wolfssl.h"
 #include "transport/tls_options.h"
@@ -32,6 +33,27 @@ std::string FormatUtc(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
+namespace {
+
+// Why wolfSSL cannot parse the first certificate of `pem`: its error code,
+// 0 when it can.
+int CertificateParseError(absl::string_view pem) {
+  std::string der(pem.size(), '\0');
+  const int size = wc_CertPemToDer(reinterpret_cast<const unsigned char*>(pem.data()),
+                                   static_cast<int>(pem.size()),
+                                   reinterpret_cast<unsigned char*>(&der[0]),
+                                   static_cast<int>(der.size()), CERT_TYPE);
+  if (size <= 0) return size;
+  DecodedCert cert;
+  wc_InitDecodedCert(&cert, reinterpret_cast<const unsigned char*>(der.data()),
+                     static_cast<word32>(size), nullptr);
+  const int ret = wc_ParseCert(&cert, CERT_TYPE, NO_VERIFY, nullptr);
+  wc_FreeDecodedCert(&cert);
+  return ret;
+}
+
+}  // namespace
+
 absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
                                                        absl::string_view source) {
   internal::EnsureWolfSslInitialized();
@@ -39,6 +61,10 @@ absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
       reinterpret_cast<const unsigned char*>(pem.data()),
       static_cast<int>(pem.size()), WOLFSSL_FILETYPE_PEM);
   if (x509 == nullptr) {
+    if (CertificateParseError(pem) == ASN_VERSION_E) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", source, "\" holds ", internal::kVersion1WithExtensions));
+    }
     return absl::InvalidArgumentError(absl::StrCat(
         "\"", source, "\" holds no certificate wolfSSL can parse; check that "
         "it is an X.509 certificate in PEM (openssl x509 -in FILE -noout -text)"));

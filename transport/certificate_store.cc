@@ -120,25 +120,21 @@ absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
       "appwire-server, ChannelOptions for a client)"));
 }
 
-namespace {
-
 // A private key others on the machine can read is no longer private. It is
 // served anyway (refusing would take the server down over a mode bit), but
 // the operator hears about it at every start and reload.
-void WarnIfReadableByOthers(const std::string& key_path) {
+std::string KeyPermissionWarning(const std::string& key_path) {
   std::error_code error;
   const std::filesystem::perms perms = std::filesystem::status(key_path, error).permissions();
-  if (error) return;
+  if (error) return "";
   using std::filesystem::perms;
-  if ((perms & (perms::group_read | perms::others_read)) == perms::none) return;
+  if ((perms & (perms::group_read | perms::others_read)) == perms::none) return "";
   const unsigned mode = static_cast<unsigned>(perms & perms::mask);
   char octal[8];
   std::snprintf(octal, sizeof(octal), "%04o", mode);
-  LogWarning(absl::StrCat("key ", key_path, " is readable by group or others (mode ", octal,
-                          "); run chmod 600 ", key_path));
+  return absl::StrCat("key ", key_path, " is readable by group or others (mode ", octal,
+                      "); run chmod 600 ", key_path);
 }
-
-}  // namespace
 
 absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
                                                  const std::string& key_path,
@@ -148,7 +144,10 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
   if (!cert_pem.ok()) return cert_pem.status();
   absl::StatusOr<std::string> key_pem = ReadPemFile(key_path, PemKind::kPrivateKey);
   if (!key_pem.ok()) return key_pem.status();
-  WarnIfReadableByOthers(key_path);
+  if (load.warn_readable_key) {
+    const std::string warning = KeyPermissionWarning(key_path);
+    if (!warning.empty()) LogWarning(warning);
+  }
   if (IsEncryptedPrivateKeyPem(*key_pem)) {
     absl::StatusOr<std::string> passphrase = ReadPassphrase(load, key_path);
     if (!passphrase.ok()) return passphrase.status();

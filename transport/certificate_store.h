@@ -36,7 +36,16 @@ struct IdentityLoadOptions {
   // (its first line) or an environment variable. Empty: none.
   std::string passphrase_file;
   std::string passphrase_env;
+  // Log KeyPermissionWarning's warning when the key is readable by group
+  // or others. `appwire check` reports it itself instead.
+  bool warn_readable_key = true;
 };
+
+// The warning for a private key file that group or others can read: "key
+// FILE is readable by group or others (mode 0644); run chmod 600 FILE".
+// Empty when only its owner can read it (or it cannot be examined). The
+// server logs it at every start and reload; `appwire check` reports it.
+std::string KeyPermissionWarning(const std::string& key_path);
 
 absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(
     const std::string& project_dir, const IdentityLoadOptions& load = {});

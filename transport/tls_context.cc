@@ -331,6 +331,11 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                     "\" is not a usable PEM private key"),
                        ret);
     }
+    // A certificate wolfSSL cannot parse fails the key check too: say why
+    // it cannot be parsed instead.
+    absl::StatusOr<CertificateInfo> info =
+        DescribeCertificatePem(chain, options.certificate_source);
+    if (!info.ok()) return info.status();
     if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS ||
         !internal::KeyMatchesCertificate(key, chain)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -339,9 +344,6 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
           "put the matching key beside the certificate (or remove both files "
           "to have appwire-server generate a self-signed pair)"));
     }
-    absl::StatusOr<CertificateInfo> info =
-        DescribeCertificatePem(chain, options.certificate_source);
-    if (!info.ok()) return info.status();
     context->certificate_ = *std::move(info);
     context->has_certificate_ = true;
   }

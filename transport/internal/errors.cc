@@ -213,10 +213,8 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
   switch (error) {
     case ASN_VERSION_E:
       return absl::UnauthenticatedError(absl::StrCat(
-          prefix, "the ", client ? "server" : "client",
-          " presented an X.509 version 1 certificate, which is refused; issue it as a "
-          "version 3 certificate (openssl: add -extfile with basicConstraints/keyUsage, or "
-          "-copy_extensions) (", detail, ")"));
+          prefix, "the ", client ? "server" : "client", " presented ", kVersion1WithExtensions,
+          " (", detail, ")"));
     case NO_PEER_CERT:
       return absl::UnauthenticatedError(absl::StrCat(
           prefix, client ? "the server presented no certificate"

@@ -19,6 +19,14 @@
 
 namespace appwire::internal {
 
+// What wolfSSL's ASN_VERSION_E means for a certificate, and the fix: said
+// the same way when a peer presents one and when a file holds one.
+inline constexpr absl::string_view kVersion1WithExtensions =
+    "an X.509 version 1 certificate that carries extensions (only version 3 certificates "
+    "may, RFC 5280 4.1.2.1), which wolfSSL cannot parse; reissue it as a version 3 "
+    "certificate (the tool that made it forgot to set the version; openssl x509 -req with "
+    "-extfile makes version 3)";
+
 // What a failing TLS operation knew besides the error code.
 struct TlsFailureContext {
   TlsRole role = TlsRole::kClient;

@@ -43,6 +43,16 @@ std::string IanaCipherName(absl::string_view name) {
   return std::string(name);
 }
 
+// wolfSSL's certificate manager verifies `der` on its own: signature
+// chain to a trusted CA (or to an intermediate this handshake verified),
+// dates, and the CRL when one is loaded. WOLFSSL_SUCCESS, or its error.
+int VerifyWithCertificateManager(const TlsContext& context, const WOLFSSL_BUFFER_INFO& der) {
+  WOLFSSL_CERT_MANAGER* manager = wolfSSL_CTX_GetCertManager(context.native_handle());
+  if (manager == nullptr || der.buffer == nullptr) return VERIFY_CERT_ERROR;
+  return wolfSSL_CertManagerVerifyBuffer(manager, der.buffer, static_cast<long>(der.length),
+                                         WOLFSSL_FILETYPE_ASN1);
+}
+
 }  // namespace
 
 void EnsureWolfSslInitialized() {
@@ -81,8 +91,24 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
                              session->context().options().trust_on_first_use)) {
     return 1;
   }
+  int error = store->error;
+  // A wolfSSL server refuses X.509 version 1 and 2 client certificates
+  // (RFC 8446 4.4.2.3 asks for version 3), which `openssl x509 -req`
+  // without -extfile makes and which OpenSSL and BoringSSL (so gRPC)
+  // accept (defect 17). wolfSSL leaves that refusal to this callback, but
+  // reports the same ASN_VERSION_E for a version 1 certificate that carries
+  // extensions, which it could not parse, let alone verify. So the leaf is
+  // verified again by the certificate manager: accepted only when that
+  // succeeds, else its own reason is the one reported.
+  if (error == ASN_VERSION_E && store->error_depth == 0 && session != nullptr &&
+      session->context().options().role == TlsRole::kServer &&
+      session->failure_.verify_error == 0 && store->certs != nullptr && store->totalCerts > 0) {
+    const int verified = VerifyWithCertificateManager(session->context(), store->certs[0]);
+    if (verified == WOLFSSL_SUCCESS) return 1;
+    error = verified;
+  }
   if (session != nullptr && session->failure_.verify_error == 0) {
-    session->failure_.verify_error = store->error;
+    session->failure_.verify_error = error;
     session->failure_.verify_depth = store->error_depth;
     if (store->current_cert != nullptr) {
       session->failure_.failed_certificate = DescribeX509(store->current_cert);
