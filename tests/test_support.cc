@@ -149,6 +149,14 @@ int ConnectTcp(int port, int receive_timeout_seconds) {
 
 pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
                          const std::string& log_path) {
+  // As StartServer: an existing project folder gets ready DH parameters.
+  for (size_t i = 0; i + 1 < arguments.size(); ++i) {
+    const std::string dh_path = JoinPath(arguments[i + 1], "dhparams.pem");
+    if (arguments[i] == "--project" && std::filesystem::is_directory(arguments[i + 1]) &&
+        !FileExists(dh_path)) {
+      EXPECT_TRUE(WriteFileAtomically(dh_path, Ffdhe2048Pem(), 0644).ok());
+    }
+  }
   pid_t pid = fork();
   if (pid == 0) {
     FILE* out = std::freopen(log_path.c_str(), "w", stderr);

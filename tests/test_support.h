@@ -94,7 +94,8 @@ std::string RunOpenSslClient(const std::string& arguments);
 int ConnectTcp(int port, int receive_timeout_seconds);
 
 // Starts the appwire-server binary with `arguments`, stderr to `log_path`.
-// Returns its pid.
+// Returns its pid. A `--project DIR` that exists gets tests/data/ffdhe2048.pem
+// as its dhparams.pem when it has none (see DhParams::kFixture).
 pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
                          const std::string& log_path);
 

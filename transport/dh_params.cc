@@ -1,5 +1,7 @@
 #include "transport/dh_params.h"
 
+#include <deque>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -53,6 +55,29 @@ bool GeneratorInRange(absl::string_view p, absl::string_view g) {
     p_minus_1[i] = '\xff';
   }
   return g < absl::string_view(p_minus_1);
+}
+
+// The primes already found safe in this process: a server checks the same
+// dhparams.pem at every start and reload, and the primality tests cost a
+// quarter of a second (2048 bits) to seconds (4096). A few entries suffice.
+std::mutex known_safe_mu;
+std::deque<std::string>& KnownSafePrimes() {
+  static auto* primes = new std::deque<std::string>;  // never destroyed
+  return *primes;
+}
+
+bool KnownSafePrime(absl::string_view p) {
+  std::lock_guard<std::mutex> lock(known_safe_mu);
+  for (const std::string& known : KnownSafePrimes()) {
+    if (known == p) return true;
+  }
+  return false;
+}
+
+void RememberSafePrime(absl::string_view p) {
+  std::lock_guard<std::mutex> lock(known_safe_mu);
+  KnownSafePrimes().emplace_back(p);
+  if (KnownSafePrimes().size() > 8) KnownSafePrimes().pop_front();
 }
 
 }  // namespace
@@ -150,12 +175,14 @@ absl::StatusOr<int> CheckDhParamsPem(absl::string_view pem, absl::string_view so
   if (!GeneratorInRange(p_bytes, g_bytes)) {
     return bad("holds DH parameters whose generator g is not in 2..p-2");
   }
+  if (KnownSafePrime(p_bytes)) return bits;
   absl::StatusOr<PrimeKind> kind = ClassifyPrime(p_bytes);
   if (!kind.ok()) return bad(absl::StrCat("cannot be checked (", kind.status().message(), ")"));
   if (*kind == PrimeKind::kComposite) return bad("holds DH parameters whose p is not prime");
   if (*kind == PrimeKind::kPrimeNotSafe) {
     return bad("holds DH parameters whose p is not a safe prime ((p-1)/2 is not prime)");
   }
+  RememberSafePrime(p_bytes);
   return bits;
 }
 
