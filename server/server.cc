@@ -1,8 +1,14 @@
 #include "server/server.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <condition_variable>
@@ -27,6 +33,7 @@
 #include "common/version.h"
 #include "server/builtin_services.h"
 #include "server/call_id_window.h"
+#include "server/internal/dh_generator.h"
 #include "server/server_call.h"
 #include "server/worker_pool.h"
 #include "transport/metadata_wire.h"
@@ -193,6 +200,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::string crl_path;
   std::string dh_params_path;
   std::thread dh_thread;
+  std::atomic<bool> dh_cancel{false};  // set by Drain: the generation stops
+  internal::DhParamsGenerator dh_generator;  // GenerateDhParamsPem unless a test replaced it
   std::unique_ptr<asio::steady_timer> expiry_timer;
 
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
@@ -557,6 +566,41 @@ Server::TlsSettings Server::tls_settings() const {
   return settings;
 }
 
+namespace {
+
+std::mutex dh_generator_mu;
+
+// Empty unless a test set one. Never destroyed: no exit-time destructor.
+internal::DhParamsGenerator& DhParamsGeneratorForTesting() {
+  static auto* generator = new internal::DhParamsGenerator;
+  return *generator;
+}
+
+internal::DhParamsGenerator CurrentDhParamsGenerator() {
+  std::lock_guard<std::mutex> lock(dh_generator_mu);
+  if (DhParamsGeneratorForTesting()) return DhParamsGeneratorForTesting();
+  return [](const SafePrimeGeneration& generation) { return GenerateDhParamsPem(generation); };
+}
+
+// The calling thread only, at nice 19: a safe prime takes a core for
+// seconds to minutes, and serving calls matters more. On Linux each thread
+// has its own nice value.
+void LowerThisThreadsPriority() {
+#ifdef __linux__
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19) != 0) {
+    LogWarning(absl::StrCat("DH parameter generation keeps normal priority: setpriority: ",
+                            std::strerror(errno)));
+  }
+#endif
+}
+
+}  // namespace
+
+void internal::SetDhParamsGeneratorForTesting(DhParamsGenerator generator) {
+  std::lock_guard<std::mutex> lock(dh_generator_mu);
+  DhParamsGeneratorForTesting() = std::move(generator);
+}
+
 absl::Status Server::Start() {
   Impl& s = *impl_;
   if (s.started) return absl::FailedPreconditionError("the server is already started");
@@ -605,6 +649,7 @@ absl::Status Server::Start() {
     bits = static_cast<int>(s.overrides.Get(Parameter::kDhParamBits).AsInt());
   }
   if (need_dh) {
+    s.dh_generator = CurrentDhParamsGenerator();
     s.dh_thread = std::thread([&s, bits] { s.GenerateDhParams(bits); });
   }
   s.started = true;
@@ -612,17 +657,29 @@ absl::Status Server::Start() {
 }
 
 void Server::Impl::GenerateDhParams(int bits) {
+  LowerThisThreadsPriority();
   LogInfo(absl::StrCat("generating ", bits, "-bit DH parameters into ", dh_params_path,
-                       " for TLS 1.2 DHE suites; TLS 1.3 is served meanwhile"));
+                       " for TLS 1.2 DHE suites (a safe prime: this could take several "
+                       "minutes); TLS 1.3 is served meanwhile"));
   const absl::Time start = absl::Now();
-  std::future<absl::StatusOr<std::string>> generated =
-      std::async(std::launch::async, [bits] { return GenerateDhParamsPem(bits); });
-  while (generated.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+  absl::Time next_report = start + absl::Seconds(5);
+  SafePrimeGeneration generation;
+  generation.bits = bits;
+  generation.cancel = &dh_cancel;
+  generation.progress = [&](int64_t tried) {
+    const absl::Time now = absl::Now();
+    if (now < next_report) return;
+    next_report = now + absl::Seconds(5);
     LogInfo(absl::StrCat("still generating DH parameters (",
-                         absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Seconds(1))),
-                         ")"));
+                         absl::FormatDuration(absl::Trunc(now - start, absl::Seconds(1))), ", ",
+                         tried, " candidates tried)"));
+  };
+  absl::StatusOr<std::string> pem = dh_generator(generation);
+  if (absl::IsCancelled(pem.status())) {
+    LogInfo(absl::StrCat("DH parameter generation stopped: the server is stopping; ",
+                         dh_params_path, " is generated at the next start"));
+    return;
   }
-  absl::StatusOr<std::string> pem = generated.get();
   absl::Status status = pem.status();
   // Written atomically: a crash leaves no half file for the next start. A
   // file the operator put there meanwhile wins: it is never replaced.
@@ -1361,6 +1418,7 @@ void Server::Drain(absl::Duration timeout) {
     if (!s.started || s.drained) return;
     s.drained = true;
   }
+  s.dh_cancel = true;  // joined below; stops within milliseconds
   {
     // Closed on the I/O thread, and waited for: no connection accepted
     // after the snapshot below escapes the drain.

@@ -21,7 +21,9 @@ namespace {
 
 using ::appwire::testing::StartServer;
 using ::appwire::testing::TempDir;
+using ::appwire::testing::ReadText;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct ShellRun {
   int exit_code;
@@ -184,13 +186,39 @@ TEST(AppwireCliTest, CheckWarnsOfAKeyReadableByGroupOrOthersAsTheServerDoes) {
                                                  " is readable only by its owner (mode 0600)")));
 }
 
+// The one test that waits for a real 2048-bit safe prime (seconds to a
+// minute or two: the number of candidates is random), checked by OpenSSL.
 TEST(AppwireCliTest, DhparamsAreAcceptedByOpenSsl) {
   TempDir dir;
   ShellRun run = Sh(Appwire(absl::StrCat("dhparams --out ", dir.File("dh.pem"))));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("generating 2048-bit DH parameters"));
+  EXPECT_THAT(run.output, HasSubstr("generating 2048-bit DH parameters (a safe prime: this could "
+                                    "take several minutes)"));
+  EXPECT_THAT(run.output, HasSubstr(" candidates in "));
   EXPECT_THAT(Sh(absl::StrCat("openssl dhparam -in ", dir.File("dh.pem"), " -noout -text")).output,
               HasSubstr("(2048 bit)"));
+  ShellRun check = Sh(absl::StrCat("openssl dhparam -check -noout -in ", dir.File("dh.pem")));
+  EXPECT_EQ(check.output, "DH parameters appear to be ok.\n");
+}
+
+TEST(AppwireCliTest, DhparamsNeverReplacesAFileUnlessForced) {
+  TempDir dir;
+  dir.Write("dh.pem", "keep me\n");
+  ShellRun refused = Sh(Appwire(absl::StrCat("dhparams --out ", dir.File("dh.pem"))));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr(absl::StrCat(
+                                  "appwire: ", dir.File("dh.pem"),
+                                  " exists; pass --force to replace it")));
+  EXPECT_EQ(ReadText(dir.File("dh.pem")), "keep me\n");
+  EXPECT_THAT(refused.output, Not(HasSubstr("generating")));
+}
+
+TEST(AppwireCliTest, DhparamsRefusesOtherSizesBeforeWorking) {
+  TempDir dir;
+  ShellRun run = Sh(Appwire(absl::StrCat("dhparams --bits 1024 --out ", dir.File("dh.pem"))));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("--bits 1024: use 2048, 3072 or 4096"));
+  EXPECT_FALSE(FileExists(dir.File("dh.pem")));
 }
 
 }  // namespace

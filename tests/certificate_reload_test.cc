@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -371,6 +372,15 @@ namespace {
 // never reloaded.
 TEST(ReloadTest, CertificateReplacedWhileDhParametersAreGeneratedIsStillReloaded) {
   LogCapture log;
+  // The generation ends when the test says so: the certificate is replaced
+  // while it runs, for sure.
+  std::atomic<bool> finish{false};
+  testing::ScopedDhParamsGenerator generator([&finish](const SafePrimeGeneration& generation) {
+    while (!finish && !generation.cancel->load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return absl::StatusOr<std::string>(testing::Ffdhe2048Pem());
+  });
   TempDir project;
   TestCa ca = TestCa::Create("Test CA");
   ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});
@@ -378,10 +388,12 @@ TEST(ReloadTest, CertificateReplacedWhileDhParametersAreGeneratedIsStillReloaded
   ServerOptions options;
   options.project_dir = project.path();
   options.certificate_check_interval = absl::Seconds(2);  // first look after the generation
-  auto server = StartServer(options);
+  auto server = StartServer(options, nullptr, testing::DhParams::kAsIs);
   ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(log.WaitFor("generating 2048-bit DH parameters")) << log.All();
   ca.IssueServerPair(project, "localhost", {"localhost"}, {"127.0.0.1"});  // during generation
   const std::string replaced = Fingerprint(project, "cert.pem");
+  finish = true;
   ASSERT_TRUE(log.WaitFor("DH parameters ready in", absl::Seconds(30))) << log.All();
   std::string seen;
   for (int i = 0; i < 100 && seen != replaced; ++i) {  // bounded: ~5 s

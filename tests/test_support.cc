@@ -76,10 +76,23 @@ void TestCa::IssuePair(const TempDir& dir, const std::string& cert_name,
   dir.Write(cert_name, *cert);
 }
 
+std::string Ffdhe2048Pem() {
+  absl::StatusOr<std::string> pem = ReadFile(JoinPath(APPWIRE_TEST_DATA_DIR, "ffdhe2048.pem"));
+  EXPECT_TRUE(pem.ok()) << pem.status();
+  return pem.ok() ? *pem : std::string();
+}
+
 std::unique_ptr<Server> StartServer(ServerOptions options,
-                                    std::shared_ptr<ServiceRegistry> registry) {
+                                    std::shared_ptr<ServiceRegistry> registry,
+                                    DhParams dh_params) {
   options.bind_address = "127.0.0.1";
   options.port = 0;
+  // A folder the server is to create is left to it (and to generation).
+  const std::string dh_path = JoinPath(options.project_dir, "dhparams.pem");
+  if (dh_params == DhParams::kFixture && !options.project_dir.empty() &&
+      std::filesystem::is_directory(options.project_dir) && !FileExists(dh_path)) {
+    EXPECT_TRUE(WriteFileAtomically(dh_path, Ffdhe2048Pem(), 0644).ok());
+  }
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Create(std::move(options), std::move(registry));
   EXPECT_TRUE(server.ok()) << server.status();
@@ -136,6 +149,14 @@ int ConnectTcp(int port, int receive_timeout_seconds) {
 
 pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
                          const std::string& log_path) {
+  // As StartServer: an existing project folder gets ready DH parameters.
+  for (size_t i = 0; i + 1 < arguments.size(); ++i) {
+    const std::string dh_path = JoinPath(arguments[i + 1], "dhparams.pem");
+    if (arguments[i] == "--project" && std::filesystem::is_directory(arguments[i + 1]) &&
+        !FileExists(dh_path)) {
+      EXPECT_TRUE(WriteFileAtomically(dh_path, Ffdhe2048Pem(), 0644).ok());
+    }
+  }
   pid_t pid = fork();
   if (pid == 0) {
     FILE* out = std::freopen(log_path.c_str(), "w", stderr);

@@ -9,9 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/channel.h"
+#include "server/internal/dh_generator.h"
 #include "server/server.h"
 #include "transport/certificate_generator.h"
 
@@ -46,13 +48,39 @@ struct TestCa {
                  std::vector<std::string> ip_addresses, int rsa_bits = 0) const;
 };
 
+// What StartServer does about dhparams.pem.
+enum class DhParams {
+  // Puts tests/data/ffdhe2048.pem there when the project folder has none:
+  // generating a safe prime takes a core for seconds to minutes, which tests
+  // that do not look at it should not spend.
+  kFixture,
+  // Leaves the folder as it is: the server generates dhparams.pem when absent.
+  kAsIs,
+};
+
 // Starts a server on 127.0.0.1 with an OS-chosen port, or fails the test.
 std::unique_ptr<Server> StartServer(ServerOptions options,
-                                    std::shared_ptr<ServiceRegistry> registry = nullptr);
+                                    std::shared_ptr<ServiceRegistry> registry = nullptr,
+                                    DhParams dh_params = DhParams::kFixture);
 
 // StartServer with default options, its project folder being `project`.
 std::unique_ptr<Server> StartServerIn(const TempDir& project,
                                       std::shared_ptr<ServiceRegistry> registry = nullptr);
+
+// While alive, servers started generate dhparams.pem with `generator`
+// instead of the real (slow, random-duration) one.
+class ScopedDhParamsGenerator {
+ public:
+  explicit ScopedDhParamsGenerator(internal::DhParamsGenerator generator) {
+    internal::SetDhParamsGeneratorForTesting(std::move(generator));
+  }
+  ~ScopedDhParamsGenerator() { internal::SetDhParamsGeneratorForTesting(nullptr); }
+  ScopedDhParamsGenerator(const ScopedDhParamsGenerator&) = delete;
+  ScopedDhParamsGenerator& operator=(const ScopedDhParamsGenerator&) = delete;
+};
+
+// tests/data/ffdhe2048.pem: a safe-prime group, what a generator returns.
+std::string Ffdhe2048Pem();
 
 // Options for a client of `server` trusting `ca_file`, connecting to
 // 127.0.0.1:port with expected name "localhost".
@@ -66,7 +94,8 @@ std::string RunOpenSslClient(const std::string& arguments);
 int ConnectTcp(int port, int receive_timeout_seconds);
 
 // Starts the appwire-server binary with `arguments`, stderr to `log_path`.
-// Returns its pid.
+// Returns its pid. A `--project DIR` that exists gets tests/data/ffdhe2048.pem
+// as its dhparams.pem when it has none (see DhParams::kFixture).
 pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
                          const std::string& log_path);
 

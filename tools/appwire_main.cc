@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <map>
 #include <string>
 #include <vector>
@@ -55,8 +54,10 @@ const Subcommand kSubcommands[] = {
      "`ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem, ca.pem)\n"
      "for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a project\n"
      "folder, plus ca.pem for clients to trust."},
-    {"dhparams", "dhparams [--bits 2048|3072|4096] --out FILE",
-     "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites, with progress."},
+    {"dhparams", "dhparams [--bits 2048|3072|4096] --out FILE [--force]",
+     "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites: a safe prime and generator\n"
+     "2, as `openssl dhparam` makes (its -check accepts them). Takes seconds to minutes; a dot\n"
+     "a second on stderr. An existing FILE is replaced only with --force."},
     {"convert", "convert IN [--password PW] --out DIR",
      "Turns a PKCS#12 (.p12/.pfx, with its password) or DER (.der/.cer) file into the PEM\n"
      "files appwire reads: DIR/key.pem (mode 0600) and DIR/cert.pem (leaf first, then the\n"
@@ -90,8 +91,8 @@ Arguments Parse(int argc, char** argv, int first) {
   Arguments arguments;
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--json") {
-      arguments.flags.emplace("json", "");
+    if (arg == "--json" || arg == "--force") {  // the flags without a value
+      arguments.flags.emplace(arg.substr(2), "");
     } else if (arg.rfind("--", 0) == 0) {
       std::string value = i + 1 < argc ? argv[++i] : "";
       arguments.flags.emplace(arg.substr(2), value);
@@ -286,23 +287,42 @@ int Ca(const Arguments& a) {
 }
 
 int Dhparams(const Arguments& a) {
-  if (a.Get("out").empty()) return Usage("dhparams", "--out FILE is required");
+  const std::string out = a.Get("out");
+  if (out.empty()) return Usage("dhparams", "--out FILE is required");
   int bits = 0;
   if (!absl::SimpleAtoi(a.Get("bits", "2048"), &bits)) return Usage("dhparams", "--bits needs a number");
-  std::fprintf(stderr, "generating %d-bit DH parameters", bits);
-  // A dot a second while it works: 4096 bits can take a while.
-  std::future<absl::StatusOr<std::string>> generated =
-      std::async(std::launch::async, [bits] { return appwire::GenerateDhParamsPem(bits); });
-  while (generated.wait_for(std::chrono::seconds(1)) != std::future_status::ready) {
+  if (bits != 2048 && bits != 3072 && bits != 4096) {
+    return Usage("dhparams", absl::StrCat("--bits ", bits, ": use 2048, 3072 or 4096"));
+  }
+  if (appwire::FileExists(out) && a.flags.count("force") == 0) {
+    return Fail(absl::AlreadyExistsError(absl::StrCat(
+        out, " exists; pass --force to replace it (a server reloads it at its next check)")));
+  }
+  std::fprintf(stderr,
+               "generating %d-bit DH parameters (a safe prime: this could take several minutes)",
+               bits);
+  std::fflush(stderr);
+  // A dot a second while it works: the number of candidates is random.
+  const absl::Time start = absl::Now();
+  absl::Time next_dot = start + absl::Seconds(1);
+  int64_t candidates = 0;
+  appwire::SafePrimeGeneration generation;
+  generation.bits = bits;
+  generation.progress = [&](int64_t tried) {
+    candidates = tried;
+    if (absl::Now() < next_dot) return;
+    next_dot += absl::Seconds(1);
     std::fputc('.', stderr);
     std::fflush(stderr);
-  }
-  std::fputs(" done\n", stderr);
-  absl::StatusOr<std::string> pem = generated.get();
+  };
+  absl::StatusOr<std::string> pem = appwire::GenerateDhParamsPem(generation);
+  std::fprintf(stderr, " done: %lld candidates in %s\n", static_cast<long long>(candidates),
+               absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(100)))
+                   .c_str());
   if (!pem.ok()) return Fail(pem.status());
-  absl::Status status = Write(a.Get("out"), *pem, 0644);
+  absl::Status status = Write(out, *pem, 0644);
   if (!status.ok()) return Fail(status);
-  std::printf("wrote %s (%d bits)\n", a.Get("out").c_str(), bits);
+  std::printf("wrote %s (%d bits)\n", out.c_str(), bits);
   return 0;
 }
 
