@@ -109,6 +109,7 @@
 #include "server/service_registry.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/raw_frame_client.h"
+#include "tests/test_support.h"
 #include "transport/frame_codec.h"
 
 namespace appwire {
@@ -132,18 +133,6 @@ constexpr absl::Duration kWaitBudget = absl::Milliseconds(150);
 // How long a server that is right takes at most: never reached unless a
 // check is about to fail.
 constexpr absl::Duration kMustHappenWithin = absl::Seconds(3);
-
-// RFC 7919 ffdhe2048 (public parameters): dhparams.pem, so that the
-// server does not spend a core generating its own at every start.
-constexpr char kDhParamsPem[] =
-    "-----BEGIN DH PARAMETERS-----\n"
-    "MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz\n"
-    "+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a\n"
-    "87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7\n"
-    "YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi\n"
-    "7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD\n"
-    "ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==\n"
-    "-----END DH PARAMETERS-----\n";
 
 struct MethodInfo {
   const char* name;
@@ -317,7 +306,9 @@ void StartServer() {
   g_fixture = new Fixture();  // lives until exit: see StopServer
   const std::string project = fuzz::ScratchDir::Get().File("project");
   FUZZ_CHECK(MakeDirectories(project).ok(), "cannot make %s", project.c_str());
-  fuzz::WriteScratchFile(project + "/dhparams.pem", kDhParamsPem);
+  // The RFC 7919 group (tests/data/ffdhe2048.pem), so that the server does
+  // not spend a core generating its own parameters at every start.
+  fuzz::WriteScratchFile(project + "/dhparams.pem", testing::Ffdhe2048Pem());
   ServerOptions options;
   options.project_dir = project;
   options.bind_address = "127.0.0.1";
