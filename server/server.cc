@@ -36,6 +36,7 @@
 #include "server/internal/dh_generator.h"
 #include "server/server_call.h"
 #include "server/worker_pool.h"
+#include "transport/frame_codec.h"
 #include "transport/metadata_wire.h"
 #include "transport/session_ticket_key.h"
 #include "common/files.h"
@@ -139,21 +140,6 @@ const char* FrameKindName(v1::FrameHeader::KindCase kind) {
     case v1::FrameHeader::KIND_NOT_SET: break;
   }
   return "empty";
-}
-
-// Frames whose meaning is all in their header (docs/protocol.md, section 5).
-bool CarriesNoPayload(v1::FrameHeader::KindCase kind) {
-  switch (kind) {
-    case v1::FrameHeader::kHello:
-    case v1::FrameHeader::kGoAway:
-    case v1::FrameHeader::kPing:
-    case v1::FrameHeader::kHalfClose:
-    case v1::FrameHeader::kCancel:
-    case v1::FrameHeader::kWindowUpdate:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // The payload's size, read or skipped.
@@ -983,33 +969,22 @@ void Server::Impl::HandleRequest(const std::shared_ptr<Connection>& connection,
         "; clients use odd call ids (docs/protocol.md)")));
     return;
   }
-  switch (state->call_ids.Use(call_id)) {
-    case CallIdWindow::Verdict::kNew:
-      break;
-    case CallIdWindow::Verdict::kUsed: {
-      bool running;
-      {
-        std::lock_guard<std::mutex> lock(state->mu);
-        running = state->calls.count(call_id) > 0;
-      }
-      connection->Close(absl::InvalidArgumentError(
-          running ? absl::StrCat("protocol error: request with call id ", call_id,
-                                 ", which is already in use on this connection "
-                                 "(docs/protocol.md)")
-                  : absl::StrCat("protocol error: request with call id ", call_id,
-                                 ", which was already used on this connection (or is more "
-                                 "than ", CallIdWindow::kSpan, " below the highest call id "
-                                 "received, ", state->call_ids.highest(),
-                                 ") (docs/protocol.md)")));
-      return;
+  const CallIdWindow::Verdict verdict = state->call_ids.Use(call_id);
+  if (verdict != CallIdWindow::Verdict::kNew) {
+    bool running = false;
+    if (verdict == CallIdWindow::Verdict::kUsed) {
+      std::lock_guard<std::mutex> lock(state->mu);
+      running = state->calls.count(call_id) > 0;
     }
-    case CallIdWindow::Verdict::kTooOld:
-      connection->Close(absl::InvalidArgumentError(absl::StrCat(
-          "protocol error: request with call id ", call_id,
-          ", which was already used on this connection (or is more than ",
-          CallIdWindow::kSpan, " below the highest call id received, ",
-          state->call_ids.highest(), ") (docs/protocol.md)")));
-      return;
+    connection->Close(absl::InvalidArgumentError(
+        running ? absl::StrCat("protocol error: request with call id ", call_id,
+                               ", which is already in use on this connection "
+                               "(docs/protocol.md)")
+                : absl::StrCat("protocol error: request with call id ", call_id,
+                               ", which was already used on this connection (or is more than ",
+                               CallIdWindow::kSpan, " below the highest call id received, ",
+                               state->call_ids.highest(), ") (docs/protocol.md)")));
+    return;
   }
   const v1::RequestHeader& request = frame.header.request();
   const std::string& method = request.method();

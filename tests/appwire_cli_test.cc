@@ -46,6 +46,16 @@ std::string Appwire(const std::string& arguments) {
   return absl::StrCat(APPWIRE_CLI_BINARY, " ", arguments);
 }
 
+// A CA in DIR/ca (`appwire ca init`) and a server project folder it issued
+// for localhost in DIR/project (`appwire ca issue --server`).
+void IssueServerProject(const TempDir& dir) {
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
+  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                     dir.File("project"))))
+                .exit_code,
+            0);
+}
+
 TEST(AppwireCliTest, KeygenWritesPrivateKeysOpenSslAccepts) {
   TempDir dir;
   for (const std::string& flags : {std::string("--type ecdsa"), std::string("--type ecdsa --curve P-384"),
@@ -130,11 +140,7 @@ TEST(AppwireCliTest, CaIssuesAClientFolderThatWorksAgainstARequiringServer) {
 
 TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
   TempDir dir;
-  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
-  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
-                                     dir.File("project"))))
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(IssueServerProject(dir));
   ShellRun good = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_THAT(good.output, HasSubstr("is the key of"));
@@ -154,11 +160,7 @@ TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
 // as a warning: the folder stays usable.
 TEST(AppwireCliTest, CheckWarnsOfAKeyReadableByGroupOrOthersAsTheServerDoes) {
   TempDir dir;
-  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca init ", dir.File("ca")))).exit_code, 0);
-  ASSERT_EQ(Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
-                                     dir.File("project"))))
-                .exit_code,
-            0);
+  ASSERT_NO_FATAL_FAILURE(IssueServerProject(dir));
   const std::string key = dir.File("project/key.pem");
   for (int mode : {0644, 0640}) {
     ::chmod(key.c_str(), mode);

@@ -73,6 +73,14 @@ class ClientCertificateTest : public ::testing::Test {
 
   TempDir project_;
   TempDir client_;
+  // Connects with `options` and asks the server who the caller is: the
+  // client certificate's common name, or "nobody".
+  static absl::StatusOr<std::string> WhoAmI(const ChannelOptions& options) {
+    auto channel = Channel::Connect(options);
+    if (!channel.ok()) return channel.status();
+    return (*channel)->CallRaw("test.Who/Am", "");
+  }
+
   TestCa client_ca_ = TestCa::Create("Client CA");
   std::shared_ptr<ServiceRegistry> registry_;
 };
@@ -80,9 +88,7 @@ class ClientCertificateTest : public ::testing::Test {
 TEST_F(ClientCertificateTest, RequiredCertificateIdentifiesTheCaller) {
   auto server = Start(kClientCertRequire);
   ASSERT_NE(server, nullptr);
-  auto channel = Channel::Connect(WithIdentity(*server, client_));
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  absl::StatusOr<std::string> who = WhoAmI(WithIdentity(*server, client_));
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(*who, "alice");
 }
@@ -318,9 +324,7 @@ TEST_F(OpenSslTutorialCertificateTest, AVersion1ClientCertificateIdentifiesTheCa
 
   auto server = Start(kClientCertRequire);
   ASSERT_NE(server, nullptr);
-  auto channel = Channel::Connect(WithIdentity(*server, bob));
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  absl::StatusOr<std::string> who = WhoAmI(WithIdentity(*server, bob));
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(*who, "bob");
 }
@@ -335,9 +339,7 @@ TEST_F(OpenSslTutorialCertificateTest, AVersion1ClientCaIsTrusted) {
 
   auto server = Start(kClientCertRequire);
   ASSERT_NE(server, nullptr);
-  auto channel = Channel::Connect(WithIdentity(*server, bob));
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  absl::StatusOr<std::string> who = WhoAmI(WithIdentity(*server, bob));
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(*who, "bob");
 }
@@ -353,9 +355,7 @@ TEST_F(OpenSslTutorialCertificateTest, AVersion1ServerCertificateIsAccepted) {
   options.project_dir = project.path();
   auto server = StartServer(options, registry_);
   ASSERT_NE(server, nullptr);
-  auto channel = Channel::Connect(ClientOptions(*server, tutorial_.File("ca.pem")));
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  auto who = (*channel)->CallRaw("test.Who/Am", "");
+  absl::StatusOr<std::string> who = WhoAmI(ClientOptions(*server, tutorial_.File("ca.pem")));
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(*who, "nobody");
 }

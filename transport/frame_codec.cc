@@ -32,6 +32,20 @@ void AppendFrame(const v1::FrameHeader& header, absl::string_view payload,
   out->append(payload.data(), payload.size());
 }
 
+bool CarriesNoPayload(v1::FrameHeader::KindCase kind) {
+  switch (kind) {
+    case v1::FrameHeader::kHello:
+    case v1::FrameHeader::kGoAway:
+    case v1::FrameHeader::kPing:
+    case v1::FrameHeader::kHalfClose:
+    case v1::FrameHeader::kCancel:
+    case v1::FrameHeader::kWindowUpdate:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void PatchFrameLength(size_t payload_size, std::string* frame) {
   PutU32(static_cast<uint32_t>(frame->size() - 4 + payload_size), &(*frame)[0]);
 }

@@ -49,6 +49,11 @@ void AppendFrame(const v1::FrameHeader& header, absl::string_view payload,
 // followed, so the payload can be sent separately without being copied.
 void PatchFrameLength(size_t payload_size, std::string* frame);
 
+// True for the kinds whose meaning is all in their header (hello, go_away,
+// ping, half_close, cancel, window_update): such a frame with a payload is
+// a protocol error (docs/protocol.md, section 5).
+bool CarriesNoPayload(v1::FrameHeader::KindCase kind);
+
 // One decoded frame. `payload` points into the decoder's input.
 struct DecodedFrame {
   v1::FrameHeader header;

@@ -380,20 +380,6 @@ class Reader {
   size_t at_ = 0;
 };
 
-bool CarriesNoPayload(v1::FrameHeader::KindCase kind) {
-  switch (kind) {
-    case v1::FrameHeader::kHello:
-    case v1::FrameHeader::kGoAway:
-    case v1::FrameHeader::kPing:
-    case v1::FrameHeader::kHalfClose:
-    case v1::FrameHeader::kCancel:
-    case v1::FrameHeader::kWindowUpdate:
-      return true;
-    default:
-      return false;
-  }
-}
-
 constexpr int kCloseWithoutGoAway = -1;
 
 // One input: its connection, what was sent, the model, what came back.
