@@ -33,10 +33,12 @@
 #include "common/version.h"
 #include "server/builtin_services.h"
 #include "server/call_id_window.h"
+#include "server/internal/testing_peer.h"
 #include "server/internal/dh_generator.h"
 #include "server/server_call.h"
 #include "server/worker_pool.h"
 #include "transport/frame_codec.h"
+#include "transport/memory_stream.h"
 #include "transport/metadata_wire.h"
 #include "transport/session_ticket_key.h"
 #include "common/files.h"
@@ -240,6 +242,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void CheckExpiry();
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
+  // Serves one connection over `stream` (a TlsStream from OnAccepted, or a
+  // MemoryStream from ServerTestingPeer): handshake, Hello, dispatch.
+  void Serve(std::shared_ptr<ByteStream> stream, const FrameLimits& limits);
   void OnFrame(const std::shared_ptr<Connection>& connection,
                const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame);
   // Every second, or faster with short keepalive settings: idle
@@ -827,6 +832,10 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     LogWarning(stream.status().message());
     return;
   }
+  Serve(*std::move(stream), limits);
+}
+
+void Server::Impl::Serve(std::shared_ptr<ByteStream> stream, const FrameLimits& limits) {
   auto state = std::make_shared<ConnectionState>();
   Connection::Callbacks callbacks;
   callbacks.on_handshake = [this, state](const std::shared_ptr<Connection>& connection,
@@ -863,7 +872,7 @@ void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
     }
   };
   std::shared_ptr<Connection> connection =
-      Connection::Create(*std::move(stream), limits, std::move(callbacks));
+      Connection::Create(std::move(stream), limits, std::move(callbacks));
   {
     std::lock_guard<std::mutex> lock(settings_mu);
     connection->SetKeepalive(
@@ -1535,6 +1544,25 @@ Server::Stats Server::stats() const {
   Stats stats = impl_->stats;
   stats.open_connections = static_cast<int>(impl_->connections.size());
   return stats;
+}
+
+std::shared_ptr<ByteStream> ServerTestingPeer::ConnectInMemory(Server& server,
+                                                                asio::io_context& client_io,
+                                                                const std::string& client_name) {
+  Server::Impl& impl = *server.impl_;
+  // No TLS in memory: the version says so (transport/memory_stream.h).
+  TlsSessionInfo client_side;
+  client_side.peer_address = "appwire-server (in memory)";
+  client_side.version = "none (in memory)";
+  client_side.alpn = "appwire/1";
+  TlsSessionInfo server_side = client_side;
+  server_side.peer_address = client_name;
+  MemoryStream::Pair pair =
+      MemoryStream::CreatePair(client_io, std::move(client_side), impl.io, std::move(server_side));
+  FrameLimits limits;
+  impl.CurrentContexts(&limits);
+  impl.Serve(std::move(pair.second), limits);
+  return std::move(pair.first);
 }
 
 }  // namespace appwire

@@ -134,6 +134,7 @@ class Server {
   struct Impl;
 
  private:
+  friend class ServerTestingPeer;  // server/internal/testing_peer.h
   explicit Server(std::shared_ptr<Impl> impl);
   // Shared with the tasks running handlers: a handler abandoned by Drain
   // (it ignored its cancellation) keeps what it touches alive.

@@ -84,6 +84,24 @@ RawFrameClient::RawFrameClient(int port, const std::string& ca_file, Options opt
     return;
   }
   stream_ = *stream;
+  Handshake();
+}
+
+RawFrameClient::RawFrameClient(const StreamFactory& connect)
+    : RawFrameClient(connect, Options()) {}
+
+RawFrameClient::RawFrameClient(const StreamFactory& connect, Options options)
+    : options_(std::move(options)) {
+  reading_ = options_.start_reading;
+  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      io_.get_executor());
+  thread_ = std::thread([this] { io_.run(); });
+  stream_ = connect(io_);
+  local_address_ = "in memory";
+  Handshake();
+}
+
+void RawFrameClient::Handshake() {
   auto handshake = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> done = handshake->get_future();
   asio::post(io_, [this, handshake] {
@@ -382,7 +400,7 @@ void RawFrameClient::ResumeReading() {
 void RawFrameClient::SetReceiveBuffer(int bytes) {
   if (stream_ == nullptr) return;
   // The descriptor stays the socket's while the stream lives.
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
 std::string RawFrameClient::Frame(const v1::FrameHeader& header, absl::string_view payload) {

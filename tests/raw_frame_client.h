@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,7 +41,7 @@
 
 namespace appwire {
 
-class TlsStream;
+class ByteStream;
 
 namespace testing {
 
@@ -72,6 +73,13 @@ class RawFrameClient {
   // status() says whether it worked.
   RawFrameClient(int port, const std::string& ca_file);
   RawFrameClient(int port, const std::string& ca_file, Options options);
+  // Over a stream `connect` makes, whose completions run on the client's
+  // I/O context (given): for example the client end of an in-memory
+  // connection (ServerTestingPeer::ConnectInMemory). Options about the
+  // socket and TLS do not apply.
+  using StreamFactory = std::function<std::shared_ptr<ByteStream>(asio::io_context& client_io)>;
+  explicit RawFrameClient(const StreamFactory& connect);
+  RawFrameClient(const StreamFactory& connect, Options options);
   ~RawFrameClient();
   RawFrameClient(const RawFrameClient&) = delete;
   RawFrameClient& operator=(const RawFrameClient&) = delete;
@@ -158,6 +166,8 @@ class RawFrameClient {
                                   MethodKind kind = MethodKind::kUnary);
 
  private:
+  // The handshake (bounded), then the read loop: both constructors.
+  void Handshake();
   void Read();  // I/O thread
   void OnRead(const absl::Status& status);
 
@@ -165,7 +175,7 @@ class RawFrameClient {
   asio::io_context io_{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
-  std::shared_ptr<TlsStream> stream_;
+  std::shared_ptr<ByteStream> stream_;
   absl::Status status_;
   std::string local_address_;
   int fd_ = -1;  // the socket's descriptor, owned by stream_

@@ -10,7 +10,7 @@
 #include "transport/internal/buffers.h"
 #include "transport/protobuf_log.h"
 #include "transport/receive_budget.h"
-#include "transport/tls_stream.h"
+#include "transport/byte_stream.h"
 
 namespace appwire {
 namespace {
@@ -59,13 +59,13 @@ absl::string_view ConnectionStateName(Connection::State state) {
   return "unknown";
 }
 
-Connection::Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits,
+Connection::Connection(std::shared_ptr<ByteStream> stream, FrameLimits limits,
                        Callbacks callbacks)
     : stream_(std::move(stream)), limits_(limits), callbacks_(std::move(callbacks)) {}
 
 Connection::~Connection() = default;
 
-std::shared_ptr<Connection> Connection::Create(std::shared_ptr<TlsStream> stream,
+std::shared_ptr<Connection> Connection::Create(std::shared_ptr<ByteStream> stream,
                                                FrameLimits limits, Callbacks callbacks) {
   RouteProtobufLogs();  // a peer's bad frame header makes protobuf talk
   return std::shared_ptr<Connection>(

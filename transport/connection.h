@@ -1,10 +1,11 @@
 // Connection: one TLS connection carrying appwire frames, shared by the
 // server and the client.
 //
-// It owns a TlsStream, runs one read loop that decodes frames and hands each
-// to `on_frame`, and sends frames from any thread. Frames queued while
-// another thread is writing are coalesced into one TLS write, so many small
-// replies cost one record and one system call.
+// It owns a ByteStream (a TlsStream; a MemoryStream in tests and fuzzing),
+// runs one read loop that decodes frames and hands each to `on_frame`, and
+// sends frames from any thread. Frames queued while another thread is
+// writing are coalesced into one TLS write, so many small replies cost one
+// record and one system call.
 //
 // States: kHandshaking -> kOpen -> kClosed, or kOpen -> kDraining -> kClosed
 // when we close on purpose (a GoAway frame goes out first). Transitions are
@@ -29,8 +30,8 @@
 
 namespace appwire {
 
+class ByteStream;
 class ReceiveBudget;
-class TlsStream;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -45,7 +46,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::function<void(const std::shared_ptr<Connection>&, const absl::Status&)> on_closed;
   };
 
-  static std::shared_ptr<Connection> Create(std::shared_ptr<TlsStream> stream,
+  static std::shared_ptr<Connection> Create(std::shared_ptr<ByteStream> stream,
                                             FrameLimits limits, Callbacks callbacks);
   ~Connection();
 
@@ -122,7 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<void> SavedSession() const;
 
  private:
-  Connection(std::shared_ptr<TlsStream> stream, FrameLimits limits, Callbacks callbacks);
+  Connection(std::shared_ptr<ByteStream> stream, FrameLimits limits, Callbacks callbacks);
   void ReadLoop();
   // I/O thread: whether reading must wait (queue over the limit, or no
   // receive budget for the frame being received); arranges to be resumed.
@@ -139,7 +140,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Finish(const absl::Status& reason);
   bool Transition(State from, State to);
 
-  std::shared_ptr<TlsStream> stream_;
+  std::shared_ptr<ByteStream> stream_;
   const FrameLimits limits_;
   Callbacks callbacks_;
   std::atomic<State> state_{State::kHandshaking};

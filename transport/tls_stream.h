@@ -1,6 +1,7 @@
 // TlsStream: TLS over one connected TCP socket, with the same shape as the
 // socket itself: an asynchronous handshake, asynchronous reads, writes and
-// a shutdown. Framing and RPC code above it never see wolfSSL.
+// a shutdown. Framing and RPC code above it never see wolfSSL: they hold it
+// as a ByteStream (transport/byte_stream.h).
 //
 // Threads: the handshake and reads run on the socket's executor (one read at
 // a time; completion handlers run there). Write() may be called from any
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "transport/byte_stream.h"
 #include "transport/tls_context.h"
 #include "transport/tls_session_info.h"
 
@@ -33,7 +35,7 @@ namespace internal {
 class TlsSession;
 }
 
-class TlsStream : public std::enable_shared_from_this<TlsStream> {
+class TlsStream final : public ByteStream, public std::enable_shared_from_this<TlsStream> {
  public:
   // `server_name`: for clients, the name the server must prove (SNI and
   // certificate check); ignored for servers.
@@ -51,52 +53,54 @@ class TlsStream : public std::enable_shared_from_this<TlsStream> {
   // A server stream that picks its context once the ClientHello arrived.
   static absl::StatusOr<std::shared_ptr<TlsStream>> CreateServer(
       asio::ip::tcp::socket socket, ContextSelector selector, absl::Duration handshake_timeout);
-  ~TlsStream();
+  ~TlsStream() override;
 
   // Performs the handshake, within the context's handshake_timeout.
-  void AsyncHandshake(std::function<void(absl::Status)> done);
+  void AsyncHandshake(std::function<void(absl::Status)> done) override;
 
   // Waits for data and appends the plaintext it decrypts to `*plaintext`
   // (which must outlive the call), then calls done(OK). Unavailable when the
   // peer closed the connection.
-  void AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done);
+  void AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done) override;
 
   // Encrypts `plaintext` and sends it, or queues it behind earlier writes.
   // Thread-safe and non-blocking. Fails once the stream is closed.
-  absl::Status Write(absl::string_view plaintext);
+  absl::Status Write(absl::string_view plaintext) override;
 
   // Sends close_notify (after queued writes), stops sending, and closes the
   // socket when the peer closes or after 2 s; reads go on meanwhile, so keep
   // reading (and discarding). Thread-safe; idempotent.
-  void Shutdown();
+  void Shutdown() override;
 
   // Closes the socket at once, cancelling pending operations. Thread-safe.
-  void Close();
+  void Close() override;
 
   // What the handshake negotiated. Valid after AsyncHandshake succeeded.
-  const TlsSessionInfo& info() const { return info_; }
-  const std::string& peer_address() const { return peer_address_; }
+  const TlsSessionInfo& info() const override { return info_; }
+  const std::string& peer_address() const override { return peer_address_; }
 
   // Client: this connection's TLS session, to resume on a later connection
   // (Create's `resume`); null when the server issued no ticket. TLS 1.3
   // tickets arrive after the handshake, with the server's first data: take
   // it once something was read. Thread-safe.
-  std::shared_ptr<void> SavedSession() const;
+  std::shared_ptr<void> SavedSession() const override;
 
   // Bytes accepted by Write() but not yet taken by the socket. Cheap (an
   // atomic read), for the owner's backpressure checks.
-  size_t queued_bytes() const { return queued_.load(std::memory_order_acquire); }
+  size_t queued_bytes() const override { return queued_.load(std::memory_order_acquire); }
   // Called on the executor each time the queue has drained to nothing after
   // the socket was full. Set before the first Write().
-  void SetDrainedCallback(std::function<void()> drained) { drained_ = std::move(drained); }
+  void SetDrainedCallback(std::function<void()> drained) override {
+    drained_ = std::move(drained);
+  }
 
   // Runs `task` on the stream's executor (the I/O thread). Thread-safe.
-  void Post(std::function<void()> task);
+  void Post(std::function<void()> task) override;
 
   // Closes the socket at the latest `within` from now, whatever the peer
   // does (a lingering Shutdown() waits for queued data to go out first,
   // which a peer that does not read never lets happen). Thread-safe.
-  void CloseWithin(absl::Duration within);
+  void CloseWithin(absl::Duration within) override;
 
  private:
   TlsStream(asio::ip::tcp::socket socket, std::string peer_address);

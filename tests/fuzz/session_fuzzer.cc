@@ -3,10 +3,15 @@
 // a sequence of frames from one client: Hello, calls, streams, window
 // updates, GoAway, pings, in any order, with any integers.
 //
-// Connection has no in-memory byte-stream seam yet, so the frames travel
-// over loopback TLS: one real Server on 127.0.0.1 port 0 per process
-// (started by the first input, drained at exit), and one fresh
-// RawFrameClient connection (tests/raw_frame_client.h) per input. The
+// One real Server per process (on 127.0.0.1 port 0, started by the first
+// input, drained at exit), and one fresh RawFrameClient connection
+// (tests/raw_frame_client.h) per input, in memory: the server serves it
+// through ServerTestingPeer (server/internal/testing_peer.h) over a
+// MemoryStream pair (transport/memory_stream.h), exactly as an accepted
+// connection after its TLS handshake. APPWIRE_FUZZ_TRANSPORT=tls sends the
+// frames over loopback TLS instead (slower, and TlsStream is in the loop);
+// the check of a fresh connection every 64 inputs and at exit always goes
+// over TLS. The
 // server runs small limits so that the fuzzer reaches them: messages of
 // 1 KiB (kMaxMessageSize), 6 calls per connection (kMaxConcurrentCalls),
 // 4 streams on the server (kMaxConcurrentStreams), 256 bytes of metadata
@@ -105,6 +110,7 @@
 #include "common/log.h"
 #include "common/method_kind.h"
 #include "google/protobuf/stubs/logging.h"
+#include "server/internal/testing_peer.h"
 #include "server/server.h"
 #include "server/service_registry.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -161,6 +167,10 @@ static_assert(kMethodCount == 14, "the input format documents 14 methods");
 
 // APPWIRE_FUZZ_TRACE=1: every frame sent and received on stderr.
 const bool g_trace = std::getenv("APPWIRE_FUZZ_TRACE") != nullptr;
+const bool g_over_tls = [] {
+  const char* transport = std::getenv("APPWIRE_FUZZ_TRANSPORT");
+  return transport != nullptr && std::string(transport) == "tls";
+}();
 
 // Handlers of this file running now, on any connection.
 std::atomic<int> g_running{0};
@@ -914,7 +924,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   (void)started;
   {
-    RawFrameClient client(g_fixture->port, g_fixture->ca_file);
+    std::unique_ptr<RawFrameClient> connection =
+        g_over_tls ? std::make_unique<RawFrameClient>(g_fixture->port, g_fixture->ca_file)
+                   : std::make_unique<RawFrameClient>([](asio::io_context& io) {
+                       return ServerTestingPeer::ConnectInMemory(
+                           *g_fixture->server, io,
+                           absl::StrCat("memory:", g_fixture->inputs + 1));
+                     });
+    RawFrameClient& client = *connection;
     FUZZ_CHECK(client.ok(), "connecting: %s", client.status().ToString().c_str());
     Reader reader(data, size);
     Session session(client);
