@@ -56,12 +56,64 @@ void IssueServerProject(const TempDir& dir) {
             0);
 }
 
+// A private key is never replaced without being asked: keygen, ca issue
+// and convert refuse an existing key file unless --force, and write nothing.
+TEST(AppwireCliTest, AnExistingPrivateKeyIsReplacedOnlyWithForce) {
+  TempDir dir;
+  const std::string lost =
+      " exists; pass --force to replace it (the private key in it would be lost, and with it "
+      "every certificate issued for it)\n";
+  dir.Write("k.pem", "the key in use\n");
+  ShellRun keygen = Sh(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem"))));
+  EXPECT_EQ(keygen.exit_code, 1) << keygen.output;
+  EXPECT_EQ(keygen.output, absl::StrCat("appwire: ", dir.File("k.pem"), lost));
+  EXPECT_EQ(*ReadFile(dir.File("k.pem")), "the key in use\n");
+  keygen = Sh(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem"), " --force")));
+  EXPECT_EQ(keygen.exit_code, 0) << keygen.output;
+  EXPECT_NE(*ReadFile(dir.File("k.pem")), "the key in use\n");
+
+  ASSERT_NO_FATAL_FAILURE(IssueServerProject(dir));
+  const std::string key = dir.File("project/key.pem");
+  const std::string cert = dir.File("project/cert.pem");
+  const std::string key_before = *ReadFile(key);
+  const std::string cert_before = *ReadFile(cert);
+  ShellRun issue = Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"),
+                                           " --server localhost --out ", dir.File("project"))));
+  EXPECT_EQ(issue.exit_code, 1) << issue.output;
+  EXPECT_EQ(issue.output, absl::StrCat("appwire: ", key, lost));
+  EXPECT_EQ(*ReadFile(key), key_before);
+  EXPECT_EQ(*ReadFile(cert), cert_before);  // nothing written
+  issue = Sh(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                  dir.File("project"), " --force")));
+  EXPECT_EQ(issue.exit_code, 0) << issue.output;
+  EXPECT_NE(*ReadFile(key), key_before);
+
+  // convert: a PKCS#12 holding a key, into a folder that has one.
+  ASSERT_EQ(Sh(absl::StrCat("openssl pkcs12 -export -passout pass:pw -inkey ", key, " -in ", cert,
+                            " -out ", dir.File("id.p12")))
+                .exit_code,
+            0);
+  ASSERT_TRUE(MakeDirectories(dir.File("out")).ok());
+  dir.Write("out/key.pem", "another key in use\n");
+  ShellRun convert = Sh(Appwire(absl::StrCat("convert ", dir.File("id.p12"),
+                                             " --password pw --out ", dir.File("out"))));
+  EXPECT_EQ(convert.exit_code, 1) << convert.output;
+  EXPECT_EQ(convert.output, absl::StrCat("appwire: ", dir.File("out/key.pem"), lost));
+  EXPECT_EQ(*ReadFile(dir.File("out/key.pem")), "another key in use\n");
+  EXPECT_FALSE(FileExists(dir.File("out/cert.pem")));
+  convert = Sh(Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --password pw --out ",
+                                    dir.File("out"), " --force")));
+  EXPECT_EQ(convert.exit_code, 0) << convert.output;
+  EXPECT_NE(*ReadFile(dir.File("out/key.pem")), "another key in use\n");
+}
+
 TEST(AppwireCliTest, KeygenWritesPrivateKeysOpenSslAccepts) {
   TempDir dir;
   for (const std::string& flags : {std::string("--type ecdsa"), std::string("--type ecdsa --curve P-384"),
                                    std::string("--type rsa --bits 2048")}) {
+    // --force: each round replaces the key of the one before, on purpose.
     ShellRun run = Sh(Appwire(absl::StrCat("keygen ", flags, " --out ", dir.File("k.pem"), " --pub ",
-                                      dir.File("p.pem"))));
+                                      dir.File("p.pem"), " --force")));
     ASSERT_EQ(run.exit_code, 0) << run.output;
     EXPECT_THAT(run.output, ::testing::Not(HasSubstr("PRIVATE KEY")));  // never printed
     struct stat st;
@@ -146,7 +198,10 @@ TEST(AppwireCliTest, CheckReportsAKeyThatDoesNotMatchAndExitsOne) {
   EXPECT_THAT(good.output, HasSubstr("is the key of"));
   EXPECT_THAT(good.output, HasSubstr("cert.pem covers 'localhost'"));
   EXPECT_THAT(good.output, HasSubstr("issued by 'CN=appwire CA': peers need that CA in their CA file"));
-  ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --out ", dir.File("project/key.pem")))).exit_code, 0);
+  // A key that does not match the certificate (replaced on purpose).
+  ASSERT_EQ(
+      Sh(Appwire(absl::StrCat("keygen --out ", dir.File("project/key.pem"), " --force"))).exit_code,
+      0);
   ::chmod(dir.File("project/key.pem").c_str(), 0644);
   ShellRun bad = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"))));
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
@@ -284,7 +339,10 @@ namespace {
 TEST(AppwireCliTest, CsrHasTheSubjectFieldsAndSansAndVerifies) {
   TempDir dir;
   for (const std::string& type : {std::string("ecdsa"), std::string("rsa")}) {
-    ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --type ", type, " --out ", dir.File("k.pem")))).exit_code, 0);
+    ASSERT_EQ(Sh(Appwire(absl::StrCat("keygen --type ", type, " --out ", dir.File("k.pem"),
+                                      " --force")))
+                  .exit_code,
+              0);
     ShellRun run = Sh(Appwire(absl::StrCat(
         "csr --key ", dir.File("k.pem"), " --cn shop.example --country FR --locality Paris "
         "--state IDF --org \"Shop SA\" --unit IT --san DNS:shop.example --san IP:10.0.0.5 --out ",

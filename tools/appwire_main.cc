@@ -37,9 +37,11 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
-    {"keygen", "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE]",
+    {"keygen",
+     "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] [--force]",
      "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
-     "The key file is written with mode 0600 and never printed; --pub writes the public key."},
+     "The key file is written with mode 0600 and never printed; --pub writes the public key.\n"
+     "An existing FILE is replaced only with --force."},
     {"csr",
      "csr --key FILE --cn NAME [--country CC --locality .. --state .. --org .. --unit ..] "
      "[--san DNS:x|IP:y ...] --out FILE",
@@ -49,19 +51,22 @@ const Subcommand kSubcommands[] = {
      "Makes a self-signed certificate for development and .local or single-label host names,\n"
      "with the subject alternative names given (default: DNS:NAME). Clients trust it with the\n"
      "file itself as their CA file, or by pinning its fingerprint."},
-    {"ca", "ca init DIR [--name NAME] | ca issue --ca DIR (--client NAME | --server HOST) --out DIR",
+    {"ca",
+     "ca init DIR [--name NAME] | ca issue --ca DIR (--client NAME | --server HOST) --out DIR "
+     "[--force]",
      "A small certificate authority in a folder (ca.pem, ca.key with mode 0600).\n"
      "`ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem, ca.pem)\n"
      "for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a project\n"
-     "folder, plus ca.pem for clients to trust."},
+     "folder, plus ca.pem for clients to trust. An existing DIR/key.pem is replaced only\n"
+     "with --force; ca init never replaces a CA."},
     {"dhparams", "dhparams [--bits 2048|3072|4096] --out FILE [--force]",
      "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites: a safe prime and generator\n"
      "2, as `openssl dhparam` makes (its -check accepts them). Takes seconds to minutes; a dot\n"
      "a second on stderr. An existing FILE is replaced only with --force."},
-    {"convert", "convert IN [--password PW] --out DIR",
+    {"convert", "convert IN [--password PW] --out DIR [--force]",
      "Turns a PKCS#12 (.p12/.pfx, with its password) or DER (.der/.cer) file into the PEM\n"
      "files appwire reads: DIR/key.pem (mode 0600) and DIR/cert.pem (leaf first, then the\n"
-     "issuers the file holds)."},
+     "issuers the file holds). An existing DIR/key.pem is replaced only with --force."},
     {"probe", "probe HOST:PORT [--server-name NAME] [--json]",
      "Connects as a client and reports what the server accepts and sends: TLS versions,\n"
      "cipher suites, key-exchange groups, ALPN, its certificate with expiry, and whether it\n"
@@ -134,6 +139,19 @@ absl::Status Write(const std::string& path, const std::string& contents, int mod
   return appwire::WriteFileAtomically(path, contents, mode);
 }
 
+// A private key (or DH parameters, slow to make) is never replaced without
+// being asked: AlreadyExists when `path` exists and --force was not given,
+// checked before anything is made or written. `why` says what replacing it
+// would cost.
+absl::Status RefuseToReplace(const std::string& path, const Arguments& a, absl::string_view why) {
+  if (!appwire::FileExists(path) || a.flags.count("force") > 0) return absl::OkStatus();
+  return absl::AlreadyExistsError(
+      absl::StrCat(path, " exists; pass --force to replace it (", why, ")"));
+}
+
+constexpr char kKeyReplaced[] =
+    "the private key in it would be lost, and with it every certificate issued for it";
+
 // "DNS:name" / "IP:addr" (a bare value is a DNS name).
 absl::Status AddSans(const std::vector<std::string>& sans, CertificateSpec* spec) {
   for (const std::string& san : sans) {
@@ -148,6 +166,7 @@ absl::Status AddSans(const std::vector<std::string>& sans, CertificateSpec* spec
 int Keygen(const Arguments& a) {
   const std::string out = a.Get("out");
   if (out.empty()) return Usage("keygen", "--out FILE is required");
+  if (absl::Status kept = RefuseToReplace(out, a, kKeyReplaced); !kept.ok()) return Fail(kept);
   const std::string type = a.Get("type", "ecdsa");
   absl::StatusOr<std::string> key;
   if (type == "ecdsa") {
@@ -253,6 +272,10 @@ int Ca(const Arguments& a) {
   if (ca_dir.empty() || out.empty() || client.empty() == server.empty()) {
     return Usage("ca", "ca issue needs --ca DIR, --out DIR and one of --client NAME, --server HOST");
   }
+  if (absl::Status kept = RefuseToReplace(appwire::JoinPath(out, "key.pem"), a, kKeyReplaced);
+      !kept.ok()) {
+    return Fail(kept);
+  }
   absl::StatusOr<std::string> ca_cert =
       appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
   if (!ca_cert.ok()) return Fail(ca_cert.status());
@@ -294,9 +317,10 @@ int Dhparams(const Arguments& a) {
   if (bits != 2048 && bits != 3072 && bits != 4096) {
     return Usage("dhparams", absl::StrCat("--bits ", bits, ": use 2048, 3072 or 4096"));
   }
-  if (appwire::FileExists(out) && a.flags.count("force") == 0) {
-    return Fail(absl::AlreadyExistsError(absl::StrCat(
-        out, " exists; pass --force to replace it (a server reloads it at its next check)")));
+  if (absl::Status kept =
+          RefuseToReplace(out, a, "a server reloads it at its next check");
+      !kept.ok()) {
+    return Fail(kept);
   }
   std::fprintf(stderr,
                "generating %d-bit DH parameters (a safe prime: this could take several minutes)",
@@ -482,6 +506,10 @@ int Convert(const Arguments& a) {
   absl::StatusOr<appwire::ConvertedPem> pem = appwire::ConvertToPem(*data, a.Get("password"), in);
   if (!pem.ok()) return Fail(pem.status());
   const std::string out = a.Get("out");
+  if (!pem->private_key_pem.empty()) {
+    absl::Status kept = RefuseToReplace(appwire::JoinPath(out, "key.pem"), a, kKeyReplaced);
+    if (!kept.ok()) return Fail(kept);
+  }
   absl::Status status = appwire::MakeDirectories(out);
   if (status.ok() && !pem->private_key_pem.empty()) {
     status = Write(appwire::JoinPath(out, "key.pem"), pem->private_key_pem, 0600);
