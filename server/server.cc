@@ -226,6 +226,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   int calls_in_flight = 0;
   bool started = false;
   bool drained = false;
+  // The server's ends of connections made by ServerTestingPeer (guarded by
+  // mu): Drain closes them before the I/O thread stops, so that none keeps
+  // a read pending on a stopped io_context.
+  std::vector<std::weak_ptr<MemoryStream>> memory_streams;
   Stats stats;
 
   // The TLS context and limits for a connection accepted now. Rebuilds them
@@ -1502,6 +1506,20 @@ void Server::Drain(absl::Duration timeout) {
   std::future<void> done = finished.get_future();
   asio::post(s.io, [&finished] { finished.set_value(); });
   done.wait_for(std::chrono::seconds(1));
+  std::vector<std::weak_ptr<MemoryStream>> memory_streams;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    memory_streams.swap(s.memory_streams);
+  }
+  if (!memory_streams.empty()) {
+    for (auto& weak : memory_streams) {
+      if (auto stream = weak.lock()) stream->Close();
+    }
+    // Their pending reads complete (as errors) on the I/O thread.
+    std::promise<void> closed;
+    asio::post(s.io, [&closed] { closed.set_value(); });
+    closed.get_future().wait_for(std::chrono::seconds(1));
+  }
   s.io.stop();
   if (s.io_thread.joinable()) s.io_thread.join();
   if (s.dh_thread.joinable()) s.dh_thread.join();
@@ -1559,9 +1577,45 @@ std::shared_ptr<ByteStream> ServerTestingPeer::ConnectInMemory(Server& server,
   server_side.peer_address = client_name;
   MemoryStream::Pair pair =
       MemoryStream::CreatePair(client_io, std::move(client_side), impl.io, std::move(server_side));
-  FrameLimits limits;
-  impl.CurrentContexts(&limits);
-  impl.Serve(std::move(pair.second), limits);
+  {
+    std::lock_guard<std::mutex> lock(impl.mu);
+    if (impl.drained) {  // its I/O thread may be stopped already
+      pair.second->Close();  // the client reads the end of the stream
+      return std::move(pair.first);
+    }
+  }
+  // On the I/O thread, as OnAccepted: Drain's snapshot of the connections
+  // then sees this one or refuses it.
+  auto served = std::make_shared<std::promise<void>>();  // may outlive a timed-out wait
+  std::future<void> serving = served->get_future();
+  asio::post(impl.io, [&impl, served, stream = pair.second] {
+    bool drained;
+    {
+      std::lock_guard<std::mutex> lock(impl.mu);
+      drained = impl.drained;
+      if (!drained) {
+        // Bounded by the connections open: ended ones are forgotten.
+        auto& streams = impl.memory_streams;
+        streams.erase(std::remove_if(streams.begin(), streams.end(),
+                                     [](const std::weak_ptr<MemoryStream>& weak) {
+                                       return weak.expired();
+                                     }),
+                      streams.end());
+        streams.push_back(stream);
+      }
+    }
+    if (drained) {
+      stream->Close();  // the client reads the end of the stream
+    } else {
+      FrameLimits limits;
+      impl.CurrentContexts(&limits);
+      impl.Serve(stream, limits);
+    }
+    served->set_value();
+  });
+  if (serving.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    pair.second->Close();  // the I/O thread is gone: a stopped server
+  }
   return std::move(pair.first);
 }
 

@@ -67,6 +67,7 @@ TEST_F(InMemoryConnectionTest, AProtocolErrorGetsTheSameGoAwayAndCloseAsOverTls)
 TEST_F(InMemoryConnectionTest, ClosingTheClientEndEndsTheServersConnection) {
   {
     std::unique_ptr<RawFrameClient> client = InMemory();
+    ASSERT_TRUE(client->ok()) << client->status();
     ASSERT_TRUE(client->SendHello().ok());
     ASSERT_TRUE(client->ExpectHelloAnswered(absl::Seconds(5)).ok());
   }
@@ -74,6 +75,28 @@ TEST_F(InMemoryConnectionTest, ClosingTheClientEndEndsTheServersConnection) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(server_->stats().open_connections, 0);
+}
+
+TEST_F(InMemoryConnectionTest, AfterDrainANewConnectionSeesTheEndAtOnce) {
+  server_->Drain(absl::Seconds(1));
+  std::unique_ptr<RawFrameClient> client = InMemory();
+  EXPECT_TRUE(client->WaitClosed(absl::Seconds(5)));
+  EXPECT_FALSE(client->SendHello().ok());
+  EXPECT_EQ(server_->stats().open_connections, 0);
+}
+
+// The server's end is closed by Drain, so nothing of the server is left
+// for a client that outlives it to reach (ASan would see it).
+TEST_F(InMemoryConnectionTest, AClientThatOutlivesTheServerSeesTheEnd) {
+  std::unique_ptr<RawFrameClient> client = InMemory();
+  ASSERT_TRUE(client->ok()) << client->status();
+  ASSERT_TRUE(client->SendHello().ok());
+  ASSERT_TRUE(client->ExpectHelloAnswered(absl::Seconds(5)).ok());
+  server_->Drain(absl::Seconds(1));
+  server_.reset();
+  EXPECT_TRUE(client->WaitClosed(absl::Seconds(5)));
+  EXPECT_FALSE(client->SendPing(1).ok());
+  client.reset();
 }
 
 }  // namespace

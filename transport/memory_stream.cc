@@ -30,9 +30,14 @@ struct MemoryPipe {
   // mu held: completes the pending read when there is something to tell.
   void CompleteReadLocked() {
     if (!read_done) return;
-    absl::Status status;
+    // The Status is made on the reader's thread: an absl::Status shared
+    // across threads is reference-counted partly inside the (uninstrumented)
+    // abseil library, which ThreadSanitizer reports as a race.
+    absl::StatusCode code = absl::StatusCode::kOk;
+    std::string message;
     if (reader_closed) {
-      status = absl::CancelledError("the stream was closed");
+      code = absl::StatusCode::kCancelled;
+      message = "the stream was closed";
     } else if (!data.empty()) {
       read_into->append(data);
       data.clear();
@@ -40,13 +45,15 @@ struct MemoryPipe {
       if (backlogged && drained) asio::post(*writer_io, drained);
       backlogged = false;
     } else if (writer_done) {
-      status = absl::UnavailableError(
-          absl::StrCat("the connection with ", reader_name, " was closed by the peer"));
+      code = absl::StatusCode::kUnavailable;
+      message = absl::StrCat("the connection with ", reader_name, " was closed by the peer");
     } else {
       return;  // a write or a close completes it
     }
     read_into = nullptr;
-    asio::post(*reader_io, [done = std::move(read_done), status] { done(status); });
+    asio::post(*reader_io, [done = std::move(read_done), code, message = std::move(message)] {
+      done(absl::Status(code, message));
+    });
     read_done = nullptr;
   }
 };
@@ -57,12 +64,17 @@ namespace {
 
 // Shutdown() of the writing side, then the reading side closed: what
 // Close() does, also from CloseWithin()'s timer.
+// The writer's end of `out` sends nothing more: the reader reads what is
+// there, then the end (as a TCP peer reads what the kernel had taken
+// before the FIN; the pipe stands for the socket buffers, which a close
+// does not drop).
 void ShutdownPipe(internal::MemoryPipe& out) {
+  std::function<void()> drained;  // destroyed unlocked: it may hold anything
   std::lock_guard<std::mutex> lock(out.mu);
   out.writer_done = true;
   // Nothing more is written, so nothing is posted to this end's
   // io_context for the pipe any more (it may be gone before the peer).
-  out.drained = nullptr;
+  drained.swap(out.drained);
   out.CompleteReadLocked();
 }
 
@@ -102,12 +114,14 @@ MemoryStream::MemoryStream(asio::io_context& io, TlsSessionInfo info,
 MemoryStream::~MemoryStream() { Close(); }
 
 void MemoryStream::AsyncHandshake(std::function<void(absl::Status)> done) {
-  absl::Status status;
+  bool closed;
   {
     std::lock_guard<std::mutex> lock(in_->mu);
-    if (in_->reader_closed) status = absl::CancelledError("the stream was closed");
+    closed = in_->reader_closed;
   }
-  asio::post(io_, [done = std::move(done), status] { done(status); });
+  asio::post(io_, [done = std::move(done), closed] {
+    done(closed ? absl::CancelledError("the stream was closed") : absl::OkStatus());
+  });
 }
 
 void MemoryStream::AsyncRead(std::string* plaintext, std::function<void(absl::Status)> done) {
@@ -141,6 +155,10 @@ void MemoryStream::CloseWithin(absl::Duration within) {
   // As TlsStream: a close that must wait for what another thread is still
   // writing (the final GoAway after a response, then close_notify) comes
   // from that thread's Shutdown() or the peer's close; this is the bound.
+  {
+    std::lock_guard<std::mutex> lock(in_->mu);
+    if (in_->reader_closed) return;  // closed already
+  }
   auto timer = std::make_shared<asio::steady_timer>(io_, absl::ToChronoNanoseconds(within));
   timer->async_wait([timer, in = in_, out = out_](const std::error_code&) {
     CloseEnds(*in, *out);

@@ -51,10 +51,13 @@ class MemoryStream final : public ByteStream {
   // The peer reads what was written, then the end of the stream.
   void Shutdown() override;
   // Both directions end: pending and later reads of this end fail, the
-  // peer reads what was written, then the end of the stream.
+  // peer's writes fail, and the peer reads what was written, then the end
+  // of the stream (the pipe stands for the socket buffers, which a TCP
+  // close does not drop).
   void Close() override;
-  // Close() after `within`, unless Shutdown() and the peer's close ended
-  // the stream before (as TlsStream's close_notify exchange does).
+  // Close() after `within`: meanwhile writes already queued by another
+  // thread and that thread's Shutdown() still go out (as over TLS, where
+  // the close_notify exchange usually ends the stream first).
   void CloseWithin(absl::Duration within) override;
   void Post(std::function<void()> task) override;
   size_t queued_bytes() const override;

@@ -1,5 +1,6 @@
 #include "transport/memory_stream.h"
 
+#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
@@ -124,14 +125,33 @@ TEST_F(MemoryStreamTest, CloseEndsAPendingReadAndThePeersWrites) {
   std::future<absl::StatusOr<std::string>> waiting =
       std::async(std::launch::async, [this] { return ReadOnce(a_io_, a_); });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(a_->Write("before").ok());
+  ASSERT_TRUE(a_->Write("last words").ok());
   a_->Close();
   EXPECT_EQ(waiting.get().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(b_->Write("to nobody").code(), absl::StatusCode::kUnavailable);
+  // As a TCP peer after a close: what was written, then the end.
   absl::StatusOr<std::string> read = ReadOnce(b_io_, b_);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(*read, "before");
+  EXPECT_EQ(*read, "last words");
   EXPECT_EQ(ReadOnce(b_io_, b_).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(MemoryStreamTest, NoDrainedCallbackWithoutABacklog) {
+  std::atomic<int> drained{0};
+  a_->SetDrainedCallback([&drained] { ++drained; });
+  // A read waits first (AsyncRead is thread-safe here): the write goes
+  // straight to it, no backlog.
+  auto buffer = std::make_shared<std::string>();
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  b_->AsyncRead(buffer.get(), [buffer, done](absl::Status status) { done->set_value(status); });
+  ASSERT_TRUE(a_->Write("straight through").ok());
+  ASSERT_TRUE(done->get_future().get().ok());
+  EXPECT_EQ(*buffer, "straight through");
+  // A marker through a_'s executor: the callback would have run before it.
+  std::promise<void> marker;
+  a_->Post([&marker] { marker.set_value(); });
+  marker.get_future().wait();
+  EXPECT_EQ(drained.load(), 0);
 }
 
 TEST_F(MemoryStreamTest, CloseWithinLetsAWriterFinishThenCloses) {
