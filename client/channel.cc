@@ -23,7 +23,6 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
@@ -39,6 +38,7 @@
 #include "transport/certificate_store.h"
 #include "transport/private_key.h"
 #include "transport/tls_context.h"
+#include "transport/tls_failure.h"
 #include "transport/tls_stream.h"
 
 namespace appwire {
@@ -1441,18 +1441,13 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
     }
   });
   absl::Status handshake_status = first_done.get();
-  if (!handshake_status.ok() && known.has_value() &&
-      options.pinned_sha256 == known->fingerprint &&
-      absl::StrContains(handshake_status.message(), "does not match the pinned fingerprint")) {
+  const std::optional<TlsFailure> failure = GetTlsFailure(handshake_status);
+  if (failure.has_value() && failure->kind == TlsFailure::Kind::kPinMismatch &&
+      known.has_value() && options.pinned_sha256 == known->fingerprint) {
     // Pinned by known_servers: say it as SSH does, with the line to edit.
-    std::string presented = "another certificate";
-    const std::string marker = "the server presented ";
-    const std::string message(handshake_status.message());
-    size_t at = message.find(marker);
-    if (at != std::string::npos) {
-      presented = message.substr(at + marker.size(), message.find(' ', at + marker.size()) -
-                                                          (at + marker.size()));
-    }
+    const std::string presented = failure->presented_fingerprint.empty()
+                                      ? "no certificate"
+                                      : failure->presented_fingerprint;
     return absl::UnauthenticatedError(absl::StrCat(
         "the certificate of ", server_key, " has CHANGED since it was recorded in \"",
         known_servers_file, "\" line ", known->line, ": recorded ", known->fingerprint,

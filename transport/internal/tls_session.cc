@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/internal/x509_names.h"
+#include "transport/tls_failure.h"
 
 namespace appwire::internal {
 namespace {
@@ -284,13 +285,15 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
     std::string expected = FormatSha256Fingerprint(pin);
     if (info.sha256_fingerprint != expected) {
       Shutdown();
-      return absl::UnauthenticatedError(absl::StrCat(
+      return WithTlsFailure(
+          absl::UnauthenticatedError(absl::StrCat(
           "TLS handshake with ", peer_address_,
           " failed: the server's certificate does not match the pinned "
           "fingerprint: expected ", expected, ", the server presented ",
           info.sha256_fingerprint.empty() ? "none" : info.sha256_fingerprint,
           " ('", info.subject, "'); if the server's certificate was replaced "
-          "on purpose, update the pinned fingerprint"));
+          "on purpose, update the pinned fingerprint")),
+          TlsFailure{TlsFailure::Kind::kPinMismatch, info.sha256_fingerprint});
     }
   }
   return absl::OkStatus();
