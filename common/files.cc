@@ -55,8 +55,8 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents, int mode) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode,
+                                 ExistingFile existing) {
   std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                   static_cast<mode_t>(mode));
@@ -85,6 +85,15 @@ absl::Status WriteFileAtomically(const std::string& path,
     int error = errno;
     ::unlink(temp.c_str());
     return ErrnoStatus(error, "write", temp);
+  }
+  if (existing == ExistingFile::kKeep) {
+    // link(2) fails with EEXIST instead of replacing, atomically.
+    const int linked = ::link(temp.c_str(), path.c_str());
+    const int error = errno;
+    ::unlink(temp.c_str());
+    if (linked == 0) return absl::OkStatus();
+    if (error == EEXIST) return absl::AlreadyExistsError(absl::StrCat(path, " exists"));
+    return ErrnoStatus(error, "link to", path);
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int error = errno;

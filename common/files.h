@@ -16,11 +16,20 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 bool FileExists(const std::string& path);
 
+// What WriteFileAtomically does when `path` exists.
+enum class ExistingFile {
+  kReplace,
+  // Leaves it as it is and fails with AlreadyExists ("PATH exists"), even
+  // when it appears while writing (the file is put in place with link(2),
+  // which never replaces): for private keys, never replaced unasked.
+  kKeep,
+};
+
 // Writes `contents` to `path` atomically (temporary file in the same folder,
 // fsync, rename) with the given permission bits, e.g. 0600 for private keys.
 // The file never exists with wider permissions, not even briefly.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents, int mode);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode,
+                                 ExistingFile existing = ExistingFile::kReplace);
 
 // Creates `path` and its parents if missing (mode 0755).
 absl::Status MakeDirectories(const std::string& path);

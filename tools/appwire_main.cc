@@ -152,6 +152,17 @@ absl::Status RefuseToReplace(const std::string& path, const Arguments& a, absl::
 constexpr char kKeyReplaced[] =
     "the private key in it would be lost, and with it every certificate issued for it";
 
+// Writes a private key (mode 0600). Without --force an existing file is
+// kept, also one that appeared after RefuseToReplace looked (while the key
+// was being made): the write itself never replaces.
+absl::Status WriteKey(const std::string& path, const std::string& pem, const Arguments& a) {
+  absl::Status status = appwire::WriteFileAtomically(
+      path, pem, 0600,
+      a.flags.count("force") > 0 ? appwire::ExistingFile::kReplace : appwire::ExistingFile::kKeep);
+  if (absl::IsAlreadyExists(status)) return RefuseToReplace(path, a, kKeyReplaced);
+  return status;
+}
+
 // "DNS:name" / "IP:addr" (a bare value is a DNS name).
 absl::Status AddSans(const std::vector<std::string>& sans, CertificateSpec* spec) {
   for (const std::string& san : sans) {
@@ -179,7 +190,7 @@ int Keygen(const Arguments& a) {
     return Usage("keygen", absl::StrCat("--type ", type, ": use ecdsa or rsa"));
   }
   if (!key.ok()) return Fail(key.status());
-  absl::Status status = Write(out, *key, 0600);
+  absl::Status status = WriteKey(out, *key, a);
   if (!status.ok()) return Fail(status);
   std::printf("wrote %s (mode 0600)\n", out.c_str());
   if (!a.Get("pub").empty()) {
@@ -257,7 +268,9 @@ int Ca(const Arguments& a) {
     spec.days_valid = 3650;
     absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
     if (!cert.ok()) return Fail(cert.status());
-    status = Write(appwire::JoinPath(dir, "ca.key"), *key, 0600);
+    // Never over a CA key that appeared since the check above.
+    status = appwire::WriteFileAtomically(appwire::JoinPath(dir, "ca.key"), *key, 0600,
+                                          appwire::ExistingFile::kKeep);
     if (status.ok()) status = Write(appwire::JoinPath(dir, "ca.pem"), *cert, 0644);
     if (!status.ok()) return Fail(status);
     std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600)\n",
@@ -300,7 +313,7 @@ int Ca(const Arguments& a) {
   absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
   if (!cert.ok()) return Fail(cert.status());
   absl::Status status = appwire::MakeDirectories(out);
-  if (status.ok()) status = Write(appwire::JoinPath(out, "key.pem"), *key, 0600);
+  if (status.ok()) status = WriteKey(appwire::JoinPath(out, "key.pem"), *key, a);
   if (status.ok()) status = Write(appwire::JoinPath(out, "cert.pem"), *cert, 0644);
   if (status.ok()) status = Write(appwire::JoinPath(out, "ca.pem"), *ca_cert, 0644);
   if (!status.ok()) return Fail(status);
@@ -512,7 +525,7 @@ int Convert(const Arguments& a) {
   }
   absl::Status status = appwire::MakeDirectories(out);
   if (status.ok() && !pem->private_key_pem.empty()) {
-    status = Write(appwire::JoinPath(out, "key.pem"), pem->private_key_pem, 0600);
+    status = WriteKey(appwire::JoinPath(out, "key.pem"), pem->private_key_pem, a);
     if (status.ok()) std::printf("wrote %s (mode 0600)\n", appwire::JoinPath(out, "key.pem").c_str());
   }
   if (status.ok() && !pem->certificate_chain_pem.empty()) {
