@@ -34,29 +34,16 @@ namespace appwire {
 namespace {
 
 using ::appwire::testing::DecodedHeader;
+using ::appwire::testing::EchoRequestBytes;
 using ::appwire::testing::MemorySampler;
 using ::appwire::testing::RawFrameClient;
 using ::appwire::testing::TempDir;
+using ::appwire::testing::WaitUntil;
 using ::testing::HasSubstr;
 
 constexpr int64_t kMiB = 1 << 20;
 
 int Code(absl::StatusCode code) { return static_cast<int>(code); }
-
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time end = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() >= end) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
-}
-
-std::string EchoRequestBytes(const std::string& payload) {
-  v1::EchoRequest request;
-  request.set_payload(payload);
-  return request.SerializeAsString();
-}
 
 // A well-behaved client calling Health/Check in a loop, each call with its
 // own timeout, until stopped.

@@ -34,9 +34,11 @@ namespace appwire {
 namespace {
 
 using ::appwire::testing::DecodedHeader;
+using ::appwire::testing::EchoRequestBytes;
 using ::appwire::testing::RawFrameClient;
 using ::appwire::testing::ScriptedServer;
 using ::appwire::testing::TempDir;
+using ::appwire::testing::WaitUntil;
 using ::testing::EndsWith;
 using ::testing::Eq;
 using ::testing::HasSubstr;
@@ -52,12 +54,6 @@ constexpr char kFirstFrameMessage[] =
 
 int Code(absl::StatusCode code) { return static_cast<int>(code); }
 
-std::string EchoRequestBytes(const std::string& payload) {
-  v1::EchoRequest request;
-  request.set_payload(payload);
-  return request.SerializeAsString();
-}
-
 // The bytes of a request frame, built by hand so that any length fields
 // can be chosen.
 std::string RequestHeaderBytes(uint64_t call_id, const std::string& method) {
@@ -65,15 +61,6 @@ std::string RequestHeaderBytes(uint64_t call_id, const std::string& method) {
   header.set_call_id(call_id);
   header.mutable_request()->set_method(method);
   return header.SerializeAsString();
-}
-
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time end = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() >= end) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return true;
 }
 
 std::string HexBytes(absl::string_view bytes) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "appwire/v1/builtin.pb.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "gtest/gtest.h"
@@ -176,13 +177,23 @@ std::string ReadText(const std::string& path) {
   return text.ok() ? *text : std::string();
 }
 
-bool LogCapture::WaitFor(const std::string& text, absl::Duration timeout) const {
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time end = absl::Now() + timeout;
-  while (!Contains(text)) {
-    if (absl::Now() > end) return false;
-    absl::SleepFor(absl::Milliseconds(10));
+  while (!condition()) {
+    if (absl::Now() >= end) return false;
+    absl::SleepFor(absl::Milliseconds(2));
   }
   return true;
+}
+
+std::string EchoRequestBytes(const std::string& payload) {
+  v1::EchoRequest request;
+  request.set_payload(payload);
+  return request.SerializeAsString();
+}
+
+bool LogCapture::WaitFor(const std::string& text, absl::Duration timeout) const {
+  return WaitUntil([&] { return Contains(text); }, timeout);
 }
 
 LogCapture::LogCapture() {

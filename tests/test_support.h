@@ -6,12 +6,14 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "client/channel.h"
 #include "server/internal/dh_generator.h"
 #include "server/server.h"
@@ -101,6 +103,13 @@ pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::strin
 
 // The file's contents ("" when unreadable).
 std::string ReadText(const std::string& path);
+
+// Polls `condition` every 2 ms until it holds (true) or `timeout` passed
+// (false): a bounded wait for something another thread makes true.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout);
+
+// The bytes of an appwire.v1.EchoRequest carrying `payload`.
+std::string EchoRequestBytes(const std::string& payload);
 
 // Captures what appwire logs while alive.
 class LogCapture {
