@@ -106,6 +106,8 @@ bool IsCertificate(const byte* der, word32 size) {
   return true;
 }
 
+}  // namespace
+
 bool LooksLikePkcs12(absl::string_view data) {
   if (data.size() < 8 || static_cast<unsigned char>(data[0]) != 0x30) return false;
   size_t i = 1;
@@ -113,8 +115,6 @@ bool LooksLikePkcs12(absl::string_view data) {
   i += (length & 0x80) ? 1 + (length & 0x7f) : 1;
   return i + 2 < data.size() && data[i] == 0x02 && data[i + 1] == 0x01 && data[i + 2] == 0x03;
 }
-
-}  // namespace
 
 absl::StatusOr<ConvertedPem> ConvertToPem(absl::string_view data, const std::string& password,
                                           absl::string_view source) {

@@ -21,6 +21,10 @@ struct ConvertedPem {
 absl::StatusOr<ConvertedPem> ConvertToPem(absl::string_view data, const std::string& password,
                                           absl::string_view source);
 
+// Whether ConvertToPem takes `data` for a PKCS#12 file: a SEQUENCE whose
+// first element is INTEGER 3 (the PFX version), at least 8 bytes.
+bool LooksLikePkcs12(absl::string_view data);
+
 }  // namespace appwire
 
 #endif  // APPWIRE_TRANSPORT_PEM_CONVERSION_H_

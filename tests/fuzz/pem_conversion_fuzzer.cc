@@ -18,19 +18,6 @@
 #include "transport/pem_conversion.h"
 #include "transport/private_key.h"
 
-namespace {
-
-// The PKCS#12 test of pem_conversion.cc: SEQUENCE { INTEGER 3, ... }.
-bool LooksLikePkcs12(absl::string_view data) {
-  if (data.size() < 8 || static_cast<unsigned char>(data[0]) != 0x30) return false;
-  size_t i = 1;
-  unsigned char length = static_cast<unsigned char>(data[i]);
-  i += (length & 0x80) ? 1 + (length & 0x7f) : 1;
-  return i + 2 < data.size() && data[i] == 0x02 && data[i + 1] == 0x01 && data[i + 2] == 0x03;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace appwire;
   const absl::string_view input = fuzz::AsText(data, size);
