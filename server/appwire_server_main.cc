@@ -18,8 +18,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
 #include "common/log.h"
+#include "server/project_folder.h"
 #include "server/server.h"
 #include "server/settings_file.h"
 
@@ -80,8 +80,7 @@ int main(int argc, char** argv) {
   if (options.project_dir.empty()) return UsageError("--project DIR is required");
 
   // The settings file first, then flags: a flag wins.
-  const std::string settings_path = appwire::JoinPath(options.project_dir,
-                                                      appwire::kSettingsFileName);
+  const std::string settings_path = appwire::ProjectFolder::At(options.project_dir).settings;
   absl::Status settings = appwire::ApplySettingsFile(settings_path, &options);
   if (!settings.ok()) {
     appwire::LogError(absl::StrCat("cannot start: ", settings.message()));

@@ -18,12 +18,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/project_folder.h"  // kSettingsFileName
 #include "server/server.h"
 
 namespace appwire {
-
-// The settings file's name inside the project folder.
-inline constexpr char kSettingsFileName[] = "appwire.conf";
 
 // Applies one setting. InvalidArgument naming the key, the value and what
 // is allowed; `options` is unchanged then.
