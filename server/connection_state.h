@@ -18,7 +18,7 @@
 #include <unordered_map>
 
 #include "absl/time/time.h"
-#include "server/call_id_window.h"
+#include "rpc/call_id_window.h"
 #include "server/server_call.h"
 #include "transport/tls_session_info.h"
 
