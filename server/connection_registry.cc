@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "rpc/keepalive.h"
 
 namespace appwire {
 
@@ -137,14 +138,18 @@ void ConnectionRegistry::Tick() {
         " s without activity (kIdleConnectionsTimeout)")));
   }
   for (auto& connection : open) connection->CheckKeepalive();
-  // A quarter of the shortest time being watched, between 5 ms and 1 s.
-  int64_t period_ms = std::min<int64_t>({1000, hello_timeout_ms, stall_timeout_ms}) / 4;
-  if (keepalive_interval_ms > 0) {
-    period_ms = std::min(period_ms, std::min(keepalive_interval_ms, keepalive_timeout_ms) / 4);
-  }
-  period_ms = std::clamp<int64_t>(period_ms, 5, 1000);
+  // The idle timeout is in whole seconds, so 1 s stands for it (on or off,
+  // as the tick always ran); keepalive's durations count only while
+  // keepalive is on.
+  const absl::Duration keepalive_interval = absl::Milliseconds(keepalive_interval_ms);
+  const absl::Duration keepalive_timeout = keepalive_interval_ms > 0
+                                               ? absl::Milliseconds(keepalive_timeout_ms)
+                                               : absl::ZeroDuration();
+  const absl::Duration period =
+      WatchPeriod({absl::Seconds(1), hello_timeout, stall_timeout, keepalive_interval,
+                   keepalive_timeout});
   if (timer_ == nullptr) timer_ = std::make_unique<Timer>(io_);
-  timer_->timer.expires_after(std::chrono::milliseconds(period_ms));
+  timer_->timer.expires_after(std::chrono::milliseconds(absl::ToInt64Milliseconds(period)));
   timer_->timer.async_wait([this](const std::error_code& error) {
     if (!error) Tick();
   });

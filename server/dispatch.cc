@@ -1,60 +1,27 @@
 #include "server/dispatch.h"
 
-#include <algorithm>
-#include <chrono>
 #include <exception>
 #include <functional>
 #include <utility>
 #include <vector>
 
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
 #include "common/log.h"
-#include "common/utf8.h"
-#include "common/version.h"
+#include "rpc/call_ids.h"
+#include "rpc/deadline_timer.h"
+#include "rpc/hello.h"
+#include "rpc/message_limits.h"
+#include "rpc/response_status.h"
+#include "rpc/timeouts.h"
 #include "server/call_context.h"
 #include "server/server_stream.h"
+#include "transport/frames.h"
 #include "transport/metadata_wire.h"
 
 namespace appwire {
 
 namespace {
-
-// The name protocol.md gives each frame kind in its messages.
-const char* FrameKindName(v1::FrameHeader::KindCase kind) {
-  switch (kind) {
-    case v1::FrameHeader::kHello: return "hello";
-    case v1::FrameHeader::kRequest: return "request";
-    case v1::FrameHeader::kResponse: return "response";
-    case v1::FrameHeader::kGoAway: return "go_away";
-    case v1::FrameHeader::kMessage: return "message";
-    case v1::FrameHeader::kHalfClose: return "half_close";
-    case v1::FrameHeader::kCancel: return "cancel";
-    case v1::FrameHeader::kWindowUpdate: return "window_update";
-    case v1::FrameHeader::kPing: return "ping";
-    case v1::FrameHeader::KIND_NOT_SET: break;
-  }
-  return "empty";
-}
-
-// The payload's size, read or skipped.
-uint64_t PayloadBytes(const DecodedFrame& frame) {
-  return frame.payload.size() + frame.oversized_payload_bytes;
-}
-
-// timeout_micros is unsigned and may be anything up to 2^64 - 1. A deadline
-// more than 100 years away is no deadline (docs/protocol.md, section 11):
-// besides meaning nothing, such a time point overflows the standard
-// clocks' nanosecond counts when a wait converts it (UBSan found that).
-absl::Time DeadlineFromTimeout(uint64_t timeout_micros) {
-  constexpr uint64_t kNoDeadlineAbove = uint64_t{100} * 366 * 24 * 3600 * 1000000;
-  if (timeout_micros == 0 || timeout_micros > kNoDeadlineAbove) return absl::InfiniteFuture();
-  return absl::Now() + absl::Microseconds(static_cast<int64_t>(timeout_micros));
-}
 
 // Runs a handler unless the call was cancelled (or expired) while it
 // waited; a thrown exception becomes INTERNAL with its text.
@@ -78,20 +45,15 @@ absl::StatusOr<std::string> InvokeHandler(
 
 }  // namespace
 
-struct Dispatcher::Timer {
-  explicit Timer(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
-};
-
-Dispatcher::Dispatcher(asio::io_context& io, std::string software_name,
+Dispatcher::Dispatcher(asio::io_context& io, const Clock& clock, std::string software_name,
                        std::string software_version, std::shared_ptr<ServiceRegistry> registry,
                        std::shared_ptr<ServerParameters> parameters)
-    : io_(io),
+    : clock_(clock),
       software_name_(std::move(software_name)),
       software_version_(std::move(software_version)),
       registry_(std::move(registry)),
       parameters_(std::move(parameters)),
-      deadline_timer_(std::make_unique<Timer>(io)) {}
+      deadline_timer_(std::make_unique<DeadlineTimer>(io, clock, [this] { OnDeadlinesDue(); })) {}
 
 Dispatcher::~Dispatcher() = default;
 
@@ -144,32 +106,19 @@ void Dispatcher::OnFrame(const std::shared_ptr<Connection>& connection,
 
 void Dispatcher::OnHello(const std::shared_ptr<Connection>& connection, ConnectionState& state,
                          const v1::FrameHeader& header) {
-  if (!header.has_hello() || header.call_id() != 0) {
-    connection->Close(absl::FailedPreconditionError(
-        "protocol error: the first frame on a connection must be a hello with "
-        "call id 0 (docs/protocol.md)"));
-    return;
-  }
-  if (header.hello().protocol_version() != kProtocolVersion) {
-    connection->Close(absl::FailedPreconditionError(absl::StrCat(
-        "the client speaks appwire protocol version ", header.hello().protocol_version(), " (",
-        header.hello().software_name(), header.hello().software_version().empty() ? "" : " ",
-        header.hello().software_version(), "); this server (", software_name_, " ",
-        software_version_, ") speaks version ", kProtocolVersion,
-        "; use a client and server of the same protocol version")));
+  HelloInfo self;
+  self.software_name = software_name_;
+  self.software_version = software_version_;
+  self.max_message_bytes = connection->limits().max_message_bytes;
+  absl::Status hello = CheckClientHello(header, self);
+  if (!hello.ok()) {
+    connection->Close(hello);
     return;
   }
   state.hello_received.store(true, std::memory_order_relaxed);
   connection->PeerHelloReceived();  // pings are answered from now on
   state.peer_max_message_bytes = header.hello().max_message_bytes();
-  v1::FrameHeader reply;
-  reply.set_call_id(0);
-  v1::Hello* hello = reply.mutable_hello();
-  hello->set_protocol_version(kProtocolVersion);
-  hello->set_software_name(software_name_);
-  hello->set_software_version(software_version_);
-  hello->set_max_message_bytes(connection->limits().max_message_bytes);
-  connection->Send(reply, "").IgnoreError();
+  connection->Send(HelloFrame(self), "").IgnoreError();
 }
 
 void Dispatcher::Refuse(const std::shared_ptr<Connection>& connection, uint64_t call_id,
@@ -204,7 +153,8 @@ void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
   call->connection = connection;
   call->peer_max_message_bytes = state->peer_max_message_bytes;
   if (request.metadata_size() > 0) call->metadata = MetadataFromWire(request.metadata());
-  call->deadline = DeadlineFromTimeout(request.timeout_micros());
+  call->clock = &clock_;
+  call->deadline = DeadlineFromWire(request.timeout_micros(), clock_.Now());
   StreamExecutor::Slot stream_slot;
   absl::Status admitted = Admit(*connection, *state, *call, &stream_slot);
   if (!admitted.ok()) {
@@ -215,11 +165,8 @@ void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
 }
 
 absl::Status Dispatcher::CheckCallId(ConnectionState& state, uint64_t call_id) {
-  if (call_id == 0 || call_id % 2 == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("protocol error: request with call id ",
-                                                   call_id,
-                                                   "; clients use odd call ids (docs/protocol.md)"));
-  }
+  absl::Status valid = CheckRequestCallId(call_id);
+  if (!valid.ok()) return valid;
   const CallIdWindow::Verdict verdict = state.call_ids.Use(call_id);
   if (verdict == CallIdWindow::Verdict::kNew) return absl::OkStatus();
   bool running = false;
@@ -227,14 +174,7 @@ absl::Status Dispatcher::CheckCallId(ConnectionState& state, uint64_t call_id) {
     std::lock_guard<std::mutex> lock(state.mu);
     running = state.calls.count(call_id) > 0;
   }
-  return absl::InvalidArgumentError(
-      running ? absl::StrCat("protocol error: request with call id ", call_id,
-                             ", which is already in use on this connection "
-                             "(docs/protocol.md)")
-              : absl::StrCat("protocol error: request with call id ", call_id,
-                             ", which was already used on this connection (or is more than ",
-                             CallIdWindow::kSpan, " below the highest call id received, ",
-                             state.call_ids.highest(), ") (docs/protocol.md)"));
+  return CallIdReusedError(call_id, verdict, running, state.call_ids.highest());
 }
 
 absl::Status Dispatcher::CheckRequest(const Connection& connection, const DecodedFrame& frame,
@@ -261,10 +201,8 @@ absl::Status Dispatcher::CheckRequest(const Connection& connection, const Decode
         " bytes"));
   }
   if (frame.oversized_payload_bytes > 0) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        method, ": message of ", frame.oversized_payload_bytes,
-        " bytes exceeds the server's limit of ", connection.limits().max_message_bytes,
-        " bytes (kMaxMessageSize)"));
+    return RequestTooLargeForServer(method, frame.oversized_payload_bytes,
+                                    connection.limits().max_message_bytes);
   }
   *registered = found;
   return absl::OkStatus();
@@ -417,10 +355,8 @@ void Dispatcher::HandleCallFrame(const std::shared_ptr<Connection>& connection,
         delivered = absl::InvalidArgumentError(absl::StrCat(
             "protocol error: ", call->method, " takes no stream of requests"));
       } else if (frame.oversized_payload_bytes > 0) {
-        delivered = absl::ResourceExhaustedError(absl::StrCat(
-            call->method, ": a message of ", frame.oversized_payload_bytes,
-            " bytes exceeds the server's limit of ", connection->limits().max_message_bytes,
-            " bytes (kMaxMessageSize)"));
+        delivered = StreamMessageTooLargeForServer(call->method, frame.oversized_payload_bytes,
+                                                   connection->limits().max_message_bytes);
       } else {
         delivered = call->stream->Deliver(std::string(frame.payload), frame.memory_charge);
       }
@@ -526,9 +462,7 @@ void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::st
   if (status.ok()) {
     const size_t limit = call.max_send_bytes();
     if (result->size() > limit) {
-      status = absl::ResourceExhaustedError(absl::StrCat(
-          "the server's reply of ", result->size(), " bytes exceeds the limit of ", limit,
-          " bytes (kMaxMessageSize)"));
+      status = ReplyTooLargeForServer(result->size(), limit);
     } else {
       absl::Status sent = call.connection->Send(header, *result);
       if (sent.code() != absl::StatusCode::kResourceExhausted) return;
@@ -537,12 +471,7 @@ void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::st
     }
     response->clear_trailers();
   }
-  response->set_status_code(static_cast<int>(status.code()));
-  // Status messages are for people; a runaway one must not break the frame
-  // header limit, and one that is not UTF-8 (a handler's bytes, a bad
-  // trailer key quoted, a cut inside a character) would make the header
-  // unparseable for the client (common/utf8.h).
-  response->set_status_message(ValidUtf8(status.message(), 4096));
+  SetResponseStatus(status, response);
   call.connection->Send(header, "").IgnoreError();
 }
 
@@ -553,62 +482,32 @@ void Dispatcher::CancelAndAnswer(const std::shared_ptr<ServerCall>& call,
 }
 
 void Dispatcher::TrackDeadline(const std::shared_ptr<ServerCall>& call) {
-  bool arm = false;
+  bool earliest;
   {
     std::lock_guard<std::mutex> lock(deadlines_mu_);
-    deadlines_.emplace(call->deadline, call);
-    if (call->deadline < deadline_timer_armed_for_) {
-      deadline_timer_armed_for_ = call->deadline;
-      arm = true;
-    }
+    earliest = deadlines_.Add(call->deadline, call);
   }
-  if (arm) asio::post(io_, [this] { ArmDeadlineTimer(); });
+  if (earliest) deadline_timer_->WakeBy(call->deadline);
 }
 
 void Dispatcher::ForgetDeadline(const std::shared_ptr<ServerCall>& call) {
   std::lock_guard<std::mutex> lock(deadlines_mu_);
-  auto range = deadlines_.equal_range(call->deadline);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (it->second.lock() == call) {
-      deadlines_.erase(it);
-      break;
-    }
-  }
+  deadlines_.Remove(call->deadline, call);
 }
 
-void Dispatcher::ArmDeadlineTimer() {
+void Dispatcher::OnDeadlinesDue() {
+  std::vector<std::weak_ptr<ServerCall>> due;
   absl::Time next;
   {
     std::lock_guard<std::mutex> lock(deadlines_mu_);
-    if (deadlines_.empty()) {
-      deadline_timer_armed_for_ = absl::InfiniteFuture();
-      return;
-    }
-    next = deadlines_.begin()->first;
-    deadline_timer_armed_for_ = next;
+    due = deadlines_.TakeDue(clock_.Now());
+    next = deadlines_.Next();
   }
-  deadline_timer_->timer.expires_after(std::chrono::microseconds(
-      std::max<int64_t>(0, absl::ToInt64Microseconds(next - absl::Now()))));
-  deadline_timer_->timer.async_wait([this](const std::error_code& error) {
-    if (!error) OnDeadlineTimer();
-  });
-}
-
-void Dispatcher::OnDeadlineTimer() {
-  std::vector<std::shared_ptr<ServerCall>> expired;
-  const absl::Time now = absl::Now();
-  {
-    std::lock_guard<std::mutex> lock(deadlines_mu_);
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-      if (auto call = deadlines_.begin()->second.lock()) expired.push_back(std::move(call));
-      deadlines_.erase(deadlines_.begin());
-    }
-  }
-  for (auto& call : expired) {
+  for (auto& weak : due) {
     // The client gives up at the same moment; the status is for the record.
-    CancelAndAnswer(call, call->DeadlineExceeded());
+    if (auto call = weak.lock()) CancelAndAnswer(call, call->DeadlineExceeded());
   }
-  ArmDeadlineTimer();
+  deadline_timer_->ArmFor(next);
 }
 
 }  // namespace appwire

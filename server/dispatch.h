@@ -18,7 +18,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "rpc/deadline_queue.h"
 #include "server/connection_state.h"
 #include "server/server_call.h"
 #include "server/server_parameters.h"
@@ -41,10 +42,15 @@ class io_context;
 
 namespace appwire {
 
+class DeadlineTimer;  // rpc/deadline_timer.h
+
 class Dispatcher {
  public:
   // `software_name` and `software_version` go into the hello and messages.
-  Dispatcher(asio::io_context& io, std::string software_name, std::string software_version,
+  // Deadlines are read on `clock` (Clock::Real() but in tests), and the
+  // deadline timer runs on `io`; both outlive the dispatcher.
+  Dispatcher(asio::io_context& io, const Clock& clock, std::string software_name,
+             std::string software_version,
              std::shared_ptr<ServiceRegistry> registry,
              std::shared_ptr<ServerParameters> parameters);
   ~Dispatcher();
@@ -114,10 +120,11 @@ class Dispatcher {
                   bool not_processed = false);
   void TrackDeadline(const std::shared_ptr<ServerCall>& call);
   void ForgetDeadline(const std::shared_ptr<ServerCall>& call);
-  void ArmDeadlineTimer();
-  void OnDeadlineTimer();
+  // The deadline timer fired (I/O thread): cancels and answers the calls
+  // whose deadline passed.
+  void OnDeadlinesDue();
 
-  asio::io_context& io_;
+  const Clock& clock_;
   const std::string software_name_;
   const std::string software_version_;
   const std::shared_ptr<ServiceRegistry> registry_;
@@ -139,10 +146,8 @@ class Dispatcher {
 
   // Calls with a deadline, earliest first; the timer cancels them on time.
   std::mutex deadlines_mu_;
-  std::multimap<absl::Time, std::weak_ptr<ServerCall>> deadlines_;
-  absl::Time deadline_timer_armed_for_ = absl::InfiniteFuture();
-  struct Timer;  // opaque: keeps Asio out of this header
-  std::unique_ptr<Timer> deadline_timer_;
+  DeadlineQueue<std::weak_ptr<ServerCall>> deadlines_;  // guarded by deadlines_mu_
+  std::unique_ptr<DeadlineTimer> deadline_timer_;
 };
 
 }  // namespace appwire

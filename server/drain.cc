@@ -14,27 +14,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "appwire/v1/frame.pb.h"
 #include "common/log.h"
 #include "server/internal/server_impl.h"
 #include "server/server.h"
+#include "transport/frames.h"
 
 namespace appwire {
 
 namespace {
 
 constexpr char kShuttingDown[] = "the server is shutting down";
-
-v1::FrameHeader ShutdownGoAway(bool graceful, uint64_t last_call_id) {
-  v1::FrameHeader header;
-  header.set_call_id(0);
-  v1::GoAway* go_away = header.mutable_go_away();
-  go_away->set_status_code(static_cast<int>(absl::StatusCode::kUnavailable));
-  go_away->set_status_message(kShuttingDown);
-  if (graceful) go_away->set_graceful(true);
-  go_away->set_last_call_id(last_call_id);
-  return header;
-}
 
 // Runs on the I/O thread everything posted before it, waiting up to `limit`.
 void LetPostedWorkRun(asio::io_context& io, std::chrono::seconds limit) {
@@ -75,7 +64,10 @@ void Server::Drain(absl::Duration timeout) {
       last_call_id = entry.connection->highest_request_id();
       entry.state->drain_last_call_id = last_call_id;
     }
-    entry.connection->Send(ShutdownGoAway(/*graceful=*/true, last_call_id), "").IgnoreError();
+    entry.connection
+        ->Send(GoAwayFrame(absl::UnavailableError(kShuttingDown), /*graceful=*/true, last_call_id),
+               "")
+        .IgnoreError();
   }
   const bool all_done = s.dispatcher->WaitForCalls(timeout);
   open = s.connections->Open();
@@ -114,7 +106,10 @@ void Server::Drain(absl::Duration timeout) {
       std::lock_guard<std::mutex> lock(entry.state->mu);
       last_call_id = entry.state->drain_last_call_id;
     }
-    entry.connection->Send(ShutdownGoAway(/*graceful=*/false, last_call_id), "").IgnoreError();
+    entry.connection
+        ->Send(GoAwayFrame(absl::UnavailableError(kShuttingDown), /*graceful=*/false, last_call_id),
+               "")
+        .IgnoreError();
     entry.connection->Close(absl::UnavailableError(kShuttingDown), /*send_go_away=*/false);
   }
   open.clear();

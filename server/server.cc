@@ -82,7 +82,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     if (!status.ok()) return status;
   }
   impl->dispatcher = std::make_unique<Dispatcher>(
-      impl->io, options.software_name, options.software_version, registry, impl->parameters);
+      impl->io, Clock::Real(), options.software_name, options.software_version, registry,
+      impl->parameters);
   impl->dispatcher->SetKeepAlive(impl);
   Dispatcher* dispatcher = impl->dispatcher.get();
   impl->connections = std::make_unique<ConnectionRegistry>(

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "server/call_context.h"
 #include "transport/connection.h"
 
@@ -32,7 +31,7 @@ size_t ServerCall::max_send_bytes() const {
   return peer_max_message_bytes != 0 ? std::min(own, peer_max_message_bytes) : own;
 }
 
-bool ServerCall::deadline_passed() const { return absl::Now() >= deadline; }
+bool ServerCall::deadline_passed() const { return clock->Now() >= deadline; }
 
 absl::Status ServerCall::DeadlineExceeded() const {
   return absl::DeadlineExceededError(

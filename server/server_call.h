@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/metadata.h"
 #include "common/method_kind.h"
 #include "transport/call_stream.h"
@@ -33,6 +34,8 @@ struct ServerCall {
   MethodKind kind = MethodKind::kUnary;
   std::shared_ptr<const TlsSessionInfo> session;
   absl::Time deadline = absl::InfiniteFuture();
+  // What deadline_passed() reads (the dispatcher's clock).
+  const Clock* clock = &Clock::Real();
   Metadata metadata;
   std::shared_ptr<Connection> connection;
   // The largest message the client accepts (its hello); 0: unknown.
