@@ -74,7 +74,8 @@ class CallContext {
 
   // When the client stops waiting; absl::InfiniteFuture() when it set none.
   absl::Time deadline() const;
-  bool deadline_passed() const { return absl::Now() >= deadline(); }
+  // On the server's clock (the one its deadlines are read on).
+  bool deadline_passed() const;
 
   // Whether the call was cancelled (see above), and why (OK when not).
   bool cancelled() const;

@@ -19,10 +19,10 @@ struct ConnectionRegistry::Timer {
   asio::steady_timer timer;
 };
 
-ConnectionRegistry::ConnectionRegistry(asio::io_context& io,
+ConnectionRegistry::ConnectionRegistry(asio::io_context& io, const Clock& clock,
                                        std::shared_ptr<ServerParameters> parameters,
                                        FrameHandler on_frame)
-    : io_(io), parameters_(std::move(parameters)), on_frame_(std::move(on_frame)) {}
+    : io_(io), clock_(clock), parameters_(std::move(parameters)), on_frame_(std::move(on_frame)) {}
 
 ConnectionRegistry::~ConnectionRegistry() = default;
 
@@ -38,7 +38,7 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
       return;
     }
     state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
-    state->handshake_done = absl::Now();
+    state->handshake_done = clock_.Now();
   };
   callbacks.on_frame = [this, state](const std::shared_ptr<Connection>& connection,
                                      DecodedFrame& frame) { on_frame_(connection, state, frame); };
@@ -95,7 +95,7 @@ void ConnectionRegistry::Tick() {
   const int64_t stall_timeout_ms = parameters_->Int(Parameter::kWriteStallTimeout);
   const absl::Duration hello_timeout = absl::Milliseconds(hello_timeout_ms);
   const absl::Duration stall_timeout = absl::Milliseconds(stall_timeout_ms);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   std::vector<std::shared_ptr<Connection>> open;
   std::vector<std::shared_ptr<Connection>> idle;
   std::vector<std::shared_ptr<Connection>> silent;

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "server/connection_state.h"
 #include "server/server_parameters.h"
 #include "transport/byte_stream.h"
@@ -43,8 +44,10 @@ class ConnectionRegistry {
       std::function<void(const std::shared_ptr<Connection>& connection,
                          const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame)>;
 
-  ConnectionRegistry(asio::io_context& io, std::shared_ptr<ServerParameters> parameters,
-                     FrameHandler on_frame);
+  // The tick runs on `io` and reads the time on `clock` (Clock::Real() but
+  // in tests); both outlive the registry.
+  ConnectionRegistry(asio::io_context& io, const Clock& clock,
+                     std::shared_ptr<ServerParameters> parameters, FrameHandler on_frame);
   ~ConnectionRegistry();
   ConnectionRegistry(const ConnectionRegistry&) = delete;
   ConnectionRegistry& operator=(const ConnectionRegistry&) = delete;
@@ -83,6 +86,7 @@ class ConnectionRegistry {
   void Tick();
 
   asio::io_context& io_;
+  const Clock& clock_;
   const std::shared_ptr<ServerParameters> parameters_;
   const FrameHandler on_frame_;
   // Memory for frames being received, all connections together

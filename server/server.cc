@@ -87,7 +87,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   impl->dispatcher->SetKeepAlive(impl);
   Dispatcher* dispatcher = impl->dispatcher.get();
   impl->connections = std::make_unique<ConnectionRegistry>(
-      impl->io, impl->parameters,
+      impl->io, Clock::Real(), impl->parameters,
       [dispatcher](const std::shared_ptr<Connection>& connection,
                    const std::shared_ptr<ConnectionState>& state,
                    DecodedFrame& frame) { dispatcher->OnFrame(connection, state, frame); });

@@ -49,6 +49,7 @@ const std::string& CallContext::method() const { return call_->method; }
 const TlsSessionInfo& CallContext::session() const { return *call_->session; }
 const Metadata& CallContext::metadata() const { return call_->metadata; }
 absl::Time CallContext::deadline() const { return call_->deadline; }
+bool CallContext::deadline_passed() const { return call_->deadline_passed(); }
 
 void CallContext::AddTrailer(std::string key, std::string value) {
   std::lock_guard<std::mutex> lock(call_->mu);

@@ -1,0 +1,188 @@
+// Dispatcher in memory, on a FakeClock: the hello exchange, and the
+// deadline rules that would otherwise need real waits (a call whose
+// deadline passes while it waits for a worker is not run; a handler that
+// returns after its deadline is answered DEADLINE_EXCEEDED; the deadline
+// timer cancels on the clock's time), and Drain's wait for the last call.
+// The rest of dispatch is covered end to end by tests/conformance_test.cc,
+// rpc_test.cc and abuse_test.cc.
+#include "server/dispatch.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "server/call_context.h"
+#include "tests/in_memory_server_side.h"
+#include "tests/test_support.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::DecodedHeader;
+using ::appwire::testing::InMemoryServerSide;
+using ::appwire::testing::RawFrameClient;
+using ::appwire::testing::WaitUntil;
+
+constexpr uint64_t kFiveSeconds = 5000000;  // timeout_micros
+
+class DispatchTest : public ::testing::Test {
+ protected:
+  DispatchTest()
+      : server_([this](const std::shared_ptr<Connection>& connection,
+                       const std::shared_ptr<ConnectionState>& state, DecodedFrame& frame) {
+          dispatcher_->OnFrame(connection, state, frame);
+        }) {}
+
+  void SetUp() override {
+    auto registry = std::make_shared<ServiceRegistry>();
+    // Runs until released or cancelled.
+    ASSERT_TRUE(registry
+                    ->RegisterRaw("test.Block/Wait",
+                                  [this](CallContext& context,
+                                         absl::string_view) -> absl::StatusOr<std::string> {
+                                    context.OnCancel([this] { Release(); });
+                                    running_.fetch_add(1);
+                                    std::unique_lock<std::mutex> lock(mu_);
+                                    released_cv_.wait(lock, [this] { return released_; });
+                                    return std::string("done");
+                                  })
+                    .ok());
+    ASSERT_TRUE(registry
+                    ->RegisterRaw("test.Count/Run",
+                                  [this](CallContext&, absl::string_view) {
+                                    counted_.fetch_add(1);
+                                    return absl::StatusOr<std::string>("counted");
+                                  })
+                    .ok());
+    registry->Freeze();
+    dispatcher_ = std::make_unique<Dispatcher>(server_.io(), server_.clock(), "dispatch-test",
+                                               "1.2.3", registry, server_.parameters());
+    ASSERT_TRUE(dispatcher_->StartWorkers(1).ok());
+    client_ = server_.Connect();
+    ASSERT_TRUE(client_->ok()) << client_->status();
+  }
+
+  void TearDown() override {
+    Release();
+    client_.reset();
+    server_.Stop();
+    dispatcher_->ShutdownHandlers(absl::Seconds(5));
+  }
+
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    released_cv_.notify_all();
+  }
+
+  // Sends the hello and takes the server's.
+  void Hello() {
+    ASSERT_TRUE(client_->SendHello().ok());
+    absl::StatusOr<DecodedHeader> hello = client_->NextFrame(absl::Seconds(5));
+    ASSERT_TRUE(hello.ok()) << hello.status();
+    ASSERT_TRUE(hello->header.has_hello());
+  }
+
+  // The status of call `call_id`'s response.
+  absl::Status Response(uint64_t call_id) {
+    absl::StatusOr<DecodedHeader> frame = client_->NextResponse(call_id, absl::Seconds(5));
+    if (!frame.ok()) return frame.status();
+    const v1::ResponseHeader& response = frame->header.response();
+    return absl::Status(static_cast<absl::StatusCode>(response.status_code()),
+                        response.status_message());
+  }
+
+  std::mutex mu_;
+  std::condition_variable released_cv_;
+  bool released_ = false;  // guarded by mu_
+  std::atomic<int> running_{0};
+  std::atomic<int> counted_{0};
+  InMemoryServerSide server_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<RawFrameClient> client_;
+};
+
+TEST_F(DispatchTest, TheHelloIsAnsweredWithTheServersSoftwareAndLimit) {
+  ASSERT_TRUE(client_->SendHello().ok());
+  absl::StatusOr<DecodedHeader> frame = client_->NextFrame(absl::Seconds(5));
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  ASSERT_TRUE(frame->header.has_hello());
+  EXPECT_EQ(frame->header.call_id(), 0u);
+  EXPECT_EQ(frame->header.hello().protocol_version(), 1u);
+  EXPECT_EQ(frame->header.hello().software_name(), "dispatch-test");
+  EXPECT_EQ(frame->header.hello().software_version(), "1.2.3");
+  EXPECT_EQ(frame->header.hello().max_message_bytes(), FrameLimits().max_message_bytes);
+}
+
+TEST_F(DispatchTest, AHelloOfAnotherProtocolVersionClosesTheConnection) {
+  ASSERT_TRUE(client_->SendHello(/*protocol_version=*/2).ok());
+  absl::StatusOr<DecodedHeader> frame = client_->NextFrame(absl::Seconds(5));
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  ASSERT_TRUE(frame->header.has_go_away());
+  EXPECT_EQ(frame->header.go_away().status_code(),
+            static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(frame->header.go_away().status_message(),
+            "the client speaks appwire protocol version 2 (raw-frame-client); this server "
+            "(dispatch-test 1.2.3) speaks version 1; use a client and server of the same "
+            "protocol version");
+  EXPECT_TRUE(client_->WaitClosed(absl::Seconds(5)));
+}
+
+TEST_F(DispatchTest, ACallWhoseDeadlinePassedWhileItWaitedForAWorkerIsNotRun) {
+  Hello();
+  ASSERT_TRUE(client_->SendRequest(1, "test.Block/Wait").ok());  // takes the only worker
+  ASSERT_TRUE(WaitUntil([&] { return running_.load() == 1; }, absl::Seconds(5)));
+  ASSERT_TRUE(
+      client_->SendRequest(3, "test.Count/Run", "", MethodKind::kUnary, kFiveSeconds).ok());
+  // The request is queued behind the blocked one; let the server see it.
+  server_.OnIoThread([] {});
+  server_.clock().Advance(absl::Seconds(6));
+  Release();
+  EXPECT_TRUE(Response(1).ok());
+  EXPECT_EQ(Response(3), absl::DeadlineExceededError(
+                             "the deadline of test.Count/Run passed on the server"));
+  EXPECT_EQ(counted_.load(), 0);
+}
+
+TEST_F(DispatchTest, AHandlerThatReturnsAfterItsDeadlineIsAnsweredDeadlineExceeded) {
+  Hello();
+  ASSERT_TRUE(
+      client_->SendRequest(1, "test.Block/Wait", "", MethodKind::kUnary, kFiveSeconds).ok());
+  ASSERT_TRUE(WaitUntil([&] { return running_.load() == 1; }, absl::Seconds(5)));
+  server_.clock().Advance(absl::Seconds(6));
+  Release();  // it returns OK, too late
+  EXPECT_EQ(Response(1), absl::DeadlineExceededError(
+                             "the deadline of test.Block/Wait passed on the server"));
+}
+
+TEST_F(DispatchTest, TheDeadlineTimerCancelsARunningCallOnTheClocksTime) {
+  Hello();
+  // 20 ms on the wire; the timer's first wait is real, then it looks at the
+  // clock, which has moved a second on.
+  ASSERT_TRUE(client_->SendRequest(1, "test.Block/Wait", "", MethodKind::kUnary, 20000).ok());
+  ASSERT_TRUE(WaitUntil([&] { return running_.load() == 1; }, absl::Seconds(5)));
+  server_.clock().Advance(absl::Seconds(1));
+  EXPECT_EQ(Response(1), absl::DeadlineExceededError(
+                             "the deadline of test.Block/Wait passed on the server"));
+  EXPECT_TRUE(dispatcher_->WaitForCalls(absl::Seconds(5)));  // the handler saw the cancellation
+}
+
+TEST_F(DispatchTest, WaitingForCallsEndsWhenTheLastOneFinishes) {
+  Hello();
+  EXPECT_TRUE(dispatcher_->WaitForCalls(absl::ZeroDuration()));
+  ASSERT_TRUE(client_->SendRequest(1, "test.Block/Wait").ok());
+  ASSERT_TRUE(WaitUntil([&] { return running_.load() == 1; }, absl::Seconds(5)));
+  EXPECT_FALSE(dispatcher_->WaitForCalls(absl::Milliseconds(10)));
+  EXPECT_EQ(dispatcher_->calls_completed(), 0u);
+  Release();
+  EXPECT_TRUE(dispatcher_->WaitForCalls(absl::Seconds(5)));
+  EXPECT_EQ(dispatcher_->calls_completed(), 1u);
+  EXPECT_TRUE(Response(1).ok());
+}
+
+}  // namespace
+}  // namespace appwire
