@@ -1,4 +1,4 @@
-#include "transport/tls_probe.h"
+#include "tools/appwire/tls_probe.h"
 
 #include <netdb.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "transport/pem_conversion.h"
+#include "tools/appwire/pem_conversion.h"
 
 #include <cstring>
 #include <optional>
