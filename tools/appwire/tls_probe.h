@@ -34,7 +34,8 @@ struct ProbeAttempt {
 struct ProbeResult {
   TlsSessionInfo session;
   // The server refused us right after the handshake for presenting no
-  // client certificate (TLS 1.3 servers say so after the handshake).
+  // client certificate (TLS 1.3 servers say so after the handshake): the
+  // read after it failed with TlsFailure::Kind::kPeerRefusedCertificate.
   bool client_certificate_required = false;
   // The session the server let us keep (tickets), for ProbeAttempt::resume.
   std::shared_ptr<void> session_for_resumption;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "transport/internal/wolfssl.h"
 #include "transport/internal/x509_names.h"
+#include "transport/tls_failure.h"
 
 namespace appwire::internal {
 namespace {
@@ -196,12 +197,14 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
           prefix, "the ", client ? "server" : "client", " does not speak ",
           kAlpnProtocol, " (ALPN refused); is it an appwire peer? (", detail, ")"));
     case 42: case 43: case 44: case 45: case 46: case 48: case 116:
-      return absl::UnauthenticatedError(absl::StrCat(
-          prefix, "the ", client ? "server" : "client", " refused ",
-          client ? "this client's" : "this server's", " certificate (alert '",
-          AlertName(c.alert_received), "'); check that ",
-          client ? "the server" : "the client",
-          " trusts our CA and expects our name (", detail, ")"));
+      return WithTlsFailure(
+          absl::UnauthenticatedError(absl::StrCat(
+              prefix, "the ", client ? "server" : "client", " refused ",
+              client ? "this client's" : "this server's", " certificate (alert '",
+              AlertName(c.alert_received), "'); check that ",
+              client ? "the server" : "the client",
+              " trusts our CA and expects our name (", detail, ")")),
+          TlsFailure{TlsFailure::Kind::kPeerRefusedCertificate, "", c.alert_received});
     case 0:  // close_notify
       break;
     default:

@@ -47,6 +47,9 @@ struct TlsFailureContext {
   std::string first_bytes;
 };
 
+// `wolfssl_error` (from wolfSSL_get_error) as a Status whose message names
+// the peer, the cause and the fix. A peer's certificate alert also carries
+// TlsFailure::Kind::kPeerRefusedCertificate (transport/tls_failure.h).
 absl::Status TlsErrorToStatus(int wolfssl_error, const TlsFailureContext& context);
 
 absl::Status AsioErrorToStatus(const std::error_code& error,
