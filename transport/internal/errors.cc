@@ -9,13 +9,20 @@
 #include "transport/tls_failure.h"
 
 namespace appwire::internal {
-namespace {
 
-std::string WolfText(int code) {
+std::string WolfSslErrorText(int code) {
   char text[WOLFSSL_MAX_ERROR_SZ];
   wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), text, sizeof(text));
   return absl::StrCat("wolfSSL error ", code, ": ", text);
 }
+
+std::string WolfCryptErrorText(int code, CodeTextStyle style) {
+  const char* text = wc_GetErrorString(code);
+  return style == CodeTextStyle::kColon ? absl::StrCat("wolfCrypt error ", code, ": ", text)
+                                        : absl::StrCat("wolfCrypt error ", code, " (", text, ")");
+}
+
+namespace {
 
 std::string Printable(absl::string_view bytes) {
   std::string out;
@@ -158,7 +165,7 @@ std::string AlertName(int alert) {
 absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
   const std::string prefix =
       absl::StrCat(c.operation, " with ", c.peer_address, " failed: ");
-  const std::string detail = WolfText(error);
+  const std::string detail = WolfSslErrorText(error);
   const bool client = c.role == TlsRole::kClient;
 
   // The peer sent something that is not TLS at all.

@@ -1,6 +1,9 @@
-// The one place wolfSSL error codes and Asio error codes become absl::Status.
-// Every detail the libraries give is kept, and each message says what went
-// wrong in terms of files and settings the user controls.
+// The one place wolfSSL and wolfCrypt error codes become text, and wolfSSL
+// and Asio error codes become absl::Status. Every detail the libraries give
+// is kept, and each message says what went wrong in terms of files and
+// settings the user controls. Code elsewhere that reports a wolfSSL or
+// wolfCrypt return value words it with WolfSslErrorText or
+// WolfCryptErrorText instead of calling the libraries' string functions.
 //
 // Code map: peer closed -> kUnavailable; deadline ->
 // kDeadlineExceeded; untrusted or mismatched certificate -> kUnauthenticated;
@@ -26,6 +29,22 @@ inline constexpr absl::string_view kVersion1WithExtensions =
     "may, RFC 5280 4.1.2.1), which wolfSSL cannot parse; reissue it as a version 3 "
     "certificate (the tool that made it forgot to set the version; openssl x509 -req with "
     "-extfile makes version 3)";
+
+// "wolfSSL error N: TEXT": a wolfSSL (SSL layer) error code, such as
+// wolfSSL_get_error or a wolfSSL_CTX_* call returns, with wolfSSL's text
+// for it.
+std::string WolfSslErrorText(int code);
+
+// How WolfCryptErrorText puts the text after the number. Both are kept
+// because messages users may already match on use each.
+enum class CodeTextStyle {
+  kColon,          // "wolfCrypt error N: TEXT" (key and PKCS#12 messages)
+  kParenthesized,  // "wolfCrypt error N (TEXT)" (internal failures of key,
+                   // certificate and prime generation)
+};
+
+// A wolfCrypt (wc_*) return code with wolfCrypt's text for it.
+std::string WolfCryptErrorText(int code, CodeTextStyle style = CodeTextStyle::kColon);
 
 // What a failing TLS operation knew besides the error code.
 struct TlsFailureContext {
