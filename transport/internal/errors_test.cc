@@ -29,13 +29,18 @@ TEST(ErrorsTest, AWolfCryptCodeIsWordedInEitherStyle) {
             absl::StrCat("wolfCrypt error -173 (", text, ")"));
 }
 
-TEST(ErrorsTest, ACertificateAlertFromThePeerCarriesTheRefusalAsAKind) {
+// A handshake that failed after the peer sent `alert`.
+absl::Status FailedAfterAlert(TlsRole role, int alert) {
   TlsFailureContext context;
-  context.role = TlsRole::kServer;
+  context.role = role;
   context.peer_address = "192.0.2.1:5000";
   context.operation = "TLS handshake";
-  context.alert_received = 42;  // bad_certificate
-  const absl::Status status = TlsErrorToStatus(FATAL_ERROR, context);
+  context.alert_received = alert;
+  return TlsErrorToStatus(FATAL_ERROR, context);
+}
+
+TEST(ErrorsTest, ACertificateAlertFromThePeerCarriesTheRefusalAsAKind) {
+  const absl::Status status = FailedAfterAlert(TlsRole::kServer, 42);  // bad_certificate
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("TLS handshake with 192.0.2.1:5000 failed: the client refused this "
@@ -48,11 +53,7 @@ TEST(ErrorsTest, ACertificateAlertFromThePeerCarriesTheRefusalAsAKind) {
 }
 
 TEST(ErrorsTest, OtherAlertsCarryNoKind) {
-  TlsFailureContext context;
-  context.peer_address = "192.0.2.1:5000";
-  context.operation = "TLS handshake";
-  context.alert_received = 40;  // handshake_failure
-  const absl::Status status = TlsErrorToStatus(FATAL_ERROR, context);
+  const absl::Status status = FailedAfterAlert(TlsRole::kClient, 40);  // handshake_failure
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("the server aborted with alert 'handshake_failure'"));
