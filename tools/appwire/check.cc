@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/files.h"
 #include "common/pem.h"
+#include "server/project_folder.h"
 #include "transport/certificate_info.h"
 #include "transport/certificate_store.h"
 #include "transport/dh_params.h"
@@ -125,10 +126,10 @@ void CheckServerNames(const std::string& cert_path, Report* report) {
 int RunCheck(const Arguments& a) {
   Report report;
   if (!a.Get("project").empty()) {
-    const std::string dir = a.Get("project");
-    CheckIdentity(appwire::JoinPath(dir, "cert.pem"), appwire::JoinPath(dir, "key.pem"), &report);
-    CheckServerNames(appwire::JoinPath(dir, "cert.pem"), &report);
-    const std::string dh = appwire::JoinPath(dir, "dhparams.pem");
+    const appwire::ProjectFolder folder = appwire::ProjectFolder::At(a.Get("project"));
+    CheckIdentity(folder.certificate, folder.key, &report);
+    CheckServerNames(folder.certificate, &report);
+    const std::string& dh = folder.dh_params;
     if (appwire::FileExists(dh)) {
       absl::StatusOr<std::string> text = appwire::ReadFile(dh);
       absl::StatusOr<int> bits = text.ok() ? appwire::CheckDhParamsPem(*text, dh)

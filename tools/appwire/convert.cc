@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/files.h"
+#include "server/project_folder.h"
 #include "tools/appwire/pem_conversion.h"
 
 namespace appwire::cli {
@@ -20,19 +21,21 @@ int RunConvert(const Arguments& a) {
   if (!data.ok()) return Fail(data.status());
   absl::StatusOr<appwire::ConvertedPem> pem = appwire::ConvertToPem(*data, a.Get("password"), in);
   if (!pem.ok()) return Fail(pem.status());
-  const std::string out = a.Get("out");
+  // The pair goes where a server reads it: key.pem and cert.pem of the
+  // project folder --out.
+  const appwire::ProjectFolder out = appwire::ProjectFolder::At(a.Get("out"));
   if (!pem->private_key_pem.empty()) {
-    absl::Status kept = RefuseToReplace(appwire::JoinPath(out, "key.pem"), a, kKeyReplaced);
+    absl::Status kept = RefuseToReplace(out.key, a, kKeyReplaced);
     if (!kept.ok()) return Fail(kept);
   }
-  absl::Status status = appwire::MakeDirectories(out);
+  absl::Status status = appwire::MakeDirectories(out.dir);
   if (status.ok() && !pem->private_key_pem.empty()) {
-    status = WriteKey(appwire::JoinPath(out, "key.pem"), pem->private_key_pem, a);
-    if (status.ok()) std::printf("wrote %s (mode 0600)\n", appwire::JoinPath(out, "key.pem").c_str());
+    status = WriteKey(out.key, pem->private_key_pem, a);
+    if (status.ok()) std::printf("wrote %s (mode 0600)\n", out.key.c_str());
   }
   if (status.ok() && !pem->certificate_chain_pem.empty()) {
-    status = Write(appwire::JoinPath(out, "cert.pem"), pem->certificate_chain_pem, 0644);
-    if (status.ok()) std::printf("wrote %s\n", appwire::JoinPath(out, "cert.pem").c_str());
+    status = Write(out.certificate, pem->certificate_chain_pem, 0644);
+    if (status.ok()) std::printf("wrote %s\n", out.certificate.c_str());
   }
   if (!status.ok()) return Fail(status);
   return 0;
