@@ -1,7 +1,8 @@
-// The server's session logic (server/server.cc OnFrame, HandleRequest,
-// HandleCallFrame; transport/connection.cc; transport/call_stream.cc) fed
-// a sequence of frames from one client: Hello, calls, streams, window
-// updates, GoAway, pings, in any order, with any integers.
+// The server's session logic (server/dispatch.cc OnFrame, HandleRequest,
+// HandleCallFrame; server/connection_registry.cc; transport/connection.cc;
+// transport/call_stream.cc) fed a sequence of frames from one client:
+// Hello, calls, streams, window updates, GoAway, pings, in any order, with
+// any integers.
 //
 // One real Server per process (on 127.0.0.1 port 0, started by the first
 // input, drained at exit), and one fresh RawFrameClient connection
