@@ -44,11 +44,18 @@ const std::vector<Definition>& Definitions() {
   return *definitions;
 }
 
-const Definition* Find(Parameter selector) {
-  for (const Definition& d : Definitions()) {
-    if (d.selector == selector) return &d;
+// The position of `selector` in Definitions(), -1 when it is not one.
+int IndexOf(Parameter selector) {
+  const std::vector<Definition>& definitions = Definitions();
+  for (size_t i = 0; i < definitions.size(); ++i) {
+    if (definitions[i].selector == selector) return static_cast<int>(i);
   }
-  return nullptr;
+  return -1;
+}
+
+const Definition* Find(Parameter selector) {
+  int index = IndexOf(selector);
+  return index >= 0 ? &Definitions()[static_cast<size_t>(index)] : nullptr;
 }
 
 struct Registry {
@@ -266,6 +273,33 @@ absl::Status ParameterOverrides::Set(Parameter selector, ParameterValue value) {
 ParameterValue ParameterOverrides::Get(Parameter selector) const {
   auto it = values_.find(selector);
   return it != values_.end() ? it->second : GetDatabaseParameter(selector);
+}
+
+std::shared_ptr<const ParameterSnapshot> ParameterSnapshot::Take(
+    const ParameterOverrides& overrides) {
+  std::shared_ptr<ParameterSnapshot> snapshot(new ParameterSnapshot());
+  const std::vector<Definition>& definitions = Definitions();
+  snapshot->values_.reserve(definitions.size());
+  {
+    // The generation is read under the same lock as the values, so that a
+    // holder comparing it later never misses a change made meanwhile.
+    std::lock_guard<std::mutex> lock(Global().mu);
+    for (const Definition& d : definitions) {
+      snapshot->values_.push_back(GlobalValueLocked(d.selector));
+    }
+    snapshot->generation_ = Global().generation.load(std::memory_order_acquire);
+  }
+  for (const auto& [selector, value] : overrides.values()) {
+    int index = IndexOf(selector);
+    if (index >= 0) snapshot->values_[static_cast<size_t>(index)] = value;
+  }
+  return snapshot;
+}
+
+const ParameterValue& ParameterSnapshot::Get(Parameter selector) const {
+  static const auto* const kNotASelector = new ParameterValue(0);
+  int index = IndexOf(selector);
+  return index >= 0 ? values_[static_cast<size_t>(index)] : *kNotASelector;
 }
 
 void SetParameterValidator(

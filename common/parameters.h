@@ -18,8 +18,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -132,6 +134,39 @@ class ParameterOverrides {
 
  private:
   std::map<Parameter, ParameterValue> values_;
+};
+
+// Every selector's value in force at one moment, for one Server, Channel or
+// connection: the process-wide values with that object's overrides on top.
+// Immutable once taken, so any thread may read it without a lock; hot paths
+// (per call, per frame) read the snapshot their connection holds instead of
+// the process-wide values, which sit behind a mutex. Take a new one to see
+// later changes (a connection takes one when it opens, a Server or Channel
+// when one of its parameters or DatabaseParametersGeneration() changes).
+//
+//   std::shared_ptr<const ParameterSnapshot> params = ParameterSnapshot::Take(overrides);
+//   size_t limit = static_cast<size_t>(params->Int(Parameter::kMaxMetadataSize));
+class ParameterSnapshot {
+ public:
+  // The process-wide values (read under their lock once) with `overrides`
+  // on top. `overrides` is only read; the caller keeps it from changing
+  // meanwhile, as for ParameterOverrides::Get.
+  static std::shared_ptr<const ParameterSnapshot> Take(const ParameterOverrides& overrides);
+
+  // The value of `selector`; an int 0 for a number that is not a selector
+  // (as GetDatabaseParameter). Lock-free; the reference lives as long as
+  // the snapshot.
+  const ParameterValue& Get(Parameter selector) const;
+  int64_t Int(Parameter selector) const { return Get(selector).AsInt(); }
+  // DatabaseParametersGeneration() when the snapshot was taken: a holder
+  // compares it with the current generation to notice process-wide changes.
+  uint64_t generation() const { return generation_; }
+
+ private:
+  ParameterSnapshot() = default;
+
+  std::vector<ParameterValue> values_;  // in the definitions' order
+  uint64_t generation_ = 0;
 };
 
 // Checks that need more than common/ knows (cipher names, forward secrecy)
