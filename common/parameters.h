@@ -31,25 +31,31 @@
 namespace appwire {
 
 // Selector numbers: 4D's where 4D has the setting, above 1000 otherwise.
+// Each comment ends with the default as GetDatabaseParameter returns it;
+// common/parameter_table.cc holds the names, defaults, settings-file keys
+// and allowed values (common/parameter_table_test.cc checks that these
+// comments and docs/configuration.md agree with it).
 enum class Parameter : int {
-  kClientServerPortId = 35,       // int: TCP port, default 19813 (0 = any free port)
+  kClientServerPortId = 35,       // int: TCP port, 0 = any free port; default 19813
   kIdleConnectionsTimeout = 54,   // int: seconds of inactivity before a connection
-                                  //      is closed; 0 = never (default)
+                                  //      is closed, 0 = never; default 0
   kSslCipherList = 64,            // string: TLS 1.2 suites, OpenSSL names, ':'-separated;
-                                  //         "" = default
-  kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4, default)
-  kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3 (default)
-  kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated; "" = default
-  kKeyExchangeGroups = 1003,      // string: "P-256:X25519:P-384" (default)
-  kClientCertificateMode = 1004,  // int: kClientCertNone (default), kClientCertRequest,
-                                  //      kClientCertRequire
-  kHandshakeTimeout = 1005,       // int: milliseconds, default 10000
-  kMaxMessageSize = 1006,         // int: bytes, default 16 MiB, 1 to 1 GiB
-  kDhParamBits = 1007,            // int: 2048 (default), 3072 or 4096
-  kAllowNonForwardSecret = 1008,  // int: 0 (default) or 1: allow a kSslCipherList
-                                  //      without forward secrecy
+                                  //         default "" (appwire's forward-secret list)
+  kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4); default 4 (kTLSv1_3)
+  kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3; default 4 (kTLSv1_3)
+  kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated;
+                                  //         default "" (all three TLS 1.3 suites)
+  kKeyExchangeGroups = 1003,      // string: ':'-separated, preferred first;
+                                  //         default "P-256:X25519:P-384"
+  kClientCertificateMode = 1004,  // int: kClientCertNone, kClientCertRequest or
+                                  //      kClientCertRequire; default 0 (kClientCertNone)
+  kHandshakeTimeout = 1005,       // int: milliseconds; default 10000
+  kMaxMessageSize = 1006,         // int: bytes, 1 to 1 GiB; default 16777216 (16 MiB)
+  kDhParamBits = 1007,            // int: 2048, 3072 or 4096; default 2048
+  kAllowNonForwardSecret = 1008,  // int: 0 or 1: allow a kSslCipherList without
+                                  //      forward secrecy; default 0
   kKeepaliveInterval = 1009,      // int: milliseconds without incoming data before a
-                                  //      ping is sent; default 30000, 0 = no pings
+                                  //      ping is sent, 0 = no pings; default 30000
   kKeepaliveTimeout = 1010,       // int: milliseconds a ping may go unanswered before
                                   //      the connection is closed; default 10000
   kMaxConcurrentCalls = 1011,     // int: calls one connection may have running on the
@@ -58,7 +64,7 @@ enum class Parameter : int {
                                   //      per call; default 8192
   kMaxWriteQueue = 1013,          // int: bytes a server connection may have queued for
                                   //      sending before the server stops reading from
-                                  //      it; default 4 MiB
+                                  //      it; default 4194304 (4 MiB)
   kWriteStallTimeout = 1014,      // int: milliseconds a connection may stay over
                                   //      kMaxWriteQueue before it is closed; default 30000
   kMaxConcurrentStreams = 1015,   // int: streaming calls running on the whole server;
@@ -67,7 +73,7 @@ enum class Parameter : int {
                                   //      which the client must send its hello; default 10000
   kMaxReceiveMemory = 1017,       // int: bytes the server may hold for partly received
                                   //      frames and large waiting requests, all
-                                  //      connections together; default 256 MiB
+                                  //      connections together; default 268435456 (256 MiB)
 };
 
 // 4D's value constants for kMinTlsVersion / kMaxTlsVersion.
@@ -165,7 +171,7 @@ class ParameterSnapshot {
  private:
   ParameterSnapshot() = default;
 
-  std::vector<ParameterValue> values_;  // in the definitions' order
+  std::vector<ParameterValue> values_;  // indexed by ParameterIndex (common/parameter_table.h)
   uint64_t generation_ = 0;
 };
 
