@@ -14,8 +14,6 @@ struct Registry {
   std::mutex mu;
   // Indexed by ParameterIndex: every selector's process-wide value.
   std::vector<ParameterValue> values;
-  std::map<Parameter, std::function<absl::Status(const ParameterValue&, const ParameterLookup&)>>
-      validators;
   std::atomic<uint64_t> generation{1};
 };
 
@@ -40,23 +38,6 @@ ParameterValue GlobalValueLocked(Parameter selector) {
   return index >= 0 ? Global().values[static_cast<size_t>(index)] : ParameterValue(0);
 }
 
-absl::Status ValidateWithHooks(Parameter selector, const ParameterValue& value,
-                               const ParameterLookup& lookup) {
-  absl::Status status = CheckParameterAgainstTable(selector, value, lookup);
-  if (!status.ok()) return status;
-  std::function<absl::Status(const ParameterValue&, const ParameterLookup&)> hook;
-  {
-    std::lock_guard<std::mutex> lock(Global().mu);
-    auto it = Global().validators.find(selector);
-    if (it != Global().validators.end()) hook = it->second;
-  }
-  return hook ? hook(value, lookup) : absl::OkStatus();
-}
-
-ParameterLookup GlobalLookup() {
-  return [](Parameter selector) { return GetDatabaseParameter(selector); };
-}
-
 }  // namespace
 
 std::string ParameterName(Parameter selector) {
@@ -70,18 +51,27 @@ std::string ParameterValue::ToString() const {
   return absl::StrCat("\"", AsString(), "\"");
 }
 
-absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value) {
+namespace internal {
+
+absl::Status SetDatabaseParameterIfAccepted(Parameter selector, ParameterValue value,
+                                            ParameterCheckFunction check) {
   // One change at a time: checks that span selectors (min <= max) must see
   // the values they are stored against.
   static std::mutex set_mu;
   std::lock_guard<std::mutex> set_lock(set_mu);
-  absl::Status status = ValidateWithHooks(selector, value, GlobalLookup());
+  absl::Status status = check(selector, value, [](Parameter other) {
+    return GetDatabaseParameter(other);
+  });
   if (!status.ok()) return status;
+  const int index = ParameterIndex(selector);
+  if (index < 0) return absl::InternalError("a check accepted a selector the table lacks");
   std::lock_guard<std::mutex> lock(Global().mu);
-  Global().values[static_cast<size_t>(ParameterIndex(selector))] = std::move(value);
+  Global().values[static_cast<size_t>(index)] = std::move(value);
   Global().generation.fetch_add(1, std::memory_order_acq_rel);
   return absl::OkStatus();
 }
+
+}  // namespace internal
 
 ParameterValue GetDatabaseParameter(Parameter selector) {
   std::lock_guard<std::mutex> lock(Global().mu);
@@ -96,18 +86,6 @@ void ResetDatabaseParameters() {
 
 uint64_t DatabaseParametersGeneration() {
   return Global().generation.load(std::memory_order_acquire);
-}
-
-absl::Status ValidateParameter(Parameter selector, const ParameterValue& value) {
-  return ValidateWithHooks(selector, value, GlobalLookup());
-}
-
-absl::Status ParameterOverrides::Set(Parameter selector, ParameterValue value) {
-  absl::Status status = ValidateWithHooks(
-      selector, value, [this](Parameter other) { return Get(other); });
-  if (!status.ok()) return status;
-  values_.insert_or_assign(selector, std::move(value));
-  return absl::OkStatus();
 }
 
 ParameterValue ParameterOverrides::Get(Parameter selector) const {
@@ -136,13 +114,6 @@ const ParameterValue& ParameterSnapshot::Get(Parameter selector) const {
   static const auto* const kNotASelector = new ParameterValue(0);
   const int index = ParameterIndex(selector);
   return index >= 0 ? values_[static_cast<size_t>(index)] : *kNotASelector;
-}
-
-void SetParameterValidator(
-    Parameter selector,
-    std::function<absl::Status(const ParameterValue&, const ParameterLookup&)> validator) {
-  std::lock_guard<std::mutex> lock(Global().mu);
-  Global().validators[selector] = std::move(validator);
 }
 
 }  // namespace appwire

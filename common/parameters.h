@@ -108,6 +108,14 @@ class ParameterValue {
   std::variant<int64_t, std::string> value_;
 };
 
+// Where the checks live: SetDatabaseParameter, ValidateParameter and
+// ParameterOverrides::Set are defined in transport/parameter_checks.cc
+// (library appwire_transport, which every Server and Channel links), not in
+// common/: two checks, the cipher lists', need the TLS library. They are
+// called directly, not registered at start-up, so what is accepted never
+// depends on what got linked; without appwire_transport these functions do
+// not link.
+
 // Sets a process-wide default.
 absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value);
 // The process-wide value in force (the default when never set).
@@ -131,6 +139,8 @@ absl::Status ValidateParameter(Parameter selector, const ParameterValue& value);
 // process-wide ones. Not thread-safe by itself; Server and Channel guard it.
 class ParameterOverrides {
  public:
+  // Checked as SetDatabaseParameter checks (against this object's view of
+  // the other selectors); InvalidArgument and no change when refused.
   absl::Status Set(Parameter selector, ParameterValue value);
   void Clear(Parameter selector) { values_.erase(selector); }
   bool Has(Parameter selector) const { return values_.count(selector) > 0; }
@@ -175,12 +185,20 @@ class ParameterSnapshot {
   uint64_t generation_ = 0;
 };
 
-// Checks that need more than common/ knows (cipher names, forward secrecy)
-// are installed by transport/, which knows the TLS library. `validator`
-// returns OK or InvalidArgument with the full message.
-void SetParameterValidator(
-    Parameter selector,
-    std::function<absl::Status(const ParameterValue&, const ParameterLookup&)> validator);
+namespace internal {
+
+using ParameterCheckFunction = absl::Status (*)(Parameter selector, const ParameterValue& value,
+                                                const ParameterLookup& lookup);
+
+// SetDatabaseParameter's store, for transport/parameter_checks.cc (which
+// defines SetDatabaseParameter) only: runs `check` against the process-wide
+// values, then stores the value, as one change. Changes are made one at a
+// time, so that a check spanning selectors (min <= max) sees the values the
+// new one is stored against.
+absl::Status SetDatabaseParameterIfAccepted(Parameter selector, ParameterValue value,
+                                            ParameterCheckFunction check);
+
+}  // namespace internal
 
 }  // namespace appwire
 

@@ -70,6 +70,21 @@ TEST_F(ParametersTest, WrongKindAndRangeNameTheSelector) {
             "selector 77 is not an appwire parameter; see docs/configuration.md for the list");
 }
 
+// This test program includes only common/ headers and calls nothing of
+// transport/ itself. When the TLS layer registered its checks from a static
+// initialiser, nothing here pulled that object in and any cipher list was
+// accepted; now the checks are part of SetDatabaseParameter itself.
+TEST_F(ParametersTest, CipherListsAreCheckedWhateverTheProgramLinks) {
+  EXPECT_EQ(SetDatabaseParameter(Parameter::kSslCipherList, "NO-SUCH-CIPHER").message(),
+            "kSslCipherList (64): \"NO-SUCH-CIPHER\" names NO-SUCH-CIPHER, which this build "
+            "does not support as TLS 1.2 cipher suites; use OpenSSL names such as "
+            "ECDHE-ECDSA-AES128-GCM-SHA256 or ECDHE-RSA-AES256-GCM-SHA384, or \"\" for the "
+            "default");
+  EXPECT_EQ(ValidateParameter(Parameter::kTls13CipherSuites, "TLS_NOPE").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetDatabaseParameter(Parameter::kSslCipherList).AsString(), "");
+}
+
 TEST_F(ParametersTest, OverridesWinOverProcessWideValues) {
   ParameterOverrides overrides;
   EXPECT_EQ(overrides.Get(Parameter::kHandshakeTimeout).AsInt(), 10000);
