@@ -85,6 +85,12 @@ TEST_F(ParametersTest, CipherListsAreCheckedWhateverTheProgramLinks) {
   EXPECT_EQ(GetDatabaseParameter(Parameter::kSslCipherList).AsString(), "");
 }
 
+TEST_F(ParametersTest, EmptyListsMeanTheDefault) {
+  EXPECT_TRUE(SetDatabaseParameter(Parameter::kKeyExchangeGroups, "").ok());
+  EXPECT_TRUE(SetDatabaseParameter(Parameter::kSslCipherList, "").ok());
+  EXPECT_TRUE(SetDatabaseParameter(Parameter::kTls13CipherSuites, "").ok());
+}
+
 TEST_F(ParametersTest, OverridesWinOverProcessWideValues) {
   ParameterOverrides overrides;
   EXPECT_EQ(overrides.Get(Parameter::kHandshakeTimeout).AsInt(), 10000);
