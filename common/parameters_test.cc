@@ -1,6 +1,7 @@
 #include "common/parameters.h"
 
 #include <memory>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -162,6 +163,32 @@ TEST_F(ParametersTest, SnapshotGenerationIsTheOneInForceWhenTaken) {
   ParameterOverrides overrides;
   ASSERT_TRUE(overrides.Set(Parameter::kHelloTimeout, 9).ok());
   EXPECT_EQ(ParameterSnapshot::Take(overrides)->generation(), second->generation());
+}
+
+// One writer sets a value to 1, 2, ... while this thread takes snapshots.
+// Each change moves the generation by one, so a snapshot whose value and
+// generation were read at the same moment has value = generation - start
+// (the default, 1000, before the first change).
+TEST_F(ParametersTest, SnapshotValueAndGenerationAreTakenTogether) {
+  constexpr int kSteps = 2000;
+  const uint64_t start = DatabaseParametersGeneration();
+  std::thread writer([] {
+    for (int value = 1; value <= kSteps; ++value) {
+      ASSERT_TRUE(SetDatabaseParameter(Parameter::kMaxConcurrentCalls, value).ok());
+    }
+  });
+  int64_t value = 0;
+  bool consistent = true;
+  while (value != kSteps && consistent) {
+    std::shared_ptr<const ParameterSnapshot> snapshot =
+        ParameterSnapshot::Take(ParameterOverrides());
+    value = snapshot->Int(Parameter::kMaxConcurrentCalls);
+    const uint64_t changes = snapshot->generation() - start;
+    const int64_t expected = changes == 0 ? 1000 : static_cast<int64_t>(changes);
+    consistent = value == expected;
+    EXPECT_EQ(value, expected) << "generation " << snapshot->generation() << ", start " << start;
+  }
+  writer.join();
 }
 
 }  // namespace
