@@ -64,11 +64,12 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
   };
   std::shared_ptr<Connection> connection =
       Connection::Create(std::move(stream), limits, std::move(callbacks));
-  connection->SetKeepalive(absl::Milliseconds(parameters_->Int(Parameter::kKeepaliveInterval)),
-                           absl::Milliseconds(parameters_->Int(Parameter::kKeepaliveTimeout)));
-  const size_t write_queue = static_cast<size_t>(parameters_->Int(Parameter::kMaxWriteQueue));
+  const ParameterSnapshot& parameters = parameters_->Refresh(&state->parameters);
+  connection->SetKeepalive(absl::Milliseconds(parameters.Int(Parameter::kKeepaliveInterval)),
+                           absl::Milliseconds(parameters.Int(Parameter::kKeepaliveTimeout)));
+  const size_t write_queue = static_cast<size_t>(parameters.Int(Parameter::kMaxWriteQueue));
   connection->SetWriteQueueLimits(write_queue, write_queue + limits.max_message_bytes);
-  receive_budget_->SetLimit(static_cast<size_t>(parameters_->Int(Parameter::kMaxReceiveMemory)));
+  receive_budget_->SetLimit(static_cast<size_t>(parameters.Int(Parameter::kMaxReceiveMemory)));
   connection->SetReceiveBudget(receive_budget_);
   connection->RequireHelloFirst();
   {
@@ -88,11 +89,12 @@ void ConnectionRegistry::StartTicks() {
 void ConnectionRegistry::Tick() {
   // Read at every tick: kIdleConnectionsTimeout (4D's selector 54) and the
   // others may change while the server runs, and apply to open connections.
-  const int64_t idle_timeout_s = parameters_->Int(Parameter::kIdleConnectionsTimeout);
-  const int64_t keepalive_interval_ms = parameters_->Int(Parameter::kKeepaliveInterval);
-  const int64_t keepalive_timeout_ms = parameters_->Int(Parameter::kKeepaliveTimeout);
-  const int64_t hello_timeout_ms = parameters_->Int(Parameter::kHelloTimeout);
-  const int64_t stall_timeout_ms = parameters_->Int(Parameter::kWriteStallTimeout);
+  const ParameterSnapshot& parameters = parameters_->Refresh(&tick_parameters_);
+  const int64_t idle_timeout_s = parameters.Int(Parameter::kIdleConnectionsTimeout);
+  const int64_t keepalive_interval_ms = parameters.Int(Parameter::kKeepaliveInterval);
+  const int64_t keepalive_timeout_ms = parameters.Int(Parameter::kKeepaliveTimeout);
+  const int64_t hello_timeout_ms = parameters.Int(Parameter::kHelloTimeout);
+  const int64_t stall_timeout_ms = parameters.Int(Parameter::kWriteStallTimeout);
   const absl::Duration hello_timeout = absl::Milliseconds(hello_timeout_ms);
   const absl::Duration stall_timeout = absl::Milliseconds(stall_timeout_ms);
   const absl::Time now = clock_.Now();

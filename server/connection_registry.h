@@ -100,6 +100,7 @@ class ConnectionRegistry {
   uint64_t connections_accepted_ = 0;  // guarded by mu_
   uint64_t handshakes_failed_ = 0;  // guarded by mu_
 
+  HeldParameters tick_parameters_;  // the tick's (I/O thread)
   struct Timer;  // the tick's timer (I/O thread); opaque to keep Asio out
   std::unique_ptr<Timer> timer_;
 };

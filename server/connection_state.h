@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "rpc/call_id_window.h"
 #include "server/server_call.h"
+#include "server/server_parameters.h"
 #include "transport/tls_session_info.h"
 
 namespace appwire {
@@ -35,6 +36,9 @@ struct ConnectionState {
   std::shared_ptr<const TlsSessionInfo> session;
   // The largest message the client accepts (its hello); 0 until known.
   size_t peer_max_message_bytes = 0;
+  // The parameters this connection's requests read, refreshed when one
+  // changed (ServerParameters::Refresh). I/O thread only.
+  HeldParameters parameters;
   // Calls accepted and whose handler has not returned: a connection with
   // calls running is never idle, however long a handler takes.
   std::atomic<int> active_calls{0};

@@ -152,6 +152,8 @@ void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
   call->session = state->session;
   call->connection = connection;
   call->peer_max_message_bytes = state->peer_max_message_bytes;
+  parameters_->Refresh(&state->parameters);
+  call->parameters = state->parameters.snapshot;
   if (request.metadata_size() > 0) call->metadata = MetadataFromWire(request.metadata());
   call->clock = &clock_;
   call->deadline = DeadlineFromWire(request.timeout_micros(), clock_.Now());
@@ -211,13 +213,14 @@ absl::Status Dispatcher::CheckRequest(const Connection& connection, const Decode
 absl::Status Dispatcher::Admit(const Connection& connection, const ConnectionState& state,
                                const ServerCall& call, StreamExecutor::Slot* stream_slot) {
   const std::string& method = call.method;
-  const int64_t max_metadata = parameters_->Int(Parameter::kMaxMetadataSize);
+  const ParameterSnapshot& parameters = *call.parameters;
+  const int64_t max_metadata = parameters.Int(Parameter::kMaxMetadataSize);
   if (!call.metadata.empty()) {
     absl::Status valid = ValidateMetadata(call.metadata, static_cast<size_t>(max_metadata),
                                           absl::StrCat("the request headers of ", method));
     if (!valid.ok()) return valid;
   }
-  const int64_t max_calls = parameters_->Int(Parameter::kMaxConcurrentCalls);
+  const int64_t max_calls = parameters.Int(Parameter::kMaxConcurrentCalls);
   const int running = state.active_calls.load(std::memory_order_relaxed);
   if (running >= max_calls) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -237,7 +240,7 @@ absl::Status Dispatcher::Admit(const Connection& connection, const ConnectionSta
   // server-wide limit is taken before the call is published, so a refusal
   // leaves nothing behind.
   if (call.kind != MethodKind::kUnary) {
-    const int64_t max_streams = parameters_->Int(Parameter::kMaxConcurrentStreams);
+    const int64_t max_streams = parameters.Int(Parameter::kMaxConcurrentStreams);
     int streams_running = 0;
     *stream_slot = streams_.TryReserve(static_cast<int>(max_streams), &streams_running);
     if (!*stream_slot) {
@@ -441,7 +444,10 @@ void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::st
   }
   absl::Status status = result.status();
   if (!trailers.empty()) {
-    const int64_t max_metadata = parameters_->Int(Parameter::kMaxMetadataSize);
+    // A refusal (no handler, so no trailers) carries no snapshot.
+    const std::shared_ptr<const ParameterSnapshot> parameters =
+        call.parameters != nullptr ? call.parameters : parameters_->Snapshot();
+    const int64_t max_metadata = parameters->Int(Parameter::kMaxMetadataSize);
     absl::Status valid = ValidateMetadata(trailers, static_cast<size_t>(max_metadata),
                                           absl::StrCat("the response trailers of ", call.method));
     if (valid.ok()) {

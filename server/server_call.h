@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/metadata.h"
 #include "common/method_kind.h"
+#include "common/parameters.h"
 #include "transport/call_stream.h"
 #include "transport/tls_session_info.h"
 
@@ -40,6 +41,8 @@ struct ServerCall {
   std::shared_ptr<Connection> connection;
   // The largest message the client accepts (its hello); 0: unknown.
   size_t peer_max_message_bytes = 0;
+  // The parameters in force when the request came (its limits).
+  std::shared_ptr<const ParameterSnapshot> parameters;
   // Streaming calls only.
   std::unique_ptr<CallStream> stream;
 
