@@ -19,11 +19,6 @@ ParameterValue ServerParameters::Get(Parameter selector) const {
   return overrides_.Get(selector);
 }
 
-ParameterOverrides ServerParameters::overrides() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return overrides_;
-}
-
 bool ServerParameters::Current(const ParameterSnapshot* snapshot,
                                uint64_t server_generation) const {
   return snapshot != nullptr && server_generation == generation() &&

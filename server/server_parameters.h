@@ -46,8 +46,6 @@ class ServerParameters {
   // The override when set, else the process-wide value.
   ParameterValue Get(Parameter selector) const;
   int64_t Int(Parameter selector) const { return Get(selector).AsInt(); }
-  // A copy of the overrides (to build TLS options from).
-  ParameterOverrides overrides() const;
   // Moves with every accepted Set; process-wide changes move
   // DatabaseParametersGeneration() instead.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }

@@ -102,14 +102,14 @@ absl::StatusOr<std::unique_ptr<TlsConfiguration>> TlsConfiguration::Load(
 }
 
 absl::Status TlsConfiguration::RebuildLocked() {
-  // Read before the values they stand for: a change made during the build
-  // then shows as a generation not yet built, and is built next time.
-  const uint64_t global_generation = DatabaseParametersGeneration();
+  // Read before the values it stands for: a change made meanwhile then
+  // shows as a generation not yet built, and is built next time. The
+  // snapshot carries the process-wide generation its values are from.
   const uint64_t parameters_generation = parameters_->generation();
-  const ParameterOverrides overrides = parameters_->overrides();
+  const std::shared_ptr<const ParameterSnapshot> parameters = parameters_->Snapshot();
   TlsOptions options;
   options.role = TlsRole::kServer;
-  ApplyParameters(overrides, &options);
+  ApplyParameters(*parameters, &options);
   options.dh_params_pem = dh_params_pem_;
   options.session_ticket_key = session_ticket_key_;
   options.trusted_ca_pem = client_ca_pem_;
@@ -134,9 +134,8 @@ absl::Status TlsConfiguration::RebuildLocked() {
     set->by_name[sni.host_name] = *std::move(context);
   }
   contexts_ = std::move(set);
-  limits_.max_message_bytes =
-      static_cast<size_t>(overrides.Get(Parameter::kMaxMessageSize).AsInt());
-  built_global_generation_ = global_generation;
+  limits_.max_message_bytes = static_cast<size_t>(parameters->Int(Parameter::kMaxMessageSize));
+  built_global_generation_ = parameters->generation();
   built_parameters_generation_ = parameters_generation;
   rebuild_ = false;
   return absl::OkStatus();
