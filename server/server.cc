@@ -224,10 +224,9 @@ Server::Stats Server::stats() const {
   return stats;
 }
 
-std::shared_ptr<ByteStream> ServerTestingPeer::ConnectInMemory(Server& server,
-                                                                asio::io_context& client_io,
-                                                                const std::string& client_name) {
-  Server::Impl& impl = *server.impl_;
+MemoryStream::Pair ServerTestingPeer::CreateInMemoryPair(asio::io_context& client_io,
+                                                         asio::io_context& server_io,
+                                                         const std::string& client_name) {
   // No TLS in memory: the version says so (transport/memory_stream.h).
   TlsSessionInfo client_side;
   client_side.peer_address = "appwire-server (in memory)";
@@ -235,8 +234,15 @@ std::shared_ptr<ByteStream> ServerTestingPeer::ConnectInMemory(Server& server,
   client_side.alpn = "appwire/1";
   TlsSessionInfo server_side = client_side;
   server_side.peer_address = client_name;
-  MemoryStream::Pair pair =
-      MemoryStream::CreatePair(client_io, std::move(client_side), impl.io, std::move(server_side));
+  return MemoryStream::CreatePair(client_io, std::move(client_side), server_io,
+                                  std::move(server_side));
+}
+
+std::shared_ptr<ByteStream> ServerTestingPeer::ConnectInMemory(Server& server,
+                                                                asio::io_context& client_io,
+                                                                const std::string& client_name) {
+  Server::Impl& impl = *server.impl_;
+  MemoryStream::Pair pair = CreateInMemoryPair(client_io, impl.io, client_name);
   if (impl.connections->draining()) {  // its I/O thread may be stopped already
     pair.second->Close();  // the client reads the end of the stream
     return std::move(pair.first);

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/parameters.h"
 #include "server/connection_registry.h"
+#include "server/internal/testing_peer.h"
 #include "server/server_parameters.h"
 #include "tests/raw_frame_client.h"
 #include "transport/memory_stream.h"
@@ -55,17 +56,22 @@ class InMemoryServerSide {
   // accepted connections are), known in the server's messages as `name`.
   std::unique_ptr<RawFrameClient> Connect(const std::string& name = "memory:1") {
     return std::make_unique<RawFrameClient>([this, name](asio::io_context& client_io) {
-      TlsSessionInfo client_side;
-      client_side.peer_address = "server (in memory)";
-      client_side.version = "none (in memory)";
-      client_side.alpn = "appwire/1";
-      TlsSessionInfo server_side = client_side;
-      server_side.peer_address = name;
-      MemoryStream::Pair pair = MemoryStream::CreatePair(client_io, std::move(client_side), io_,
-                                                         std::move(server_side));
+      MemoryStream::Pair pair = ServerTestingPeer::CreateInMemoryPair(client_io, io_, name);
       asio::post(io_, [this, stream = pair.second] { registry_.Serve(stream, FrameLimits()); });
       return std::move(pair.first);
     });
+  }
+
+  // The status of the GoAway that `client` receives next (its code and
+  // message); INTERNAL saying what came instead when it is not a GoAway.
+  static absl::Status NextGoAway(RawFrameClient& client) {
+    absl::StatusOr<DecodedHeader> frame = client.NextFrame(absl::Seconds(5));
+    if (!frame.ok()) return absl::InternalError(frame.status().ToString());
+    if (!frame->header.has_go_away()) {
+      return absl::InternalError("not a go_away: " + frame->header.ShortDebugString());
+    }
+    return absl::Status(static_cast<absl::StatusCode>(frame->header.go_away().status_code()),
+                        frame->header.go_away().status_message());
   }
 
   // Runs `task` on the I/O thread and waits for it (bounded).

@@ -13,6 +13,7 @@
 
 #include "server/server.h"
 #include "transport/byte_stream.h"
+#include "transport/memory_stream.h"
 
 namespace appwire {
 
@@ -23,6 +24,12 @@ class ServerTestingPeer {
   // in the server's logs and messages ("memory:1").
   static std::shared_ptr<ByteStream> ConnectInMemory(Server& server, asio::io_context& client_io,
                                                      const std::string& client_name);
+  // The in-memory pair ConnectInMemory serves, for tests that serve its
+  // second end themselves: its session info says "no TLS" (version "none
+  // (in memory)", ALPN appwire/1); the server end's peer is `client_name`.
+  static MemoryStream::Pair CreateInMemoryPair(asio::io_context& client_io,
+                                               asio::io_context& server_io,
+                                               const std::string& client_name);
 };
 
 }  // namespace appwire
