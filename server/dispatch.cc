@@ -1,3 +1,7 @@
+// About 500 lines, on purpose: the hello, the request checks, the runs, the
+// call frames and each call's one answer are the steps of one call's life
+// and share the dispatcher's state (registry, executors, counters,
+// deadlines); the rules themselves live in rpc/.
 #include "server/dispatch.h"
 
 #include <exception>

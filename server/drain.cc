@@ -4,6 +4,8 @@
 // no call runs, at most the timeout; cancel and answer the calls still
 // running; a final GoAway with the same last_call_id, close_notify, close;
 // abandon handlers that ignore their cancellation for 2 s.
+#include "server/server.h"  // Server::Drain is declared there
+
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -16,7 +18,6 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "server/internal/server_impl.h"
-#include "server/server.h"
 #include "transport/frames.h"
 
 namespace appwire {
