@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
 #include "client/client_folder.h"
+#include "client/target.h"
 #include "client/internal/live_objects.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -43,43 +44,6 @@
 
 namespace appwire {
 namespace {
-
-struct Target {
-  std::string host;
-  std::string port;
-};
-
-absl::StatusOr<Target> ParseTarget(const std::string& target) {
-  Target parsed;
-  if (target.empty()) {
-    return absl::InvalidArgumentError("target is empty; use \"host:port\", e.g. \"localhost:19813\"");
-  }
-  if (target.front() == '[') {
-    size_t close = target.find(']');
-    if (close == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("target \"", target, "\" lacks a ']'"));
-    }
-    parsed.host = target.substr(1, close - 1);
-    parsed.port = close + 1 < target.size() && target[close + 1] == ':'
-                      ? target.substr(close + 2)
-                      : std::to_string(kDefaultPort);
-  } else {
-    size_t colon = target.rfind(':');
-    if (colon != std::string::npos && target.find(':') != colon) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "target \"", target, "\": put IPv6 addresses in brackets, \"[::1]:19813\""));
-    }
-    parsed.host = target.substr(0, colon);
-    parsed.port = colon == std::string::npos ? std::to_string(kDefaultPort)
-                                              : target.substr(colon + 1);
-  }
-  int port = 0;
-  if (parsed.host.empty() || !absl::SimpleAtoi(parsed.port, &port) || port <= 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "target \"", target, "\" is not \"host:port\" with a port from 1 to 65535"));
-  }
-  return parsed;
-}
 
 // Live counts for internal::LiveChannelObjectsForTesting().
 std::atomic<int> live_impls{0};
@@ -134,17 +98,6 @@ LiveChannelObjects LiveChannelObjectsForTesting() {
 }
 
 }  // namespace internal
-
-absl::string_view ChannelStateName(ChannelState state) {
-  switch (state) {
-    case ChannelState::kIdle: return "idle";
-    case ChannelState::kConnecting: return "connecting";
-    case ChannelState::kReady: return "ready";
-    case ChannelState::kTransientFailure: return "transient failure";
-    case ChannelState::kShutdown: return "shut down";
-  }
-  return "unknown";
-}
 
 // One connection (or attempt) of a channel.
 struct Link {
