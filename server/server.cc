@@ -32,7 +32,7 @@
 #include "common/utf8.h"
 #include "common/version.h"
 #include "server/builtin_services.h"
-#include "server/call_id_window.h"
+#include "rpc/call_id_window.h"
 #include "server/internal/testing_peer.h"
 #include "server/internal/dh_generator.h"
 #include "server/server_call.h"

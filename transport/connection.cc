@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
-#include "common/utf8.h"
+#include "transport/frames.h"
 #include "transport/internal/buffers.h"
 #include "transport/protobuf_log.h"
 #include "transport/receive_budget.h"
@@ -104,19 +104,12 @@ void Connection::CheckKeepalive() {
   }
   if (absl::Nanoseconds(now - received) < keepalive_interval_) return;
   ping_sent_ns_.store(now, std::memory_order_relaxed);
-  v1::FrameHeader header;
-  header.set_call_id(0);
-  header.mutable_ping()->set_opaque(static_cast<uint64_t>(now));
-  Send(header, "").IgnoreError();
+  Send(PingFrame(static_cast<uint64_t>(now)), "").IgnoreError();
 }
 
 void Connection::HandlePing(const v1::Ping& ping) {
   if (ping.ack()) return;  // last_received_ns_ already says the peer lives
-  v1::FrameHeader header;
-  header.set_call_id(0);
-  header.mutable_ping()->set_opaque(ping.opaque());
-  header.mutable_ping()->set_ack(true);
-  Send(header, "").IgnoreError();
+  Send(PingAckFrame(ping.opaque()), "").IgnoreError();
 }
 
 const TlsSessionInfo& Connection::session_info() const { return stream_->info(); }
@@ -414,14 +407,8 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
   // reported must still be ours.
   const bool first = !finished_.exchange(true);
   if (send_go_away && !reason.ok()) {
-    v1::FrameHeader header;
-    header.set_call_id(0);
-    header.mutable_go_away()->set_status_code(static_cast<int>(reason.code()));
-    // As for responses (server.cc SendStatus): valid UTF-8, at most
-    // 4,096 bytes, so that the GoAway's header parses and fits.
-    header.mutable_go_away()->set_status_message(ValidUtf8(reason.message(), 4096));
-    header.mutable_go_away()->set_last_call_id(highest_request_id());
-    Send(header, "").IgnoreError();  // best effort: the peer may be gone
+    // Best effort: the peer may be gone.
+    Send(GoAwayFrame(reason, /*graceful=*/false, highest_request_id()), "").IgnoreError();
   }
   bool deferred;
   {

@@ -9,8 +9,8 @@
 // per odd id: kSpan / 2 bits, 256 bytes.
 //
 // Not thread-safe: one connection's read loop owns it.
-#ifndef APPWIRE_SERVER_CALL_ID_WINDOW_H_
-#define APPWIRE_SERVER_CALL_ID_WINDOW_H_
+#ifndef APPWIRE_RPC_CALL_ID_WINDOW_H_
+#define APPWIRE_RPC_CALL_ID_WINDOW_H_
 
 #include <bitset>
 #include <cstdint>
@@ -40,4 +40,4 @@ class CallIdWindow {
 
 }  // namespace appwire
 
-#endif  // APPWIRE_SERVER_CALL_ID_WINDOW_H_
+#endif  // APPWIRE_RPC_CALL_ID_WINDOW_H_

@@ -1,4 +1,4 @@
-#include "server/call_id_window.h"
+#include "rpc/call_id_window.h"
 
 namespace appwire {
 
