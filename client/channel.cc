@@ -104,6 +104,43 @@ Channel::~Channel() {
   released->Wait();
 }
 
+std::shared_ptr<Channel::Impl> Channel::Impl::Create(const ChannelOptions& options,
+                                                    const Target& target,
+                                                    std::shared_ptr<const TlsContext> context) {
+  auto impl = std::make_shared<Impl>();
+  impl->options = options;
+  impl->target = options.target;
+  impl->parsed_target = target;
+  impl->server_name = options.server_name.empty() ? target.host : options.server_name;
+  impl->context = std::move(context);
+  impl->backoff = Backoff(options.reconnect_backoff);
+  impl->limits.max_message_bytes =
+      static_cast<size_t>(options.parameters.Get(Parameter::kMaxMessageSize).AsInt());
+  impl->keepalive_interval =
+      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveInterval).AsInt());
+  impl->keepalive_timeout =
+      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveTimeout).AsInt());
+  return impl;
+}
+
+absl::Status Channel::Impl::StartAndWaitForFirstAttempt() {
+  auto first = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> first_done = first->get_future();
+  first_attempt = [first](const absl::Status& status) { first->set_value(status); };
+  work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      io.get_executor());
+  // The thread holds the channel's state until it ends: a callback may drop
+  // the app's last reference while the thread is still inside it.
+  io_thread = std::thread([self = shared_from_this()] { self->io.run(); });
+  asio::post(io, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->StartConnect();
+      self->ScheduleKeepalive();
+    }
+  });
+  return first_done.get();
+}
+
 absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& options) {
   absl::StatusOr<Target> target = ParseTarget(options.target);
   if (!target.ok()) return target.status();
@@ -115,28 +152,8 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(credentials->tls);
   if (!context.ok()) return context.status();
 
-  auto impl = std::make_shared<Impl>();
-  impl->options = options;
-  impl->target = options.target;
-  impl->parsed_target = *target;
-  impl->server_name = options.server_name.empty() ? target->host : options.server_name;
-  impl->context = *context;
-  impl->backoff = Backoff(options.reconnect_backoff);
-  impl->limits.max_message_bytes =
-      static_cast<size_t>(options.parameters.Get(Parameter::kMaxMessageSize).AsInt());
-  impl->keepalive_interval =
-      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveInterval).AsInt());
-  impl->keepalive_timeout =
-      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveTimeout).AsInt());
-  auto first = std::make_shared<std::promise<absl::Status>>();
-  std::future<absl::Status> first_done = first->get_future();
-  impl->first_attempt = [first](const absl::Status& status) { first->set_value(status); };
-  impl->work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
-      impl->io.get_executor());
-  // The thread holds the channel's state until it ends: a callback may drop
-  // the app's last reference while the thread is still inside it.
-  impl->io_thread = std::thread([self = impl] { self->io.run(); });
-  // Every error return below stops the thread again.
+  std::shared_ptr<Impl> impl = Impl::Create(options, *target, *std::move(context));
+  // Every error return below stops the I/O thread again.
   struct StopOnError {
     Impl* impl;
     bool armed = true;
@@ -144,14 +161,8 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
       if (armed) impl->StopIo();
     }
   } stop_on_error{impl.get()};
-  std::weak_ptr<Impl> weak = impl;
-  asio::post(impl->io, [weak] {
-    if (auto self = weak.lock()) {
-      self->StartConnect();
-      self->ScheduleKeepalive();
-    }
-  });
-  absl::Status handshake = ExplainFirstHandshake(*credentials, first_done.get());
+  absl::Status handshake =
+      ExplainFirstHandshake(*credentials, impl->StartAndWaitForFirstAttempt());
   if (!handshake.ok()) return handshake;
   absl::StatusOr<std::shared_ptr<TlsContext>> pinned =
       RecordFirstUse(&*credentials, impl->Locked([&] { return impl->last_session; }));

@@ -151,7 +151,7 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
       link->connection->Close(absl::CancelledError("the client closed the channel"));
       return;
     }
-    link->ready = true;
+    link->stage = Link::Stage::kOpen;
     current = link;
     ++connections_made;
     last_session = link->connection->session_info();
@@ -267,7 +267,8 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
   {
     std::lock_guard<std::mutex> lock(mu);
     links.erase(link->id);
-    if (!link->ready) return;  // a failed attempt: AttemptFailed handles it
+    // A failed attempt: AttemptFailed handles it.
+    if (link->stage == Link::Stage::kHandshaking) return;
     FailLocked(calls.TakeSentOn(link->id), status);
     const bool shutdown = ShutdownLocked();
     if (current == link) {
@@ -277,7 +278,7 @@ void Channel::Impl::OnLinkClosed(const std::shared_ptr<Link>& link, const absl::
       // Lost after a working session: reconnect at once, so the next call
       // finds a connection. Lost before the server's hello (it refused us
       // after the handshake): that attempt failed, back off.
-      if (!link->hello_received) {
+      if (link->stage != Link::Stage::kGreeted) {
         failed_before_hello = !shutdown;
       } else if (link->going_away && !calls.has_waiting()) {
         ApplyLocked(ConnectivityEvent::kServerLeft, absl::OkStatus(), &notes);

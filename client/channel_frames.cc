@@ -66,7 +66,8 @@ void Channel::Impl::OnResponse(const std::shared_ptr<Link>& link, DecodedFrame& 
   if (requeued) return;
   Metadata trailers = MetadataFromWire(response.trailers());
   if (frame.oversized_payload_bytes > 0) {
-    Complete(call_id, ReplyTooLargeForClient(frame.oversized_payload_bytes, limits.max_message_bytes),
+    Complete(call_id,
+             ReplyTooLargeForClient(frame.oversized_payload_bytes, limits.max_message_bytes),
              std::move(trailers), true);
   } else if (response.status_code() == 0) {
     Complete(call_id, std::string(frame.payload), std::move(trailers), true);
@@ -108,7 +109,7 @@ void Channel::Impl::OnHello(const std::shared_ptr<Link>& link, const v1::Hello& 
   std::lock_guard<std::mutex> lock(mu);
   server_software = absl::StrCat(hello.software_name(), " ", hello.software_version());
   link->server_max_message_bytes = hello.max_message_bytes();
-  link->hello_received = true;
+  if (link->stage == Link::Stage::kOpen) link->stage = Link::Stage::kGreeted;
   // Only a server that got as far as its hello resets the backoff: one
   // that closes right after the handshake must not be retried in a loop.
   backoff.Reset();
@@ -124,7 +125,7 @@ void Channel::Impl::OnGoAway(const std::shared_ptr<Link>& link, const v1::GoAway
     // Refused before its hello (a protocol version or an ordering it does
     // not accept): like a failed attempt, it waits for the backoff. Only
     // the connection new calls use can fail the attempt that made it.
-    refused_before_hello = current == link && !link->hello_received;
+    refused_before_hello = current == link && link->stage != Link::Stage::kGreeted;
     link->going_away = true;
     // Calls the server never received are sent again on a new
     // connection (unary ones, once); the others end below.

@@ -1,5 +1,6 @@
 #include "client/credentials.h"
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -20,31 +21,32 @@ Target Localhost() {
 // A fresh client folder holding `known_servers`.
 std::string FolderWithKnownServers(const std::string& name, const std::string& known_servers) {
   const std::string folder = testing::TempDir() + "/credentials_test_" + name;
-  std::string command = "rm -rf '" + folder + "' && mkdir -p '" + folder + "'";
-  EXPECT_EQ(std::system(command.c_str()), 0);
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
   std::ofstream(folder + "/known_servers") << known_servers;
   return folder;
+}
+
+void ExpectInvalid(const ChannelOptions& options, const std::string& message) {
+  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(credentials.status().message(), message);
 }
 
 TEST(CredentialsTest, TrustOnFirstUseWithoutAFolderIsRefused) {
   ChannelOptions options;
   options.trust_on_first_use = true;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(credentials.status().message(),
-            "trust_on_first_use needs a client_folder: its known_servers file remembers servers");
+  ExpectInvalid(
+      options,
+      "trust_on_first_use needs a client_folder: its known_servers file remembers servers");
 }
 
 TEST(CredentialsTest, CertificateWithoutKeyIsRefused) {
   ChannelOptions options;
   options.pinned_sha256 = "SHA256:00";
   options.certificate_file = "cert.pem";
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(credentials.status().message(),
-            "a client certificate needs both certificate_file and private_key_file");
+  ExpectInvalid(options, "a client certificate needs both certificate_file and private_key_file");
 }
 
 TEST(CredentialsTest, MissingCaFileSaysWhatToPutThere) {
@@ -54,8 +56,9 @@ TEST(CredentialsTest, MissingCaFileSaysWhatToPutThere) {
   ASSERT_FALSE(credentials.ok());
   EXPECT_TRUE(absl::StartsWith(credentials.status().message(), "cannot load the CA file: "))
       << credentials.status();
-  EXPECT_TRUE(absl::EndsWith(credentials.status().message(),
-                             "; put the server's CA (for a self-signed server, its cert.pem) there"))
+  EXPECT_TRUE(absl::EndsWith(
+      credentials.status().message(),
+      "; put the server's CA (for a self-signed server, its cert.pem) there"))
       << credentials.status();
 }
 

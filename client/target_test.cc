@@ -65,7 +65,8 @@ TEST(ParseTargetTest, EmptyHostIsRefused) {
 }
 
 TEST(ParseTargetTest, EmptyPortIsRefused) {
-  ExpectRefused("localhost:", "target \"localhost:\" is not \"host:port\" with a port from 1 to 65535");
+  ExpectRefused("localhost:",
+                "target \"localhost:\" is not \"host:port\" with a port from 1 to 65535");
   ExpectRefused("[::1]:", "target \"[::1]:\" is not \"host:port\" with a port from 1 to 65535");
 }
 

@@ -62,11 +62,17 @@ struct Link {
   internal::LiveCounted counted{internal::LiveCounted::Kind::kLink};
   uint64_t id = 0;
   std::shared_ptr<Connection> connection;
-  // Guarded by Channel::Impl::mu.
-  bool ready = false;           // handshake done, hello sent
-  bool going_away = false;      // the server sent a go-away: no new calls here
-  bool hello_received = false;  // the server's hello came: the attempt succeeded
-  size_t server_max_message_bytes = 0;  // from the server's hello
+  // How far the connection got; only forward. Guarded by Channel::Impl::mu.
+  enum class Stage {
+    kHandshaking,  // TCP connected, TLS handshake under way (an attempt)
+    kOpen,         // handshake done, our hello sent: the channel is ready
+    kGreeted,      // the server's hello came: the attempt succeeded
+  };
+  Stage stage = Stage::kHandshaking;
+  // The server sent a go-away: no new calls here. Independent of the stage:
+  // a server may refuse us before its hello. Guarded by mu.
+  bool going_away = false;
+  size_t server_max_message_bytes = 0;  // from the server's hello; guarded by mu
 };
 
 // The code of a call that fails because no connection can be made: a
@@ -138,6 +144,12 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   // cannot leave the others for after the destructor returned.
   std::deque<std::pair<PendingCall, absl::Status>> ended;
 
+  // client/channel.cc: a channel's state for `options`, not yet running.
+  static std::shared_ptr<Impl> Create(const ChannelOptions& options, const Target& target,
+                                      std::shared_ptr<const TlsContext> context);
+  // Starts the I/O thread and the first attempt; returns its outcome (the
+  // caller stops the thread again when that is an error).
+  absl::Status StartAndWaitForFirstAttempt();
   ~Impl();
 
   // Runs `f` under mu and returns what it returns.
