@@ -4,6 +4,9 @@
 // is bounded in time (well under 20 s) and in memory: senders pace
 // themselves on their own queue, and stop early once the server has
 // obviously grown too much.
+//
+// Long on purpose: one suite of hostile clients sharing the memory and
+// descriptor measuring fixture.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>

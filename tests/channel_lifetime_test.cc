@@ -3,6 +3,9 @@
 // from inside its own callbacks, while another thread cancels a call) leaves
 // no object of it behind, runs no state-change callback after the destructor
 // returned, and delivers every call's completion before it returns.
+//
+// Long on purpose: one suite; each test is one moment of the lifetime, and
+// they share the fixture that counts live objects.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>

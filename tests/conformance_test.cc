@@ -4,6 +4,9 @@
 // nothing it sends), checks the documented outcome exactly (the GoAway's
 // code and words and the close, or the refused call's status and the
 // connection still serving), and then that a fresh connection is served.
+//
+// Long on purpose: one suite, one test per MUST, in the order of the
+// document; a reader checks coverage against docs/protocol.md top to bottom.
 #include <atomic>
 #include <chrono>
 #include <future>

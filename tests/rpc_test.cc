@@ -1,6 +1,9 @@
 // The RPC layer end to end over real TLS on loopback: deadlines,
 // cancellation, metadata, streaming with flow control, limits, callbacks on
 // the app's executor, state changes, drain.
+//
+// Long on purpose: one end-to-end suite sharing one server fixture; the
+// rules themselves have unit tests in rpc/ and transport/.
 #include <sys/resource.h>
 
 #include <atomic>

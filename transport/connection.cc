@@ -423,7 +423,7 @@ void Connection::Close(const absl::Status& reason, bool send_go_away) {
   if (first) close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
   WakeWaitersForRoom();
-  if (first && callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
+  if (first) ReportClosed(reason);
 }
 
 void Connection::Finish(const absl::Status& reason) {
@@ -431,7 +431,16 @@ void Connection::Finish(const absl::Status& reason) {
   close_reason_ = reason;  // published by the store below
   state_.store(State::kClosed, std::memory_order_release);
   WakeWaitersForRoom();
-  if (callbacks_.on_closed) callbacks_.on_closed(shared_from_this(), reason);
+  ReportClosed(reason);
+}
+
+void Connection::ReportClosed(const absl::Status& reason) {
+  if (!callbacks_.on_closed) return;
+  // Close() may be called from any thread (an app's, a handler's); the
+  // owner's on_closed runs on the I/O thread like every callback, never
+  // inside the caller's locks. Posted even from the I/O thread: the caller
+  // may be inside on_frame, holding state on_closed tears down.
+  stream_->Post([self = shared_from_this(), reason] { self->callbacks_.on_closed(self, reason); });
 }
 
 }  // namespace appwire

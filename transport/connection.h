@@ -11,7 +11,9 @@
 // when we close on purpose (a GoAway frame goes out first). Transitions are
 // checked; `on_closed` runs exactly once with the reason.
 //
-// Threads: callbacks run on the stream's executor (the I/O thread).
+// Threads: callbacks run on the stream's executor (the I/O thread), also
+// on_closed when another thread called Close(): it is posted there, so it
+// runs after Close() returned (and not at all once that executor stopped).
 // Send(), Close() and the accessors are thread-safe.
 #ifndef APPWIRE_TRANSPORT_CONNECTION_H_
 #define APPWIRE_TRANSPORT_CONNECTION_H_
@@ -124,6 +126,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   Connection(std::shared_ptr<ByteStream> stream, FrameLimits limits, Callbacks callbacks);
+  // Runs on_closed with `reason` on the stream's executor.
+  void ReportClosed(const absl::Status& reason);
   void ReadLoop();
   // I/O thread: whether reading must wait (queue over the limit, or no
   // receive budget for the frame being received); arranges to be resumed.

@@ -1,0 +1,163 @@
+// The layers of docs/architecture.md, checked on the sources: each folder
+// includes only from the folders below it, a folder's internal/ headers stay
+// in that folder, and wolfSSL is seen by transport/ alone. A new include
+// that breaks the picture fails here, naming the file, the line and the
+// rule, instead of surfacing later as a cycle or a leaked dependency.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+namespace appwire {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Folder -> the project folders its files may include from ("appwire" is
+// the generated protobuf code, "google" protobuf's own headers). tests/
+// may include anything and is not listed.
+const std::map<std::string, std::set<std::string>>& AllowedIncludes() {
+  static const auto* allowed = new std::map<std::string, std::set<std::string>>{
+      {"common", {"common"}},
+      {"transport", {"transport", "common", "appwire"}},
+      {"rpc", {"rpc", "transport", "common", "appwire"}},
+      {"server", {"server", "rpc", "transport", "common", "appwire", "google"}},
+      {"client", {"client", "rpc", "transport", "common", "appwire", "google"}},
+      {"tools", {"tools", "server", "client", "rpc", "transport", "common", "appwire", "google"}},
+      {"examples", {"examples", "server", "client", "common", "appwire", "google"}},
+      {"bench", {"bench", "server", "client", "rpc", "transport", "common", "appwire", "google"}},
+  };
+  return *allowed;
+}
+
+// Includes of another folder's internal/ headers, each with its reason.
+// Keep this list short; an entry is a debt, not a permission.
+const std::set<std::string>& InternalExceptions() {
+  static const auto* exceptions = new std::set<std::string>{
+      // AsioErrorToStatus: the one place Asio codes become Status text; to
+      // move to a public transport header with the wolfSSL half.
+      "client/channel.cc -> transport/internal/errors.h",
+      "server/server.cc -> transport/internal/errors.h",
+  };
+  return *exceptions;
+}
+
+struct Include {
+  std::string file;  // relative to the source root
+  int line;
+  std::string path;  // what is between the quotes or brackets
+  bool angled;
+};
+
+std::vector<Include> IncludesOf(const fs::path& root, const fs::path& file) {
+  std::vector<Include> includes;
+  std::ifstream in(file);
+  static const std::regex pattern(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
+  std::string text;
+  int number = 0;
+  while (std::getline(in, text)) {
+    ++number;
+    std::smatch match;
+    if (std::regex_search(text, match, pattern)) {
+      includes.push_back(
+          {fs::relative(file, root).string(), number, match[2].str(), match[1].str() == "<"});
+    }
+  }
+  return includes;
+}
+
+std::vector<fs::path> SourcesUnder(const fs::path& folder) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(folder)) return files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    const std::string extension = entry.path().extension().string();
+    if (entry.is_regular_file() && (extension == ".cc" || extension == ".h")) {
+      files.push_back(entry.path());
+    }
+  }
+  return files;
+}
+
+std::string FolderOf(const std::string& include) {
+  return include.substr(0, include.find('/'));
+}
+
+TEST(LayeringTest, EachFolderIncludesOnlyFromTheLayersBelowIt) {
+  const fs::path root = APPWIRE_SOURCE_DIR;
+  std::vector<std::string> violations;
+  int checked = 0;
+  for (const auto& [folder, allowed] : AllowedIncludes()) {
+    for (const fs::path& file : SourcesUnder(root / folder)) {
+      for (const Include& include : IncludesOf(root, file)) {
+        if (include.angled || include.path.find('/') == std::string::npos) continue;
+        const std::string from = FolderOf(include.path);
+        // absl, gtest, gmock: libraries every layer may use.
+        if (from == "absl" || from == "gtest" || from == "gmock") continue;
+        ++checked;
+        if (allowed.count(from) == 0) {
+          violations.push_back(absl::StrCat(include.file, ":", include.line, ": ", folder,
+                                            "/ may not include \"", include.path, "\" (", from,
+                                            "/ is not below it)"));
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100) << "the scan found too few includes: is APPWIRE_SOURCE_DIR right?";
+  EXPECT_TRUE(violations.empty()) << absl::StrJoin(violations, "\n");
+}
+
+TEST(LayeringTest, InternalHeadersStayInTheirFolder) {
+  const fs::path root = APPWIRE_SOURCE_DIR;
+  std::vector<std::string> violations;
+  for (const auto& [folder, allowed] : AllowedIncludes()) {
+    for (const fs::path& file : SourcesUnder(root / folder)) {
+      for (const Include& include : IncludesOf(root, file)) {
+        if (include.angled || !absl::StrContains(include.path, "/internal/")) continue;
+        if (FolderOf(include.path) == folder) continue;
+        const std::string key = absl::StrCat(include.file, " -> ", include.path);
+        if (InternalExceptions().count(key) > 0) continue;
+        violations.push_back(absl::StrCat(include.file, ":", include.line, ": \"", include.path,
+                                          "\" is internal to ", FolderOf(include.path), "/"));
+      }
+    }
+  }
+  EXPECT_TRUE(violations.empty()) << absl::StrJoin(violations, "\n");
+}
+
+TEST(LayeringTest, OnlyTransportSeesWolfSsl) {
+  const fs::path root = APPWIRE_SOURCE_DIR;
+  std::vector<std::string> violations;
+  for (const auto& [folder, allowed] : AllowedIncludes()) {
+    if (folder == "transport") continue;
+    for (const fs::path& file : SourcesUnder(root / folder)) {
+      for (const Include& include : IncludesOf(root, file)) {
+        if (absl::StartsWith(include.path, "wolfssl/")) {
+          violations.push_back(absl::StrCat(include.file, ":", include.line, ": includes <",
+                                            include.path, ">; only transport/ may"));
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(violations.empty()) << absl::StrJoin(violations, "\n");
+}
+
+// The test itself: a rule it cannot break would check nothing.
+TEST(LayeringTest, TheScanSeesARealInclude) {
+  const fs::path root = APPWIRE_SOURCE_DIR;
+  bool found = false;
+  for (const Include& include : IncludesOf(root, root / "rpc" / "hello.cc")) {
+    found = found || include.path == "rpc/hello.h";
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace appwire
