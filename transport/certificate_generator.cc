@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "transport/internal/errors.h"
 #include "transport/internal/wolfssl.h"
 
 #include <wolfssl/wolfcrypt/rsa.h>
@@ -17,8 +18,8 @@ namespace appwire {
 namespace {
 
 absl::Status CryptoError(absl::string_view what, int code) {
-  return absl::InternalError(absl::StrCat(what, " failed: wolfCrypt error ",
-                                          code, " (", wc_GetErrorString(code), ")"));
+  return absl::InternalError(absl::StrCat(
+      what, " failed: ", internal::WolfCryptErrorText(code, internal::CodeTextStyle::kParenthesized)));
 }
 
 // RAII holders so every early return frees what was made.

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "transport/internal/errors.h"
 #include "transport/internal/wolfssl.h"
 
 #include <wolfssl/wolfcrypt/rsa.h>
@@ -28,7 +29,7 @@ absl::StatusOr<std::string> DecryptPrivateKeyPem(absl::string_view pem,
   if (der_size <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot decrypt \"", source, "\" with the passphrase given; is it the right one? "
-        "(wolfCrypt error ", der_size, ": ", wc_GetErrorString(der_size), ")"));
+        "(", internal::WolfCryptErrorText(der_size), ")"));
   }
   // A decrypted PKCS#8 key stays PKCS#8 ("BEGIN PRIVATE KEY"): its
   // algorithm identifier carries the EC curve, which the inner key may omit.

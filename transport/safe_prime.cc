@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "transport/internal/errors.h"
 #include "transport/internal/wolfssl.h"
 
 #include <wolfssl/wolfcrypt/wolfmath.h>
@@ -67,8 +68,8 @@ class Rng {
 };
 
 absl::Status MathError(int ret, absl::string_view what) {
-  return absl::InternalError(absl::StrCat(what, ": wolfCrypt error ", ret, " (",
-                                          wc_GetErrorString(ret), ")"));
+  return absl::InternalError(absl::StrCat(
+      what, ": ", internal::WolfCryptErrorText(ret, internal::CodeTextStyle::kParenthesized)));
 }
 
 bool Cancelled(const std::atomic<bool>* cancel) {

@@ -69,10 +69,8 @@ WOLFSSL_METHOD* MethodFor(const TlsOptions& options) {
 }
 
 absl::Status WolfError(absl::string_view what, int code) {
-  char text[WOLFSSL_MAX_ERROR_SZ];
-  wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), text, sizeof(text));
   return absl::InvalidArgumentError(
-      absl::StrCat(what, " (wolfSSL error ", code, ": ", text, ")"));
+      absl::StrCat(what, " (", internal::WolfSslErrorText(code), ")"));
 }
 
 // The TLS layer's checks for the cipher-list parameters (common/ cannot

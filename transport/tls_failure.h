@@ -20,14 +20,28 @@ struct TlsFailure {
     // The server's certificate is not the one whose SHA-256 fingerprint
     // the client pinned (ChannelOptions::pinned_sha256 or known_servers).
     kPinMismatch,
+    // The peer refused the certificate this end presented, or that it
+    // presented none: it ended the handshake with a certificate alert
+    // (bad_certificate, unsupported_certificate, certificate_revoked,
+    // certificate_expired, certificate_unknown, unknown_ca or
+    // certificate_required). On a client this is the server saying it
+    // requires a client certificate (certificate_required, or what TLS 1.2
+    // servers send) or does not accept this one; TLS 1.3 servers say it
+    // after the client's handshake has finished, so it shows on the first
+    // read.
+    kPeerRefusedCertificate,
   };
   Kind kind;
   // kPinMismatch: the fingerprint of the certificate the server presented
   // ("SHA256:AB:CD:..."), empty when it presented none.
   std::string presented_fingerprint;
+  // kPeerRefusedCertificate: the alert the peer sent (RFC 8446 section 6,
+  // AlertDescription: 116 is certificate_required, 42 bad_certificate, ...).
+  int alert = -1;
 
   bool operator==(const TlsFailure& other) const {
-    return kind == other.kind && presented_fingerprint == other.presented_fingerprint;
+    return kind == other.kind && presented_fingerprint == other.presented_fingerprint &&
+           alert == other.alert;
   }
 };
 

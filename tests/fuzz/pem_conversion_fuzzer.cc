@@ -1,4 +1,4 @@
-// `appwire convert` on the file it is given (transport/pem_conversion.h):
+// `appwire convert` on the file it is given (tools/appwire/pem_conversion.h):
 // PKCS#12 (password "fuzz", as in the seed corpus), a DER certificate or a
 // DER private key, turned into the PEM key and chain appwire reads.
 //
@@ -14,8 +14,8 @@
 #include "absl/strings/match.h"
 #include "common/pem.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tools/appwire/pem_conversion.h"
 #include "transport/certificate_info.h"
-#include "transport/pem_conversion.h"
 #include "transport/private_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

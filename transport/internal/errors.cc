@@ -6,15 +6,23 @@
 #include "absl/strings/str_cat.h"
 #include "transport/internal/wolfssl.h"
 #include "transport/internal/x509_names.h"
+#include "transport/tls_failure.h"
 
 namespace appwire::internal {
-namespace {
 
-std::string WolfText(int code) {
+std::string WolfSslErrorText(int code) {
   char text[WOLFSSL_MAX_ERROR_SZ];
   wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), text, sizeof(text));
   return absl::StrCat("wolfSSL error ", code, ": ", text);
 }
+
+std::string WolfCryptErrorText(int code, CodeTextStyle style) {
+  const char* text = wc_GetErrorString(code);
+  return style == CodeTextStyle::kColon ? absl::StrCat("wolfCrypt error ", code, ": ", text)
+                                        : absl::StrCat("wolfCrypt error ", code, " (", text, ")");
+}
+
+namespace {
 
 std::string Printable(absl::string_view bytes) {
   std::string out;
@@ -157,7 +165,7 @@ std::string AlertName(int alert) {
 absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
   const std::string prefix =
       absl::StrCat(c.operation, " with ", c.peer_address, " failed: ");
-  const std::string detail = WolfText(error);
+  const std::string detail = WolfSslErrorText(error);
   const bool client = c.role == TlsRole::kClient;
 
   // The peer sent something that is not TLS at all.
@@ -196,12 +204,14 @@ absl::Status TlsErrorToStatus(int error, const TlsFailureContext& c) {
           prefix, "the ", client ? "server" : "client", " does not speak ",
           kAlpnProtocol, " (ALPN refused); is it an appwire peer? (", detail, ")"));
     case 42: case 43: case 44: case 45: case 46: case 48: case 116:
-      return absl::UnauthenticatedError(absl::StrCat(
-          prefix, "the ", client ? "server" : "client", " refused ",
-          client ? "this client's" : "this server's", " certificate (alert '",
-          AlertName(c.alert_received), "'); check that ",
-          client ? "the server" : "the client",
-          " trusts our CA and expects our name (", detail, ")"));
+      return WithTlsFailure(
+          absl::UnauthenticatedError(absl::StrCat(
+              prefix, "the ", client ? "server" : "client", " refused ",
+              client ? "this client's" : "this server's", " certificate (alert '",
+              AlertName(c.alert_received), "'); check that ",
+              client ? "the server" : "the client",
+              " trusts our CA and expects our name (", detail, ")")),
+          TlsFailure{TlsFailure::Kind::kPeerRefusedCertificate, "", c.alert_received});
     case 0:  // close_notify
       break;
     default:

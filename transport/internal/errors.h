@@ -1,6 +1,9 @@
-// The one place wolfSSL error codes and Asio error codes become absl::Status.
-// Every detail the libraries give is kept, and each message says what went
-// wrong in terms of files and settings the user controls.
+// The one place wolfSSL and wolfCrypt error codes become text, and wolfSSL
+// and Asio error codes become absl::Status. Every detail the libraries give
+// is kept, and each message says what went wrong in terms of files and
+// settings the user controls. Code elsewhere that reports a wolfSSL or
+// wolfCrypt return value words it with WolfSslErrorText or
+// WolfCryptErrorText instead of calling the libraries' string functions.
 //
 // Code map: peer closed -> kUnavailable; deadline ->
 // kDeadlineExceeded; untrusted or mismatched certificate -> kUnauthenticated;
@@ -27,6 +30,22 @@ inline constexpr absl::string_view kVersion1WithExtensions =
     "certificate (the tool that made it forgot to set the version; openssl x509 -req with "
     "-extfile makes version 3)";
 
+// "wolfSSL error N: TEXT": a wolfSSL (SSL layer) error code, such as
+// wolfSSL_get_error or a wolfSSL_CTX_* call returns, with wolfSSL's text
+// for it.
+std::string WolfSslErrorText(int code);
+
+// How WolfCryptErrorText puts the text after the number. Both are kept
+// because messages users may already match on use each.
+enum class CodeTextStyle {
+  kColon,          // "wolfCrypt error N: TEXT" (key and PKCS#12 messages)
+  kParenthesized,  // "wolfCrypt error N (TEXT)" (internal failures of key,
+                   // certificate and prime generation)
+};
+
+// A wolfCrypt (wc_*) return code with wolfCrypt's text for it.
+std::string WolfCryptErrorText(int code, CodeTextStyle style = CodeTextStyle::kColon);
+
 // What a failing TLS operation knew besides the error code.
 struct TlsFailureContext {
   TlsRole role = TlsRole::kClient;
@@ -47,6 +66,9 @@ struct TlsFailureContext {
   std::string first_bytes;
 };
 
+// `wolfssl_error` (from wolfSSL_get_error) as a Status whose message names
+// the peer, the cause and the fix. A peer's certificate alert also carries
+// TlsFailure::Kind::kPeerRefusedCertificate (transport/tls_failure.h).
 absl::Status TlsErrorToStatus(int wolfssl_error, const TlsFailureContext& context);
 
 absl::Status AsioErrorToStatus(const std::error_code& error,

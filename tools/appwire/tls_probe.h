@@ -1,7 +1,10 @@
 // Probing a TLS server the way sslscan does, one handshake per question,
 // with blocking sockets (for the `appwire probe` command, not for serving).
-#ifndef APPWIRE_TRANSPORT_TLS_PROBE_H_
-#define APPWIRE_TRANSPORT_TLS_PROBE_H_
+// Only the command uses it, so it lives here and not in transport/; it
+// drives transport/internal's sans-I/O TlsSession over a blocking socket.
+// Any thread; each ProbeHandshake is independent.
+#ifndef APPWIRE_TOOLS_APPWIRE_TLS_PROBE_H_
+#define APPWIRE_TOOLS_APPWIRE_TLS_PROBE_H_
 
 #include <memory>
 #include <string>
@@ -31,7 +34,8 @@ struct ProbeAttempt {
 struct ProbeResult {
   TlsSessionInfo session;
   // The server refused us right after the handshake for presenting no
-  // client certificate (TLS 1.3 servers say so after the handshake).
+  // client certificate (TLS 1.3 servers say so after the handshake): the
+  // read after it failed with TlsFailure::Kind::kPeerRefusedCertificate.
   bool client_certificate_required = false;
   // The session the server let us keep (tickets), for ProbeAttempt::resume.
   std::shared_ptr<void> session_for_resumption;
@@ -41,4 +45,4 @@ absl::StatusOr<ProbeResult> ProbeHandshake(const std::string& host, int port,
 
 }  // namespace appwire
 
-#endif  // APPWIRE_TRANSPORT_TLS_PROBE_H_
+#endif  // APPWIRE_TOOLS_APPWIRE_TLS_PROBE_H_

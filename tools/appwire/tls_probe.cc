@@ -1,4 +1,4 @@
-#include "transport/tls_probe.h"
+#include "tools/appwire/tls_probe.h"
 
 #include <netdb.h>
 #include <poll.h>
@@ -7,11 +7,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "transport/internal/tls_session.h"
 #include "transport/tls_context.h"
+#include "transport/tls_failure.h"
 
 namespace appwire {
 namespace {
@@ -97,9 +98,11 @@ absl::StatusOr<ProbeResult> ProbeHandshake(const std::string& host, int port,
           std::string ignored;
           absl::Status read = (*session)->Read(&ignored);
           if (read.ok()) read = (*session)->end_reason();
+          // We presented no certificate, so any certificate alert
+          // (certificate_required from TLS 1.3 servers) means one is needed.
+          const std::optional<TlsFailure> failure = GetTlsFailure(read);
           probe.client_certificate_required =
-              !read.ok() && (absl::StrContains(read.message(), "certificate_required") ||
-                             absl::StrContains(read.message(), "refused this client's certificate"));
+              failure.has_value() && failure->kind == TlsFailure::Kind::kPeerRefusedCertificate;
         }
       }
       // Taken after the post-handshake read, which carries TLS 1.3 tickets.

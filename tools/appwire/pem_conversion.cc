@@ -1,4 +1,4 @@
-#include "transport/pem_conversion.h"
+#include "tools/appwire/pem_conversion.h"
 
 #include <cstring>
 #include <optional>
@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "transport/internal/errors.h"
 #include "transport/internal/wolfssl.h"
 
 #include <wolfssl/wolfcrypt/pkcs12.h>
@@ -138,8 +139,7 @@ absl::StatusOr<ConvertedPem> ConvertToPem(absl::string_view data, const std::str
     if (ret != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "cannot open the PKCS#12 file \"", source, "\": wrong password (--password), or a "
-          "cipher this build does not have (wolfCrypt error ", ret, ": ", wc_GetErrorString(ret),
-          ")"));
+          "cipher this build does not have (", internal::WolfCryptErrorText(ret), ")"));
     }
     absl::Status status;
     if (key != nullptr) {

@@ -1,7 +1,10 @@
 // Turning DER and PKCS#12 files into the PEM key and chain appwire reads
 // (what `appwire convert` does).
-#ifndef APPWIRE_TRANSPORT_PEM_CONVERSION_H_
-#define APPWIRE_TRANSPORT_PEM_CONVERSION_H_
+// Only the command uses it, so it lives here and not in transport/ (the
+// pem_conversion fuzz target links it through appwire_tools). Pure: no I/O,
+// any thread.
+#ifndef APPWIRE_TOOLS_APPWIRE_PEM_CONVERSION_H_
+#define APPWIRE_TOOLS_APPWIRE_PEM_CONVERSION_H_
 
 #include <string>
 
@@ -27,4 +30,4 @@ bool LooksLikePkcs12(absl::string_view data);
 
 }  // namespace appwire
 
-#endif  // APPWIRE_TRANSPORT_PEM_CONVERSION_H_
+#endif  // APPWIRE_TOOLS_APPWIRE_PEM_CONVERSION_H_

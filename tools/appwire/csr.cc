@@ -1,0 +1,47 @@
+#include "tools/appwire/command.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/pem.h"
+#include "transport/certificate_generator.h"
+
+namespace appwire::cli {
+namespace {
+
+int RunCsr(const Arguments& a) {
+  if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
+    return Usage(kCsr, "--key, --cn and --out are required");
+  }
+  absl::StatusOr<std::string> key = appwire::ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.common_name = a.Get("cn");
+  spec.country = a.Get("country");
+  spec.state = a.Get("state");
+  spec.locality = a.Get("locality");
+  spec.organization = a.Get("org");
+  spec.organizational_unit = a.Get("unit");
+  absl::Status status = AddSans(a.All("san"), &spec);
+  if (!status.ok()) return Fail(status);
+  absl::StatusOr<std::string> request = appwire::CreateCertificateRequestPem(*key, spec);
+  if (!request.ok()) return Fail(request.status());
+  status = Write(a.Get("out"), *request, 0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("wrote %s\n", a.Get("out").c_str());
+  return 0;
+}
+
+}  // namespace
+
+const Subcommand kCsr = {
+    "csr",
+    "csr --key FILE --cn NAME [--country CC --locality .. --state .. --org .. --unit ..] "
+    "[--san DNS:x|IP:y ...] --out FILE",
+    "Makes a PKCS#10 certificate request (PEM) to send to a certificate authority, with the\n"
+    "fields 4D's GENERATE CERTIFICATE REQUEST takes and subject alternative names.",
+    &RunCsr};
+
+}  // namespace appwire::cli

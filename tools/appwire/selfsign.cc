@@ -1,0 +1,50 @@
+#include "tools/appwire/command.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "common/pem.h"
+#include "transport/certificate_generator.h"
+#include "transport/certificate_info.h"
+
+namespace appwire::cli {
+namespace {
+
+int RunSelfsign(const Arguments& a) {
+  if (a.Get("key").empty() || a.Get("cn").empty() || a.Get("out").empty()) {
+    return Usage(kSelfsign, "--key, --cn and --out are required");
+  }
+  absl::StatusOr<std::string> key = appwire::ReadPemFile(a.Get("key"), appwire::PemKind::kPrivateKey);
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.common_name = a.Get("cn");
+  if (!absl::SimpleAtoi(a.Get("days", "825"), &spec.days_valid) || spec.days_valid < 1) {
+    return Usage(kSelfsign, "--days needs a positive number");
+  }
+  absl::Status status = AddSans(a.All("san"), &spec);
+  if (!status.ok()) return Fail(status);
+  if (spec.dns_names.empty() && spec.ip_addresses.empty()) spec.dns_names.push_back(spec.common_name);
+  absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
+  if (!cert.ok()) return Fail(cert.status());
+  status = Write(a.Get("out"), *cert, 0644);
+  if (!status.ok()) return Fail(status);
+  auto info = appwire::DescribeCertificatePem(*cert, a.Get("out"));
+  std::printf("wrote %s (%s, %s)\n", a.Get("out").c_str(), info->subject.c_str(),
+              info->sha256_fingerprint.c_str());
+  return 0;
+}
+
+}  // namespace
+
+const Subcommand kSelfsign = {
+    "selfsign",
+    "selfsign --key FILE --cn NAME [--san DNS:x|IP:y ...] [--days N] --out FILE",
+    "Makes a self-signed certificate for development and .local or single-label host names,\n"
+    "with the subject alternative names given (default: DNS:NAME). Clients trust it with the\n"
+    "file itself as their CA file, or by pinning its fingerprint.",
+    &RunSelfsign};
+
+}  // namespace appwire::cli
