@@ -142,7 +142,8 @@ void Channel::Impl::SendRequest(const std::shared_ptr<Link>& link, uint64_t call
   }
   if (failed) {
     Complete(call_id,
-             absl::Status(sent.code(), absl::StrCat(header.request().method(), ": ", sent.message())),
+             absl::Status(sent.code(),
+                          absl::StrCat(header.request().method(), ": ", sent.message())),
              {}, false);
     return;
   }

@@ -10,7 +10,8 @@ namespace appwire {
 absl::StatusOr<Target> ParseTarget(const std::string& target) {
   Target parsed;
   if (target.empty()) {
-    return absl::InvalidArgumentError("target is empty; use \"host:port\", e.g. \"localhost:19813\"");
+    return absl::InvalidArgumentError(
+        "target is empty; use \"host:port\", e.g. \"localhost:19813\"");
   }
   if (target.front() == '[') {
     size_t close = target.find(']');

@@ -92,7 +92,8 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
       counted.reset();
       released->Set();
     }
-    std::optional<internal::LiveCounted> counted{std::in_place, internal::LiveCounted::Kind::kImpl};
+    std::optional<internal::LiveCounted> counted{std::in_place,
+                                                 internal::LiveCounted::Kind::kImpl};
     std::shared_ptr<internal::Released> released = std::make_shared<internal::Released>();
   } lifetime;
 
