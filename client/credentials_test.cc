@@ -34,6 +34,17 @@ void ExpectInvalid(const ChannelOptions& options, const std::string& message) {
   EXPECT_EQ(credentials.status().message(), message);
 }
 
+// The credentials for localhost:19813 from a fresh folder holding `known_servers`.
+ClientCredentials FromFolder(const std::string& name, const std::string& known_servers,
+                             std::string* folder) {
+  *folder = FolderWithKnownServers(name, known_servers);
+  ChannelOptions options;
+  options.client_folder = *folder;
+  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  EXPECT_TRUE(credentials.ok()) << credentials.status();
+  return credentials.ok() ? *std::move(credentials) : ClientCredentials();
+}
+
 TEST(CredentialsTest, TrustOnFirstUseWithoutAFolderIsRefused) {
   ChannelOptions options;
   options.trust_on_first_use = true;
@@ -95,17 +106,14 @@ TEST(CredentialsTest, UnknownServerIsTrustedOnFirstUseOnlyWhenAsked) {
 }
 
 TEST(CredentialsTest, PinMismatchOfAKnownServerSaysItHasChanged) {
-  const std::string folder =
-      FolderWithKnownServers("changed", "localhost:19813 SHA256:AB:CD\n");
-  ChannelOptions options;
-  options.client_folder = folder;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
-  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  std::string folder;
+  const ClientCredentials credentials =
+      FromFolder("changed", "localhost:19813 SHA256:AB:CD\n", &folder);
   // The words of the transport's error do not matter: the payload does.
   const absl::Status handshake = WithTlsFailure(
       absl::UnauthenticatedError("any words"),
       TlsFailure{TlsFailure::Kind::kPinMismatch, "SHA256:EF:01"});
-  const absl::Status said = ExplainFirstHandshake(*credentials, handshake);
+  const absl::Status said = ExplainFirstHandshake(credentials, handshake);
   EXPECT_EQ(said.code(), absl::StatusCode::kUnauthenticated);
   const std::string file = folder + "/known_servers";
   EXPECT_EQ(said.message(),
@@ -116,17 +124,60 @@ TEST(CredentialsTest, PinMismatchOfAKnownServerSaysItHasChanged) {
 }
 
 TEST(CredentialsTest, OtherHandshakeFailuresAreReturnedAsTheyAre) {
-  const std::string folder =
-      FolderWithKnownServers("other", "localhost:19813 SHA256:AB:CD\n");
-  ChannelOptions options;
-  options.client_folder = folder;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
-  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  std::string folder;
+  const ClientCredentials credentials =
+      FromFolder("other", "localhost:19813 SHA256:AB:CD\n", &folder);
   // Same words as a pin mismatch, no payload: not the CHANGED path.
   const absl::Status plain =
       absl::UnauthenticatedError("does not match the pinned fingerprint");
-  EXPECT_EQ(ExplainFirstHandshake(*credentials, plain), plain);
-  EXPECT_TRUE(ExplainFirstHandshake(*credentials, absl::OkStatus()).ok());
+  EXPECT_EQ(ExplainFirstHandshake(credentials, plain), plain);
+  EXPECT_TRUE(ExplainFirstHandshake(credentials, absl::OkStatus()).ok());
+}
+
+// A well-formed fingerprint: 32 bytes, all `byte`.
+std::string Fingerprint(const std::string& byte) {
+  std::string fingerprint = "SHA256:" + byte;
+  for (int i = 1; i < 32; ++i) fingerprint += ":" + byte;
+  return fingerprint;
+}
+
+TEST(CredentialsTest, FirstUseRecordsTheCertificateAndPinsReconnections) {
+  const std::string folder = FolderWithKnownServers("record", "");
+  ChannelOptions options;
+  options.client_folder = folder;
+  options.trust_on_first_use = true;
+  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  ASSERT_TRUE(credentials->first_use);
+  TlsSessionInfo session;
+  session.peer_certificate.emplace();
+  session.peer_certificate->sha256_fingerprint = Fingerprint("12");
+  absl::StatusOr<std::shared_ptr<TlsContext>> pinned = RecordFirstUse(&*credentials, session);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_NE(*pinned, nullptr);
+  EXPECT_EQ(credentials->tls.pinned_sha256, Fingerprint("12"));
+  EXPECT_FALSE(credentials->tls.trust_on_first_use);
+  absl::StatusOr<std::optional<KnownServer>> found =
+      FindKnownServer(folder + "/known_servers", "localhost:19813");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->fingerprint, Fingerprint("12"));
+  // Once recorded, nothing more is recorded.
+  pinned = RecordFirstUse(&*credentials, session);
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(*pinned, nullptr);
+}
+
+TEST(CredentialsTest, NoFirstUseRecordsNothing) {
+  std::string folder;
+  ClientCredentials credentials = FromFolder("none", "", &folder);
+  absl::StatusOr<std::shared_ptr<TlsContext>> pinned = RecordFirstUse(&credentials, {});
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(*pinned, nullptr);
+  absl::StatusOr<std::optional<KnownServer>> found =
+      FindKnownServer(folder + "/known_servers", "localhost:19813");
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
 }
 
 }  // namespace
