@@ -18,8 +18,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,25 +31,31 @@
 namespace appwire {
 
 // Selector numbers: 4D's where 4D has the setting, above 1000 otherwise.
+// Each comment ends with the default as GetDatabaseParameter returns it;
+// common/parameter_table.cc holds the names, defaults, settings-file keys
+// and allowed values (common/parameter_table_test.cc checks that these
+// comments and docs/configuration.md agree with it).
 enum class Parameter : int {
-  kClientServerPortId = 35,       // int: TCP port, default 19813 (0 = any free port)
+  kClientServerPortId = 35,       // int: TCP port, 0 = any free port; default 19813
   kIdleConnectionsTimeout = 54,   // int: seconds of inactivity before a connection
-                                  //      is closed; 0 = never (default)
+                                  //      is closed, 0 = never; default 0
   kSslCipherList = 64,            // string: TLS 1.2 suites, OpenSSL names, ':'-separated;
-                                  //         "" = default
-  kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4, default)
-  kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3 (default)
-  kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated; "" = default
-  kKeyExchangeGroups = 1003,      // string: "P-256:X25519:P-384" (default)
-  kClientCertificateMode = 1004,  // int: kClientCertNone (default), kClientCertRequest,
-                                  //      kClientCertRequire
-  kHandshakeTimeout = 1005,       // int: milliseconds, default 10000
-  kMaxMessageSize = 1006,         // int: bytes, default 16 MiB, 1 to 1 GiB
-  kDhParamBits = 1007,            // int: 2048 (default), 3072 or 4096
-  kAllowNonForwardSecret = 1008,  // int: 0 (default) or 1: allow a kSslCipherList
-                                  //      without forward secrecy
+                                  //         default "" (appwire's forward-secret list)
+  kMinTlsVersion = 105,           // int: kTLSv1_2 (3) or kTLSv1_3 (4); default 4 (kTLSv1_3)
+  kMaxTlsVersion = 1001,          // int: kTLSv1_2 or kTLSv1_3; default 4 (kTLSv1_3)
+  kTls13CipherSuites = 1002,      // string: IANA names, ':'-separated;
+                                  //         default "" (all three TLS 1.3 suites)
+  kKeyExchangeGroups = 1003,      // string: ':'-separated, preferred first;
+                                  //         default "P-256:X25519:P-384"
+  kClientCertificateMode = 1004,  // int: kClientCertNone, kClientCertRequest or
+                                  //      kClientCertRequire; default 0 (kClientCertNone)
+  kHandshakeTimeout = 1005,       // int: milliseconds; default 10000
+  kMaxMessageSize = 1006,         // int: bytes, 1 to 1 GiB; default 16777216 (16 MiB)
+  kDhParamBits = 1007,            // int: 2048, 3072 or 4096; default 2048
+  kAllowNonForwardSecret = 1008,  // int: 0 or 1: allow a kSslCipherList without
+                                  //      forward secrecy; default 0
   kKeepaliveInterval = 1009,      // int: milliseconds without incoming data before a
-                                  //      ping is sent; default 30000, 0 = no pings
+                                  //      ping is sent, 0 = no pings; default 30000
   kKeepaliveTimeout = 1010,       // int: milliseconds a ping may go unanswered before
                                   //      the connection is closed; default 10000
   kMaxConcurrentCalls = 1011,     // int: calls one connection may have running on the
@@ -56,7 +64,7 @@ enum class Parameter : int {
                                   //      per call; default 8192
   kMaxWriteQueue = 1013,          // int: bytes a server connection may have queued for
                                   //      sending before the server stops reading from
-                                  //      it; default 4 MiB
+                                  //      it; default 4194304 (4 MiB)
   kWriteStallTimeout = 1014,      // int: milliseconds a connection may stay over
                                   //      kMaxWriteQueue before it is closed; default 30000
   kMaxConcurrentStreams = 1015,   // int: streaming calls running on the whole server;
@@ -65,7 +73,7 @@ enum class Parameter : int {
                                   //      which the client must send its hello; default 10000
   kMaxReceiveMemory = 1017,       // int: bytes the server may hold for partly received
                                   //      frames and large waiting requests, all
-                                  //      connections together; default 256 MiB
+                                  //      connections together; default 268435456 (256 MiB)
 };
 
 // 4D's value constants for kMinTlsVersion / kMaxTlsVersion.
@@ -100,6 +108,14 @@ class ParameterValue {
   std::variant<int64_t, std::string> value_;
 };
 
+// Where the checks live: SetDatabaseParameter, ValidateParameter and
+// ParameterOverrides::Set are defined in transport/parameter_checks.cc
+// (library appwire_transport, which every Server and Channel links), not in
+// common/: two checks, the cipher lists', need the TLS library. They are
+// called directly, not registered at start-up, so what is accepted never
+// depends on what got linked; without appwire_transport these functions do
+// not link.
+
 // Sets a process-wide default.
 absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value);
 // The process-wide value in force (the default when never set).
@@ -123,6 +139,8 @@ absl::Status ValidateParameter(Parameter selector, const ParameterValue& value);
 // process-wide ones. Not thread-safe by itself; Server and Channel guard it.
 class ParameterOverrides {
  public:
+  // Checked as SetDatabaseParameter checks (against this object's view of
+  // the other selectors); InvalidArgument and no change when refused.
   absl::Status Set(Parameter selector, ParameterValue value);
   void Clear(Parameter selector) { values_.erase(selector); }
   bool Has(Parameter selector) const { return values_.count(selector) > 0; }
@@ -134,12 +152,53 @@ class ParameterOverrides {
   std::map<Parameter, ParameterValue> values_;
 };
 
-// Checks that need more than common/ knows (cipher names, forward secrecy)
-// are installed by transport/, which knows the TLS library. `validator`
-// returns OK or InvalidArgument with the full message.
-void SetParameterValidator(
-    Parameter selector,
-    std::function<absl::Status(const ParameterValue&, const ParameterLookup&)> validator);
+// Every selector's value in force at one moment, for one Server, Channel or
+// connection: the process-wide values with that object's overrides on top.
+// Immutable once taken, so any thread may read it without a lock; hot paths
+// (per call, per frame) read the snapshot their connection holds instead of
+// the process-wide values, which sit behind a mutex. Take a new one to see
+// later changes (a connection takes one when it opens, a Server or Channel
+// when one of its parameters or DatabaseParametersGeneration() changes).
+//
+//   std::shared_ptr<const ParameterSnapshot> params = ParameterSnapshot::Take(overrides);
+//   size_t limit = static_cast<size_t>(params->Int(Parameter::kMaxMetadataSize));
+class ParameterSnapshot {
+ public:
+  // The process-wide values (read under their lock once) with `overrides`
+  // on top. `overrides` is only read; the caller keeps it from changing
+  // meanwhile, as for ParameterOverrides::Get.
+  static std::shared_ptr<const ParameterSnapshot> Take(const ParameterOverrides& overrides);
+
+  // The value of `selector`; an int 0 for a number that is not a selector
+  // (as GetDatabaseParameter). Lock-free; the reference lives as long as
+  // the snapshot.
+  const ParameterValue& Get(Parameter selector) const;
+  int64_t Int(Parameter selector) const { return Get(selector).AsInt(); }
+  // DatabaseParametersGeneration() when the snapshot was taken: a holder
+  // compares it with the current generation to notice process-wide changes.
+  uint64_t generation() const { return generation_; }
+
+ private:
+  ParameterSnapshot() = default;
+
+  std::vector<ParameterValue> values_;  // indexed by ParameterIndex (common/parameter_table.h)
+  uint64_t generation_ = 0;
+};
+
+namespace internal {
+
+using ParameterCheckFunction = absl::Status (*)(Parameter selector, const ParameterValue& value,
+                                                const ParameterLookup& lookup);
+
+// SetDatabaseParameter's store, for transport/parameter_checks.cc (which
+// defines SetDatabaseParameter) only: runs `check` against the process-wide
+// values, then stores the value, as one change. Changes are made one at a
+// time, so that a check spanning selectors (min <= max) sees the values the
+// new one is stored against.
+absl::Status SetDatabaseParameterIfAccepted(Parameter selector, ParameterValue value,
+                                            ParameterCheckFunction check);
+
+}  // namespace internal
 
 }  // namespace appwire
 

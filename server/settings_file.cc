@@ -7,58 +7,29 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/files.h"
+#include "common/parameter_table.h"
 
 namespace appwire {
 namespace {
 
-enum class Kind { kInt, kString, kTlsVersion, kClientCert, kBool };
-
-struct Setting {
-  const char* key;
-  Parameter selector;
-  Kind kind;
-};
-
-constexpr Setting kSettings[] = {
-    {"port", Parameter::kClientServerPortId, Kind::kInt},
-    {"min_tls", Parameter::kMinTlsVersion, Kind::kTlsVersion},
-    {"max_tls", Parameter::kMaxTlsVersion, Kind::kTlsVersion},
-    {"ciphers", Parameter::kSslCipherList, Kind::kString},
-    {"tls13_ciphers", Parameter::kTls13CipherSuites, Kind::kString},
-    {"groups", Parameter::kKeyExchangeGroups, Kind::kString},
-    {"client_cert", Parameter::kClientCertificateMode, Kind::kClientCert},
-    {"handshake_timeout_ms", Parameter::kHandshakeTimeout, Kind::kInt},
-    {"max_message_bytes", Parameter::kMaxMessageSize, Kind::kInt},
-    {"dh_param_bits", Parameter::kDhParamBits, Kind::kInt},
-    {"idle_timeout_s", Parameter::kIdleConnectionsTimeout, Kind::kInt},
-    {"allow_non_forward_secret", Parameter::kAllowNonForwardSecret, Kind::kBool},
-    {"keepalive_interval_ms", Parameter::kKeepaliveInterval, Kind::kInt},
-    {"keepalive_timeout_ms", Parameter::kKeepaliveTimeout, Kind::kInt},
-    {"max_concurrent_calls", Parameter::kMaxConcurrentCalls, Kind::kInt},
-    {"max_metadata_bytes", Parameter::kMaxMetadataSize, Kind::kInt},
-    {"max_write_queue_bytes", Parameter::kMaxWriteQueue, Kind::kInt},
-    {"write_stall_timeout_ms", Parameter::kWriteStallTimeout, Kind::kInt},
-    {"max_concurrent_streams", Parameter::kMaxConcurrentStreams, Kind::kInt},
-    {"hello_timeout_ms", Parameter::kHelloTimeout, Kind::kInt},
-    {"max_receive_memory_bytes", Parameter::kMaxReceiveMemory, Kind::kInt},
-};
-
-absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view value) {
+// The value words of the parameter's kind; the value itself is checked
+// afterwards, as the parameter it sets.
+absl::StatusOr<ParameterValue> Convert(const ParameterSpec& spec, absl::string_view value) {
   auto bad = [&](absl::string_view allowed) {
     return absl::InvalidArgumentError(
-        absl::StrCat(setting.key, " = \"", value, "\": ", allowed));
+        absl::StrCat(spec.settings_key, " = \"", value, "\": ", allowed));
   };
-  switch (setting.kind) {
-    case Kind::kInt: {
+  switch (spec.kind) {
+    case ParameterKind::kInt: {
       int64_t number = 0;
       if (!absl::SimpleAtoi(value, &number)) return bad("a whole number is expected");
       return ParameterValue(number);
     }
-    case Kind::kBool:
+    case ParameterKind::kBool:
       if (value == "1" || value == "true" || value == "yes") return ParameterValue(1);
       if (value == "0" || value == "false" || value == "no") return ParameterValue(0);
       return bad("use 1 or 0");
-    case Kind::kTlsVersion:
+    case ParameterKind::kTlsVersion:
       // 1.0 and 1.1 map to their 4D codes so that the parameter check
       // explains they are obsolete.
       if (value == "1.0") return ParameterValue(1);
@@ -66,12 +37,12 @@ absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view
       if (value == "1.2") return ParameterValue(kTLSv1_2);
       if (value == "1.3") return ParameterValue(kTLSv1_3);
       return bad("use 1.2 or 1.3");
-    case Kind::kClientCert:
+    case ParameterKind::kClientCert:
       if (value == "none") return ParameterValue(kClientCertNone);
       if (value == "request") return ParameterValue(kClientCertRequest);
       if (value == "require") return ParameterValue(kClientCertRequire);
       return bad("use none, request or require");
-    case Kind::kString:
+    case ParameterKind::kString:
       return ParameterValue(value);
   }
   return bad("unsupported");
@@ -81,7 +52,7 @@ absl::StatusOr<ParameterValue> Convert(const Setting& setting, absl::string_view
 
 std::vector<std::string> SettingKeys() {
   std::vector<std::string> keys = {"bind"};
-  for (const Setting& setting : kSettings) keys.emplace_back(setting.key);
+  for (const ParameterSpec& spec : ParameterTable()) keys.emplace_back(spec.settings_key);
   keys.emplace_back("client_ca");
   keys.emplace_back("key_passphrase_file");
   keys.emplace_back("key_passphrase_env");
@@ -111,17 +82,16 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     options->bind_address = std::string(value);
     return absl::OkStatus();
   }
-  for (const Setting& setting : kSettings) {
-    if (key != setting.key) continue;
-    absl::StatusOr<ParameterValue> converted = Convert(setting, value);
+  if (const ParameterSpec* spec = FindParameterBySettingsKey(key)) {
+    absl::StatusOr<ParameterValue> converted = Convert(*spec, value);
     if (!converted.ok()) return converted.status();
-    if (setting.selector == Parameter::kClientServerPortId) {
-      absl::Status status = ValidateParameter(setting.selector, *converted);
+    if (spec->selector == Parameter::kClientServerPortId) {
+      absl::Status status = ValidateParameter(spec->selector, *converted);
       if (!status.ok()) return status;
       options->port = static_cast<int>(converted->AsInt());
       return absl::OkStatus();
     }
-    return options->parameters.Set(setting.selector, *converted);
+    return options->parameters.Set(spec->selector, *converted);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown setting \"", key, "\"; known settings: ", absl::StrJoin(SettingKeys(), ", ")));

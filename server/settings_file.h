@@ -7,7 +7,9 @@
 //   min_tls = 1.2
 //   ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
 //
-// docs/configuration.md lists every key with the database parameter it
+// The keys of database parameters, and how each writes its value, come from
+// common/parameter_table.h; bind, client_ca and the passphrase keys set
+// ServerOptions fields. docs/configuration.md lists every key with what it
 // sets. Precedence: flags, then the settings file, then process-wide
 // parameters.
 #ifndef APPWIRE_SERVER_SETTINGS_FILE_H_

@@ -73,43 +73,6 @@ absl::Status WolfError(absl::string_view what, int code) {
       absl::StrCat(what, " (", internal::WolfSslErrorText(code), ")"));
 }
 
-// The TLS layer's checks for the cipher-list parameters (common/ cannot
-// know suite names). Installed when this file is linked, which every Server
-// and Channel does.
-const bool kValidatorsInstalled = [] {
-  SetParameterValidator(Parameter::kSslCipherList,
-                        [](const ParameterValue& value, const ParameterLookup& lookup) {
-                          internal::EnsureWolfSslInitialized();
-                          absl::StatusOr<std::string> list = internal::CheckTls12CipherList(
-                              value.AsString(),
-                              lookup(Parameter::kAllowNonForwardSecret).AsInt() != 0);
-                          if (!list.ok()) {
-                            return absl::InvalidArgumentError(absl::StrCat(
-                                ParameterName(Parameter::kSslCipherList), ": ",
-                                list.status().message()));
-                          }
-                          return absl::OkStatus();
-                        });
-  SetParameterValidator(Parameter::kTls13CipherSuites,
-                        [](const ParameterValue& value, const ParameterLookup&) {
-                          internal::EnsureWolfSslInitialized();
-                          TlsOptions probe;
-                          probe.role = TlsRole::kClient;
-                          probe.use_system_trust_store = false;
-                          probe.pinned_sha256 = std::string(64, '0');
-                          probe.tls13_cipher_suites = value.AsString();
-                          absl::StatusOr<std::shared_ptr<TlsContext>> context =
-                              TlsContext::Create(probe);
-                          if (!context.ok()) {
-                            return absl::InvalidArgumentError(absl::StrCat(
-                                ParameterName(Parameter::kTls13CipherSuites), ": ",
-                                context.status().message()));
-                          }
-                          return absl::OkStatus();
-                        });
-  return true;
-}();
-
 }  // namespace
 
 namespace internal {

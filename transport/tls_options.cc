@@ -50,18 +50,22 @@ absl::Status TlsOptions::Validate() const {
   return absl::OkStatus();
 }
 
-void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options) {
-  options->min_version = static_cast<TlsVersion>(overrides.Get(Parameter::kMinTlsVersion).AsInt());
-  options->max_version = static_cast<TlsVersion>(overrides.Get(Parameter::kMaxTlsVersion).AsInt());
-  options->tls13_cipher_suites = overrides.Get(Parameter::kTls13CipherSuites).AsString();
-  options->tls12_cipher_list = overrides.Get(Parameter::kSslCipherList).AsString();
-  options->allow_non_forward_secret =
-      overrides.Get(Parameter::kAllowNonForwardSecret).AsInt() != 0;
-  options->key_exchange_groups = overrides.Get(Parameter::kKeyExchangeGroups).AsString();
-  options->handshake_timeout =
-      absl::Milliseconds(overrides.Get(Parameter::kHandshakeTimeout).AsInt());
+void ApplyParameters(const ParameterSnapshot& parameters, TlsOptions* options) {
+  options->min_version = static_cast<TlsVersion>(parameters.Int(Parameter::kMinTlsVersion));
+  options->max_version = static_cast<TlsVersion>(parameters.Int(Parameter::kMaxTlsVersion));
+  options->tls13_cipher_suites = parameters.Get(Parameter::kTls13CipherSuites).AsString();
+  options->tls12_cipher_list = parameters.Get(Parameter::kSslCipherList).AsString();
+  options->allow_non_forward_secret = parameters.Int(Parameter::kAllowNonForwardSecret) != 0;
+  options->key_exchange_groups = parameters.Get(Parameter::kKeyExchangeGroups).AsString();
+  options->handshake_timeout = absl::Milliseconds(parameters.Int(Parameter::kHandshakeTimeout));
   options->client_certificate_mode = static_cast<TlsOptions::ClientCertificateMode>(
-      overrides.Get(Parameter::kClientCertificateMode).AsInt());
+      parameters.Int(Parameter::kClientCertificateMode));
+}
+
+void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options) {
+  // One snapshot instead of a lock per field: a SetDatabaseParameter on
+  // another thread cannot give this context half old, half new settings.
+  ApplyParameters(*ParameterSnapshot::Take(overrides), options);
 }
 
 absl::Status ParseSha256Fingerprint(absl::string_view text, std::string* raw) {

@@ -97,8 +97,10 @@ struct TlsOptions {
 };
 
 // Fills the TLS fields of `options` (versions, suites, groups, handshake
-// timeout) from database parameters: `overrides` where set, else the
-// process-wide values.
+// timeout, client certificate mode) from database parameters: those of
+// `parameters`, or `overrides` where set, else the process-wide values (read
+// as one snapshot, so all fields come from the same moment).
+void ApplyParameters(const ParameterSnapshot& parameters, TlsOptions* options);
 void ApplyParameters(const ParameterOverrides& overrides, TlsOptions* options);
 
 // Parses "SHA256:AB:CD:..." / "ab cd ..." / "abcd..." into 32 raw bytes;

@@ -1,5 +1,7 @@
 #include "transport/tls_options.h"
 
+#include <memory>
+
 #include "gtest/gtest.h"
 
 namespace appwire {
@@ -88,6 +90,38 @@ TEST(TlsOptionsTest, FingerprintFormatsRoundTrip) {
   }
   ASSERT_TRUE(ParseSha256Fingerprint(hex, &parsed).ok());
   EXPECT_EQ(parsed, raw);
+}
+
+TEST(TlsOptionsTest, ApplyParametersTakesOverridesOverProcessWideValues) {
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kMinTlsVersion, kTLSv1_2).ok());
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kHandshakeTimeout, 2500).ok());
+  ParameterOverrides overrides;
+  ASSERT_TRUE(overrides.Set(Parameter::kKeyExchangeGroups, "X25519").ok());
+  ASSERT_TRUE(overrides.Set(Parameter::kClientCertificateMode, kClientCertRequire).ok());
+
+  TlsOptions from_overrides;
+  ApplyParameters(overrides, &from_overrides);
+  EXPECT_EQ(from_overrides.min_version, TlsVersion::k1_2);
+  EXPECT_EQ(from_overrides.max_version, TlsVersion::k1_3);
+  EXPECT_EQ(from_overrides.handshake_timeout, absl::Milliseconds(2500));
+  EXPECT_EQ(from_overrides.key_exchange_groups, "X25519");
+  EXPECT_EQ(from_overrides.client_certificate_mode, TlsOptions::ClientCertificateMode::kRequire);
+  EXPECT_EQ(from_overrides.tls12_cipher_list, "");
+  EXPECT_FALSE(from_overrides.allow_non_forward_secret);
+
+  // A snapshot taken now gives the same; one taken before a change keeps
+  // the old values.
+  std::shared_ptr<const ParameterSnapshot> before = ParameterSnapshot::Take(overrides);
+  ResetDatabaseParameters();
+  TlsOptions from_snapshot;
+  ApplyParameters(*before, &from_snapshot);
+  EXPECT_EQ(from_snapshot.min_version, TlsVersion::k1_2);
+  EXPECT_EQ(from_snapshot.handshake_timeout, absl::Milliseconds(2500));
+  EXPECT_EQ(from_snapshot.key_exchange_groups, "X25519");
+  TlsOptions after_reset;
+  ApplyParameters(overrides, &after_reset);
+  EXPECT_EQ(after_reset.min_version, TlsVersion::k1_3);
+  EXPECT_EQ(after_reset.handshake_timeout, absl::Seconds(10));
 }
 
 }  // namespace
