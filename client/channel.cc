@@ -104,9 +104,10 @@ Channel::~Channel() {
   released->Wait();
 }
 
-std::shared_ptr<Channel::Impl> Channel::Impl::Create(const ChannelOptions& options,
-                                                    const Target& target,
-                                                    std::shared_ptr<const TlsContext> context) {
+std::shared_ptr<Channel::Impl> Channel::Impl::Create(
+    const ChannelOptions& options, const Target& target,
+    std::shared_ptr<const ParameterSnapshot> parameters,
+    std::shared_ptr<const TlsContext> context) {
   auto impl = std::make_shared<Impl>();
   impl->options = options;
   impl->target = options.target;
@@ -115,12 +116,19 @@ std::shared_ptr<Channel::Impl> Channel::Impl::Create(const ChannelOptions& optio
   impl->context = std::move(context);
   impl->backoff = Backoff(options.reconnect_backoff);
   impl->limits.max_message_bytes =
-      static_cast<size_t>(options.parameters.Get(Parameter::kMaxMessageSize).AsInt());
-  impl->keepalive_interval =
-      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveInterval).AsInt());
-  impl->keepalive_timeout =
-      absl::Milliseconds(options.parameters.Get(Parameter::kKeepaliveTimeout).AsInt());
+      static_cast<size_t>(parameters->Int(Parameter::kMaxMessageSize));
+  impl->keepalive_interval = absl::Milliseconds(parameters->Int(Parameter::kKeepaliveInterval));
+  impl->keepalive_timeout = absl::Milliseconds(parameters->Int(Parameter::kKeepaliveTimeout));
+  impl->parameters = std::move(parameters);
   return impl;
+}
+
+std::shared_ptr<const ParameterSnapshot> Channel::Impl::Parameters() {
+  std::lock_guard<std::mutex> lock(mu);
+  if (parameters->generation() != DatabaseParametersGeneration()) {
+    parameters = ParameterSnapshot::Take(options.parameters);
+  }
+  return parameters;
 }
 
 absl::Status Channel::Impl::StartAndWaitForFirstAttempt() {
@@ -147,12 +155,17 @@ absl::StatusOr<std::shared_ptr<Channel>> Channel::Connect(const ChannelOptions& 
   if (options.connect_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("connect_timeout must be positive");
   }
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, *target);
+  // Every parameter this channel uses, read at once (see Impl::Parameters).
+  std::shared_ptr<const ParameterSnapshot> parameters =
+      ParameterSnapshot::Take(options.parameters);
+  absl::StatusOr<ClientCredentials> credentials =
+      LoadClientCredentials(options, *target, *parameters);
   if (!credentials.ok()) return credentials.status();
   absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(credentials->tls);
   if (!context.ok()) return context.status();
 
-  std::shared_ptr<Impl> impl = Impl::Create(options, *target, *std::move(context));
+  std::shared_ptr<Impl> impl =
+      Impl::Create(options, *target, std::move(parameters), *std::move(context));
   // Every error return below stops the I/O thread again.
   struct StopOnError {
     Impl* impl;

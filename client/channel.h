@@ -122,7 +122,9 @@ struct ChannelOptions {
   // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize,
   // kKeepaliveInterval, kKeepaliveTimeout (read at Connect()) and
   // kMaxMetadataSize (read at each call). Unset ones follow the
-  // process-wide values (SetDatabaseParameter).
+  // process-wide values (SetDatabaseParameter). The channel keeps a
+  // snapshot of them (common/parameters.h), taken again only after a
+  // process-wide value changed, so calls take no process-wide lock.
   ParameterOverrides parameters;
 
   // Reconnection after a lost connection (see above).

@@ -95,7 +95,8 @@ absl::Status LoadIdentity(const ChannelOptions& options, TlsOptions* tls) {
 }  // namespace
 
 absl::StatusOr<ClientCredentials> LoadClientCredentials(const ChannelOptions& requested,
-                                                        const Target& target) {
+                                                        const Target& target,
+                                                        const ParameterSnapshot& parameters) {
   ClientCredentials credentials;
   credentials.server_key = target.HostPort();
   // The client folder fills what the options leave empty.
@@ -105,7 +106,7 @@ absl::StatusOr<ClientCredentials> LoadClientCredentials(const ChannelOptions& re
 
   TlsOptions& tls = credentials.tls;
   tls.role = TlsRole::kClient;
-  ApplyParameters(options.parameters, &tls);
+  ApplyParameters(parameters, &tls);
   tls.use_system_trust_store = options.use_system_trust_store;
   tls.pinned_sha256 = options.pinned_sha256;
   tls.trust_on_first_use = credentials.first_use;

@@ -3,7 +3,8 @@
 // (client/client_folder.h) and its known_servers file (trust on first use,
 // as SSH does).
 //
-//   absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, target);
+//   absl::StatusOr<ClientCredentials> credentials =
+//       LoadClientCredentials(options, target, *parameters);
 //   ... TlsContext::Create(credentials->tls), first handshake ...
 //   absl::Status said = ExplainFirstHandshake(*credentials, handshake_status);
 //   absl::StatusOr<std::shared_ptr<TlsContext>> pinned = RecordFirstUse(*credentials, info);
@@ -25,6 +26,7 @@
 #include "client/channel.h"
 #include "client/client_folder.h"
 #include "client/target.h"
+#include "common/parameters.h"
 #include "transport/tls_context.h"
 #include "transport/tls_options.h"
 #include "transport/tls_session_info.h"
@@ -46,8 +48,11 @@ struct ClientCredentials {
   bool first_use = false;
 };
 
+// `parameters`: the channel's snapshot (its overrides on the process-wide
+// values), for the TLS versions, suites, groups and handshake timeout.
 absl::StatusOr<ClientCredentials> LoadClientCredentials(const ChannelOptions& options,
-                                                        const Target& target);
+                                                        const Target& target,
+                                                        const ParameterSnapshot& parameters);
 
 // The first handshake's status as the app should see it: a server whose
 // certificate no longer matches the one recorded in known_servers gets

@@ -18,6 +18,10 @@ Target Localhost() {
   return target;
 }
 
+absl::StatusOr<ClientCredentials> Load(const ChannelOptions& options) {
+  return LoadClientCredentials(options, Localhost(), *ParameterSnapshot::Take(options.parameters));
+}
+
 // A fresh client folder holding `known_servers`.
 std::string FolderWithKnownServers(const std::string& name, const std::string& known_servers) {
   const std::string folder = testing::TempDir() + "/credentials_test_" + name;
@@ -28,7 +32,7 @@ std::string FolderWithKnownServers(const std::string& name, const std::string& k
 }
 
 void ExpectInvalid(const ChannelOptions& options, const std::string& message) {
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   ASSERT_FALSE(credentials.ok());
   EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(credentials.status().message(), message);
@@ -40,7 +44,7 @@ ClientCredentials FromFolder(const std::string& name, const std::string& known_s
   *folder = FolderWithKnownServers(name, known_servers);
   ChannelOptions options;
   options.client_folder = *folder;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   EXPECT_TRUE(credentials.ok()) << credentials.status();
   return credentials.ok() ? *std::move(credentials) : ClientCredentials();
 }
@@ -63,7 +67,7 @@ TEST(CredentialsTest, CertificateWithoutKeyIsRefused) {
 TEST(CredentialsTest, MissingCaFileSaysWhatToPutThere) {
   ChannelOptions options;
   options.ca_file = testing::TempDir() + "/credentials_test_no_such_ca.pem";
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   ASSERT_FALSE(credentials.ok());
   EXPECT_TRUE(absl::StartsWith(credentials.status().message(), "cannot load the CA file: "))
       << credentials.status();
@@ -79,7 +83,7 @@ TEST(CredentialsTest, KnownServerIsPinnedWhenNothingElseIsTrusted) {
   ChannelOptions options;
   options.client_folder = folder;
   options.trust_on_first_use = true;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_EQ(credentials->tls.pinned_sha256, "SHA256:AB:CD");
   EXPECT_FALSE(credentials->first_use);
@@ -93,14 +97,14 @@ TEST(CredentialsTest, UnknownServerIsTrustedOnFirstUseOnlyWhenAsked) {
   ChannelOptions options;
   options.client_folder = folder;
   options.trust_on_first_use = true;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_TRUE(credentials->first_use);
   EXPECT_TRUE(credentials->tls.trust_on_first_use);
 
   options.trust_on_first_use = false;
   options.use_system_trust_store = true;
-  credentials = LoadClientCredentials(options, Localhost());
+  credentials = Load(options);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_FALSE(credentials->first_use);
 }
@@ -146,7 +150,7 @@ TEST(CredentialsTest, FirstUseRecordsTheCertificateAndPinsReconnections) {
   ChannelOptions options;
   options.client_folder = folder;
   options.trust_on_first_use = true;
-  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(options, Localhost());
+  absl::StatusOr<ClientCredentials> credentials = Load(options);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   ASSERT_TRUE(credentials->first_use);
   TlsSessionInfo session;

@@ -48,6 +48,7 @@
 #include "client/internal/live_objects.h"
 #include "client/target.h"
 #include "common/clock.h"
+#include "common/parameters.h"
 #include "rpc/call_ids.h"
 #include "rpc/deadline_timer.h"
 #include "transport/connection.h"
@@ -123,6 +124,7 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   // Guarded by mu.
   std::condition_variable state_changed;  // notified on each state change
   std::shared_ptr<const TlsContext> context;
+  std::shared_ptr<const ParameterSnapshot> parameters;  // see Parameters()
   ConnectivityStateMachine connectivity;
   Backoff backoff{ReconnectBackoff()};
   absl::Status last_error;
@@ -147,6 +149,7 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
 
   // client/channel.cc: a channel's state for `options`, not yet running.
   static std::shared_ptr<Impl> Create(const ChannelOptions& options, const Target& target,
+                                      std::shared_ptr<const ParameterSnapshot> parameters,
                                       std::shared_ptr<const TlsContext> context);
   // Starts the I/O thread and the first attempt; returns its outcome (the
   // caller stops the thread again when that is an error).
@@ -230,9 +233,15 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   void OnDeadlineTimer();
 
   absl::Status ClosedError() const;
-  // The largest request headers this channel sends (kMaxMetadataSize).
-  size_t MaxMetadataBytes() const {
-    return static_cast<size_t>(options.parameters.Get(Parameter::kMaxMetadataSize).AsInt());
+  // The parameters in force: options.parameters on the process-wide
+  // values, as they are now. The snapshot Connect took, or a new one when a
+  // process-wide value changed since (DatabaseParametersGeneration): the
+  // global lock only then, never on a call's path otherwise.
+  std::shared_ptr<const ParameterSnapshot> Parameters();
+  // The largest request headers this channel sends (kMaxMetadataSize), as
+  // of now.
+  size_t MaxMetadataBytes() {
+    return static_cast<size_t>(Parameters()->Int(Parameter::kMaxMetadataSize));
   }
   // mu held: the most the server and we accept in one message.
   size_t MaxMessageLocked() const {
