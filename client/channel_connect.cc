@@ -147,8 +147,9 @@ void Channel::Impl::OnHandshake(const std::shared_ptr<Link>& link, const absl::S
   {
     std::unique_lock<std::mutex> lock(mu);
     if (ShutdownLocked()) {
+      const absl::Status reason = closed_reason;  // Close()'s
       lock.unlock();  // Close() reports through OnLinkClosed, which locks mu
-      link->connection->Close(absl::CancelledError("the client closed the channel"));
+      link->connection->Close(reason);
       return;
     }
     link->stage = Link::Stage::kOpen;
