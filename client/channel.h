@@ -69,8 +69,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/backoff.h"
 #include "client/cancellation.h"
 #include "client/client_stream.h"
+#include "client/connectivity_state.h"
 #include "common/metadata.h"
 #include "common/method_kind.h"
 #include "common/parameters.h"
@@ -80,27 +82,6 @@
 #include "transport/tls_session_info.h"
 
 namespace appwire {
-
-// Where a channel's connection stands.
-enum class ChannelState {
-  kIdle,              // no connection; the next call opens one
-  kConnecting,        // a connection attempt is under way
-  kReady,             // connected: calls go out at once
-  kTransientFailure,  // the last attempt failed; another follows after a backoff
-  kShutdown,          // Close() was called; calls fail
-};
-absl::string_view ChannelStateName(ChannelState state);
-
-// The wait between failed connection attempts: initial, then multiplied
-// after each failure up to `max`, each randomised by +-jitter (a fraction)
-// so that many clients of a restarted server do not all come back at once.
-// The defaults are gRPC's.
-struct ReconnectBackoff {
-  absl::Duration initial = absl::Seconds(1);
-  double multiplier = 1.6;
-  double jitter = 0.2;
-  absl::Duration max = absl::Seconds(120);
-};
 
 struct ChannelOptions {
   // "host:port", "[::1]:port". The port defaults to 19813 when omitted.
@@ -141,7 +122,9 @@ struct ChannelOptions {
   // kSslCipherList), groups, kHandshakeTimeout, kMaxMessageSize,
   // kKeepaliveInterval, kKeepaliveTimeout (read at Connect()) and
   // kMaxMetadataSize (read at each call). Unset ones follow the
-  // process-wide values (SetDatabaseParameter).
+  // process-wide values (SetDatabaseParameter). The channel keeps a
+  // snapshot of them (common/parameters.h), taken again only after a
+  // process-wide value changed, so calls take no process-wide lock.
   ParameterOverrides parameters;
 
   // Reconnection after a lost connection (see above).

@@ -272,6 +272,25 @@ TEST_F(RpcTest, MetadataOverEitherLimitIsRefusedAndTheConnectionStays) {
   EXPECT_EQ(channel->connections_made(), 1);
 }
 
+TEST_F(RpcTest, ClientMetadataLimitFollowsAProcessWideChangeAfterConnect) {
+  // The server allows more, so a refusal below is the client's own.
+  ASSERT_TRUE(server_->SetParameter(Parameter::kMaxMetadataSize, 32768).ok());
+  auto channel = Connect();
+  CallOptions medium;
+  medium.metadata.emplace("x-medium", std::string(192, 'v'));
+  EXPECT_TRUE(channel->CallRaw("test.Rpc/Headers", "", medium).ok());
+  // The channel's parameter snapshot is taken again after the change.
+  ASSERT_TRUE(SetDatabaseParameter(Parameter::kMaxMetadataSize, 100).ok());
+  auto reply = channel->CallRaw("test.Rpc/Headers", "", medium);
+  ResetDatabaseParameters();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(reply.status().message(),
+            "the request headers of test.Rpc/Headers: metadata of 200 bytes exceeds the limit "
+            "of 100 bytes (kMaxMetadataSize)");
+  EXPECT_TRUE(channel->CallRaw("test.Rpc/Headers", "", medium).ok());
+  EXPECT_EQ(channel->connections_made(), 1);
+}
+
 TEST_F(RpcTest, ServerStreamStopsAtTheWindowUntilTheClientReads) {
   auto channel = Connect();
   // 64 messages of 64 KiB: 4 MiB, four times the 1 MiB window.
