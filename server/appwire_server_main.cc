@@ -19,7 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "server/project_folder.h"
+#include "common/project_folder.h"
 #include "server/server.h"
 #include "server/settings_file.h"
 

@@ -20,7 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "server/project_folder.h"  // kSettingsFileName
+#include "common/project_folder.h"  // kSettingsFileName
 #include "server/server.h"
 
 namespace appwire {

@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/internal/dh_generator.h"
-#include "server/project_folder.h"
+#include "common/project_folder.h"
 #include "server/server.h"
 #include "server/server_parameters.h"
 #include "transport/certificate_store.h"

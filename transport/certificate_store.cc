@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/pem.h"
+#include "common/project_folder.h"
 #include "transport/certificate_generator.h"
 #include "transport/private_key.h"
 
@@ -165,8 +166,8 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
 
 absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
                                                           const IdentityLoadOptions& load) {
-  const std::string cert_path = JoinPath(project_dir, "cert.pem");
-  const std::string key_path = JoinPath(project_dir, "key.pem");
+  const std::string cert_path = JoinPath(project_dir, kCertificateFileName);
+  const std::string key_path = JoinPath(project_dir, kKeyFileName);
   const bool has_cert = FileExists(cert_path);
   const bool has_key = FileExists(key_path);
   if (!has_cert && !has_key) {
@@ -199,7 +200,7 @@ absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& pro
 absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir,
                                                            const IdentityLoadOptions& load) {
   std::vector<SniIdentity> identities;
-  const std::string folder = JoinPath(project_dir, "certificates");
+  const std::string folder = JoinPath(project_dir, kSniCertificatesFolderName);
   std::error_code error;
   if (!std::filesystem::is_directory(folder, error)) return identities;
   std::vector<std::string> names;

@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "common/files.h"
 #include "common/pem.h"
-#include "server/project_folder.h"
+#include "common/project_folder.h"
 #include "transport/certificate_info.h"
 #include "transport/certificate_store.h"
 #include "transport/dh_params.h"

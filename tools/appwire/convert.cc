@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/files.h"
-#include "server/project_folder.h"
+#include "common/project_folder.h"
 #include "tools/appwire/pem_conversion.h"
 
 namespace appwire::cli {

@@ -11,11 +11,11 @@
 //   appwire.conf          appwire-server's settings file
 //
 // A value type: build one with ProjectFolder::At and read its paths. It does
-// no I/O. transport/certificate_store.cc still spells key.pem, cert.pem and
-// certificates/ itself (transport/ may not depend on server/); the names
-// here are the same ones.
-#ifndef APPWIRE_SERVER_PROJECT_FOLDER_H_
-#define APPWIRE_SERVER_PROJECT_FOLDER_H_
+// no I/O. In common/ so that every layer that opens these files takes their
+// names from here: the server, transport/certificate_store.cc (which loads
+// the identities) and the appwire command.
+#ifndef APPWIRE_COMMON_PROJECT_FOLDER_H_
+#define APPWIRE_COMMON_PROJECT_FOLDER_H_
 
 #include <string>
 #include <vector>
@@ -58,4 +58,4 @@ struct ProjectFolder {
 
 }  // namespace appwire
 
-#endif  // APPWIRE_SERVER_PROJECT_FOLDER_H_
+#endif  // APPWIRE_COMMON_PROJECT_FOLDER_H_

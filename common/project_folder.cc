@@ -1,4 +1,4 @@
-#include "server/project_folder.h"
+#include "common/project_folder.h"
 
 #include "common/files.h"
 
