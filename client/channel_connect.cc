@@ -15,7 +15,7 @@
 #include "client/internal/client_stream_state.h"
 #include "rpc/hello.h"
 #include "rpc/keepalive.h"
-#include "transport/internal/errors.h"
+#include "transport/socket_errors.h"
 #include "transport/tls_stream.h"
 
 namespace appwire {
@@ -44,7 +44,7 @@ void Channel::Impl::StartConnect() {
         auto self = weak.lock();
         if (self == nullptr) return;
         if (error) {
-          self->AttemptFailed(link, internal::AsioErrorToStatus(error, "resolving", self->target));
+          self->AttemptFailed(link, SocketErrorToStatus(error, "resolving", self->target));
           return;
         }
         auto socket = std::make_shared<asio::ip::tcp::socket>(self->io);
@@ -74,7 +74,7 @@ void Channel::Impl::StartConnect() {
                                               " (connect timeout)")));
               } else if (e) {
                 self->AttemptFailed(link,
-                                    internal::AsioErrorToStatus(e, "connecting", self->target));
+                                    SocketErrorToStatus(e, "connecting", self->target));
               } else {
                 self->OnTcpConnected(link, std::move(*socket));
               }

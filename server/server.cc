@@ -18,7 +18,7 @@
 #include "server/builtin_services.h"
 #include "server/internal/server_impl.h"
 #include "server/internal/testing_peer.h"
-#include "transport/internal/errors.h"
+#include "transport/socket_errors.h"
 #include "transport/memory_stream.h"
 #include "transport/tls_stream.h"
 
@@ -114,7 +114,7 @@ absl::Status Server::Start() {
   if (!error) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
   if (!error) acceptor->bind(endpoint, error);
   if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
-  if (error) return internal::AsioErrorToStatus(error, "listening", where);
+  if (error) return SocketErrorToStatus(error, "listening", where);
   s.bound_port = acceptor->local_endpoint().port();
   s.acceptor = std::move(acceptor);
   s.registry->Freeze();

@@ -43,10 +43,6 @@ const std::map<std::string, std::set<std::string>>& AllowedIncludes() {
 // Keep this list short; an entry is a debt, not a permission.
 const std::set<std::string>& InternalExceptions() {
   static const auto* exceptions = new std::set<std::string>{
-      // AsioErrorToStatus: the one place Asio codes become Status text; to
-      // move to a public transport header with the wolfSSL half.
-      "client/channel_connect.cc -> transport/internal/errors.h",
-      "server/server.cc -> transport/internal/errors.h",
       // The CLI's probe drives the sans-I/O handshake over a blocking
       // socket, and PEM conversion words wolfCrypt's PKCS#12 codes
       // (tools/README.md).

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "transport/internal/wolfssl.h"
 #include "transport/internal/x509_names.h"
+#include "transport/socket_errors.h"
 #include "transport/tls_failure.h"
 
 namespace appwire::internal {
@@ -307,3 +308,12 @@ absl::Status AsioErrorToStatus(const std::error_code& error,
 }
 
 }  // namespace appwire::internal
+
+namespace appwire {
+
+absl::Status SocketErrorToStatus(const std::error_code& error, absl::string_view operation,
+                                 absl::string_view peer_address) {
+  return internal::AsioErrorToStatus(error, operation, peer_address);
+}
+
+}  // namespace appwire
