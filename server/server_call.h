@@ -52,6 +52,10 @@ struct ServerCall {
   std::vector<std::function<void()>> on_cancel;  // guarded by mu
   // Set by the one outcome that answers the call (see Claim()).
   std::atomic<bool> answered{false};
+  // Orders a streaming call's messages before its response: a handler's
+  // Write sends under it only while the call is unanswered, and Claim()
+  // takes it, so no message can follow the response (docs/protocol.md).
+  std::mutex send_mu;
 
   // The largest message the server may send on this call: its own limit,
   // or the client's when that is smaller.
@@ -64,7 +68,10 @@ struct ServerCall {
   absl::Status DeadlineExceeded() const;
 
   // True for the first caller only: it sends the call's response.
-  bool Claim() { return !answered.exchange(true); }
+  bool Claim() {
+    std::lock_guard<std::mutex> lock(send_mu);
+    return !answered.exchange(true);
+  }
   // Marks the call cancelled with `reason`, wakes its stream and runs the
   // handler's cancel callbacks (on this thread). Idempotent.
   void Cancel(const absl::Status& reason);

@@ -6,6 +6,7 @@
 #include "appwire/v1/frame.pb.h"
 #include "server/server_call.h"
 #include "transport/connection.h"
+#include "transport/frames.h"
 
 namespace appwire {
 
@@ -15,10 +16,7 @@ bool ServerStream::Read(std::string* message) {
   uint64_t credit = 0;
   absl::StatusOr<bool> read = call_->stream->Read(message, &credit);
   if (credit > 0) {
-    v1::FrameHeader header;
-    header.set_call_id(call_->id);
-    header.mutable_window_update()->set_bytes(credit);
-    call_->connection->Send(header, "").IgnoreError();
+    call_->connection->Send(WindowUpdateFrame(call_->id, credit), "").IgnoreError();
   }
   return read.ok() && *read;
 }
@@ -35,10 +33,13 @@ bool ServerStream::Write(absl::string_view message) {
   // not in an ever-growing send queue (kMaxWriteQueue).
   if (!call_->connection->WaitForRoom(call_->deadline).ok()) return false;
   if (!call_->stream->AcquireCredit(message.size()).ok()) return false;
-  v1::FrameHeader header;
-  header.set_call_id(call_->id);
-  header.mutable_message();
-  return call_->connection->Send(header, message).ok();
+  // Answered meanwhile (a cancel, the deadline, a refused message from the
+  // client, on the I/O thread): the response is out or on its way, and a
+  // message must not follow it. Checked and sent under the lock Claim()
+  // takes, so the two cannot interleave.
+  std::lock_guard<std::mutex> lock(call_->send_mu);
+  if (call_->answered.load(std::memory_order_acquire)) return false;
+  return call_->connection->Send(MessageFrame(call_->id), message).ok();
 }
 
 }  // namespace appwire

@@ -11,11 +11,14 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "transport/frames.h"
 #include "server/call_context.h"
+#include "server/server_stream.h"
 #include "tests/in_memory_server_side.h"
 #include "tests/test_support.h"
 
@@ -57,6 +60,15 @@ class DispatchTest : public ::testing::Test {
                                     counted_.fetch_add(1);
                                     return absl::StatusOr<std::string>("counted");
                                   })
+                    .ok());
+    // Writes until it may not (the call was answered or ended).
+    ASSERT_TRUE(registry
+                    ->RegisterStreamRaw("test.Flood/Run", MethodKind::kServerStreaming,
+                                        [](CallContext&, ServerStream& stream) {
+                                          while (stream.Write(std::string(4096, 'm'))) {
+                                          }
+                                          return absl::StatusOr<std::string>("");
+                                        })
                     .ok());
     registry->Freeze();
     dispatcher_ = std::make_unique<Dispatcher>(server_.io(), server_.clock(), "dispatch-test",
@@ -182,6 +194,60 @@ TEST_F(DispatchTest, WaitingForCallsEndsWhenTheLastOneFinishes) {
   EXPECT_TRUE(dispatcher_->WaitForCalls(absl::Seconds(5)));
   EXPECT_EQ(dispatcher_->calls_completed(), 1u);
   EXPECT_TRUE(Response(1).ok());
+}
+
+// No message may follow its call's response. ServerStream::Write used to
+// pass its credit check, lose the race with the I/O thread answering the
+// call (here, for a message the client may not send), and send after the
+// response: the session fuzzer found it. Each call is answered while its
+// handler writes; whatever arrives for an answered call must not be a
+// message, up to a ping acknowledged after every handler has stopped.
+TEST_F(DispatchTest, NoMessageFollowsTheResponseOfAStreamAnsweredWhileItWrites) {
+  Hello();
+  std::set<uint64_t> answered;
+  int late_messages = 0;
+  // Reads one frame and notes what it says; false when none came.
+  auto take = [&](v1::FrameHeader* header) {
+    absl::StatusOr<DecodedHeader> frame = client_->NextFrame(absl::Seconds(5));
+    EXPECT_TRUE(frame.ok()) << frame.status();
+    if (!frame.ok()) return false;
+    *header = frame->header;
+    if (header->has_response()) {
+      EXPECT_EQ(header->response().status_message(),
+                "protocol error: test.Flood/Run takes no stream of requests");
+      answered.insert(header->call_id());
+    } else if (header->has_message() && answered.count(header->call_id()) > 0) {
+      ++late_messages;
+    }
+    return true;
+  };
+  auto read_until_ack = [&](uint64_t opaque) {
+    v1::FrameHeader header;
+    while (take(&header)) {
+      if (header.has_ping() && header.ping().ack() && header.ping().opaque() == opaque) return;
+    }
+  };
+  constexpr uint64_t kCalls = 400;
+  for (uint64_t id = 1; id < 2 * kCalls; id += 2) {
+    ASSERT_TRUE(client_
+                    ->SendRequest(id, "test.Flood/Run", "", MethodKind::kServerStreaming,
+                                  kFiveSeconds)
+                    .ok());
+    // Let the handler start writing, then make the I/O thread answer.
+    v1::FrameHeader header;
+    while (take(&header) && !(header.has_message() && header.call_id() == id)) {
+    }
+    ASSERT_TRUE(client_->SendMessage(id, "not allowed").ok());
+    ASSERT_TRUE(client_->SendFrame(PingFrame(id), "").ok());
+    read_until_ack(id);
+  }
+  // Every handler has returned (the dispatcher has no call left), then one
+  // more ping: anything they sent is in before its acknowledgement.
+  ASSERT_TRUE(dispatcher_->WaitForCalls(absl::Seconds(5)));
+  ASSERT_TRUE(client_->SendFrame(PingFrame(0), "").ok());
+  read_until_ack(0);
+  EXPECT_EQ(answered.size(), kCalls);
+  EXPECT_EQ(late_messages, 0);
 }
 
 }  // namespace
