@@ -22,7 +22,7 @@
 #include "common/metadata.h"
 #include "common/method_kind.h"
 #include "common/parameters.h"
-#include "transport/call_stream.h"
+#include "rpc/call_stream.h"
 #include "transport/tls_session_info.h"
 
 namespace appwire {

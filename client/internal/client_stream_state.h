@@ -5,7 +5,7 @@
 // channel is gone. Internal to client/.
 //
 // Threads: `mu` guards connection, finished, status, response and trailers;
-// `flow` (transport/call_stream.h) is thread-safe; the other fields are set
+// `flow` (rpc/call_stream.h) is thread-safe; the other fields are set
 // before the call starts and read-only afterwards, except max_message_bytes,
 // which the channel sets under its own mutex before the request goes out.
 #ifndef APPWIRE_CLIENT_INTERNAL_CLIENT_STREAM_STATE_H_
@@ -21,7 +21,7 @@
 #include "client/channel.h"
 #include "common/metadata.h"
 #include "common/method_kind.h"
-#include "transport/call_stream.h"
+#include "rpc/call_stream.h"
 #include "transport/connection.h"
 
 namespace appwire {

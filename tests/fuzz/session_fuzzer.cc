@@ -1,6 +1,6 @@
 // The server's session logic (server/dispatch.cc OnFrame, HandleRequest,
 // HandleCallFrame; server/connection_registry.cc; transport/connection.cc;
-// transport/call_stream.cc) fed a sequence of frames from one client:
+// rpc/call_stream.cc) fed a sequence of frames from one client:
 // Hello, calls, streams, window updates, GoAway, pings, in any order, with
 // any integers.
 //

@@ -1,4 +1,4 @@
-#include "transport/call_stream.h"
+#include "rpc/call_stream.h"
 
 #include <chrono>
 #include <limits>

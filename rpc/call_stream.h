@@ -11,8 +11,8 @@
 //
 // Every wait ends at the call's deadline (kDeadlineExceeded) or when the
 // call ends (End(), with its status). Thread-safe.
-#ifndef APPWIRE_TRANSPORT_CALL_STREAM_H_
-#define APPWIRE_TRANSPORT_CALL_STREAM_H_
+#ifndef APPWIRE_RPC_CALL_STREAM_H_
+#define APPWIRE_RPC_CALL_STREAM_H_
 
 #include <condition_variable>
 #include <cstdint>
@@ -91,4 +91,4 @@ class CallStream {
 
 }  // namespace appwire
 
-#endif  // APPWIRE_TRANSPORT_CALL_STREAM_H_
+#endif  // APPWIRE_RPC_CALL_STREAM_H_
