@@ -19,6 +19,9 @@
 // (kMaxMetadataSize); the timeouts stay at their defaults (10 s and more),
 // so that no outcome depends on timing.
 //
+// Long on purpose: the input format, its interpreter and the model of
+// docs/protocol.md it checks against must be read together.
+//
 // Input: up to 64 operations, each an opcode byte (taken modulo 16)
 // followed by its arguments; an input that runs out reads zeros. Argument
 // types:
