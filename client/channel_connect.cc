@@ -124,8 +124,18 @@ void Channel::Impl::OnTcpConnected(const std::shared_ptr<Link>& link,
   link->connection->SetKeepalive(keepalive_interval, keepalive_timeout);
   {
     std::lock_guard<std::mutex> lock(mu);
+    // Checked again where the link is registered: Close() may have run
+    // since the check above (creating the TlsStream takes a while) and
+    // closed the links it found, not this one. Started, its handshake would
+    // hold the Connection (the TlsStream keeps the handshake's callback)
+    // until the server answered, long after ~Channel returned. Never
+    // started, it holds nothing of itself: it goes with the link, and its
+    // socket with it.
+    if (ShutdownLocked()) return;
     links[link->id] = link;
   }
+  // Close() may take the link from here on: a Connection closed before it
+  // started still finishes its handshake (on the closed socket) at once.
   link->connection->Start();
 }
 

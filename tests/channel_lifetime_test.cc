@@ -90,15 +90,34 @@ class Relay {
       close(client);
       close(server);
     }
+    for (auto& [client, since] : hanging_) close(client);
     close(listen_fd_);
   }
   int port() const { return port_; }
   // From now on nothing goes through, either way, on old and new connections.
   void Freeze() { frozen_ = true; }
+  // From now on the relay closes the connections it relays, and accepts
+  // new ones only to close them a few milliseconds later, relaying nothing:
+  // the client's TCP connects succeed and its TLS handshakes fail soon
+  // after, attempt after attempt. Until it closes, a connection is a
+  // server that does not answer.
+  void HangUpOnEveryone() { hanging_up_ = true; }
 
  private:
   void Run() {
     while (!stop_) {
+      if (hanging_up_) {
+        for (auto& [client, server] : pairs_) {
+          close(client);
+          close(server);
+        }
+        pairs_.clear();
+        const auto now = std::chrono::steady_clock::now();
+        while (!hanging_.empty() && now - hanging_.front().second > kHangUpAfter) {
+          close(hanging_.front().first);
+          hanging_.pop_front();
+        }
+      }
       std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}};
       if (!frozen_) {
         for (auto& [client, server] : pairs_) {
@@ -106,7 +125,7 @@ class Relay {
           fds.push_back({server, POLLIN, 0});
         }
       }
-      if (poll(fds.data(), fds.size(), 10) <= 0) continue;
+      if (poll(fds.data(), fds.size(), hanging_.empty() ? 10 : 1) <= 0) continue;
       if (fds[0].revents & POLLIN) Accept();
       for (size_t i = 1; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;
@@ -127,6 +146,10 @@ class Relay {
   void Accept() {
     int client = accept(listen_fd_, nullptr, nullptr);
     if (client < 0) return;
+    if (hanging_up_) {
+      hanging_.emplace_back(client, std::chrono::steady_clock::now());
+      return;
+    }
     int server = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -155,6 +178,10 @@ class Relay {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> frozen_{false};
+  std::atomic<bool> hanging_up_{false};
+  static constexpr std::chrono::milliseconds kHangUpAfter{3};
+  // Accepted while hanging up, and when (relay thread only).
+  std::deque<std::pair<int, std::chrono::steady_clock::time_point>> hanging_;
   std::atomic<bool> stop_{false};
   std::vector<std::pair<int, int>> pairs_;  // relay thread only
   std::thread thread_;
@@ -631,6 +658,34 @@ TEST_F(ChannelLifetimeTest, NoStateChangeRunsAfterTheDestructorReturned) {
     executor.reset();  // runs what it still had queued
     ASSERT_EQ(holder->late_callbacks, 0);
     ASSERT_EQ(holder->completions, 1);
+    ASSERT_EQ(Left(), "nothing");
+  }
+}
+
+TEST_F(ChannelLifetimeTest, DestroyingItWhileAttemptsConnectLeavesNoConnection) {
+  // Attempts one after the other, each failing in its TLS handshake a few
+  // milliseconds after its TCP connect succeeded, and the channel destroyed
+  // at some moment among them: also between an attempt's TCP connect and
+  // its connection's start. A connection started after Close() had closed
+  // the channel's connections was never closed, and its handshake, which
+  // the peer had not answered yet when the poll loop of ~Impl ended, kept
+  // it alive.
+  std::mt19937 random(11);
+  for (int round = 0; round < 150; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    relay_ = std::make_unique<Relay>(server_->port());
+    auto states = std::make_shared<StateLog>();
+    ChannelOptions options = Options(states);
+    options.reconnect_backoff.initial = absl::Milliseconds(1);
+    options.reconnect_backoff.max = absl::Milliseconds(1);
+    std::shared_ptr<Channel> channel = Connect(options);
+    ASSERT_NE(channel, nullptr);
+    states->Clear();
+    relay_->HangUpOnEveryone();
+    ASSERT_TRUE(states->WaitFor(ChannelState::kConnecting));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 5000)(random)));
+    channel.reset();
     ASSERT_EQ(Left(), "nothing");
   }
 }
