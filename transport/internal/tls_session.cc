@@ -229,6 +229,9 @@ void TlsSession::CommitInput(size_t size) {
 }
 
 void TlsSession::Feed(const char* data, size_t size) {
+  // Nothing to add: an idle session has no input buffer, and memcpy must
+  // not be given its null pointer even for no bytes (UBSan).
+  if (size == 0) return;
   std::memcpy(PrepareInput(size), data, size);
   CommitInput(size);
 }
