@@ -28,8 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "appwire/v1/builtin.pb.h"
-#include "client/channel.h"
-#include "common/log.h"
+#include "appwire/client/channel.h"
+#include "appwire/common/log.h"
 
 namespace {
 
@@ -286,7 +286,7 @@ std::string W5(const appwire::ChannelOptions& options, pid_t server) {
 
 int main(int argc, char** argv) {
   std::string server_binary =
-      (std::filesystem::path(argv[0]).parent_path() / "../server/appwire-server").string();
+      (std::filesystem::path(argv[0]).parent_path() / "../appwire/server/appwire-server").string();
   std::string suite = "TLS_AES_256_GCM_SHA384";
   std::string only = "W1,W2,W3,W4,W5,W6";
   for (int i = 1; i + 1 < argc; i += 2) {

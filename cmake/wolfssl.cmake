@@ -23,7 +23,7 @@ if(APPWIRE_WOLFSSL STREQUAL "system")
 else()
   if(APPWIRE_WOLFSSL STREQUAL "cache")
     execute_process(
-      COMMAND ${CMAKE_SOURCE_DIR}/scripts/build-wolfssl.sh
+      COMMAND ${PROJECT_SOURCE_DIR}/scripts/build-wolfssl.sh
       OUTPUT_VARIABLE _wolfssl_prefix
       OUTPUT_STRIP_TRAILING_WHITESPACE
       RESULT_VARIABLE _wolfssl_result)

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/builtin.appwire.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "appwire/v1/builtin.appwire.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/log.h"
-#include "server/server.h"
+#include "appwire/common/log.h"
+#include "appwire/server/server.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 #include "examples/notes.appwire.h"
 
 namespace notes = examples::notes;

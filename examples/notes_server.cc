@@ -11,9 +11,9 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
+#include "appwire/common/log.h"
 #include "examples/notes.appwire.h"
-#include "server/server.h"
+#include "appwire/server/server.h"
 
 namespace notes = examples::notes;
 

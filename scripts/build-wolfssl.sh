@@ -38,6 +38,10 @@ configure_flags=(
   # (--enable-distro); that makes every connection's WOLFSSL object ~55 KiB,
   # mostly certificate-chain buffers we never read.
   --enable-static --disable-shared --disable-examples --disable-crypttests
+  # Position-independent: the archive is linked into libappwire_client.so
+  # and libappwire_server.so (-DBUILD_SHARED_LIBS=ON) as well as into
+  # programs.
+  --with-pic
   --enable-tls13 --disable-oldtls --enable-alpn --enable-sni
   --enable-session-ticket --enable-supportedcurves --enable-hkdf
   --enable-ecc --enable-curve25519 --enable-dh --enable-aesgcm

@@ -36,7 +36,7 @@ wait_for_address() {
 }
 
 echo "== appwire demo: project folder $project"
-"$build/server/appwire-server" --project "$project" --port 0 --bind 127.0.0.1 2>"$log" &
+"$build/appwire/server/appwire-server" --project "$project" --port 0 --bind 127.0.0.1 2>"$log" &
 server_pid=$!
 address="$(wait_for_address "$log" "listening on")"
 sed 's/^/   server | /' "$log"
@@ -90,7 +90,7 @@ kill -TERM "$server_pid"
 wait "$server_pid" || true
 echo "   (appwire-server stopped; starting it again on the same port)"
 sleep 0.3
-"$build/server/appwire-server" --project "$project" --port "${address##*:}" --bind 127.0.0.1 \
+"$build/appwire/server/appwire-server" --project "$project" --port "${address##*:}" --bind 127.0.0.1 \
   2>"$log" &
 server_pid=$!
 wait_for_address "$log" "listening on" >/dev/null

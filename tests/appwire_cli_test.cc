@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"

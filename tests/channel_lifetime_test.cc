@@ -28,11 +28,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/channel.h"
-#include "client/internal/live_objects.h"
+#include "appwire/client/channel.h"
+#include "appwire/client/internal/live_objects.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/server.h"
+#include "appwire/server/server.h"
 #include "tests/test_support.h"
 
 namespace appwire {

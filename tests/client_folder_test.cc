@@ -4,13 +4,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "client/client_folder.h"
-#include "common/files.h"
+#include "appwire/client/client_folder.h"
+#include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
-#include "transport/certificate_generator.h"
-#include "transport/certificate_info.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 
 namespace appwire {
 namespace {

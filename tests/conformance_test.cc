@@ -24,14 +24,14 @@
 #include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 #include "tests/raw_frame_client.h"
 #include "tests/scripted_server.h"
 #include "tests/test_support.h"
-#include "transport/certificate_store.h"
-#include "transport/connection.h"
-#include "transport/tls_context.h"
-#include "transport/tls_stream.h"
+#include "appwire/transport/certificate_store.h"
+#include "appwire/transport/connection.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_stream.h"
 
 namespace appwire {
 namespace {

@@ -1,7 +1,7 @@
 // ConnectionRegistry in memory, on a FakeClock: the table of open
 // connections, the drain flag, and the tick's hello timeout, which needs no
 // real wait of kHelloTimeout (10 s) here.
-#include "server/connection_registry.h"
+#include "appwire/server/connection_registry.h"
 
 #include <atomic>
 #include <memory>

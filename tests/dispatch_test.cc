@@ -5,7 +5,7 @@
 // timer cancels on the clock's time), and Drain's wait for the last call.
 // The rest of dispatch is covered end to end by tests/conformance_test.cc,
 // rpc_test.cc and abuse_test.cc.
-#include "server/dispatch.h"
+#include "appwire/server/dispatch.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -16,9 +16,9 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "transport/frames.h"
-#include "server/call_context.h"
-#include "server/server_stream.h"
+#include "appwire/transport/frames.h"
+#include "appwire/server/call_context.h"
+#include "appwire/server/server_stream.h"
 #include "tests/in_memory_server_side.h"
 #include "tests/test_support.h"
 

@@ -1,5 +1,5 @@
 // End-to-end behaviour over real TLS 1.3 on loopback: a server from
-// server/, a client from client/, real certificates, real protobuf.
+// appwire/server/, a client from appwire/client/, real certificates, real protobuf.
 #include <atomic>
 #include <chrono>
 #include <thread>

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "server/internal/testing_peer.h"
+#include "appwire/server/internal/testing_peer.h"
 #include "tests/raw_frame_client.h"
 #include "tests/test_support.h"
 

@@ -2,7 +2,7 @@
 // TLS or sockets, for the unit tests of server/connection_registry and
 // server/dispatch. It runs an I/O thread with a ConnectionRegistry on a
 // FakeClock; Connect() serves the server's end of an in-memory pair
-// (transport/memory_stream.h) and hands the client's end to a
+// (appwire/transport/memory_stream.h) and hands the client's end to a
 // RawFrameClient. Frames go to the handler given (a Dispatcher, or the
 // test's own).
 //
@@ -23,13 +23,13 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-#include "common/clock.h"
-#include "common/parameters.h"
-#include "server/connection_registry.h"
-#include "server/internal/testing_peer.h"
-#include "server/server_parameters.h"
+#include "appwire/common/clock.h"
+#include "appwire/common/parameters.h"
+#include "appwire/server/connection_registry.h"
+#include "appwire/server/internal/testing_peer.h"
+#include "appwire/server/server_parameters.h"
 #include "tests/raw_frame_client.h"
-#include "transport/memory_stream.h"
+#include "appwire/transport/memory_stream.h"
 
 namespace appwire::testing {
 

@@ -1,6 +1,6 @@
 // The layers of docs/architecture.md, checked on the sources: each folder
 // includes only from the folders below it, a folder's internal/ headers stay
-// in that folder, and wolfSSL is seen by transport/ alone. A new include
+// in that folder, and wolfSSL is seen by appwire/transport/ alone. A new include
 // that breaks the picture fails here, naming the file, the line and the
 // rule, instead of surfacing later as a cycle or a leaked dependency.
 #include <algorithm>
@@ -22,19 +22,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Folder -> the project folders its files may include from ("appwire" is
-// the generated protobuf code, "google" protobuf's own headers). tests/
+// Folder -> the project folders its files may include from ("appwire/v1"
+// is the generated protobuf code, "google" protobuf's own headers). tests/
 // may include anything and is not listed.
 const std::map<std::string, std::set<std::string>>& AllowedIncludes() {
   static const auto* allowed = new std::map<std::string, std::set<std::string>>{
-      {"common", {"common"}},
-      {"transport", {"transport", "common", "appwire"}},
-      {"rpc", {"rpc", "transport", "common", "appwire"}},
-      {"server", {"server", "rpc", "transport", "common", "appwire", "google"}},
-      {"client", {"client", "rpc", "transport", "common", "appwire", "google"}},
-      {"tools", {"tools", "server", "client", "rpc", "transport", "common", "appwire", "google"}},
-      {"examples", {"examples", "server", "client", "common", "appwire", "google"}},
-      {"bench", {"bench", "server", "client", "rpc", "transport", "common", "appwire", "google"}},
+      {"appwire/common", {"appwire/common"}},
+      {"appwire/transport", {"appwire/transport", "appwire/common", "appwire/v1"}},
+      {"appwire/rpc", {"appwire/rpc", "appwire/transport", "appwire/common", "appwire/v1"}},
+      {"appwire/server",
+       {"appwire/server", "appwire/rpc", "appwire/transport", "appwire/common", "appwire/v1",
+        "google"}},
+      {"appwire/client",
+       {"appwire/client", "appwire/rpc", "appwire/transport", "appwire/common", "appwire/v1",
+        "google"}},
+      {"tools",
+       {"tools", "appwire/server", "appwire/client", "appwire/rpc", "appwire/transport",
+        "appwire/common", "appwire/v1", "google"}},
+      {"examples",
+       {"examples", "appwire/server", "appwire/client", "appwire/common", "appwire/v1",
+        "google"}},
+      {"bench",
+       {"bench", "appwire/server", "appwire/client", "appwire/rpc", "appwire/transport",
+        "appwire/common", "appwire/v1", "google"}},
   };
   return *allowed;
 }
@@ -46,9 +56,9 @@ const std::set<std::string>& InternalExceptions() {
       // The CLI's probe drives the sans-I/O handshake over a blocking
       // socket, and PEM conversion words wolfCrypt's PKCS#12 codes
       // (tools/README.md).
-      "tools/appwire/tls_probe.cc -> transport/internal/tls_session.h",
-      "tools/appwire/pem_conversion.cc -> transport/internal/errors.h",
-      "tools/appwire/pem_conversion.cc -> transport/internal/wolfssl.h",
+      "tools/appwire/tls_probe.cc -> appwire/transport/internal/tls_session.h",
+      "tools/appwire/pem_conversion.cc -> appwire/transport/internal/errors.h",
+      "tools/appwire/pem_conversion.cc -> appwire/transport/internal/wolfssl.h",
   };
   return *exceptions;
 }
@@ -89,8 +99,11 @@ std::vector<fs::path> SourcesUnder(const fs::path& folder) {
   return files;
 }
 
+// "appwire/rpc/hello.h" -> "appwire/rpc"; "absl/strings/str_cat.h" -> "absl".
 std::string FolderOf(const std::string& include) {
-  return include.substr(0, include.find('/'));
+  const size_t first = include.find('/');
+  if (include.substr(0, first) != "appwire") return include.substr(0, first);
+  return include.substr(0, include.find('/', first + 1));
 }
 
 TEST(LayeringTest, EachFolderIncludesOnlyFromTheLayersBelowIt) {
@@ -139,7 +152,7 @@ TEST(LayeringTest, InternalHeadersStayInTheirFolder) {
 // their .cc files only; tools/README.md says why).
 TEST(LayeringTest, OnlyTransportAndTheCliToolsSeeWolfSsl) {
   const fs::path root = APPWIRE_SOURCE_DIR;
-  const std::set<std::string> may = {"transport/", "tools/appwire/tls_probe.cc",
+  const std::set<std::string> may = {"appwire/transport/", "tools/appwire/tls_probe.cc",
                                      "tools/appwire/pem_conversion.cc"};
   std::vector<std::string> violations;
   for (const auto& [folder, allowed] : AllowedIncludes()) {
@@ -150,7 +163,7 @@ TEST(LayeringTest, OnlyTransportAndTheCliToolsSeeWolfSsl) {
         });
         if (absl::StartsWith(include.path, "wolfssl/") && !permitted) {
           violations.push_back(absl::StrCat(include.file, ":", include.line, ": includes <",
-                                            include.path, ">; only transport/ may"));
+                                            include.path, ">; only appwire/transport/ may"));
         }
       }
     }
@@ -162,8 +175,8 @@ TEST(LayeringTest, OnlyTransportAndTheCliToolsSeeWolfSsl) {
 TEST(LayeringTest, TheScanSeesARealInclude) {
   const fs::path root = APPWIRE_SOURCE_DIR;
   bool found = false;
-  for (const Include& include : IncludesOf(root, root / "rpc" / "hello.cc")) {
-    found = found || include.path == "rpc/hello.h";
+  for (const Include& include : IncludesOf(root, root / "appwire" / "rpc" / "hello.cc")) {
+    found = found || include.path == "appwire/rpc/hello.h";
   }
   EXPECT_TRUE(found);
 }

@@ -1,4 +1,4 @@
-// The wire protocol seen from a hand-made client built on transport/ alone:
+// The wire protocol seen from a hand-made client built on appwire/transport/ alone:
 // what a server does with a hello of another version, a request before the
 // hello, a request with an even call id, an oversized request, a ping, a
 // drain. And from a hand-made server: what the Channel does with a call the
@@ -12,16 +12,16 @@
 #include <asio/ip/tcp.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 #include "tests/scripted_server.h"
 #include "tests/test_support.h"
-#include "transport/certificate_store.h"
-#include "transport/connection.h"
-#include "transport/tls_context.h"
-#include "transport/tls_stream.h"
+#include "appwire/transport/certificate_store.h"
+#include "appwire/transport/connection.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_stream.h"
 
 namespace appwire {
 namespace {

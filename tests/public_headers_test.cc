@@ -1,16 +1,16 @@
-// A desktop app includes only client/ headers, an app server only server/
+// A desktop app includes only appwire/client/ headers, an app server only appwire/server/
 // headers: neither may pull in wolfSSL or Asio (they stay private to
-// transport/). This file fails to compile if one does.
-#include "client/channel.h"
-#include "server/call_context.h"
-#include "server/server.h"
-#include "server/service_registry.h"
+// appwire/transport/). This file fails to compile if one does.
+#include "appwire/client/channel.h"
+#include "appwire/server/call_context.h"
+#include "appwire/server/server.h"
+#include "appwire/server/service_registry.h"
 
 #ifdef ASIO_VERSION
-#error "a public header of server/ or client/ includes Asio"
+#error "a public header of appwire/server/ or appwire/client/ includes Asio"
 #endif
 #if defined(LIBWOLFSSL_VERSION_STRING) || defined(WOLFSSL_TYPES_DEFINED)
-#error "a public header of server/ or client/ includes wolfSSL"
+#error "a public header of appwire/server/ or appwire/client/ includes wolfSSL"
 #endif
 
 #include "gtest/gtest.h"

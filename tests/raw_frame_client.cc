@@ -11,10 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/files.h"
-#include "transport/frame_codec.h"
-#include "transport/tls_context.h"
-#include "transport/tls_stream.h"
+#include "appwire/common/files.h"
+#include "appwire/transport/frame_codec.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_stream.h"
 
 namespace appwire::testing {
 namespace {

@@ -37,7 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "appwire/v1/frame.pb.h"
-#include "common/method_kind.h"
+#include "appwire/common/method_kind.h"
 
 namespace appwire {
 

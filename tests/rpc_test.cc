@@ -3,7 +3,7 @@
 // the app's executor, state changes, drain.
 //
 // Long on purpose: one end-to-end suite sharing one server fixture; the
-// rules themselves have unit tests in rpc/ and transport/.
+// rules themselves have unit tests in appwire/rpc/ and appwire/transport/.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -19,10 +19,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/server.h"
+#include "appwire/server/server.h"
 #include "tests/memory_sampler.h"
 #include "tests/test_support.h"
 

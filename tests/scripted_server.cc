@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "transport/certificate_store.h"
-#include "transport/tls_stream.h"
+#include "appwire/transport/certificate_store.h"
+#include "appwire/transport/tls_stream.h"
 
 namespace appwire::testing {
 

@@ -1,4 +1,4 @@
-// ScriptedServer: a server made of transport/ parts whose answers a test
+// ScriptedServer: a server made of appwire/transport/ parts whose answers a test
 // scripts, for testing what the client does with replies the real server
 // never sends. Real TLS (the project folder's certificate), real frames.
 #ifndef APPWIRE_TESTS_SCRIPTED_SERVER_H_
@@ -16,14 +16,14 @@
 #include <asio/ip/tcp.hpp>
 
 #include "appwire/v1/frame.pb.h"
-#include "client/channel.h"
+#include "appwire/client/channel.h"
 #include "tests/test_support.h"
-#include "transport/connection.h"
-#include "transport/tls_context.h"
+#include "appwire/transport/connection.h"
+#include "appwire/transport/tls_context.h"
 
 namespace appwire::testing {
 
-// A server made of transport/ parts whose answers the test scripts: real
+// A server made of appwire/transport/ parts whose answers the test scripts: real
 // TLS, real frames, one script call per request, told which connection
 // (1, 2, ...) it came on. A script answer with status_code -1 means "close
 // as an idle server does when the request crosses its GoAway": a final

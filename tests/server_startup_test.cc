@@ -6,8 +6,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
-#include "common/files.h"
-#include "transport/certificate_generator.h"
+#include "appwire/common/files.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire {
 namespace {

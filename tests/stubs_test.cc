@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inventory/inventory.appwire.h"
-#include "server/server.h"
+#include "appwire/server/server.h"
 #include "tests/test_support.h"
 
 namespace appwire {

@@ -14,8 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "appwire/v1/builtin.pb.h"
-#include "common/files.h"
-#include "common/log.h"
+#include "appwire/common/files.h"
+#include "appwire/common/log.h"
 #include "gtest/gtest.h"
 
 namespace appwire::testing {

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "client/channel.h"
-#include "server/internal/dh_generator.h"
-#include "server/server.h"
-#include "transport/certificate_generator.h"
+#include "appwire/client/channel.h"
+#include "appwire/server/internal/dh_generator.h"
+#include "appwire/server/server.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire::testing {
 

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/settings_file.h"
+#include "appwire/server/settings_file.h"
 #include "tests/test_support.h"
 
 namespace appwire {
@@ -198,7 +198,7 @@ bool WaitForFile(const std::string& path) {
 
 // The server's part: a background generation whose result is written,
 // loaded and offered. The generator here returns a known safe-prime group at
-// once; the real one is tested in transport/dh_params_test.cc and through
+// once; the real one is tested in appwire/transport/dh_params_test.cc and through
 // `appwire dhparams` (appwire_cli_test).
 TEST(DhParamsTest, GeneratedOnFirstStartThenDheSuitesWorkAndTheFileIsReused) {
   LogCapture log;

@@ -290,8 +290,8 @@ class AppwireGenerator : public google::protobuf::compiler::CodeGenerator {
                 "#include \"absl/status/status.h\"\n"
                 "#include \"absl/status/statusor.h\"\n"
                 "#include \"absl/strings/str_cat.h\"\n"
-                "#include \"client/channel.h\"\n"
-                "#include \"server/service_registry.h\"\n"
+                "#include \"appwire/client/channel.h\"\n"
+                "#include \"appwire/server/service_registry.h\"\n"
                 "#include \"$base$.pb.h\"\n\n");
       for (const std::string& name : namespaces) out.Print("namespace $n$ {\n", "n", name);
       for (int i = 0; i < file->service_count(); ++i) {

@@ -1,7 +1,7 @@
 // Certificate files (cert.pem, ca.pem, certificates/<host>.crt) as the
-// server reads them: transport/certificate_info.h (SplitPemCertificates,
+// server reads them: appwire/transport/certificate_info.h (SplitPemCertificates,
 // DescribeCertificatePem) and the identity check of
-// transport/certificate_store.h (LoadIdentityFiles: PEM rules, chain order,
+// appwire/transport/certificate_store.h (LoadIdentityFiles: PEM rules, chain order,
 // expiry) with the input as cert.pem beside a fixed key.pem.
 //
 // An input that starts like DER (0x30) is wrapped in a CERTIFICATE block
@@ -18,12 +18,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "common/pem.h"
+#include "appwire/common/pem.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "transport/certificate_generator.h"
-#include "transport/certificate_info.h"
-#include "transport/certificate_store.h"
-#include "transport/tls_options.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
+#include "appwire/transport/certificate_store.h"
+#include "appwire/transport/tls_options.h"
 
 namespace appwire {
 namespace {

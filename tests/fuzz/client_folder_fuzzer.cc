@@ -1,4 +1,4 @@
-// Client folder resolution (client/client_folder.h ResolveClientFolder): a
+// Client folder resolution (appwire/client/client_folder.h ResolveClientFolder): a
 // host name from the app (the target's host or server_name, which a desktop
 // app often takes from its user) and the files the folder holds.
 //
@@ -19,8 +19,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "client/client_folder.h"
-#include "common/files.h"
+#include "appwire/client/client_folder.h"
+#include "appwire/common/files.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

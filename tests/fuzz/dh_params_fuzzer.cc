@@ -1,4 +1,4 @@
-// dhparams.pem (transport/dh_params.h CheckDhParamsPem), read by the server
+// dhparams.pem (appwire/transport/dh_params.h CheckDhParamsPem), read by the server
 // at start-up and on reload, and by `appwire check`.
 //
 // An input that starts like DER (0x30) is wrapped in a DH PARAMETERS block
@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "transport/dh_params.h"
+#include "appwire/transport/dh_params.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input = appwire::fuzz::AsText(data, size);

@@ -1,4 +1,4 @@
-// The frame decoder (transport/frame_codec.h) on bytes from the peer.
+// The frame decoder (appwire/transport/frame_codec.h) on bytes from the peer.
 //
 // The input is a decrypted byte stream. It is decoded the way
 // Connection::DeliverFrames decodes its read buffer (repeated DecodeFrame,
@@ -19,11 +19,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/v1/frame.pb.h"
-#include "common/metadata.h"
+#include "appwire/common/metadata.h"
 #include "google/protobuf/stubs/logging.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "transport/frame_codec.h"
-#include "transport/metadata_wire.h"
+#include "appwire/transport/frame_codec.h"
+#include "appwire/transport/metadata_wire.h"
 
 namespace appwire {
 namespace {

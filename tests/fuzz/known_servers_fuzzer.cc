@@ -1,4 +1,4 @@
-// A client folder's known_servers file (client/client_folder.h): the input
+// A client folder's known_servers file (appwire/client/client_folder.h): the input
 // is the file. FindKnownServer looks up the server of every line in it and a
 // server that is not in it; RememberServer then records that new server, as
 // Connect does on a first use.
@@ -17,9 +17,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "client/client_folder.h"
+#include "appwire/client/client_folder.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "transport/tls_options.h"
+#include "appwire/transport/tls_options.h"
 
 namespace appwire {
 namespace {

@@ -271,7 +271,7 @@ printf 'tls13_ciphers = TLS_AES_256_GCM_SHA384\nciphers = "ECDHE-RSA-AES128-GCM-
   >"$s/quoted_value.conf"
 printf 'handshake_timeout_ms = 9223372036854775807\nidle_timeout_s = -5\n' >"$s/large_numbers.conf"
 
-# --- known_servers (client/client_folder.h) ---------------------------------
+# --- known_servers (appwire/client/client_folder.h) ---------------------------------
 k="$out/known_servers"
 fp1="SHA256:5F:AB:67:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
 fp2="SHA256:0C:3E:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"

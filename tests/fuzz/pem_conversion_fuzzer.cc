@@ -12,11 +12,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "common/pem.h"
+#include "appwire/common/pem.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tools/appwire/pem_conversion.h"
-#include "transport/certificate_info.h"
-#include "transport/private_key.h"
+#include "appwire/transport/certificate_info.h"
+#include "appwire/transport/private_key.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace appwire;

@@ -1,4 +1,4 @@
-// PEM and DER detection (common/pem.h) on the contents of key.pem,
+// PEM and DER detection (appwire/common/pem.h) on the contents of key.pem,
 // cert.pem, ca.pem, client-ca.pem: whatever the operator put in the file.
 //
 // NormalizePem runs for both kinds. Checks: only InvalidArgument is an error
@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "common/pem.h"
+#include "appwire/common/pem.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

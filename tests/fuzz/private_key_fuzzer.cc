@@ -1,7 +1,7 @@
 // Private key files (key.pem, certificates/<host>.key, a client's key.pem)
-// after NormalizePem accepted them: transport/private_key.h (encrypted-key
+// after NormalizePem accepted them: appwire/transport/private_key.h (encrypted-key
 // detection and decryption with the passphrase) and PublicKeyPem
-// (transport/certificate_generator.h), which reads the key to compare it
+// (appwire/transport/certificate_generator.h), which reads the key to compare it
 // with the certificate.
 //
 // The passphrase is "fuzz" (the seed corpus's encrypted keys use it). An
@@ -17,10 +17,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "common/pem.h"
+#include "appwire/common/pem.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "transport/certificate_generator.h"
-#include "transport/private_key.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/private_key.h"
 
 namespace appwire {
 namespace {

@@ -1,14 +1,14 @@
-// The server's session logic (server/dispatch.cc OnFrame, HandleRequest,
-// HandleCallFrame; server/connection_registry.cc; transport/connection.cc;
-// rpc/call_stream.cc) fed a sequence of frames from one client:
+// The server's session logic (appwire/server/dispatch.cc OnFrame, HandleRequest,
+// HandleCallFrame; appwire/server/connection_registry.cc; appwire/transport/connection.cc;
+// appwire/rpc/call_stream.cc) fed a sequence of frames from one client:
 // Hello, calls, streams, window updates, GoAway, pings, in any order, with
 // any integers.
 //
 // One real Server per process (on 127.0.0.1 port 0, started by the first
 // input, drained at exit), and one fresh RawFrameClient connection
 // (tests/raw_frame_client.h) per input, in memory: the server serves it
-// through ServerTestingPeer (server/internal/testing_peer.h) over a
-// MemoryStream pair (transport/memory_stream.h), exactly as an accepted
+// through ServerTestingPeer (appwire/server/internal/testing_peer.h) over a
+// MemoryStream pair (appwire/transport/memory_stream.h), exactly as an accepted
 // connection after its TLS handshake. APPWIRE_FUZZ_TRANSPORT=tls sends the
 // frames over loopback TLS instead (slower, and TlsStream is in the loop);
 // the check of a fresh connection every 64 inputs and at exit always goes
@@ -110,17 +110,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "appwire/v1/frame.pb.h"
-#include "common/files.h"
-#include "common/log.h"
-#include "common/method_kind.h"
+#include "appwire/common/files.h"
+#include "appwire/common/log.h"
+#include "appwire/common/method_kind.h"
 #include "google/protobuf/stubs/logging.h"
-#include "server/internal/testing_peer.h"
-#include "server/server.h"
-#include "server/service_registry.h"
+#include "appwire/server/internal/testing_peer.h"
+#include "appwire/server/server.h"
+#include "appwire/server/service_registry.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/raw_frame_client.h"
 #include "tests/test_support.h"
-#include "transport/frame_codec.h"
+#include "appwire/transport/frame_codec.h"
 
 namespace appwire {
 namespace {

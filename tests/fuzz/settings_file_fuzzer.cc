@@ -1,6 +1,6 @@
-// appwire.conf (server/settings_file.h): the input is the file, applied to
+// appwire.conf (appwire/server/settings_file.h): the input is the file, applied to
 // default ServerOptions with ApplySettingsFile, as appwire-server does at
-// start-up (the cipher-list checks of transport/ included).
+// start-up (the cipher-list checks of appwire/transport/ included).
 //
 // Checks: errors are InvalidArgument naming the file and a line that exists;
 // after a file that applies cleanly the options validate, the port is in
@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "server/server.h"
-#include "server/settings_file.h"
+#include "appwire/server/server.h"
+#include "appwire/server/settings_file.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -6,9 +6,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
-#include "common/pem.h"
-#include "transport/certificate_generator.h"
+#include "appwire/common/files.h"
+#include "appwire/common/pem.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire::cli {
 namespace {

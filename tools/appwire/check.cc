@@ -15,14 +15,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/files.h"
-#include "common/pem.h"
-#include "common/project_folder.h"
-#include "transport/certificate_info.h"
-#include "transport/certificate_store.h"
-#include "transport/dh_params.h"
-#include "transport/tls_context.h"
-#include "transport/tls_options.h"
+#include "appwire/common/files.h"
+#include "appwire/common/pem.h"
+#include "appwire/common/project_folder.h"
+#include "appwire/transport/certificate_info.h"
+#include "appwire/transport/certificate_store.h"
+#include "appwire/transport/dh_params.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_options.h"
 
 namespace appwire::cli {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "appwire/common/files.h"
 
 namespace appwire::cli {
 

@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "transport/certificate_generator.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/files.h"
+#include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -5,8 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/files.h"
-#include "common/project_folder.h"
+#include "appwire/common/files.h"
+#include "appwire/common/project_folder.h"
 #include "tools/appwire/pem_conversion.h"
 
 namespace appwire::cli {

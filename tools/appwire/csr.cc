@@ -5,8 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/pem.h"
-#include "transport/certificate_generator.h"
+#include "appwire/common/pem.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire::cli {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "transport/dh_params.h"
+#include "appwire/transport/dh_params.h"
 
 namespace appwire::cli {
 namespace {

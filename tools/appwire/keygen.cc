@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "transport/certificate_generator.h"
+#include "appwire/transport/certificate_generator.h"
 
 namespace appwire::cli {
 namespace {

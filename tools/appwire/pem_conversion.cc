@@ -6,8 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "transport/internal/errors.h"
-#include "transport/internal/wolfssl.h"
+#include "appwire/transport/internal/errors.h"
+#include "appwire/transport/internal/wolfssl.h"
 
 #include <wolfssl/wolfcrypt/pkcs12.h>
 #include <wolfssl/wolfcrypt/rsa.h>

@@ -1,6 +1,6 @@
 // Turning DER and PKCS#12 files into the PEM key and chain appwire reads
 // (what `appwire convert` does).
-// Only the command uses it, so it lives here and not in transport/ (the
+// Only the command uses it, so it lives here and not in appwire/transport/ (the
 // pem_conversion fuzz target links it through appwire_tools). Pure: no I/O,
 // any thread.
 #ifndef APPWIRE_TOOLS_APPWIRE_PEM_CONVERSION_H_

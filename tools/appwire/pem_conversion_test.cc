@@ -4,8 +4,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "transport/certificate_generator.h"
-#include "transport/certificate_info.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 
 namespace appwire {
 namespace {

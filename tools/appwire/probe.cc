@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tools/appwire/tls_probe.h"
-#include "transport/certificate_info.h"
-#include "transport/tls_options.h"
-#include "transport/tls_session_info.h"
+#include "appwire/transport/certificate_info.h"
+#include "appwire/transport/tls_options.h"
+#include "appwire/transport/tls_session_info.h"
 
 namespace appwire::cli {
 namespace {

@@ -6,9 +6,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
-#include "common/pem.h"
-#include "transport/certificate_generator.h"
-#include "transport/certificate_info.h"
+#include "appwire/common/pem.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 
 namespace appwire::cli {
 namespace {

@@ -10,9 +10,9 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "transport/internal/tls_session.h"
-#include "transport/tls_context.h"
-#include "transport/tls_failure.h"
+#include "appwire/transport/internal/tls_session.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_failure.h"
 
 namespace appwire {
 namespace {

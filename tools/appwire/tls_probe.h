@@ -1,6 +1,6 @@
 // Probing a TLS server the way sslscan does, one handshake per question,
 // with blocking sockets (for the `appwire probe` command, not for serving).
-// Only the command uses it, so it lives here and not in transport/; it
+// Only the command uses it, so it lives here and not in appwire/transport/; it
 // drives transport/internal's sans-I/O TlsSession over a blocking socket.
 // Any thread; each ProbeHandshake is independent.
 #ifndef APPWIRE_TOOLS_APPWIRE_TLS_PROBE_H_
@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "transport/tls_options.h"
-#include "transport/tls_session_info.h"
+#include "appwire/transport/tls_options.h"
+#include "appwire/transport/tls_session_info.h"
 
 namespace appwire {
 

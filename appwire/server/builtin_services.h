@@ -1,0 +1,45 @@
+// Services every appwire-server offers: a health check, the server's
+// version and TLS settings, and an echo for diagnostics and benchmarks.
+//
+//   appwire.v1.Health/Check    HealthCheckRequest  -> HealthCheckResponse
+//   appwire.v1.ServerInfo/Get  ServerInfoRequest   -> ServerInfoResponse
+//   appwire.v1.Echo/Echo       EchoRequest         -> EchoResponse
+//   appwire.v1.Echo/EchoStream stream EchoRequest  -> stream EchoResponse
+//
+// Echo returns the request payload, except that a payload over 64 KiB gets a
+// 16-byte reply, so upload benchmarks measure one direction. EchoStream sends
+// every message back as it is.
+#ifndef APPWIRE_SERVER_BUILTIN_SERVICES_H_
+#define APPWIRE_SERVER_BUILTIN_SERVICES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "appwire/common/tls_version.h"
+#include "appwire/server/service_registry.h"
+#include "appwire/transport/certificate_info.h"
+
+namespace appwire {
+
+struct ServerOptions;
+
+inline constexpr size_t kEchoLargeRequestBytes = 64 * 1024;
+inline constexpr size_t kEchoLargeReplyBytes = 16;
+
+// What ServerInfo reports about TLS: the settings in force when it is
+// called (they change with database parameters).
+struct BuiltinTlsSettings {
+  TlsVersion min_version = TlsVersion::k1_3;
+  TlsVersion max_version = TlsVersion::k1_3;
+  std::string tls13_cipher_suites;
+  size_t max_message_bytes = 0;
+  CertificateInfo certificate;  // the default certificate
+};
+
+absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
+                                     const ServerOptions& options,
+                                     std::function<BuiltinTlsSettings()> tls_settings);
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_BUILTIN_SERVICES_H_

@@ -1,0 +1,146 @@
+// Server: the appwire application server as a library. appwire-server is a
+// thin main() around it; apps with their own services embed it directly.
+//
+//   auto registry = std::make_shared<ServiceRegistry>();
+//   RegisterBuiltinServices(*registry, ...);  // optional
+//   ServerOptions options;
+//   options.project_dir = "/srv/myproject";   // key.pem, cert.pem live here
+//   auto server = Server::Create(options, registry);
+//   if (!server.ok()) { LogError(server.status().message()); return 1; }
+//   absl::Status started = (*server)->Start();
+//   ...
+//   (*server)->Drain(absl::Seconds(30));
+//
+// Threads: Start/Drain from the owning thread; everything else is
+// thread-safe. Handlers run on a worker pool (see ServiceRegistry).
+#ifndef APPWIRE_SERVER_SERVER_H_
+#define APPWIRE_SERVER_SERVER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "appwire/common/parameters.h"
+#include "appwire/common/tls_version.h"
+#include "appwire/common/version.h"
+#include "appwire/server/service_registry.h"
+#include "appwire/transport/certificate_info.h"
+
+namespace appwire {
+
+struct ServerOptions {
+  // Folder holding key.pem and cert.pem; a self-signed pair is generated
+  // there when both are absent. Required.
+  std::string project_dir;
+  // Address to listen on. Default 127.0.0.1: nothing is exposed to the
+  // network until the operator says so ("0.0.0.0", "::", or one address).
+  std::string bind_address = "127.0.0.1";
+  // TCP port; 0 picks a free one (see Server::port()). Unset: the
+  // kClientServerPortId parameter (default 19813). Read by Start().
+  std::optional<int> port;
+  // This server's values of database parameters (TLS versions, cipher
+  // suites, groups, limits, timeouts); unset ones follow the process-wide
+  // values (SetDatabaseParameter). Changeable while running with
+  // Server::SetParameter.
+  ParameterOverrides parameters;
+  // The CAs trusted for client certificates (kClientCertificateMode).
+  // Default: client-ca.pem in the project folder.
+  std::string client_ca_file;
+  // Where the passphrase of an encrypted key.pem (or SNI key) comes from:
+  // a file whose first line is the passphrase, or an environment variable.
+  std::string key_passphrase_file;
+  std::string key_passphrase_env;
+  // How often the certificate files are checked for changes (then
+  // reloaded). Default 5 s; zero turns the check off.
+  absl::Duration certificate_check_interval = absl::Seconds(5);
+  // Handler threads; 0 = max(4, hardware threads).
+  int worker_threads = 0;
+  // Offer appwire.v1.Health/Check, appwire.v1.ServerInfo/Get,
+  // appwire.v1.Echo/Echo and Echo/EchoStream (see builtin_services.h).
+  // Default on.
+  bool builtin_services = true;
+  // Sent in the hello frame.
+  std::string software_name = "appwire-server";
+  std::string software_version = kSoftwareVersion;
+
+  absl::Status Validate() const;
+};
+
+class Server {
+ public:
+  // Validates options, loads (or creates) the certificate and builds the TLS
+  // configuration. Errors name the file or option and the fix.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      ServerOptions options, std::shared_ptr<ServiceRegistry> registry);
+  ~Server();  // Drain(0) if still running.
+
+  // Binds and starts serving. Freezes the registry.
+  absl::Status Start();
+
+  // Reads key.pem, cert.pem, certificates/, dhparams.pem and client-ca.pem
+  // again and, when
+  // all are good, serves them to connections opened from now on (open ones
+  // are never dropped). A bad file keeps the last good configuration and is
+  // returned (and logged). appwire-server calls this on SIGHUP; the server
+  // also calls it when the files change (certificate_check_interval).
+  absl::Status ReloadCertificates();
+
+  // Overrides a database parameter for this server. Like
+  // SetDatabaseParameter, it applies to connections accepted after the call
+  // and leaves open ones as they are. InvalidArgument (naming the selector,
+  // the value and what is allowed) and no change when the value is refused.
+  absl::Status SetParameter(Parameter selector, ParameterValue value);
+  // The value in force for this server (its override, else process-wide).
+  ParameterValue GetParameter(Parameter selector) const;
+
+  // Stops accepting, tells every client to start no new calls here (a
+  // graceful GoAway; clients reconnect elsewhere or later), lets calls in
+  // flight finish for up to `timeout`, cancels the ones still running and
+  // answers them kUnavailable, then closes TLS cleanly. Requests that cross
+  // the GoAway get kUnavailable "... was not processed". Bounded whatever
+  // handlers do: a handler still running 2 s after its cancellation is
+  // abandoned (its result is dropped; it finishes in the background) and
+  // logged. So Drain returns within about `timeout` + 3 s. Idempotent.
+  void Drain(absl::Duration timeout = absl::Seconds(30));
+
+  // The bound port (useful with port 0) and "127.0.0.1:19813".
+  int port() const;
+  std::string listen_address() const;
+  // The TLS settings new connections get now.
+  struct TlsSettings {
+    TlsVersion min_version;
+    TlsVersion max_version;
+    std::string tls13_cipher_suites;
+    std::string tls12_cipher_list;  // empty when TLS 1.2 is not allowed
+    size_t max_message_bytes;
+  };
+  TlsSettings tls_settings() const;
+  // The default certificate being served, and whether Create() generated it.
+  CertificateInfo certificate() const;
+  bool certificate_generated() const;
+  const ServerOptions& options() const;
+
+  struct Stats {
+    uint64_t connections_accepted = 0;
+    uint64_t handshakes_failed = 0;
+    uint64_t calls_completed = 0;
+    int open_connections = 0;
+  };
+  Stats stats() const;
+
+  struct Impl;
+
+ private:
+  friend class ServerTestingPeer;  // appwire/server/internal/testing_peer.h
+  explicit Server(std::shared_ptr<Impl> impl);
+  // Shared with the tasks running handlers: a handler abandoned by Drain
+  // (it ignored its cancellation) keeps what it touches alive.
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_SERVER_H_

@@ -1,0 +1,127 @@
+#include "appwire/server/settings_file.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "appwire/common/files.h"
+#include "appwire/common/parameter_table.h"
+
+namespace appwire {
+namespace {
+
+// The value words of the parameter's kind; the value itself is checked
+// afterwards, as the parameter it sets.
+absl::StatusOr<ParameterValue> Convert(const ParameterSpec& spec, absl::string_view value) {
+  auto bad = [&](absl::string_view allowed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(spec.settings_key, " = \"", value, "\": ", allowed));
+  };
+  switch (spec.kind) {
+    case ParameterKind::kInt: {
+      int64_t number = 0;
+      if (!absl::SimpleAtoi(value, &number)) return bad("a whole number is expected");
+      return ParameterValue(number);
+    }
+    case ParameterKind::kBool:
+      if (value == "1" || value == "true" || value == "yes") return ParameterValue(1);
+      if (value == "0" || value == "false" || value == "no") return ParameterValue(0);
+      return bad("use 1 or 0");
+    case ParameterKind::kTlsVersion:
+      // 1.0 and 1.1 map to their 4D codes so that the parameter check
+      // explains they are obsolete.
+      if (value == "1.0") return ParameterValue(1);
+      if (value == "1.1") return ParameterValue(2);
+      if (value == "1.2") return ParameterValue(kTLSv1_2);
+      if (value == "1.3") return ParameterValue(kTLSv1_3);
+      return bad("use 1.2 or 1.3");
+    case ParameterKind::kClientCert:
+      if (value == "none") return ParameterValue(kClientCertNone);
+      if (value == "request") return ParameterValue(kClientCertRequest);
+      if (value == "require") return ParameterValue(kClientCertRequire);
+      return bad("use none, request or require");
+    case ParameterKind::kString:
+      return ParameterValue(value);
+  }
+  return bad("unsupported");
+}
+
+}  // namespace
+
+std::vector<std::string> SettingKeys() {
+  std::vector<std::string> keys = {"bind"};
+  for (const ParameterSpec& spec : ParameterTable()) keys.emplace_back(spec.settings_key);
+  keys.emplace_back("client_ca");
+  keys.emplace_back("key_passphrase_file");
+  keys.emplace_back("key_passphrase_env");
+  return keys;
+}
+
+absl::Status ApplySetting(absl::string_view key, absl::string_view value,
+                          ServerOptions* options) {
+  if (key == "client_ca") {
+    options->client_ca_file = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "key_passphrase_file") {
+    options->key_passphrase_file = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "key_passphrase_env") {
+    options->key_passphrase_env = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "bind") {
+    ServerOptions copy = *options;
+    copy.bind_address = std::string(value);
+    if (copy.project_dir.empty()) copy.project_dir = ".";
+    absl::Status status = copy.Validate();
+    if (!status.ok()) return status;
+    options->bind_address = std::string(value);
+    return absl::OkStatus();
+  }
+  if (const ParameterSpec* spec = FindParameterBySettingsKey(key)) {
+    absl::StatusOr<ParameterValue> converted = Convert(*spec, value);
+    if (!converted.ok()) return converted.status();
+    if (spec->selector == Parameter::kClientServerPortId) {
+      absl::Status status = ValidateParameter(spec->selector, *converted);
+      if (!status.ok()) return status;
+      options->port = static_cast<int>(converted->AsInt());
+      return absl::OkStatus();
+    }
+    return options->parameters.Set(spec->selector, *converted);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown setting \"", key, "\"; known settings: ", absl::StrJoin(SettingKeys(), ", ")));
+}
+
+absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options) {
+  if (!FileExists(path)) return absl::OkStatus();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  // LF, CRLF and bare CR line endings alike.
+  const std::string lines = absl::StrReplaceAll(*text, {{"\r\n", "\n"}, {"\r", "\n"}});
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t equals = line.find('=');
+    if (equals == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", path, "\" line ", line_number, ": \"", line, "\" is not \"key = value\""));
+    }
+    absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, equals));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(equals + 1));
+    absl::Status status = ApplySetting(key, value, options);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", path, "\" line ", line_number, ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace appwire

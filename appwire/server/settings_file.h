@@ -1,0 +1,42 @@
+// The server's settings, as `key = value` lines: the project folder's
+// settings file (appwire.conf) and appwire-server's flags use the same keys.
+//
+//   # appwire.conf
+//   port = 19813
+//   bind = 0.0.0.0
+//   min_tls = 1.2
+//   ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256
+//
+// The keys of database parameters, and how each writes its value, come from
+// appwire/common/parameter_table.h; bind, client_ca and the passphrase keys set
+// ServerOptions fields. docs/configuration.md lists every key with what it
+// sets. Precedence: flags, then the settings file, then process-wide
+// parameters.
+#ifndef APPWIRE_SERVER_SETTINGS_FILE_H_
+#define APPWIRE_SERVER_SETTINGS_FILE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "appwire/common/project_folder.h"  // kSettingsFileName
+#include "appwire/server/server.h"
+
+namespace appwire {
+
+// Applies one setting. InvalidArgument naming the key, the value and what
+// is allowed; `options` is unchanged then.
+absl::Status ApplySetting(absl::string_view key, absl::string_view value,
+                          ServerOptions* options);
+
+// Applies every line of the file at `path`; a missing file is not an error.
+// Errors name the file and the line.
+absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options);
+
+// The keys ApplySetting knows, for usage messages.
+std::vector<std::string> SettingKeys();
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_SETTINGS_FILE_H_

@@ -1,0 +1,324 @@
+#include "appwire/transport/certificate_generator.h"
+
+#include <algorithm>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "appwire/transport/internal/errors.h"
+#include "appwire/transport/internal/wolfssl.h"
+
+#include <wolfssl/wolfcrypt/rsa.h>
+
+namespace appwire {
+namespace {
+
+absl::Status CryptoError(absl::string_view what, int code) {
+  return absl::InternalError(absl::StrCat(
+      what, " failed: ", internal::WolfCryptErrorText(code, internal::CodeTextStyle::kParenthesized)));
+}
+
+// RAII holders so every early return frees what was made.
+struct Rng {
+  WC_RNG rng;
+  bool ok = false;
+  Rng() { ok = wc_InitRng(&rng) == 0; }
+  ~Rng() { if (ok) wc_FreeRng(&rng); }
+};
+
+// An ECDSA or RSA private key.
+struct PrivateKey {
+  int type = ECC_TYPE;  // or RSA_TYPE
+  ecc_key ecc;
+  RsaKey rsa;
+  bool ok = false;
+  PrivateKey() { ok = wc_ecc_init(&ecc) == 0 && wc_InitRsaKey(&rsa, nullptr) == 0; }
+  ~PrivateKey() {
+    wc_ecc_free(&ecc);
+    wc_FreeRsaKey(&rsa);
+  }
+  void* native() { return type == ECC_TYPE ? static_cast<void*>(&ecc) : static_cast<void*>(&rsa); }
+  int signature_type() const { return type == ECC_TYPE ? CTC_SHA256wECDSA : CTC_SHA256wRSA; }
+};
+
+absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
+  int size = wc_DerToPem(der.data(), static_cast<word32>(der.size()), nullptr, 0, type);
+  if (size <= 0) return CryptoError("PEM size", size);
+  std::string pem(static_cast<size_t>(size), '\0');
+  int written = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
+                            reinterpret_cast<byte*>(&pem[0]), static_cast<word32>(size), type);
+  if (written <= 0) return CryptoError("PEM encoding", written);
+  pem.resize(static_cast<size_t>(written));
+  return pem;
+}
+
+absl::Status LoadKey(const std::string& pem, PrivateKey* key) {
+  std::vector<byte> der(pem.size());
+  int der_size = wc_KeyPemToDer(reinterpret_cast<const byte*>(pem.data()),
+                                static_cast<int>(pem.size()), der.data(),
+                                static_cast<word32>(der.size()), nullptr);
+  if (der_size <= 0) return CryptoError("reading the private key PEM", der_size);
+  // PKCS#8 wraps the key: find the inner (traditional) key first.
+  word32 offset = 0;
+  int inner = wc_GetPkcs8TraditionalOffset(der.data(), &offset, static_cast<word32>(der_size));
+  word32 start = inner >= 0 ? static_cast<word32>(inner) : 0;
+  word32 index = start;
+  if (wc_EccPrivateKeyDecode(der.data(), &index, &key->ecc, static_cast<word32>(der_size)) == 0) {
+    key->type = ECC_TYPE;
+    std::memset(der.data(), 0, der.size());
+    return absl::OkStatus();
+  }
+  index = start;
+  if (wc_RsaPrivateKeyDecode(der.data(), &index, &key->rsa, static_cast<word32>(der_size)) == 0) {
+    key->type = RSA_TYPE;
+    std::memset(der.data(), 0, der.size());
+    return absl::OkStatus();
+  }
+  std::memset(der.data(), 0, der.size());
+  return absl::InvalidArgumentError(
+      "the private key is neither an ECDSA nor an RSA key");
+}
+
+// GeneralNames DER (the content of the subjectAltName OCTET STRING).
+absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
+  std::string names;
+  auto append = [&names](unsigned char tag, absl::string_view value) {
+    names.push_back(static_cast<char>(tag));
+    names.push_back(static_cast<char>(value.size()));
+    names.append(value.data(), value.size());
+  };
+  for (const std::string& dns : spec.dns_names) {
+    if (dns.empty() || dns.size() > 127) {
+      return absl::InvalidArgumentError(absl::StrCat("bad DNS name \"", dns, "\""));
+    }
+    append(0x82, dns);  // [2] dNSName
+  }
+  for (const std::string& email : spec.email_addresses) append(0x81, email);  // [1]
+  for (const std::string& uri : spec.uris) append(0x86, uri);                 // [6]
+  for (const std::string& ip : spec.ip_addresses) {
+    unsigned char raw[16];
+    if (inet_pton(AF_INET, ip.c_str(), raw) == 1) {
+      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 4));  // [7]
+    } else if (inet_pton(AF_INET6, ip.c_str(), raw) == 1) {
+      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 16));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("bad IP address \"", ip, "\""));
+    }
+  }
+  if (names.size() > 255) {
+    // Long form length.
+    std::string out = "\x30\x82";
+    out.push_back(static_cast<char>(names.size() >> 8));
+    out.push_back(static_cast<char>(names.size() & 0xff));
+    return out + names;
+  }
+  if (names.size() > 127) {
+    std::string out = "\x30\x81";
+    out.push_back(static_cast<char>(names.size()));
+    return out + names;
+  }
+  std::string out = "\x30";
+  out.push_back(static_cast<char>(names.size()));
+  return out + names;
+}
+
+absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert* cert) {
+  if (wc_InitCert(cert) != 0) return absl::InternalError("wc_InitCert failed");
+  std::strncpy(cert->subject.commonName, spec.common_name.c_str(), CTC_NAME_SIZE - 1);
+  auto copy = [](char* field, const std::string& value) {
+    if (!value.empty()) std::strncpy(field, value.c_str(), CTC_NAME_SIZE - 1);
+  };
+  copy(cert->subject.org, spec.organization);
+  copy(cert->subject.country, spec.country);
+  copy(cert->subject.state, spec.state);
+  copy(cert->subject.locality, spec.locality);
+  copy(cert->subject.unit, spec.organizational_unit);
+  // wolfSSL dates notBefore one day back (clock skew) and notAfter
+  // daysValid days ahead: the total would be one day more than asked, and
+  // scanners flag certificates valid over 825 days.
+  cert->daysValid = std::max(0, spec.days_valid - 1);
+  cert->isCA = spec.is_ca ? 1 : 0;
+  cert->sigType = CTC_SHA256wECDSA;  // set from the issuer's key when signing
+  absl::StatusOr<std::string> alt_names = EncodeAltNames(spec);
+  if (!alt_names.ok()) return alt_names.status();
+  if (!spec.dns_names.empty() || !spec.ip_addresses.empty() || !spec.email_addresses.empty() ||
+      !spec.uris.empty()) {
+    if (alt_names->size() > sizeof(cert->altNames)) {
+      return absl::InvalidArgumentError("too many subject alternative names");
+    }
+    std::memcpy(cert->altNames, alt_names->data(), alt_names->size());
+    cert->altNamesSz = static_cast<int>(alt_names->size());
+  }
+  int ret = wc_SetSubjectKeyIdFromPublicKey_ex(cert, subject_key->type, subject_key->native());
+  if (ret != 0) return CryptoError("subject key id", ret);
+  ret = wc_SetKeyUsage(cert, spec.is_ca ? "keyCertSign,cRLSign,digitalSignature"
+                        : subject_key->type == RSA_TYPE ? "digitalSignature,keyEncipherment"
+                                                        : "digitalSignature,keyAgreement");
+  if (ret != 0) return CryptoError("key usage", ret);
+  if (!spec.is_ca) {
+    ret = wc_SetExtKeyUsage(cert, "serverAuth,clientAuth");
+    if (ret != 0) return CryptoError("extended key usage", ret);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SignAndEncode(Cert* cert, PrivateKey* subject_key,
+                                          PrivateKey* issuer_key, Rng* rng) {
+  std::vector<byte> der(16384);
+  cert->sigType = issuer_key->signature_type();
+  int ret = wc_MakeCert_ex(cert, der.data(), static_cast<word32>(der.size()),
+                           subject_key->type, subject_key->native(), &rng->rng);
+  if (ret < 0) return CryptoError("making the certificate", ret);
+  ret = wc_SignCert_ex(cert->bodySz, cert->sigType, der.data(),
+                       static_cast<word32>(der.size()), issuer_key->type, issuer_key->native(),
+                       &rng->rng);
+  if (ret < 0) return CryptoError("signing the certificate", ret);
+  der.resize(static_cast<size_t>(ret));
+  return DerToPem(der, CERT_TYPE);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> GenerateRsaKeyPem(int bits) {
+  if (bits < 2048 || bits > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RSA keys of ", bits, " bits: use 2048 to 4096 (below 2048 is not safe)"));
+  }
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
+  int ret = wc_MakeRsaKey(&key.rsa, bits, WC_RSA_EXPONENT, &rng.rng);
+  if (ret != 0) return CryptoError("RSA key generation", ret);
+  std::vector<byte> der(bits / 2 + 1024);
+  int der_size = wc_RsaKeyToDer(&key.rsa, der.data(), static_cast<word32>(der.size()));
+  if (der_size <= 0) return CryptoError("encoding the key", der_size);
+  der.resize(static_cast<size_t>(der_size));
+  absl::StatusOr<std::string> pem = DerToPem(der, PRIVATEKEY_TYPE);
+  std::memset(der.data(), 0, der.size());
+  return pem;
+}
+
+absl::StatusOr<std::string> GenerateEcdsaP256KeyPem() { return GenerateEcdsaKeyPem("P-256"); }
+
+absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  PrivateKey key;
+  if (!key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(private_key_pem, &key);
+  if (!status.ok()) return status;
+  std::vector<byte> der(4096);
+  int size = key.type == ECC_TYPE
+                 ? wc_EccPublicKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()), 1)
+                 : wc_RsaKeyToPublicDer(&key.rsa, der.data(), static_cast<word32>(der.size()));
+  if (size <= 0) return CryptoError("encoding the public key", size);
+  der.resize(static_cast<size_t>(size));
+  return DerToPem(der, PUBLICKEY_TYPE);
+}
+
+absl::StatusOr<std::string> GenerateEcdsaKeyPem(const std::string& curve) {
+  int curve_id;
+  int size;
+  if (curve == "P-256") {
+    curve_id = ECC_SECP256R1;
+    size = 32;
+  } else if (curve == "P-384") {
+    curve_id = ECC_SECP384R1;
+    size = 48;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("curve \"", curve, "\" is not offered; use P-256 or P-384"));
+  }
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
+  int ret = wc_ecc_make_key_ex(&rng.rng, size, &key.ecc, curve_id);
+  if (ret != 0) return CryptoError(absl::StrCat("ECDSA ", curve, " key generation"), ret);
+  std::vector<byte> der(512);
+  int der_size = wc_EccKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()));
+  if (der_size <= 0) return CryptoError("encoding the key", der_size);
+  der.resize(static_cast<size_t>(der_size));
+  absl::StatusOr<std::string> pem = DerToPem(der, ECC_PRIVATEKEY_TYPE);
+  // The DER copy held the secret too.
+  std::memset(der.data(), 0, der.size());
+  return pem;
+}
+
+absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
+    const std::string& key_pem, CertificateSpec spec) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(key_pem, &key);
+  if (!status.ok()) return status;
+  spec.is_ca = true;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &key, cert.get());
+  if (!status.ok()) return status;
+  return SignAndEncode(cert.get(), &key, &key, &rng);
+}
+
+absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_pem,
+                                                        const CertificateSpec& spec) {
+  internal::EnsureWolfSslInitialized();
+  if (!spec.country.empty() && spec.country.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "country \"", spec.country, "\" must be a two-letter code such as FR or US"));
+  }
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(key_pem, &key);
+  if (!status.ok()) return status;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &key, cert.get());
+  if (!status.ok()) return status;
+  cert->sigType = key.signature_type();
+  std::vector<byte> der(16384);
+  int ret = wc_MakeCertReq_ex(cert.get(), der.data(), static_cast<word32>(der.size()), key.type,
+                              key.native());
+  if (ret < 0) return CryptoError("making the request", ret);
+  ret = wc_SignCert_ex(cert->bodySz, cert->sigType, der.data(), static_cast<word32>(der.size()),
+                       key.type, key.native(), &rng.rng);
+  if (ret < 0) return CryptoError("signing the request", ret);
+  der.resize(static_cast<size_t>(ret));
+  return DerToPem(der, CERTREQ_TYPE);
+}
+
+absl::StatusOr<std::string> IssueCertificatePem(
+    const std::string& subject_key_pem, const CertificateSpec& spec,
+    const std::string& issuer_cert_pem, const std::string& issuer_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey subject_key;
+  PrivateKey issuer_key;
+  if (!rng.ok || !subject_key.ok || !issuer_key.ok) {
+    return absl::InternalError("cannot initialise wolfCrypt");
+  }
+  absl::Status status = LoadKey(subject_key_pem, &subject_key);
+  if (!status.ok()) return status;
+  status = LoadKey(issuer_key_pem, &issuer_key);
+  if (!status.ok()) return status;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &subject_key, cert.get());
+  if (!status.ok()) return status;
+  std::vector<byte> issuer_der(issuer_cert_pem.size());
+  int issuer_der_size = wc_CertPemToDer(
+      reinterpret_cast<const byte*>(issuer_cert_pem.data()),
+      static_cast<int>(issuer_cert_pem.size()), issuer_der.data(),
+      static_cast<int>(issuer_der.size()), CERT_TYPE);
+  if (issuer_der_size <= 0) return CryptoError("reading the CA certificate", issuer_der_size);
+  int ret = wc_SetIssuerBuffer(cert.get(), issuer_der.data(), issuer_der_size);
+  if (ret != 0) return CryptoError("setting the issuer", ret);
+  ret = wc_SetAuthKeyIdFromCert(cert.get(), issuer_der.data(), issuer_der_size);
+  if (ret != 0) return CryptoError("setting the authority key id", ret);
+  return SignAndEncode(cert.get(), &subject_key, &issuer_key, &rng);
+}
+
+}  // namespace appwire

@@ -1,0 +1,167 @@
+#include "appwire/transport/certificate_info.h"
+
+#include <arpa/inet.h>
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "appwire/transport/internal/errors.h"
+#include "appwire/transport/internal/x509_names.h"
+#include "appwire/transport/internal/wolfssl.h"
+#include "appwire/transport/tls_options.h"
+
+namespace appwire {
+
+std::vector<std::string> SplitPemCertificates(absl::string_view pem) {
+  static constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<std::string> blocks;
+  size_t pos = 0;
+  while ((pos = pem.find(kBegin, pos)) != absl::string_view::npos) {
+    size_t end = pem.find(kEnd, pos);
+    if (end == absl::string_view::npos) break;
+    end += kEnd.size();
+    blocks.push_back(absl::StrCat(pem.substr(pos, end - pos), "\n"));
+    pos = end;
+  }
+  return blocks;
+}
+
+std::string FormatUtc(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+namespace {
+
+// Why wolfSSL cannot parse the first certificate of `pem`: its error code,
+// 0 when it can.
+int CertificateParseError(absl::string_view pem) {
+  std::string der(pem.size(), '\0');
+  const int size = wc_CertPemToDer(reinterpret_cast<const unsigned char*>(pem.data()),
+                                   static_cast<int>(pem.size()),
+                                   reinterpret_cast<unsigned char*>(&der[0]),
+                                   static_cast<int>(der.size()), CERT_TYPE);
+  if (size <= 0) return size;
+  DecodedCert cert;
+  wc_InitDecodedCert(&cert, reinterpret_cast<const unsigned char*>(der.data()),
+                     static_cast<word32>(size), nullptr);
+  const int ret = wc_ParseCert(&cert, CERT_TYPE, NO_VERIFY, nullptr);
+  wc_FreeDecodedCert(&cert);
+  return ret;
+}
+
+}  // namespace
+
+absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
+                                                       absl::string_view source) {
+  internal::EnsureWolfSslInitialized();
+  WOLFSSL_X509* x509 = wolfSSL_X509_load_certificate_buffer(
+      reinterpret_cast<const unsigned char*>(pem.data()),
+      static_cast<int>(pem.size()), WOLFSSL_FILETYPE_PEM);
+  if (x509 == nullptr) {
+    if (CertificateParseError(pem) == ASN_VERSION_E) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", source, "\" holds ", internal::kVersion1WithExtensions));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", source, "\" holds no certificate wolfSSL can parse; check that "
+        "it is an X.509 certificate in PEM (openssl x509 -in FILE -noout -text)"));
+  }
+  CertificateInfo info = internal::DescribeX509(x509);
+  wolfSSL_X509_free(x509);
+  return info;
+}
+
+namespace internal {
+
+CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
+  CertificateInfo info;
+  char buffer[1024];
+  auto one_line = [&buffer](WOLFSSL_X509_NAME* name) {
+    if (name == nullptr) return std::string();
+    char* text = wolfSSL_X509_NAME_oneline(name, buffer, sizeof(buffer));
+    if (text == nullptr) return std::string();
+    // "/CN=localhost/O=appwire" -> "CN=localhost, O=appwire"
+    absl::string_view view(text);
+    if (!view.empty() && view.front() == '/') view.remove_prefix(1);
+    return absl::StrReplaceAll(view, {{"/", ", "}});
+  };
+  info.subject = one_line(wolfSSL_X509_get_subject_name(x509));
+  info.issuer = one_line(wolfSSL_X509_get_issuer_name(x509));
+  int cn_length = wolfSSL_X509_NAME_get_text_by_NID(
+      wolfSSL_X509_get_subject_name(x509), NID_commonName, buffer,
+      sizeof(buffer));
+  if (cn_length > 0) info.common_name.assign(buffer, static_cast<size_t>(cn_length));
+  while (char* name = wolfSSL_X509_get_next_altname(x509)) {
+    info.subject_alt_names.emplace_back(name);
+  }
+  auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
+      wolfSSL_X509_get_ext_d2i(x509, NID_subject_alt_name, nullptr, nullptr));
+  if (names != nullptr) {
+    const int count = wolfSSL_sk_GENERAL_NAME_num(names);
+    for (int i = 0; i < count; ++i) {
+      WOLFSSL_GENERAL_NAME* name = wolfSSL_sk_GENERAL_NAME_value(names, i);
+      if (name == nullptr || name->d.ia5 == nullptr || name->d.ia5->data == nullptr) continue;
+      std::string value(name->d.ia5->data, static_cast<size_t>(name->d.ia5->length));
+      switch (name->type) {
+        case ASN_DNS_TYPE: info.dns_names.push_back(std::move(value)); break;
+        case ASN_RFC822_TYPE: info.email_addresses.push_back(std::move(value)); break;
+        case ASN_URI_TYPE: info.uris.push_back(std::move(value)); break;
+        case ASN_IP_TYPE: {
+          char text[INET6_ADDRSTRLEN] = {0};
+          const int family = value.size() == 16 ? AF_INET6 : AF_INET;
+          if (inet_ntop(family, value.data(), text, sizeof(text)) != nullptr) {
+            info.ip_addresses.emplace_back(text);
+          }
+          break;
+        }
+        default: break;
+      }
+    }
+    wolfSSL_GENERAL_NAMES_free(names);
+  }
+  struct tm tm_value;
+  if (wolfSSL_ASN1_TIME_to_tm(wolfSSL_X509_get_notBefore(x509), &tm_value) ==
+      WOLFSSL_SUCCESS) {
+    info.not_before = absl::FromTM(tm_value, absl::UTCTimeZone());
+  }
+  if (wolfSSL_ASN1_TIME_to_tm(wolfSSL_X509_get_notAfter(x509), &tm_value) ==
+      WOLFSSL_SUCCESS) {
+    info.not_after = absl::FromTM(tm_value, absl::UTCTimeZone());
+  }
+  unsigned char serial[64];
+  int serial_size = sizeof(serial);
+  if (wolfSSL_X509_get_serial_number(x509, serial, &serial_size) == WOLFSSL_SUCCESS) {
+    static const char kHex[] = "0123456789ABCDEF";
+    for (int i = 0; i < serial_size; ++i) {
+      if (i > 0) info.serial.push_back(':');
+      info.serial.push_back(kHex[serial[i] >> 4]);
+      info.serial.push_back(kHex[serial[i] & 15]);
+    }
+  }
+  int der_size = 0;
+  const unsigned char* der = wolfSSL_X509_get_der(x509, &der_size);
+  if (der != nullptr && der_size > 0) {
+    info.der.assign(reinterpret_cast<const char*>(der), static_cast<size_t>(der_size));
+    unsigned char digest[WC_SHA256_DIGEST_SIZE];
+    wc_Sha256Hash(der, static_cast<word32>(der_size), digest);
+    info.sha256_fingerprint = FormatSha256Fingerprint(
+        absl::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
+  }
+  return info;
+}
+
+std::string DescribeNames(const CertificateInfo& info) {
+  std::vector<std::string> names;
+  if (!info.common_name.empty()) names.push_back(info.common_name);
+  for (const std::string& san : info.subject_alt_names) {
+    if (san != info.common_name) names.push_back(san);
+  }
+  if (names.empty()) return "(no names)";
+  return absl::StrJoin(names, "', '");
+}
+
+}  // namespace internal
+}  // namespace appwire
