@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "appwire/common/version.h"
 #include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -360,8 +361,9 @@ TEST_F(ConformanceTest, AnyProtocolVersionButOneIsRefused) {
                     .ok());
     ExpectFinalGoAway(*client, absl::StatusCode::kFailedPrecondition,
                       Eq(absl::StrCat("the client speaks appwire protocol version ", version,
-                                      " (raw-frame-client); this server (appwire-server 0.1.0) "
-                                      "speaks version 1; use a client and server of the same "
+                                      " (raw-frame-client); this server (appwire-server ",
+                                      kSoftwareVersion,
+                                      ") speaks version 1; use a client and server of the same "
                                       "protocol version")));
   }
 }
@@ -385,7 +387,7 @@ TEST_F(ConformanceTest, TheServersHelloComesFirstAndStatesItsLimit) {
   EXPECT_EQ(hello->header.call_id(), 0u);
   EXPECT_EQ(hello->header.hello().protocol_version(), 1u);
   EXPECT_EQ(hello->header.hello().software_name(), "appwire-server");
-  EXPECT_EQ(hello->header.hello().software_version(), "0.1.0");
+  EXPECT_EQ(hello->header.hello().software_version(), kSoftwareVersion);
   EXPECT_EQ(hello->header.hello().max_message_bytes(), 16u << 20);
   EXPECT_TRUE(hello->payload.empty());
   ExpectOk(*client, 1, kServing);
