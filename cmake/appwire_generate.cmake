@@ -83,17 +83,23 @@ function(appwire_add_proto_library name)
       list(APPEND client_sources ${out}/${base}.pb.cc)
     endif()
     # protoc's dependency file names every .proto this one imports, so that
-    # a change to an imported file regenerates this one's code too.
-    string(MAKE_C_IDENTIFIER ${base} depfile)
-    set(depfile ${out}/${depfile}.d)
+    # a change to an imported file regenerates this one's code too (where
+    # the generator supports DEPFILE: Ninja, or any with CMake 3.21).
+    set(depfile_args)
+    set(dependency_out)
+    if(CMAKE_GENERATOR MATCHES "Ninja" OR CMAKE_VERSION VERSION_GREATER_EQUAL 3.21)
+      string(MAKE_C_IDENTIFIER ${base} depfile)
+      set(dependency_out --dependency_out=${out}/${depfile}.d)
+      set(depfile_args DEPFILE ${out}/${depfile}.d)
+    endif()
     add_custom_command(
       OUTPUT ${outputs}
       COMMAND protobuf::protoc
               --plugin=protoc-gen-appwire=$<TARGET_FILE:appwire::protoc-gen-appwire>
-              ${cpp_out} --appwire_out=${out} --dependency_out=${depfile}
+              ${cpp_out} --appwire_out=${out} ${dependency_out}
               ${include_args} ${abs}
       DEPENDS ${abs} appwire::protoc-gen-appwire protobuf::protoc
-      DEPFILE ${depfile}
+      ${depfile_args}
       COMMENT "appwire: messages and stubs for ${rel}"
       VERBATIM)
     list(APPEND client_sources ${out}/${base}.appwire.cc)
