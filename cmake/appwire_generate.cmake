@@ -33,8 +33,9 @@
 # find_dependency(Protobuf)): it names only targets that exist in both,
 # appwire::client, appwire::server, appwire::protoc-gen-appwire,
 # protobuf::protoc and protobuf::libprotobuf. The files are generated again
-# when a .proto file (or one it imports, through protoc's dependency file),
-# protoc-gen-appwire or protoc changes.
+# when a .proto file, protoc-gen-appwire or protoc changes, and when a file
+# it imports does (protoc's dependency file: Ninja, or any generator with
+# CMake 3.21).
 function(appwire_add_proto_library name)
   cmake_parse_arguments(ARG "" "MESSAGES" "PROTOS;IMPORT_DIRS" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
