@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -166,8 +167,8 @@ void ExpectExactlyTheseLines(const std::string& text, const std::vector<std::str
 
 TEST_F(PlatformFilesTest, AppendsFromTwoThreadsNeverInterleave) {
   const std::string path = Path("known_servers");
-  const std::vector<std::string> first = AppendedLines("first", 500);
-  const std::vector<std::string> second = AppendedLines("second", 500);
+  const std::vector<std::string> first = AppendedLines("first", 3000);
+  const std::vector<std::string> second = AppendedLines("second", 3000);
   auto append_all = [&path](const std::vector<std::string>& lines) {
     for (const std::string& line : lines) EXPECT_FALSE(AppendToFile(path, line, 0644, true));
   };
@@ -182,19 +183,28 @@ TEST_F(PlatformFilesTest, AppendsFromTwoThreadsNeverInterleave) {
 
 TEST_F(PlatformFilesTest, AppendsFromTwoProcessesNeverInterleave) {
   const std::string path = Path("known_servers");
-  const std::vector<std::string> first = AppendedLines("first", 300);
-  const std::vector<std::string> second = AppendedLines("second", 300);
+  const std::vector<std::string> first = AppendedLines("first", 3000);
+  const std::vector<std::string> second = AppendedLines("second", 3000);
+  // Both children wait until the pipe closes, so that they append at once.
+  int start[2];
+  ASSERT_EQ(::pipe(start), 0);
   std::vector<pid_t> children;
   for (const std::vector<std::string>* lines : {&first, &second}) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      ::close(start[1]);
+      char byte;
+      while (::read(start[0], &byte, 1) < 0 && errno == EINTR) {
+      }
       int failures = 0;
       for (const std::string& line : *lines) failures += AppendToFile(path, line, 0644, true) ? 1 : 0;
       ::_exit(failures == 0 ? 0 : 1);
     }
     children.push_back(child);
   }
+  ::close(start[0]);
+  ::close(start[1]);
   for (pid_t child : children) {
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
