@@ -27,9 +27,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "appwire/v1/builtin.pb.h"
 #include "appwire/client/channel.h"
 #include "appwire/common/log.h"
+#include "appwire/v1/builtin.pb.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/builtin.appwire.h"
 #include "appwire/client/channel.h"
+#include "appwire/v1/builtin.appwire.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "appwire/v1/builtin.appwire.h"
 #include "appwire/client/channel.h"
+#include "appwire/v1/builtin.appwire.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;

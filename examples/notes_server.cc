@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/log.h"
-#include "examples/notes.appwire_service.h"
 #include "appwire/server/server.h"
+#include "examples/notes.appwire_service.h"
 
 namespace notes = examples::notes;
 

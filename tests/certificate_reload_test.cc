@@ -15,11 +15,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
-#include "appwire/transport/certificate_generator.h"
-#include "appwire/transport/certificate_info.h"
 
 namespace appwire {
 namespace {

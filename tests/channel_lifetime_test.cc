@@ -30,9 +30,9 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
 #include "appwire/client/internal/live_objects.h"
+#include "appwire/server/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "appwire/server/server.h"
 #include "tests/test_support.h"
 
 namespace appwire {

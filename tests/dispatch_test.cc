@@ -15,10 +15,10 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "gtest/gtest.h"
-#include "appwire/transport/frames.h"
 #include "appwire/server/call_context.h"
 #include "appwire/server/server_stream.h"
+#include "appwire/transport/frames.h"
+#include "gtest/gtest.h"
 #include "tests/in_memory_server_side.h"
 #include "tests/test_support.h"
 

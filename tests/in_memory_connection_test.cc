@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "appwire/server/internal/testing_peer.h"
+#include "gtest/gtest.h"
 #include "tests/raw_frame_client.h"
 #include "tests/test_support.h"
 

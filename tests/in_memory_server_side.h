@@ -28,8 +28,8 @@
 #include "appwire/server/connection_registry.h"
 #include "appwire/server/internal/testing_peer.h"
 #include "appwire/server/server_parameters.h"
-#include "tests/raw_frame_client.h"
 #include "appwire/transport/memory_stream.h"
+#include "tests/raw_frame_client.h"
 
 namespace appwire::testing {
 

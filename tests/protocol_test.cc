@@ -12,17 +12,17 @@
 #include <asio/ip/tcp.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/common/files.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "appwire/client/channel.h"
-#include "tests/scripted_server.h"
-#include "tests/test_support.h"
+#include "appwire/common/files.h"
 #include "appwire/common/version.h"
 #include "appwire/transport/certificate_store.h"
 #include "appwire/transport/connection.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_stream.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/scripted_server.h"
+#include "tests/test_support.h"
 
 namespace appwire {
 namespace {

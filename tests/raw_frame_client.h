@@ -36,8 +36,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/common/method_kind.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

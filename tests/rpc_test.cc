@@ -20,9 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "appwire/client/channel.h"
+#include "appwire/server/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "appwire/server/server.h"
 #include "tests/memory_sampler.h"
 #include "tests/test_support.h"
 

@@ -3,9 +3,9 @@
 #include <asio/post.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/certificate_store.h"
 #include "appwire/transport/tls_stream.h"
+#include "gtest/gtest.h"
 
 namespace appwire::testing {
 

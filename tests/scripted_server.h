@@ -15,11 +15,11 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
-#include "appwire/v1/frame.pb.h"
 #include "appwire/client/channel.h"
-#include "tests/test_support.h"
 #include "appwire/transport/connection.h"
 #include "appwire/transport/tls_context.h"
+#include "appwire/v1/frame.pb.h"
+#include "tests/test_support.h"
 
 namespace appwire::testing {
 

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+#include "appwire/common/files.h"
+#include "appwire/transport/certificate_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
-#include "appwire/common/files.h"
-#include "appwire/transport/certificate_generator.h"
 
 namespace appwire {
 namespace {

@@ -5,11 +5,11 @@
 #include <map>
 #include <mutex>
 
+#include "appwire/server/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inventory/inventory.appwire.h"
 #include "inventory/inventory.appwire_service.h"
-#include "appwire/server/server.h"
 #include "tests/test_support.h"
 
 namespace appwire {

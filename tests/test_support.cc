@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "appwire/v1/builtin.pb.h"
 #include "appwire/common/files.h"
 #include "appwire/common/log.h"
+#include "appwire/v1/builtin.pb.h"
 #include "gtest/gtest.h"
 
 namespace appwire::testing {

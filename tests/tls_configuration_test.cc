@@ -14,9 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
+#include "appwire/server/settings_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "appwire/server/settings_file.h"
 #include "tests/test_support.h"
 
 namespace appwire {

@@ -25,11 +25,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/client/cancellation.h"
 #include "appwire/common/clock.h"
 #include "appwire/common/metadata.h"
 #include "appwire/rpc/deadline_queue.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

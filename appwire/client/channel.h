@@ -79,8 +79,8 @@
 #include "appwire/common/parameters.h"
 #include "appwire/common/tls_version.h"
 #include "appwire/common/version.h"
-#include "google/protobuf/message_lite.h"
 #include "appwire/transport/tls_session_info.h"
+#include "google/protobuf/message_lite.h"
 
 namespace appwire {
 

@@ -3,11 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/client/internal/channel_impl.h"
 #include "appwire/client/internal/client_stream_state.h"
 #include "appwire/rpc/message_limits.h"
 #include "appwire/transport/frames.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

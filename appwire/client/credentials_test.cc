@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/tls_failure.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

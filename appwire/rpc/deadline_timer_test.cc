@@ -9,8 +9,8 @@
 #include <asio/post.hpp>
 
 #include "appwire/common/clock.h"
-#include "gtest/gtest.h"
 #include "appwire/rpc/deadline_queue.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

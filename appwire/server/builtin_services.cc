@@ -1,7 +1,7 @@
 #include "appwire/server/builtin_services.h"
 
-#include "appwire/v1/builtin.pb.h"
 #include "appwire/server/server.h"
+#include "appwire/v1/builtin.pb.h"
 
 namespace appwire {
 namespace {

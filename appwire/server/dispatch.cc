@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/common/log.h"
 #include "appwire/rpc/call_ids.h"
 #include "appwire/rpc/deadline_timer.h"
@@ -22,6 +21,7 @@
 #include "appwire/server/server_stream.h"
 #include "appwire/transport/frames.h"
 #include "appwire/transport/metadata_wire.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

@@ -18,8 +18,8 @@
 #include "appwire/server/builtin_services.h"
 #include "appwire/server/internal/server_impl.h"
 #include "appwire/server/internal/testing_peer.h"
-#include "appwire/transport/socket_errors.h"
 #include "appwire/transport/memory_stream.h"
+#include "appwire/transport/socket_errors.h"
 #include "appwire/transport/tls_stream.h"
 
 namespace appwire {

@@ -3,10 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/server/server_call.h"
 #include "appwire/transport/connection.h"
 #include "appwire/transport/frames.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

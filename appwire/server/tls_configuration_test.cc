@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
-#include "gtest/gtest.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_options.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

@@ -9,8 +9,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "appwire/transport/internal/errors.h"
-#include "appwire/transport/internal/x509_names.h"
 #include "appwire/transport/internal/wolfssl.h"
+#include "appwire/transport/internal/x509_names.h"
 #include "appwire/transport/tls_options.h"
 
 namespace appwire {

@@ -6,11 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "appwire/common/log.h"
+#include "appwire/transport/byte_stream.h"
 #include "appwire/transport/frames.h"
 #include "appwire/transport/internal/buffers.h"
 #include "appwire/transport/protobuf_log.h"
 #include "appwire/transport/receive_budget.h"
-#include "appwire/transport/byte_stream.h"
 
 namespace appwire {
 namespace {

@@ -11,9 +11,9 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-#include "gtest/gtest.h"
 #include "appwire/transport/frames.h"
 #include "appwire/transport/memory_stream.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

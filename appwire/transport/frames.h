@@ -13,8 +13,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/transport/frame_codec.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

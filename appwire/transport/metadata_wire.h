@@ -2,8 +2,8 @@
 #ifndef APPWIRE_TRANSPORT_METADATA_WIRE_H_
 #define APPWIRE_TRANSPORT_METADATA_WIRE_H_
 
-#include "appwire/v1/frame.pb.h"
 #include "appwire/common/metadata.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

@@ -3,12 +3,12 @@
 #include <memory>
 #include <string>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/internal/tls_session.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_options.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

@@ -19,11 +19,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "appwire/common/pem.h"
-#include "tests/fuzz/fuzz_support.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/certificate_info.h"
 #include "appwire/transport/certificate_store.h"
 #include "appwire/transport/tls_options.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace appwire {
 namespace {

@@ -13,8 +13,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "tests/fuzz/fuzz_support.h"
 #include "appwire/transport/dh_params.h"
+#include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input = appwire::fuzz::AsText(data, size);

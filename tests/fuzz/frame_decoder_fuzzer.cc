@@ -18,12 +18,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/common/metadata.h"
-#include "google/protobuf/stubs/logging.h"
-#include "tests/fuzz/fuzz_support.h"
 #include "appwire/transport/frame_codec.h"
 #include "appwire/transport/metadata_wire.h"
+#include "appwire/v1/frame.pb.h"
+#include "google/protobuf/stubs/logging.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace appwire {
 namespace {

@@ -18,8 +18,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "appwire/client/client_folder.h"
-#include "tests/fuzz/fuzz_support.h"
 #include "appwire/transport/tls_options.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace appwire {
 namespace {

@@ -13,10 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "appwire/common/pem.h"
-#include "tests/fuzz/fuzz_support.h"
-#include "tools/appwire/pem_conversion.h"
 #include "appwire/transport/certificate_info.h"
 #include "appwire/transport/private_key.h"
+#include "tests/fuzz/fuzz_support.h"
+#include "tools/appwire/pem_conversion.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace appwire;

@@ -18,9 +18,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "appwire/common/pem.h"
-#include "tests/fuzz/fuzz_support.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/private_key.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace appwire {
 namespace {

@@ -109,18 +109,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/common/files.h"
 #include "appwire/common/log.h"
 #include "appwire/common/method_kind.h"
-#include "google/protobuf/stubs/logging.h"
 #include "appwire/server/internal/testing_peer.h"
 #include "appwire/server/server.h"
 #include "appwire/server/service_registry.h"
+#include "appwire/transport/frame_codec.h"
+#include "appwire/v1/frame.pb.h"
+#include "google/protobuf/stubs/logging.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/raw_frame_client.h"
 #include "tests/test_support.h"
-#include "appwire/transport/frame_codec.h"
 
 namespace appwire {
 namespace {

@@ -2,10 +2,10 @@
 
 #include <string>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/certificate_info.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace appwire {
 namespace {

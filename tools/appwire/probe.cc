@@ -8,10 +8,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tools/appwire/tls_probe.h"
 #include "appwire/transport/certificate_info.h"
 #include "appwire/transport/tls_options.h"
 #include "appwire/transport/tls_session_info.h"
+#include "tools/appwire/tls_probe.h"
 
 namespace appwire::cli {
 namespace {

@@ -39,7 +39,6 @@
 #include <asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
-#include "appwire/v1/frame.pb.h"
 #include "appwire/client/backoff.h"
 #include "appwire/client/call_table.h"
 #include "appwire/client/channel.h"
@@ -55,6 +54,7 @@
 #include "appwire/transport/frame_codec.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_session_info.h"
+#include "appwire/v1/frame.pb.h"
 
 namespace appwire {
 

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/tls_failure.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace appwire::internal {
 namespace {

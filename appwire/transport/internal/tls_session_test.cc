@@ -3,11 +3,11 @@
 #include <memory>
 #include <string>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/certificate_info.h"
 #include "appwire/transport/tls_failure.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace appwire::internal {
 namespace {
