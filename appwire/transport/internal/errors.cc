@@ -5,6 +5,7 @@
 
 #include <asio/error.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/internal/x509_names.h"
@@ -266,9 +267,13 @@ absl::Status AsioErrorToStatus(const std::error_code& error,
                                absl::string_view peer_address) {
   const std::string prefix =
       absl::StrCat(operation, " with ", peer_address, " failed: ");
-  const std::string text = absl::StrCat(error.message(), " (", error.category().name(),
-                                        " error ", error.value(), ")");
   const absl::string_view category = error.category().name();
+  // "asio.system" and "system" are the same numbers (the OS's): the text
+  // names what they are, not the library that carried them.
+  const absl::string_view category_words =
+      absl::StartsWith(category, "asio.") ? category.substr(5) : category;
+  const std::string text =
+      absl::StrCat(error.message(), " (", category_words, " error ", error.value(), ")");
   // asio::error's values are each platform's own (ECONNREFUSED here,
   // WSAECONNREFUSED on Windows), as the error codes Asio reports are:
   // compare with them, not with <cerrno>'s numbers. std::errc covers codes

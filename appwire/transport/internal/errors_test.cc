@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "asio/error.hpp"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/tls_failure.h"
 #include "gmock/gmock.h"
@@ -58,6 +59,18 @@ TEST(ErrorsTest, OtherAlertsCarryNoKind) {
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("the server aborted with alert 'handshake_failure'"));
   EXPECT_FALSE(GetTlsFailure(status).has_value());
+}
+
+// An OS error reaches the app worded as the OS's, whichever library carried
+// it: "system error 111", not "asio.system error 111".
+TEST(ErrorsTest, AnOsErrorIsWordedAsASystemError) {
+  const std::error_code refused = asio::error::connection_refused;
+  const absl::Status status = AsioErrorToStatus(refused, "connecting", "127.0.0.1:9");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("connecting with 127.0.0.1:9 failed: connection refused; is "
+                         "appwire-server running on that address and port? (",
+                         refused.message(), " (system error ", refused.value(), "))"));
 }
 
 }  // namespace
