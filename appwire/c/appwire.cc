@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/c/internal/handles.h"
 #include "appwire/client/channel.h"
+#include "appwire/common/method_kind.h"
 #include "appwire/common/parameters.h"
 #include "appwire/common/version.h"
 
@@ -17,6 +18,41 @@ using appwire::c_api::Guarded;
 using appwire::c_api::NullArgument;
 using appwire::c_api::Report;
 using appwire::c_api::ToCode;
+
+// The C numbers are the C++ ones: conversions are casts, and a change on
+// either side fails here.
+static_assert(APPWIRE_OK == static_cast<int>(absl::StatusCode::kOk));
+static_assert(APPWIRE_CANCELLED == static_cast<int>(absl::StatusCode::kCancelled));
+static_assert(APPWIRE_UNKNOWN == static_cast<int>(absl::StatusCode::kUnknown));
+static_assert(APPWIRE_INVALID_ARGUMENT == static_cast<int>(absl::StatusCode::kInvalidArgument));
+static_assert(APPWIRE_DEADLINE_EXCEEDED ==
+              static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+static_assert(APPWIRE_NOT_FOUND == static_cast<int>(absl::StatusCode::kNotFound));
+static_assert(APPWIRE_ALREADY_EXISTS == static_cast<int>(absl::StatusCode::kAlreadyExists));
+static_assert(APPWIRE_PERMISSION_DENIED ==
+              static_cast<int>(absl::StatusCode::kPermissionDenied));
+static_assert(APPWIRE_RESOURCE_EXHAUSTED ==
+              static_cast<int>(absl::StatusCode::kResourceExhausted));
+static_assert(APPWIRE_FAILED_PRECONDITION ==
+              static_cast<int>(absl::StatusCode::kFailedPrecondition));
+static_assert(APPWIRE_ABORTED == static_cast<int>(absl::StatusCode::kAborted));
+static_assert(APPWIRE_OUT_OF_RANGE == static_cast<int>(absl::StatusCode::kOutOfRange));
+static_assert(APPWIRE_UNIMPLEMENTED == static_cast<int>(absl::StatusCode::kUnimplemented));
+static_assert(APPWIRE_INTERNAL == static_cast<int>(absl::StatusCode::kInternal));
+static_assert(APPWIRE_UNAVAILABLE == static_cast<int>(absl::StatusCode::kUnavailable));
+static_assert(APPWIRE_DATA_LOSS == static_cast<int>(absl::StatusCode::kDataLoss));
+static_assert(APPWIRE_UNAUTHENTICATED == static_cast<int>(absl::StatusCode::kUnauthenticated));
+static_assert(APPWIRE_STATE_IDLE == static_cast<int>(appwire::ChannelState::kIdle));
+static_assert(APPWIRE_STATE_CONNECTING == static_cast<int>(appwire::ChannelState::kConnecting));
+static_assert(APPWIRE_STATE_READY == static_cast<int>(appwire::ChannelState::kReady));
+static_assert(APPWIRE_STATE_TRANSIENT_FAILURE ==
+              static_cast<int>(appwire::ChannelState::kTransientFailure));
+static_assert(APPWIRE_STATE_SHUTDOWN == static_cast<int>(appwire::ChannelState::kShutdown));
+static_assert(APPWIRE_UNARY == static_cast<int>(appwire::MethodKind::kUnary));
+static_assert(APPWIRE_SERVER_STREAMING == static_cast<int>(appwire::MethodKind::kServerStreaming));
+static_assert(APPWIRE_CLIENT_STREAMING == static_cast<int>(appwire::MethodKind::kClientStreaming));
+static_assert(APPWIRE_BIDI_STREAMING == static_cast<int>(appwire::MethodKind::kBidiStreaming));
+static_assert(APPWIRE_TLS_1_2 == appwire::kTLSv1_2 && APPWIRE_TLS_1_3 == appwire::kTLSv1_3);
 
 namespace appwire::c_api {
 
