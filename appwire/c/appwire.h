@@ -404,9 +404,11 @@ typedef void (*appwire_call_callback)(void* user_data, appwire_reply* reply);
  * once (closed channel, invalid metadata or timeout, cancelled token),
  * on this thread before appwire_call_async returns; when cancelled, on
  * the thread calling appwire_cancel_cancel; when the channel is closed or
- * freed, on that thread. Returns APPWIRE_INVALID_ARGUMENT without running
- * `done` only for a NULL channel, method or callback. `user_data` is
- * passed back as given. Thread-safe. */
+ * freed, on that thread. Returns without running `done` only with
+ * APPWIRE_INVALID_ARGUMENT (a NULL channel, method or callback) or
+ * APPWIRE_RESOURCE_EXHAUSTED (out of memory before the call started).
+ * `reply` is NULL only when memory ran out when the call ended.
+ * `user_data` is passed back as given. Thread-safe. */
 APPWIRE_EXPORT appwire_code appwire_call_async(appwire_channel* channel, const char* method,
                                                const void* request, size_t request_size,
                                                const appwire_call_options* options,

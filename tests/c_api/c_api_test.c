@@ -464,10 +464,85 @@ static void test_stream(appwire_channel* channel) {
   appwire_reply_free(reply);
   appwire_stream_free(stream);
 
+  /* The server-streaming read loop. No built-in method streams one way,
+   * so the server refuses the kind, with its words, and the loop ends at
+   * once. */
+  {
+    uint8_t request[32];
+    size_t request_size = encode_payload(request, "once", 4);
+    int messages_read = 0;
+    const char* words[] = {"appwire.v1.Echo/EchoStream is a bidirectional-streaming method; "
+                           "the client called it as server-streaming",
+                           NULL};
+    CHECK(appwire_stream_open(channel, "appwire.v1.Echo/EchoStream", APPWIRE_SERVER_STREAMING,
+                              request, request_size, NULL, &stream) == APPWIRE_OK,
+          "stream_open server-streaming");
+    CHECK(appwire_stream_write(stream, "x", 1) == APPWIRE_OUT_OF_RANGE,
+          "a server-streaming call takes no writes");
+    while (messages_read < 100 && appwire_stream_read(stream, &data, &size) == APPWIRE_OK) {
+      ++messages_read;
+    }
+    CHECK(messages_read == 0, "%d messages from a refused call", messages_read);
+    appwire_stream_finish(stream, &reply);
+    check_reply("EchoStream called as server-streaming", reply, APPWIRE_INVALID_ARGUMENT, words);
+    appwire_reply_free(reply);
+    appwire_stream_free(stream);
+  }
+
   CHECK(appwire_stream_open(channel, "appwire.v1.Echo/EchoStream", APPWIRE_UNARY, NULL, 0, NULL,
                             &stream) == APPWIRE_INVALID_ARGUMENT,
         "a unary stream is refused");
   CHECK(stream == NULL, "a refused stream is set");
+}
+
+/* One channel, blocking calls from several threads at once: each gets its
+ * own reply and message. */
+struct worker {
+  pthread_t thread;
+  appwire_channel* channel;
+  int index;
+  int mismatches;
+};
+
+static void* run_worker(void* argument) {
+  struct worker* w = (struct worker*)argument;
+  int i;
+  for (i = 0; i < 25; ++i) {
+    char payload[32];
+    uint8_t request[48];
+    size_t request_size, size = 0;
+    appwire_reply* reply = NULL;
+    const uint8_t* data;
+    snprintf(payload, sizeof payload, "thread %d call %d", w->index, i);
+    request_size = encode_payload(request, payload, strlen(payload));
+    if (appwire_call(w->channel, "appwire.v1.Echo/Echo", request, request_size, NULL, &reply) !=
+        APPWIRE_OK) {
+      ++w->mismatches;
+    } else {
+      data = appwire_reply_data(reply, &size);
+      if (!payload_is(data, size, payload, strlen(payload))) ++w->mismatches;
+    }
+    appwire_reply_free(reply);
+  }
+  return NULL;
+}
+
+static void test_threads(appwire_channel* channel) {
+  enum { kThreads = 4 };
+  struct worker workers[kThreads];
+  int i;
+  for (i = 0; i < kThreads; ++i) {
+    workers[i].channel = channel;
+    workers[i].index = i;
+    workers[i].mismatches = 0;
+    CHECK(pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]) == 0,
+          "pthread_create");
+  }
+  for (i = 0; i < kThreads; ++i) {
+    pthread_join(workers[i].thread, NULL);
+    CHECK(workers[i].mismatches == 0, "thread %d: %d calls failed or came back wrong", i,
+          workers[i].mismatches);
+  }
 }
 
 /* The channel's default deadline reaches calls that set none; a call's own
@@ -653,6 +728,13 @@ static void test_trust(void) {
     connect_fails(options_with_ca(wrong_ca), "the wrong CA", APPWIRE_UNAUTHENTICATED, words);
   }
   {
+    /* Port 1 of the loopback: nobody listens there. */
+    const char* words[] = {"connecting with 127.0.0.1:1 failed: connection refused", NULL};
+    options = options_with_ca(cert_file);
+    appwire_options_set_target(options, "127.0.0.1:1");
+    connect_fails(options, "no server", APPWIRE_UNAVAILABLE, words);
+  }
+  {
     const char* words[] = {"certificate verify failed", NULL};
     options = options_with_ca(NULL);
     appwire_options_set_use_system_trust_store(options, 1);
@@ -786,6 +868,7 @@ int main(int argc, char** argv) {
   if (channel == NULL) return 1;
   test_unary(channel);
   test_async(channel);
+  test_threads(channel);
   test_stream(channel);
   test_cancel(channel);
   appwire_channel_free(channel);
