@@ -26,12 +26,12 @@
  * Status codes. Every function that does something returns an
  * appwire_code: APPWIRE_OK, or the absl::StatusCode number of what went
  * wrong. The words are in a handle that belongs to that one call: an
- * appwire_error (connect, wait, metadata lookups) or an appwire_reply
- * (calls, a stream's end), never a shared "last error", so threads do not
- * overwrite each other's messages. Accessors of a handle (appwire_*_code,
- * appwire_*_message, appwire_reply_data, ...) return their value, and
- * appwire_*_free return nothing. A NULL handle where one is required gives
- * APPWIRE_INVALID_ARGUMENT.
+ * appwire_error (appwire_connect, appwire_channel_wait_for_ready) or an
+ * appwire_reply (calls, a stream's end), never a shared "last error", so
+ * threads do not overwrite each other's messages. Accessors of a handle
+ * (appwire_*_code, appwire_*_message, appwire_reply_data, ...) return
+ * their value, and appwire_*_free return nothing (and accept NULL). A
+ * NULL handle where one is required gives APPWIRE_INVALID_ARGUMENT.
  *
  * Memory. Whatever the library returns through a `T**` out parameter is
  * the caller's, to free with the matching appwire_T_free (exactly once,
