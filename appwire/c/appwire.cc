@@ -310,6 +310,36 @@ appwire_code appwire_options_set_state_callback(appwire_options* options,
   });
 }
 
+appwire_code appwire_options_set_executor(appwire_options* options, appwire_executor executor,
+                                          void* user_data) {
+  return SetOption(options, [&](appwire::ChannelOptions& o) {
+    if (executor == nullptr) {
+      o.callback_executor = nullptr;
+      return;
+    }
+    o.callback_executor = [executor, user_data](std::function<void()> callback) {
+      // Out of memory here: run it where we are rather than lose a
+      // completion.
+      appwire_task* task = nullptr;
+      try {
+        task = new appwire_task{std::move(callback)};
+      } catch (...) {
+        if (callback) callback();
+        return;
+      }
+      executor(user_data, task);
+    };
+  });
+}
+
+void appwire_task_run(appwire_task* task) {
+  if (task == nullptr) return;
+  std::unique_ptr<appwire_task> owned(task);
+  if (owned->run) owned->run();
+}
+
+void appwire_task_free(appwire_task* task) { delete task; }
+
 appwire_code appwire_connect(const appwire_options* options, appwire_channel** channel,
                              appwire_error** error) {
   if (error != nullptr) *error = nullptr;

@@ -247,6 +247,31 @@ APPWIRE_EXPORT appwire_code appwire_options_set_state_callback(appwire_options* 
                                                                appwire_state_callback callback,
                                                                void* user_data);
 
+/* A callback the channel hands to the app's executor instead of running
+ * it on the I/O thread (ChannelOptions::callback_executor), e.g. to run it
+ * on a UI thread. */
+typedef struct appwire_task appwire_task;
+/* Receives each callback (async completions and state changes) as a task,
+ * on the thread that would otherwise run it; it must arrange for
+ * appwire_task_run to be called once, from any thread, soon (e.g. post
+ * it to the UI's queue). Blocking calls never go through it. */
+typedef void (*appwire_executor)(void* user_data, appwire_task* task);
+/* Sets the executor (NULL: callbacks run on the I/O thread, the default).
+ * Once appwire_channel_free returned, the executor is not called any
+ * more, but tasks may still be queued in it: completions then run when
+ * their task runs, later (they must not use the freed channel), and state
+ * changes are dropped. */
+APPWIRE_EXPORT appwire_code appwire_options_set_executor(appwire_options* options,
+                                                         appwire_executor executor,
+                                                         void* user_data);
+/* Runs the task's callback on this thread and frees the task. Exactly
+ * once per task. */
+APPWIRE_EXPORT void appwire_task_run(appwire_task* task);
+/* Frees a task without running it: for an app shutting down its queue.
+ * An async call whose completion task is dropped never completes (its
+ * reply is freed). */
+APPWIRE_EXPORT void appwire_task_free(appwire_task* task);
+
 /* ---- Channel ---------------------------------------------------------- */
 
 /* Connects once before returning (TCP, TLS handshake verifying the

@@ -702,6 +702,90 @@ static void test_free(void) {
   completion_destroy(&self_free);
 }
 
+/* An executor that queues tasks for the main thread, as a UI would. */
+struct task_queue {
+  pthread_mutex_t mu;
+  appwire_task* tasks[256];
+  int count;
+  int overflow;
+};
+
+static void queue_task(void* user_data, appwire_task* task) {
+  struct task_queue* queue = (struct task_queue*)user_data;
+  pthread_mutex_lock(&queue->mu);
+  if (queue->count < 256) {
+    queue->tasks[queue->count++] = task;
+  } else {
+    queue->overflow = 1;
+    appwire_task_run(task);
+  }
+  pthread_mutex_unlock(&queue->mu);
+}
+
+/* Runs what is queued, here; returns how many. */
+static int run_queued(struct task_queue* queue) {
+  appwire_task* tasks[256];
+  int count, i;
+  pthread_mutex_lock(&queue->mu);
+  count = queue->count;
+  memcpy(tasks, queue->tasks, sizeof(appwire_task*) * (size_t)count);
+  queue->count = 0;
+  pthread_mutex_unlock(&queue->mu);
+  for (i = 0; i < count; ++i) appwire_task_run(tasks[i]);
+  return count;
+}
+
+static void test_executor(void) {
+  struct task_queue queue;
+  struct state_log log;
+  struct completion done;
+  appwire_options* options = options_with_ca(cert_file);
+  appwire_channel* channel;
+  int states_before_free, round;
+  memset(&queue, 0, sizeof queue);
+  pthread_mutex_init(&queue.mu, NULL);
+  memset(&log, 0, sizeof log);
+  pthread_mutex_init(&log.mu, NULL);
+  CHECK(appwire_options_set_executor(options, queue_task, &queue) == APPWIRE_OK, "set_executor");
+  appwire_options_set_state_callback(options, record_state, &log);
+  channel = connect_ok(options, "connect with an executor");
+  if (channel == NULL) return;
+  completion_init(&done);
+  CHECK(appwire_call_async(channel, "appwire.v1.Health/Check", NULL, 0, NULL, on_done, &done) ==
+            APPWIRE_OK,
+        "call_async");
+  for (round = 0; round < 1000 && done.runs == 0; ++round) {
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    if (run_queued(&queue) == 0) nanosleep(&pause, NULL);
+  }
+  CHECK(done.runs == 1, "the completion ran %d times through the executor", done.runs);
+  CHECK(done.runs == 0 || pthread_equal(done.thread, pthread_self()),
+        "the completion did not run on the thread that ran the task");
+  check_reply("a call completed through the executor", done.reply, APPWIRE_OK, NULL);
+  CHECK(log_has(&log, APPWIRE_STATE_READY), "the ready state did not come through the executor");
+  completion_destroy(&done);
+
+  /* A state change still queued when the channel is freed is dropped. */
+  appwire_channel_close(channel);
+  pthread_mutex_lock(&log.mu);
+  states_before_free = log.count;
+  pthread_mutex_unlock(&log.mu);
+  appwire_channel_free(channel);
+  CHECK(run_queued(&queue) >= 1, "the shut-down state was not queued");
+  CHECK(log.count == states_before_free, "%d state changes ran after free",
+        log.count - states_before_free);
+  CHECK(!queue.overflow, "the task queue overflowed");
+
+  /* A task may be dropped. */
+  {
+    appwire_task* none = NULL;
+    appwire_task_free(none);
+    appwire_task_run(none);
+  }
+  pthread_mutex_destroy(&queue.mu);
+  pthread_mutex_destroy(&log.mu);
+}
+
 static int copy_file(const char* from, const char* to) {
   char buffer[8192];
   size_t n;
@@ -875,6 +959,7 @@ int main(int argc, char** argv) {
   test_deadlines();
   test_state_and_close();
   test_free();
+  test_executor();
   test_trust();
 
   if (failures > 0) {

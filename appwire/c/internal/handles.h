@@ -4,6 +4,7 @@
 #ifndef APPWIRE_C_INTERNAL_HANDLES_H_
 #define APPWIRE_C_INTERNAL_HANDLES_H_
 
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -29,6 +30,10 @@ struct appwire_options {
   absl::Duration default_timeout = absl::InfiniteDuration();
   // The first setter that refused a value: appwire_connect fails with it.
   absl::Status first_refusal;
+};
+
+struct appwire_task {
+  std::function<void()> run;
 };
 
 struct appwire_channel {
