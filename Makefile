@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -fno-omit-frame-pointer -fsanitize=fuzzer-no-link
 
-.PHONY: all deps configure build demo test test-asan test-tsan bench fuzz clean
+.PHONY: all deps configure build demo test test-asan test-tsan bench fuzz install clean
 
 all: build
 
@@ -60,6 +60,12 @@ test-asan test-tsan: deps
 	@$(call configure_tree,$(SANITIZER_BUILD_DIR),-DAPPWIRE_SANITIZE=$(SANITIZER))
 	@cmake --build $(SANITIZER_BUILD_DIR) -j $(JOBS)
 	@cd $(SANITIZER_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
+
+# `make install PREFIX=/opt/appwire`: the libraries (static and shared), the
+# public headers, the binaries, the CMake package and pkg-config files.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 bench: build
 	@$(BUILD_DIR)/bench/appwire-bench

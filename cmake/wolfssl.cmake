@@ -9,6 +9,7 @@ add_library(appwire_wolfssl INTERFACE)
 
 if(APPWIRE_WOLFSSL STREQUAL "system")
   find_path(WOLFSSL_INCLUDE_DIR wolfssl/options.h REQUIRED)
+  set(APPWIRE_WOLFSSL_ARCHIVE "")
   find_library(WOLFSSL_LIBRARY wolfssl REQUIRED)
   message(WARNING
     "appwire: building with Debian's binary wolfSSL (${WOLFSSL_LIBRARY}). "
@@ -45,8 +46,16 @@ else()
   endif()
   message(STATUS "appwire: wolfSSL from ${_wolfssl_prefix}")
   set(APPWIRE_WOLFSSL_PREFIX ${_wolfssl_prefix})
-  target_include_directories(appwire_wolfssl INTERFACE ${_wolfssl_prefix}/include)
-  target_link_libraries(appwire_wolfssl INTERFACE ${_wolfssl_lib} m Threads::Threads ${CMAKE_DL_LIBS})
+  set(APPWIRE_WOLFSSL_ARCHIVE ${_wolfssl_lib})
+  # Only appwire's own code includes wolfSSL. A static appwire installed
+  # elsewhere carries this archive with it, in lib/appwire/ (cmake/install.cmake),
+  # where a program linking the static libraries finds it; the shared
+  # libraries hold the parts they use and need nothing of it.
+  target_include_directories(appwire_wolfssl INTERFACE $<BUILD_INTERFACE:${_wolfssl_prefix}/include>)
+  target_link_libraries(appwire_wolfssl INTERFACE
+    $<BUILD_INTERFACE:${_wolfssl_lib}>
+    $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/appwire/libwolfssl.a>
+    m Threads::Threads ${CMAKE_DL_LIBS})
   # The headers reference a symbol only this build's library defines.
   target_compile_definitions(appwire_wolfssl INTERFACE APPWIRE_WOLFSSL_BUILD_CHECK)
 endif()

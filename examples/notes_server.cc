@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/log.h"
-#include "examples/notes.appwire.h"
+#include "examples/notes.appwire_service.h"
 #include "appwire/server/server.h"
 
 namespace notes = examples::notes;

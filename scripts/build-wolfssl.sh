@@ -68,7 +68,10 @@ cflags="$(dpkg-buildflags --get CFLAGS | sed 's/-ffile-prefix-map=[^ ]*//g') $(d
 cflags="$cflags -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_KEEP_SNI -DWOLFSSL_STATIC_RSA"
 ldflags="$(dpkg-buildflags --get LDFLAGS)"
 
-key="$(printf '%s\n' "$version" "${configure_flags[@]}" "$cflags" "$ldflags" | sha256sum | cut -c1-12)"
+# What is done to the built archive (below); part of the cache key.
+postprocess="localize-openssl-names-1"
+
+key="$(printf '%s\n' "$version" "${configure_flags[@]}" "$cflags" "$ldflags" "$postprocess" | sha256sum | cut -c1-12)"
 prefix="$cache/wolfssl-${version}-${key}"
 
 if [ -f "$prefix/BUILD_ID" ] && [ -f "$prefix/lib/libwolfssl.a" ]; then
@@ -113,6 +116,23 @@ echo "build-wolfssl: configuring and compiling (a few minutes, once; log: $log)"
 
 # --enable-distro does not install options.h: take the one this configure made.
 cp "$src/wolfssl/options.h" "$prefix.tmp/include/wolfssl/options.h"
+
+# --enable-opensslextra defines a few functions under OpenSSL's own names
+# (SSL_SESSION_set1_id, ERR_load_SSL_strings, ...), not wolfSSL_ ones. In a
+# program that links appwire statically and also loads OpenSSL (most
+# desktop apps do, through some other library) they would replace
+# OpenSSL's, for OpenSSL's own callers too. Nothing in wolfSSL calls them
+# from another object file, so they become local to theirs. (The shared
+# libraries hide every wolfSSL symbol anyway: --exclude-libs.)
+archive="$prefix.tmp/lib/libwolfssl.a"
+openssl_names='^(SSL|SSL_CTX|SSL_SESSION|ERR|EVP|X509|BIO|PEM|CRYPTO|OPENSSL|RAND|BN|EC|ECDSA|ECDH|RSA|DH|DSA|ASN1|OBJ|PKCS[0-9]*|TLS|DTLS|HMAC|MD5|SHA[0-9]*|AES|DES|i2d|d2i|COMP|OCSP|CONF|ENGINE)_'
+nm -g --undefined-only "$archive" 2>/dev/null | awk '{print $NF}' | sort -u >"$work/referenced"
+nm -g --defined-only "$archive" 2>/dev/null | awk 'NF == 3 {print $3}' | grep -E "$openssl_names" \
+  | sort -u | comm -23 - "$work/referenced" >"$work/localize"
+if [ -s "$work/localize" ]; then
+  objcopy --localize-symbols="$work/localize" "$archive"
+fi
+echo "build-wolfssl: made $(wc -l <"$work/localize") OpenSSL-named functions local" >&2
 
 build_id="$(cat "$prefix.tmp/include/wolfssl/options.h" "$prefix.tmp/lib/libwolfssl.a" | sha256sum | cut -c1-16)"
 cat >"$work/appwire_build_id.c" <<C

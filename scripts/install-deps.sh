@@ -21,6 +21,9 @@ packages=(
   # Independent TLS peer for tests (openssl s_client / s_server), and the
   # system trust store that ChannelOptions::use_system_trust_store loads.
   openssl ca-certificates
+  # tests/downstream/ (a project outside the tree: python3 drives it, and one
+  # of its programs also links OpenSSL) and the C API's ctypes test.
+  python3 libssl-dev
 )
 if [ "${1:-}" = "--fuzz" ]; then
   what="fuzzing"

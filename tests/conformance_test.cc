@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "appwire/common/version.h"
 #include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -360,8 +361,9 @@ TEST_F(ConformanceTest, AnyProtocolVersionButOneIsRefused) {
                     .ok());
     ExpectFinalGoAway(*client, absl::StatusCode::kFailedPrecondition,
                       Eq(absl::StrCat("the client speaks appwire protocol version ", version,
-                                      " (raw-frame-client); this server (appwire-server 0.1.0) "
-                                      "speaks version 1; use a client and server of the same "
+                                      " (raw-frame-client); this server (appwire-server ",
+                                      kSoftwareVersion,
+                                      ") speaks version 1; use a client and server of the same "
                                       "protocol version")));
   }
 }
@@ -385,7 +387,7 @@ TEST_F(ConformanceTest, TheServersHelloComesFirstAndStatesItsLimit) {
   EXPECT_EQ(hello->header.call_id(), 0u);
   EXPECT_EQ(hello->header.hello().protocol_version(), 1u);
   EXPECT_EQ(hello->header.hello().software_name(), "appwire-server");
-  EXPECT_EQ(hello->header.hello().software_version(), "0.1.0");
+  EXPECT_EQ(hello->header.hello().software_version(), kSoftwareVersion);
   EXPECT_EQ(hello->header.hello().max_message_bytes(), 16u << 20);
   EXPECT_TRUE(hello->payload.empty());
   ExpectOk(*client, 1, kServing);
@@ -1152,7 +1154,7 @@ TEST_F(ConformanceTest, TheCompleteSessionOfSection14) {
   ASSERT_TRUE(client
                   ->SendBytes(Unhex(
                       "00 00 00 24 00 00 00 20 12 1e 08 01 12 0e 61 70 70 77 69 72 65 2d 63 6c"
-                      "69 65 6e 74 1a 05 30 2e 31 2e 30 20 80 80 80 08"
+                      "69 65 6e 74 1a 05 30 2e 32 2e 30 20 80 80 80 08"
                       "00 00 00 21 00 00 00 1d 08 01 1a 19 0a 17 61 70 70 77 69 72 65 2e 76 31"
                       "2e 48 65 61 6c 74 68 2f 43 68 65 63 6b"
                       "00 00 00 26 00 00 00 1e 08 03 1a 1a 0a 14 61 70 70 77 69 72 65 2e 76 31"
@@ -1160,9 +1162,11 @@ TEST_F(ConformanceTest, TheCompleteSessionOfSection14) {
                   .ok());
   absl::StatusOr<DecodedHeader> hello = client->NextFrame(absl::Seconds(5));
   ASSERT_TRUE(hello.ok()) << hello.status();
+  // "30 2e 32 2e 30" is kSoftwareVersion, "0.2.0": a new version changes
+  // these bytes here and in docs/protocol.md's section 14.
   EXPECT_EQ(HexBytes(hello->raw),
             HexBytes(Unhex("00 00 00 24 00 00 00 20 12 1e 08 01 12 0e 61 70 70 77 69 72 65 2d 73 "
-                           "65 72 76 65 72 1a 05 30 2e 31 2e 30 20 80 80 80 08")));
+                           "65 72 76 65 72 1a 05 30 2e 32 2e 30 20 80 80 80 08")));
   std::map<uint64_t, std::string> responses;
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<DecodedHeader> frame = client->NextFrame(absl::Seconds(5));

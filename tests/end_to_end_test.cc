@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "appwire/common/version.h"
 #include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -98,7 +99,7 @@ TEST_F(EndToEndTest, EchoRoundTripOverTls13) {
   auto reply = channel->Call<v1::EchoResponse>("appwire.v1.Echo/Echo", request);
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(reply->payload(), "hello appwire");
-  EXPECT_EQ(channel->server_software(), "appwire-server 0.1.0");
+  EXPECT_EQ(channel->server_software(), absl::StrCat("appwire-server ", kSoftwareVersion));
 }
 
 TEST_F(EndToEndTest, HandlerSeesTheNegotiatedTlsParameters) {

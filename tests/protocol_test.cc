@@ -18,6 +18,7 @@
 #include "appwire/client/channel.h"
 #include "tests/scripted_server.h"
 #include "tests/test_support.h"
+#include "appwire/common/version.h"
 #include "appwire/transport/certificate_store.h"
 #include "appwire/transport/connection.h"
 #include "appwire/transport/tls_context.h"
@@ -179,9 +180,11 @@ TEST_F(ProtocolTest, AnotherProtocolVersionGetsAGoAwayNamingBothVersions) {
   EXPECT_EQ(frames[0].go_away().status_code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(frames[0].go_away().status_message(),
-            "the client speaks appwire protocol version 2 (raw-test-client); this server "
-            "(appwire-server 0.1.0) speaks version 1; use a client and server of the same "
-            "protocol version");
+            absl::StrCat("the client speaks appwire protocol version 2 (raw-test-client); this "
+                         "server (appwire-server ",
+                         kSoftwareVersion,
+                         ") speaks version 1; use a client and server of the same protocol "
+                         "version"));
 }
 
 TEST_F(ProtocolTest, RequestBeforeHelloIsAProtocolError) {

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inventory/inventory.appwire.h"
+#include "inventory/inventory.appwire_service.h"
 #include "appwire/server/server.h"
 #include "tests/test_support.h"
 

@@ -3,27 +3,35 @@
 //
 //   protoc --plugin=protoc-gen-appwire=PATH --cpp_out=OUT --appwire_out=OUT inventory.proto
 //
-// writes inventory.appwire.h and inventory.appwire.cc next to protoc's
-// inventory.pb.h. CMake users call appwire_add_proto_library() instead
+// writes, next to protoc's inventory.pb.h:
+//   inventory.appwire.h, .appwire.cc                  the client's stubs; include
+//                                                     appwire/client/ headers only
+//   inventory.appwire_service.h, .appwire_service.cc  the server's base classes;
+//                                                     include appwire/server/ headers
+// so that a client-only app never sees the server's headers or library.
+// CMake users call appwire_add_proto_library() instead
 // (cmake/appwire_generate.cmake). For
 //
 //   package inventory;
 //   service Inventory {
 //     rpc List(ListRequest) returns (ListReply);
-//     rpc Watch(WatchRequest) returns (stream Item);
+//     rpc Watch(ListRequest) returns (stream Item);
 //   }
 //
-// an app writes
+// an app includes "inventory.appwire.h" and writes
 //
 //   inventory::Inventory::Stub stub(channel);
 //   absl::StatusOr<inventory::ListReply> reply = stub.List(request);
 //
-// and a server derives from inventory::Inventory::Service, overrides the
-// methods it serves and calls RegisterWith(registry). docs/stubs.md shows
-// every generated signature.
+// and a server includes "inventory.appwire_service.h", derives from
+// inventory::Inventory::Service (a nested class that the client header only
+// declares), overrides the methods it serves and calls RegisterWith(registry).
+// docs/stubs.md shows every generated signature.
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <google/protobuf/compiler/code_generator.h>
 #include <google/protobuf/compiler/plugin.h>
@@ -147,60 +155,86 @@ const char* const kStubDefinitions[4] = {
     "}\n\n",
 };
 
-// Service base class virtuals, per kind; their default says "not implemented".
-const char* const kServiceMethods[4] = {
-    "    virtual ::absl::StatusOr<$response$> $method$(\n"
-    "        ::appwire::CallContext& /*context*/, const $request$& /*request*/) {\n"
-    "      return Unimplemented(\"$full_method$\");\n"
-    "    }\n",
+// Service base class virtual declarations (the .appwire_service.h file), per
+// kind.
+const char* const kServiceDeclarations[4] = {
+    "  // rpc $method$($request_proto$) returns ($response_proto$)\n"
+    "  virtual ::absl::StatusOr<$response$> $method$(\n"
+    "      ::appwire::CallContext& context, const $request$& request);\n",
 
-    "    virtual ::absl::Status $method$(::appwire::CallContext& /*context*/,\n"
-    "        const $request$& /*request*/, ::appwire::ServerWriter<$response$>& /*writer*/) {\n"
-    "      return Unimplemented(\"$full_method$\");\n"
-    "    }\n",
+    "  // rpc $method$($request_proto$) returns (stream $response_proto$)\n"
+    "  virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
+    "      const $request$& request, ::appwire::ServerWriter<$response$>& writer);\n",
 
-    "    virtual ::absl::StatusOr<$response$> $method$(\n"
-    "        ::appwire::CallContext& /*context*/, ::appwire::ServerReader<$request$>& /*reader*/) {\n"
-    "      return Unimplemented(\"$full_method$\");\n"
-    "    }\n",
+    "  // rpc $method$(stream $request_proto$) returns ($response_proto$)\n"
+    "  virtual ::absl::StatusOr<$response$> $method$(\n"
+    "      ::appwire::CallContext& context, ::appwire::ServerReader<$request$>& reader);\n",
 
-    "    virtual ::absl::Status $method$(::appwire::CallContext& /*context*/,\n"
-    "        ::appwire::ServerReaderWriter<$request$, $response$>& /*stream*/) {\n"
-    "      return Unimplemented(\"$full_method$\");\n"
-    "    }\n",
+    "  // rpc $method$(stream $request_proto$) returns (stream $response_proto$)\n"
+    "  virtual ::absl::Status $method$(::appwire::CallContext& context,\n"
+    "      ::appwire::ServerReaderWriter<$request$, $response$>& stream);\n",
+};
+
+// Their default definitions (the .appwire_service.cc file): "not
+// implemented". The parameters stay unnamed, so that -Wunused-parameter
+// (-Wall -Wextra) has nothing to say about generated code.
+const char* const kServiceDefinitions[4] = {
+    "::absl::StatusOr<$response$> $service$::Service::$method$(\n"
+    "    ::appwire::CallContext& /*context*/, const $request$& /*request*/) {\n"
+    "  return ::absl::UnimplementedError(\n"
+    "      \"$full_method$ is not implemented by this server\");\n"
+    "}\n\n",
+
+    "::absl::Status $service$::Service::$method$(::appwire::CallContext& /*context*/,\n"
+    "    const $request$& /*request*/, ::appwire::ServerWriter<$response$>& /*writer*/) {\n"
+    "  return ::absl::UnimplementedError(\n"
+    "      \"$full_method$ is not implemented by this server\");\n"
+    "}\n\n",
+
+    "::absl::StatusOr<$response$> $service$::Service::$method$(\n"
+    "    ::appwire::CallContext& /*context*/, ::appwire::ServerReader<$request$>& /*reader*/) {\n"
+    "  return ::absl::UnimplementedError(\n"
+    "      \"$full_method$ is not implemented by this server\");\n"
+    "}\n\n",
+
+    "::absl::Status $service$::Service::$method$(::appwire::CallContext& /*context*/,\n"
+    "    ::appwire::ServerReaderWriter<$request$, $response$>& /*stream*/) {\n"
+    "  return ::absl::UnimplementedError(\n"
+    "      \"$full_method$ is not implemented by this server\");\n"
+    "}\n\n",
 };
 
 // RegisterWith() lines, per kind.
 const char* const kRegistrations[4] = {
-    "      status = registry.Register<$request$, $response$>(\"$full_method$\",\n"
-    "          [this](::appwire::CallContext& context, const $request$& request) {\n"
-    "            return $method$(context, request);\n"
-    "          });\n"
-    "      if (!status.ok()) return status;\n",
+    "  status = registry.Register<$request$, $response$>(\"$full_method$\",\n"
+    "      [this](::appwire::CallContext& context, const $request$& request) {\n"
+    "        return $method$(context, request);\n"
+    "      });\n"
+    "  if (!status.ok()) return status;\n",
 
-    "      status = registry.RegisterServerStreaming<$request$, $response$>(\n"
-    "          \"$full_method$\",\n"
-    "          [this](::appwire::CallContext& context, const $request$& request,\n"
-    "                 ::appwire::ServerWriter<$response$>& writer) {\n"
-    "            return $method$(context, request, writer);\n"
-    "          });\n"
-    "      if (!status.ok()) return status;\n",
+    "  status = registry.RegisterServerStreaming<$request$, $response$>(\n"
+    "      \"$full_method$\",\n"
+    "      [this](::appwire::CallContext& context, const $request$& request,\n"
+    "             ::appwire::ServerWriter<$response$>& writer) {\n"
+    "        return $method$(context, request, writer);\n"
+    "      });\n"
+    "  if (!status.ok()) return status;\n",
 
-    "      status = registry.RegisterClientStreaming<$request$, $response$>(\n"
-    "          \"$full_method$\",\n"
-    "          [this](::appwire::CallContext& context,\n"
-    "                 ::appwire::ServerReader<$request$>& reader) {\n"
-    "            return $method$(context, reader);\n"
-    "          });\n"
-    "      if (!status.ok()) return status;\n",
+    "  status = registry.RegisterClientStreaming<$request$, $response$>(\n"
+    "      \"$full_method$\",\n"
+    "      [this](::appwire::CallContext& context,\n"
+    "             ::appwire::ServerReader<$request$>& reader) {\n"
+    "        return $method$(context, reader);\n"
+    "      });\n"
+    "  if (!status.ok()) return status;\n",
 
-    "      status = registry.RegisterBidiStreaming<$request$, $response$>(\n"
-    "          \"$full_method$\",\n"
-    "          [this](::appwire::CallContext& context,\n"
-    "                 ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
-    "            return $method$(context, stream);\n"
-    "          });\n"
-    "      if (!status.ok()) return status;\n",
+    "  status = registry.RegisterBidiStreaming<$request$, $response$>(\n"
+    "      \"$full_method$\",\n"
+    "      [this](::appwire::CallContext& context,\n"
+    "             ::appwire::ServerReaderWriter<$request$, $response$>& stream) {\n"
+    "        return $method$(context, stream);\n"
+    "      });\n"
+    "  if (!status.ok()) return status;\n",
 };
 
 // Prints `table[kind of each method]` for every method of `service`, with
@@ -216,117 +250,200 @@ void PrintPerMethod(const ServiceDescriptor& service, const char* const table[4]
   }
 }
 
-void PrintServiceClass(const ServiceDescriptor& service, Printer& out) {
-  out.Print(
-      "  // The client side: typed calls over an appwire::Channel. Thread-safe;\n"
-      "  // cheap to create and copy.\n"
-      "  class Stub {\n"
-      "   public:\n"
-      "    explicit Stub(std::shared_ptr<::appwire::Channel> channel)\n"
-      "        : channel_(std::move(channel)) {}\n");
-  PrintPerMethod(service, kStubDeclarations, "\n", out);
-  out.Print(
-      "\n"
-      "   private:\n"
-      "    std::shared_ptr<::appwire::Channel> channel_;\n"
-      "  };\n"
-      "\n"
-      "  // The server side: derive, override the methods this server serves (the\n"
-      "  // others answer kUnimplemented) and RegisterWith() a ServiceRegistry\n"
-      "  // before Server::Start(). Unary methods run on the worker pool, streaming\n"
-      "  // ones on threads of their own, many at once.\n"
-      "  class Service {\n"
-      "   public:\n"
-      "    virtual ~Service() = default;\n");
-  PrintPerMethod(service, kServiceMethods, "\n", out);
-  out.Print(
-      "\n"
-      "    // Registers every method of this service. The service must outlive the\n"
-      "    // server.\n"
-      "    ::absl::Status RegisterWith(::appwire::ServiceRegistry& registry) {\n"
-      "      ::absl::Status status;\n");
-  PrintPerMethod(service, kRegistrations, "", out);
-  out.Print(
-      "      return ::absl::OkStatus();\n"
-      "    }\n"
-      "\n"
-      "   private:\n"
-      "    static ::absl::Status Unimplemented(const char* method) {\n"
-      "      return ::absl::UnimplementedError(\n"
-      "          ::absl::StrCat(method, \" is not implemented by this server\"));\n"
-      "    }\n"
-      "  };\n");
+// The generated files of one .proto file: the names, the include guards
+// and the namespaces of its package.
+struct FileVars {
+  explicit FileVars(const FileDescriptor& file) : base(StripProto(file.name())) {
+    vars = {{"file", file.name()}, {"base", base}};
+    for (size_t start = 0; !file.package().empty();) {
+      size_t dot = file.package().find('.', start);
+      namespaces.push_back(file.package().substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+  }
+
+  // "inventory/inventory", "_APPWIRE_H_" ->
+  // "APPWIRE_GENERATED_inventory_inventory_APPWIRE_H_".
+  std::string Guard(const std::string& suffix) const {
+    return "APPWIRE_GENERATED_" +
+           Replace(Replace(Replace(base, "/", "_"), ".", "_"), "-", "_") + suffix;
+  }
+
+  std::string base;
+  Vars vars;
+  std::vector<std::string> namespaces;
+};
+
+void OpenNamespaces(const FileVars& names, Printer& out) {
+  for (const std::string& name : names.namespaces) out.Print("namespace $n$ {\n", "n", name);
+}
+
+void CloseNamespaces(const FileVars& names, Printer& out) {
+  for (auto it = names.namespaces.rbegin(); it != names.namespaces.rend(); ++it) {
+    out.Print("}  // namespace $n$\n", "n", *it);
+  }
+}
+
+// X.appwire.h: one class per service with its name, the client Stub and the
+// declaration of the server's Service (defined in X.appwire_service.h). It
+// includes client headers only, so that a client-only app needs neither
+// appwire/server/ headers nor the server library (tests/generated_includes_test.cc).
+void PrintClientHeader(const FileDescriptor& file, const FileVars& names, Printer& out) {
+  Vars vars = names.vars;
+  vars["guard"] = names.Guard("_APPWIRE_H_");
+  out.Print(vars,
+            "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
+            "// The client side; the server's base classes are in $base$.appwire_service.h.\n"
+            "#ifndef $guard$\n"
+            "#define $guard$\n"
+            "\n"
+            "#include <functional>\n"
+            "#include <future>\n"
+            "#include <memory>\n"
+            "#include <utility>\n"
+            "\n"
+            "#include \"absl/status/status.h\"\n"
+            "#include \"absl/status/statusor.h\"\n"
+            "#include \"appwire/client/channel.h\"\n"
+            "#include \"appwire/client/client_stream.h\"\n"
+            "#include \"$base$.pb.h\"\n\n");
+  OpenNamespaces(names, out);
+  for (int i = 0; i < file.service_count(); ++i) {
+    const ServiceDescriptor& service = *file.service(i);
+    Vars service_vars = vars;
+    service_vars["name"] = service.name();
+    service_vars["full"] = service.full_name();
+    out.Print(service_vars,
+              "\n"
+              "// service $full$\n"
+              "class $name$ final {\n"
+              " public:\n"
+              "  static constexpr char kServiceName[] = \"$full$\";\n"
+              "\n"
+              "  // The client side: typed calls over an appwire::Channel. Thread-safe;\n"
+              "  // cheap to create and copy.\n"
+              "  class Stub {\n"
+              "   public:\n"
+              "    explicit Stub(std::shared_ptr<::appwire::Channel> channel)\n"
+              "        : channel_(std::move(channel)) {}\n");
+    PrintPerMethod(service, kStubDeclarations, "\n", out);
+    out.Print(service_vars,
+              "\n"
+              "   private:\n"
+              "    std::shared_ptr<::appwire::Channel> channel_;\n"
+              "  };\n"
+              "\n"
+              "  // The server side, defined in \"$base$.appwire_service.h\".\n"
+              "  class Service;\n"
+              "};\n");
+  }
+  out.Print("\n");
+  CloseNamespaces(names, out);
+  out.Print(vars, "\n#endif  // $guard$\n");
+}
+
+// X.appwire.cc: the Stub methods.
+void PrintClientSource(const FileDescriptor& file, const FileVars& names, Printer& out) {
+  out.Print(names.vars,
+            "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
+            "#include \"$base$.appwire.h\"\n"
+            "\n"
+            "#include \"appwire/common/method_kind.h\"\n\n");
+  OpenNamespaces(names, out);
+  out.Print("\n");
+  for (int i = 0; i < file.service_count(); ++i) {
+    PrintPerMethod(*file.service(i), kStubDefinitions, "", out);
+  }
+  CloseNamespaces(names, out);
+}
+
+// X.appwire_service.h: each service's Service, the server's base class.
+void PrintServiceHeader(const FileDescriptor& file, const FileVars& names, Printer& out) {
+  Vars vars = names.vars;
+  vars["guard"] = names.Guard("_APPWIRE_SERVICE_H_");
+  out.Print(vars,
+            "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
+            "// The server side; the client's stubs are in $base$.appwire.h.\n"
+            "#ifndef $guard$\n"
+            "#define $guard$\n"
+            "\n"
+            "#include \"absl/status/status.h\"\n"
+            "#include \"absl/status/statusor.h\"\n"
+            "#include \"appwire/server/call_context.h\"\n"
+            "#include \"appwire/server/server_stream.h\"\n"
+            "#include \"appwire/server/service_registry.h\"\n"
+            "#include \"$base$.appwire.h\"\n"
+            "#include \"$base$.pb.h\"\n\n");
+  OpenNamespaces(names, out);
+  for (int i = 0; i < file.service_count(); ++i) {
+    const ServiceDescriptor& service = *file.service(i);
+    out.Print("\n"
+              "// service $full$\n"
+              "//\n"
+              "// The server side: derive, override the methods this server serves (the\n"
+              "// others answer kUnimplemented) and RegisterWith() a ServiceRegistry\n"
+              "// before Server::Start(). Unary methods run on the worker pool, streaming\n"
+              "// ones on threads of their own, many at once.\n"
+              "class $name$::Service {\n"
+              " public:\n"
+              "  virtual ~Service();\n",
+              "full", service.full_name(), "name", service.name());
+    PrintPerMethod(service, kServiceDeclarations, "\n", out);
+    out.Print("\n"
+              "  // Registers every method of this service. The service must outlive the\n"
+              "  // server.\n"
+              "  ::absl::Status RegisterWith(::appwire::ServiceRegistry& registry);\n"
+              "};\n");
+  }
+  out.Print("\n");
+  CloseNamespaces(names, out);
+  out.Print(vars, "\n#endif  // $guard$\n");
+}
+
+// X.appwire_service.cc: the Service defaults and RegisterWith().
+void PrintServiceSource(const FileDescriptor& file, const FileVars& names, Printer& out) {
+  out.Print(names.vars,
+            "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
+            "#include \"$base$.appwire_service.h\"\n\n");
+  OpenNamespaces(names, out);
+  out.Print("\n");
+  for (int i = 0; i < file.service_count(); ++i) {
+    const ServiceDescriptor& service = *file.service(i);
+    out.Print("$name$::Service::~Service() = default;\n\n", "name", service.name());
+    PrintPerMethod(service, kServiceDefinitions, "", out);
+    out.Print("::absl::Status $name$::Service::RegisterWith(::appwire::ServiceRegistry& registry) {\n"
+              "  ::absl::Status status;\n",
+              "name", service.name());
+    PrintPerMethod(service, kRegistrations, "", out);
+    out.Print("  return ::absl::OkStatus();\n"
+              "}\n\n");
+  }
+  CloseNamespaces(names, out);
 }
 
 class AppwireGenerator : public google::protobuf::compiler::CodeGenerator {
  public:
   bool Generate(const FileDescriptor* file, const std::string& parameter,
                 GeneratorContext* context, std::string* error) const override {
-    const std::string base = StripProto(file->name());
-    const std::string guard =
-        "APPWIRE_GENERATED_" +
-        Replace(Replace(Replace(base, "/", "_"), ".", "_"), "-", "_") + "_APPWIRE_H_";
-    std::vector<std::string> namespaces;
-    for (size_t start = 0; !file->package().empty();) {
-      size_t dot = file->package().find('.', start);
-      namespaces.push_back(file->package().substr(start, dot - start));
-      if (dot == std::string::npos) break;
-      start = dot + 1;
+    if (!parameter.empty()) {
+      *error = "protoc-gen-appwire takes no options (got \"" + parameter + "\")";
+      return false;
     }
-    Vars vars = {{"file", file->name()}, {"base", base}, {"guard", guard}};
-    {
+    const FileVars names(*file);
+    using Writer = void (*)(const FileDescriptor&, const FileVars&, Printer&);
+    const std::pair<const char*, Writer> outputs[] = {
+        {".appwire.h", PrintClientHeader},
+        {".appwire.cc", PrintClientSource},
+        {".appwire_service.h", PrintServiceHeader},
+        {".appwire_service.cc", PrintServiceSource},
+    };
+    for (const auto& [suffix, write] : outputs) {
       std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> stream(
-          context->Open(base + ".appwire.h"));
+          context->Open(names.base + suffix));
       Printer out(stream.get(), '$');
-      out.Print(vars,
-                "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
-                "#ifndef $guard$\n"
-                "#define $guard$\n"
-                "\n"
-                "#include <functional>\n"
-                "#include <future>\n"
-                "#include <memory>\n"
-                "\n"
-                "#include \"absl/status/status.h\"\n"
-                "#include \"absl/status/statusor.h\"\n"
-                "#include \"absl/strings/str_cat.h\"\n"
-                "#include \"appwire/client/channel.h\"\n"
-                "#include \"appwire/server/service_registry.h\"\n"
-                "#include \"$base$.pb.h\"\n\n");
-      for (const std::string& name : namespaces) out.Print("namespace $n$ {\n", "n", name);
-      for (int i = 0; i < file->service_count(); ++i) {
-        const ServiceDescriptor& service = *file->service(i);
-        out.Print("\n// service $full$\n", "full", service.full_name());
-        out.Print("class $name$ final {\n public:\n", "name", service.name());
-        out.Print("  static constexpr char kServiceName[] = \"$full$\";\n\n", "full",
-                  service.full_name());
-        PrintServiceClass(service, out);
-        out.Print("};\n");
-      }
-      out.Print("\n");
-      for (auto it = namespaces.rbegin(); it != namespaces.rend(); ++it) {
-        out.Print("}  // namespace $n$\n", "n", *it);
-      }
-      out.Print(vars, "\n#endif  // $guard$\n");
+      write(*file, names, out);
     }
-    {
-      std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> stream(
-          context->Open(base + ".appwire.cc"));
-      Printer out(stream.get(), '$');
-      out.Print(vars,
-                "// Generated by protoc-gen-appwire from $file$. Do not edit.\n"
-                "#include \"$base$.appwire.h\"\n\n");
-      for (const std::string& name : namespaces) out.Print("namespace $n$ {\n", "n", name);
-      out.Print("\n");
-      for (int i = 0; i < file->service_count(); ++i) {
-        PrintPerMethod(*file->service(i), kStubDefinitions, "", out);
-      }
-      for (auto it = namespaces.rbegin(); it != namespaces.rend(); ++it) {
-        out.Print("}  // namespace $n$\n", "n", *it);
-      }
-    }
-    (void)parameter;
-    (void)error;
     return true;
   }
 };

@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "absl/time/time.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
@@ -23,14 +24,14 @@ namespace appwire {
 // after each failure up to `max`, each randomised by +-jitter (a fraction)
 // so that many clients of a restarted server do not all come back at once.
 // The defaults are gRPC's.
-struct ReconnectBackoff {
+struct APPWIRE_EXPORT ReconnectBackoff {
   absl::Duration initial = absl::Seconds(1);
   double multiplier = 1.6;
   double jitter = 0.2;
   absl::Duration max = absl::Seconds(120);
 };
 
-class Backoff {
+class APPWIRE_EXPORT Backoff {
  public:
   // Returns a number uniform in [0, 1).
   using RandomSource = std::function<double()>;

@@ -14,6 +14,8 @@
 #ifndef APPWIRE_CLIENT_CANCELLATION_H_
 #define APPWIRE_CLIENT_CANCELLATION_H_
 
+#include "appwire/common/export.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,7 +24,7 @@
 
 namespace appwire {
 
-class CancellationToken {
+class APPWIRE_EXPORT CancellationToken {
  public:
   static std::shared_ptr<CancellationToken> Create() {
     return std::shared_ptr<CancellationToken>(new CancellationToken());

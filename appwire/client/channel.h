@@ -73,6 +73,7 @@
 #include "appwire/client/cancellation.h"
 #include "appwire/client/client_stream.h"
 #include "appwire/client/connectivity_state.h"
+#include "appwire/common/export.h"
 #include "appwire/common/metadata.h"
 #include "appwire/common/method_kind.h"
 #include "appwire/common/parameters.h"
@@ -83,7 +84,7 @@
 
 namespace appwire {
 
-struct ChannelOptions {
+struct APPWIRE_EXPORT ChannelOptions {
   // "host:port", "[::1]:port". The port defaults to 19813 when omitted.
   std::string target;
   // The name the server's certificate must carry. Default: the host of
@@ -150,7 +151,7 @@ struct ChannelOptions {
   std::string software_version = kSoftwareVersion;
 };
 
-struct CallOptions {
+struct APPWIRE_EXPORT CallOptions {
   // The call fails with kDeadlineExceeded when no reply came within this,
   // whether it was sent, still waiting for a connection, or the server
   // never answers; the server is told and cancels its handler. Default: no
@@ -169,7 +170,7 @@ struct CallOptions {
   Metadata* trailers = nullptr;
 };
 
-class Channel {
+class APPWIRE_EXPORT Channel {
  public:
   // Connects once before returning, so a wrong address, certificate or
   // setting is reported here, with what to fix.
@@ -241,7 +242,7 @@ class Channel {
   // Connections made since Connect(), the first included.
   int connections_made() const;
 
-  struct Impl;
+  struct APPWIRE_HIDDEN Impl;
 
  private:
   explicit Channel(std::shared_ptr<Impl> impl);

@@ -1,11 +1,5 @@
 #include "appwire/client/client_folder.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -77,26 +71,15 @@ absl::StatusOr<std::optional<KnownServer>> FindKnownServer(const std::string& kn
 
 absl::Status RememberServer(const std::string& known_servers_file, const std::string& server,
                             const std::string& fingerprint) {
-  std::string line = absl::StrCat(server, " ", fingerprint, "\n");
-  int fd = ::open(known_servers_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot record the server's fingerprint in \"", known_servers_file,
-        "\": ", std::strerror(errno)));
-  }
-  // A file edited by hand may lack its final newline: the new line must not
-  // be glued to the last one (which would lose both entries).
-  struct stat st;
-  char last = '\n';
-  if (::fstat(fd, &st) == 0 && st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 &&
-      last != '\n') {
-    line.insert(0, "\n");
-  }
-  ssize_t written = ::write(fd, line.data(), line.size());
-  ::close(fd);
-  if (written != static_cast<ssize_t>(line.size())) {
-    return absl::InternalError(
-        absl::StrCat("cannot record the server's fingerprint in \"", known_servers_file, "\""));
+  // One appended line (O_APPEND on POSIX, FILE_APPEND_DATA on Windows), so
+  // that two apps recording servers at once keep both lines; a file edited
+  // by hand that lacks its final newline gets one first, so the new line is
+  // not glued to the last one (which would lose both entries).
+  absl::Status appended =
+      AppendLineToFile(known_servers_file, absl::StrCat(server, " ", fingerprint, "\n"), 0644);
+  if (!appended.ok()) {
+    return absl::Status(appended.code(), absl::StrCat("cannot record the server's fingerprint: ",
+                                                      appended.message()));
   }
   return absl::OkStatus();
 }

@@ -16,10 +16,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
-struct ClientFolderFiles {
+struct APPWIRE_EXPORT ClientFolderFiles {
   std::string certificate_file;  // empty when absent
   std::string private_key_file;
   std::string ca_file;
@@ -30,9 +31,9 @@ struct ClientFolderFiles {
 // <folder>/X when present. A host that is no folder name ("..", ".", "",
 // anything with a '/') has no per-server folder: only <folder>/X is used,
 // never a file outside the folder.
-ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host);
+APPWIRE_EXPORT ClientFolderFiles ResolveClientFolder(const std::string& folder, const std::string& host);
 
-struct KnownServer {
+struct APPWIRE_EXPORT KnownServer {
   std::string fingerprint;  // "SHA256:..."
   int line = 0;
 };

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 #include "appwire/common/metadata.h"
 
 namespace appwire {
@@ -34,7 +35,7 @@ namespace appwire {
 struct ClientStreamState;
 
 // The untyped stream: serialized messages.
-class ClientStream {
+class APPWIRE_EXPORT ClientStream {
  public:
   explicit ClientStream(std::shared_ptr<ClientStreamState> state);
   ~ClientStream();

@@ -40,6 +40,7 @@
 #include <optional>
 
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
@@ -52,7 +53,7 @@ enum class ChannelState {
   kShutdown,          // Close() was called; calls fail
 };
 // "idle", "connecting", "ready", "transient failure", "shut down".
-absl::string_view ChannelStateName(ChannelState state);
+APPWIRE_EXPORT absl::string_view ChannelStateName(ChannelState state);
 
 // What happens to a channel's connection.
 enum class ConnectivityEvent {
@@ -62,11 +63,11 @@ enum class ConnectivityEvent {
   kServerLeft,      // the server closed or drained the connection, no call waits
   kShutdown,        // Close()
 };
-absl::string_view ConnectivityEventName(ConnectivityEvent event);
+APPWIRE_EXPORT absl::string_view ConnectivityEventName(ConnectivityEvent event);
 
 // The state machine: the current state and the table. Not thread-safe: the
 // channel changes it under its mutex. Starts in kIdle.
-class ConnectivityStateMachine {
+class APPWIRE_EXPORT ConnectivityStateMachine {
  public:
   enum class Outcome {
     kChanged,    // the state changed: report it

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "appwire/common/cpu_relax.h"
+
 namespace appwire {
 
 void SyncWaiter::Set(absl::StatusOr<std::string> result) {
@@ -17,9 +19,7 @@ absl::StatusOr<std::string> SyncWaiter::Wait() {
       std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
   while (!done_.load(std::memory_order_acquire) &&
          std::chrono::steady_clock::now() < spin_until) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+    CpuRelax();
   }
   std::unique_lock<std::mutex> lock(mu_);
   sleeping_ = true;

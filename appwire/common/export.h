@@ -25,4 +25,13 @@
 #define APPWIRE_EXPORT
 #endif
 
+/* APPWIRE_HIDDEN: a class nested in an exported one that is not public
+ * (Channel::Impl, Server::Impl); nested classes take the visibility of the
+ * class around them otherwise. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(_WIN32) && !defined(__CYGWIN__)
+#define APPWIRE_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define APPWIRE_HIDDEN
+#endif
+
 #endif /* APPWIRE_COMMON_EXPORT_H_ */

@@ -1,26 +1,24 @@
 #include "appwire/common/files.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "appwire/common/internal/platform_files.h"
 
 namespace appwire {
 namespace {
 
-absl::Status ErrnoStatus(int error, absl::string_view action,
-                         absl::string_view path) {
-  std::string message =
-      absl::StrCat(action, " \"", path, "\": ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
+using internal::FileErrorKind;
+using internal::kPathSeparators;
+
+absl::Status FileErrorStatus(const std::error_code& error, absl::string_view action,
+                             absl::string_view path) {
+  std::string message = absl::StrCat(action, " \"", path, "\": ", error.message());
+  switch (internal::Classify(error)) {
+    case FileErrorKind::kNotFound:
       return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
+    case FileErrorKind::kPermissionDenied:
       return absl::PermissionDeniedError(
           absl::StrCat(message, "; check the file's owner and permissions"));
     default:
@@ -31,99 +29,84 @@ absl::Status ErrnoStatus(int error, absl::string_view action,
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "read", path);
   std::string contents;
-  char buffer[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      ::close(fd);
-      return ErrnoStatus(error, "read", path);
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  const std::error_code error = internal::ReadWholeFile(path, &contents);
+  if (error) return FileErrorStatus(error, "read", path);
   return contents;
 }
 
 bool FileExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
+  std::error_code error;
+  return std::filesystem::exists(internal::NativePath(path), error);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode,
                                  ExistingFile existing) {
-  std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  static_cast<mode_t>(mode));
-  if (fd < 0) return ErrnoStatus(errno, "write", temp);
-  // The umask may have narrowed `mode`; an explicit fchmod makes the result
-  // exactly what the caller asked for (never wider: the file starts narrower).
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    int error = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return ErrnoStatus(error, "chmod", temp);
-  }
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return ErrnoStatus(error, "write", temp);
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoStatus(error, "write", temp);
-  }
+  const std::string temp = absl::StrCat(path, ".tmp.", internal::CurrentProcessId());
+  const char* action = "write";
+  std::error_code error = internal::WriteNewFile(temp, contents, mode, &action);
+  if (error) return FileErrorStatus(error, action, temp);
+  std::error_code ignored;
   if (existing == ExistingFile::kKeep) {
-    // link(2) fails with EEXIST instead of replacing, atomically.
-    const int linked = ::link(temp.c_str(), path.c_str());
-    const int error = errno;
-    ::unlink(temp.c_str());
-    if (linked == 0) return absl::OkStatus();
-    if (error == EEXIST) return absl::AlreadyExistsError(absl::StrCat(path, " exists"));
-    return ErrnoStatus(error, "link to", path);
+    error = internal::MoveFileIfAbsent(temp, path);
+    if (!error) return absl::OkStatus();
+    std::filesystem::remove(internal::NativePath(temp), ignored);
+    if (internal::Classify(error) == FileErrorKind::kExists) {
+      return absl::AlreadyExistsError(absl::StrCat(path, " exists"));
+    }
+    return FileErrorStatus(error, "link to", path);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoStatus(error, "rename to", path);
+  error = internal::ReplaceFile(temp, path);
+  if (error) {
+    std::filesystem::remove(internal::NativePath(temp), ignored);
+    return FileErrorStatus(error, "rename to", path);
   }
+  return absl::OkStatus();
+}
+
+absl::Status AppendLineToFile(const std::string& path, absl::string_view line, int mode) {
+  const std::error_code error =
+      internal::AppendToFile(path, line, mode, /*start_on_new_line=*/true);
+  if (error) return FileErrorStatus(error, "append to", path);
   return absl::OkStatus();
 }
 
 absl::Status MakeDirectories(const std::string& path) {
   if (path.empty()) return absl::OkStatus();
+  // Each prefix in turn, as mkdir -p, so that every folder made gets 0755
+  // (std::filesystem::create_directories would give 0777 less the umask).
   std::string partial;
   size_t start = 0;
   while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    partial = path.substr(0, slash);
-    if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 &&
-        errno != EEXIST) {
-      return ErrnoStatus(errno, "create folder", partial);
+    size_t separator = path.find_first_of(kPathSeparators, start);
+    if (separator == std::string::npos) separator = path.size();
+    partial = path.substr(0, separator);
+    if (!partial.empty()) {
+      const std::error_code error = internal::MakeDirectory(partial, 0755);
+      if (error && internal::Classify(error) != FileErrorKind::kExists) {
+        // A drive ("C:") or a network share's root cannot be made; what
+        // matters is whether the whole path ends up a folder.
+        std::error_code ignored;
+        if (!std::filesystem::is_directory(internal::NativePath(partial), ignored)) {
+          return FileErrorStatus(error, "create folder", partial);
+        }
+      }
     }
-    start = slash + 1;
+    start = separator + 1;
   }
   return absl::OkStatus();
 }
 
 std::string JoinPath(absl::string_view dir, absl::string_view name) {
   if (dir.empty()) return std::string(name);
-  if (dir.back() == '/') return absl::StrCat(dir, name);
+  if (absl::string_view(kPathSeparators).find(dir.back()) != absl::string_view::npos) {
+    return absl::StrCat(dir, name);
+  }
   return absl::StrCat(dir, "/", name);
+}
+
+std::optional<unsigned> PosixPermissionBits(const std::string& path) {
+  return internal::PosixPermissionBits(path);
 }
 
 }  // namespace appwire

@@ -1,7 +1,11 @@
-// Small file helpers whose errors name the file and say what to do.
+// Small file helpers whose errors name the file and say what to do. They
+// work the same on POSIX and Windows (the platform calls are in
+// internal/platform_files.cc, which says what the Windows forms lack).
+// Paths are UTF-8.
 #ifndef APPWIRE_COMMON_FILES_H_
 #define APPWIRE_COMMON_FILES_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,21 +25,37 @@ enum class ExistingFile {
   kReplace,
   // Leaves it as it is and fails with AlreadyExists ("PATH exists"), even
   // when it appears while writing (the file is put in place with link(2),
-  // which never replaces): for private keys, never replaced unasked.
+  // or MoveFileExW without MOVEFILE_REPLACE_EXISTING, which never replace):
+  // for private keys, never replaced unasked.
   kKeep,
 };
 
 // Writes `contents` to `path` atomically (temporary file in the same folder,
 // fsync, rename) with the given permission bits, e.g. 0600 for private keys.
-// The file never exists with wider permissions, not even briefly.
+// The file never exists with wider permissions, not even briefly (on
+// Windows, 0600 is a DACL giving only the owner access; other modes keep the
+// folder's ACL).
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, int mode,
                                  ExistingFile existing = ExistingFile::kReplace);
+
+// Appends `line` (ending in '\n') to `path`, created with `mode` when
+// missing, in one write on a file opened for appending: lines appended at
+// once by several threads or processes never interleave. When the file's
+// last byte is not '\n' (a file edited by hand), a '\n' goes first, so the
+// new line is not glued to the last one.
+absl::Status AppendLineToFile(const std::string& path, absl::string_view line, int mode);
 
 // Creates `path` and its parents if missing (mode 0755).
 absl::Status MakeDirectories(const std::string& path);
 
-// `dir` joined with `name`, with exactly one '/' between them.
+// `dir` joined with `name`, with exactly one '/' between them (on Windows
+// a `dir` ending in a backslash gets none added).
 std::string JoinPath(absl::string_view dir, absl::string_view name);
+
+// The POSIX permission bits of `path` (0644, 0600, ...), or nullopt when
+// they cannot be read, and always on Windows, where who may read a file is
+// an ACL that permission bits do not describe.
+std::optional<unsigned> PosixPermissionBits(const std::string& path);
 
 }  // namespace appwire
 

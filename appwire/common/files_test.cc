@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -57,6 +58,28 @@ TEST(FilesTest, ReadFileNamesTheMissingFile) {
   EXPECT_EQ(contents.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(contents.status().message(),
             "read \"/nonexistent/appwire/ca.pem\": No such file or directory");
+}
+
+TEST(FilesTest, AppendLineToFileNamesTheFileItCannotOpen) {
+  absl::Status status =
+      AppendLineToFile("/nonexistent/appwire/known_servers", "a:1 SHA256:AA\n", 0644);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(status.message(),
+            "append to \"/nonexistent/appwire/known_servers\": No such file or directory");
+}
+
+TEST(FilesTest, MakeDirectoriesMakesEachMissingFolder) {
+  std::string dir = MakeTempDir();
+  const std::string nested = JoinPath(dir, "a/b/c");
+  ASSERT_TRUE(MakeDirectories(nested).ok());
+  EXPECT_TRUE(FileExists(nested));
+  EXPECT_TRUE(MakeDirectories(nested).ok());  // already there: fine
+  ASSERT_TRUE(WriteFileAtomically(JoinPath(dir, "file"), "x", 0644).ok());
+  absl::Status under_a_file = MakeDirectories(JoinPath(dir, "file/sub"));
+  EXPECT_EQ(under_a_file.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(under_a_file.message(),
+            absl::StrCat("create folder \"", dir, "/file/sub\": Not a directory"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FilesTest, JoinPathPutsOneSlash) {

@@ -18,20 +18,21 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
 using Metadata = std::multimap<std::string, std::string>;
 
 // Whether `key` names a binary value ("...-bin").
-bool IsBinaryMetadataKey(absl::string_view key);
+APPWIRE_EXPORT bool IsBinaryMetadataKey(absl::string_view key);
 
 // Keys plus values, in bytes: what kMaxMetadataSize bounds.
-size_t MetadataSize(const Metadata& metadata);
+APPWIRE_EXPORT size_t MetadataSize(const Metadata& metadata);
 
 // InvalidArgument naming the bad key or value; ResourceExhausted with both
 // sizes when over `limit`. `what` is e.g. "the request headers of a.B/C".
-absl::Status ValidateMetadata(const Metadata& metadata, size_t limit, absl::string_view what);
+APPWIRE_EXPORT absl::Status ValidateMetadata(const Metadata& metadata, size_t limit, absl::string_view what);
 
 }  // namespace appwire
 

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 #include "appwire/common/tls_version.h"
 
 namespace appwire {
@@ -85,10 +86,10 @@ inline constexpr int64_t kClientCertRequest = 1;
 inline constexpr int64_t kClientCertRequire = 2;
 
 // "kMinTlsVersion (105)".
-std::string ParameterName(Parameter selector);
+APPWIRE_EXPORT std::string ParameterName(Parameter selector);
 
 // An integer or a string, as the selector takes.
-class ParameterValue {
+class APPWIRE_EXPORT ParameterValue {
  public:
   ParameterValue(int64_t v) : value_(v) {}  // NOLINT: implicit by design
   ParameterValue(int v) : value_(static_cast<int64_t>(v)) {}  // NOLINT
@@ -117,15 +118,15 @@ class ParameterValue {
 // not link.
 
 // Sets a process-wide default.
-absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value);
+APPWIRE_EXPORT absl::Status SetDatabaseParameter(Parameter selector, ParameterValue value);
 // The process-wide value in force (the default when never set).
-ParameterValue GetDatabaseParameter(Parameter selector);
+APPWIRE_EXPORT ParameterValue GetDatabaseParameter(Parameter selector);
 // Restores every process-wide value to its default (for tests and tools).
-void ResetDatabaseParameters();
+APPWIRE_EXPORT void ResetDatabaseParameters();
 
 // Increases with every successful change of a process-wide value: cheap to
 // read per new connection to notice that settings changed.
-uint64_t DatabaseParametersGeneration();
+APPWIRE_EXPORT uint64_t DatabaseParametersGeneration();
 
 // Looks up the value another selector has where a value is being set (an
 // override or the process-wide value), for checks that span selectors.
@@ -133,11 +134,11 @@ using ParameterLookup = std::function<ParameterValue(Parameter)>;
 
 // Checks a value for a selector without setting it, against the process-wide
 // values of the other selectors.
-absl::Status ValidateParameter(Parameter selector, const ParameterValue& value);
+APPWIRE_EXPORT absl::Status ValidateParameter(Parameter selector, const ParameterValue& value);
 
 // Per-Server or per-Channel values that take precedence over the
 // process-wide ones. Not thread-safe by itself; Server and Channel guard it.
-class ParameterOverrides {
+class APPWIRE_EXPORT ParameterOverrides {
  public:
   // Checked as SetDatabaseParameter checks (against this object's view of
   // the other selectors); InvalidArgument and no change when refused.
@@ -162,7 +163,7 @@ class ParameterOverrides {
 //
 //   std::shared_ptr<const ParameterSnapshot> params = ParameterSnapshot::Take(overrides);
 //   size_t limit = static_cast<size_t>(params->Int(Parameter::kMaxMetadataSize));
-class ParameterSnapshot {
+class APPWIRE_EXPORT ParameterSnapshot {
  public:
   // The process-wide values (read under their lock once) with `overrides`
   // on top. `overrides` is only read; the caller keeps it from changing
@@ -195,7 +196,11 @@ using ParameterCheckFunction = absl::Status (*)(Parameter selector, const Parame
 // values, then stores the value, as one change. Changes are made one at a
 // time, so that a check spanning selectors (min <= max) sees the values the
 // new one is stored against.
-absl::Status SetDatabaseParameterIfAccepted(Parameter selector, ParameterValue value,
+// Exported although internal: with every other function that touches the
+// process-wide values public, libappwire_server.so takes them all from
+// libappwire_client.so, and a process has one set of database parameters
+// (tests/downstream/ checks that the server library holds no copy).
+APPWIRE_EXPORT absl::Status SetDatabaseParameterIfAccepted(Parameter selector, ParameterValue value,
                                             ParameterCheckFunction check);
 
 }  // namespace internal

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "appwire/common/export.h"
 #include "appwire/common/metadata.h"
 #include "appwire/transport/tls_session_info.h"
 
@@ -40,7 +41,7 @@ struct ServerCall;
 // validity and SHA-256 fingerprint.
 using PeerIdentity = CertificateInfo;
 
-class CallContext {
+class APPWIRE_EXPORT CallContext {
  public:
   // Made by the server for each call.
   explicit CallContext(std::shared_ptr<ServerCall> call);

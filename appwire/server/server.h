@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "appwire/common/export.h"
 #include "appwire/common/parameters.h"
 #include "appwire/common/tls_version.h"
 #include "appwire/common/version.h"
@@ -31,7 +32,7 @@
 
 namespace appwire {
 
-struct ServerOptions {
+struct APPWIRE_EXPORT ServerOptions {
   // Folder holding key.pem and cert.pem; a self-signed pair is generated
   // there when both are absent. Required.
   std::string project_dir;
@@ -69,7 +70,7 @@ struct ServerOptions {
   absl::Status Validate() const;
 };
 
-class Server {
+class APPWIRE_EXPORT Server {
  public:
   // Validates options, loads (or creates) the certificate and builds the TLS
   // configuration. Errors name the file or option and the fix.
@@ -131,7 +132,7 @@ class Server {
   };
   Stats stats() const;
 
-  struct Impl;
+  struct APPWIRE_HIDDEN Impl;
 
  private:
   friend class ServerTestingPeer;  // appwire/server/internal/testing_peer.h

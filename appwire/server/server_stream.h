@@ -22,13 +22,14 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
 struct ServerCall;
 
 // The untyped stream: serialized messages.
-class ServerStream {
+class APPWIRE_EXPORT ServerStream {
  public:
   explicit ServerStream(std::shared_ptr<ServerCall> call);
   // The next message from the client; false at the end of its messages or

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "appwire/common/export.h"
 #include "appwire/common/method_kind.h"
 #include "appwire/server/call_context.h"
 #include "appwire/server/server_stream.h"
@@ -63,7 +64,7 @@ enum class HandlerThread {
 using RawStreamHandler =
     std::function<absl::StatusOr<std::string>(CallContext&, ServerStream&)>;
 
-struct RegisteredMethod {
+struct APPWIRE_EXPORT RegisteredMethod {
   MethodKind kind = MethodKind::kUnary;
   RawHandler handler;               // unary
   RawStreamHandler stream_handler;  // the streaming kinds
@@ -74,7 +75,7 @@ struct RegisteredMethod {
 // call is allowed when the client's certificate matches any list entry or
 // the callback says yes; an empty policy allows everyone. A refused call
 // gets kPermissionDenied naming the identity; the connection stays.
-struct AuthorizationPolicy {
+struct APPWIRE_EXPORT AuthorizationPolicy {
   std::vector<std::string> allowed_common_names;
   std::vector<std::string> allowed_subject_alt_names;
   std::vector<std::string> allowed_fingerprints;  // "SHA256:..."
@@ -89,7 +90,7 @@ struct AuthorizationPolicy {
   bool Allows(const PeerIdentity* identity, const std::string& method) const;
 };
 
-class ServiceRegistry {
+class APPWIRE_EXPORT ServiceRegistry {
  public:
   // `method` is "package.Service/Method". InvalidArgument when malformed,
   // AlreadyExists when taken, FailedPrecondition once frozen.

@@ -1,14 +1,8 @@
 #include "appwire/server/tls_configuration.h"
 
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
+#include <cstdint>
 #include <filesystem>
 #include <utility>
 
@@ -20,6 +14,7 @@
 #include "appwire/common/files.h"
 #include "appwire/common/log.h"
 #include "appwire/common/pem.h"
+#include "appwire/common/thread_priority.h"
 #include "appwire/transport/dh_params.h"
 #include "appwire/transport/session_ticket_key.h"
 #include "appwire/transport/tls_options.h"
@@ -245,10 +240,16 @@ std::string TlsConfiguration::DescribeWatchedFiles() const {
   std::sort(paths.begin(), paths.end());
   std::string description;
   for (const std::string& path : paths) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) continue;
-    absl::StrAppend(&description, path, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
-                    st.st_mtim.tv_nsec, ";");
+    // Size and modification time, as the file system keeps it (nanoseconds
+    // on Linux's file systems, 100 ns on NTFS): a change of either is a
+    // change. Files that are gone are left out, so a removal is one too.
+    const std::filesystem::file_time_type modified =
+        std::filesystem::last_write_time(path, error);
+    if (error) continue;
+    std::error_code size_error;  // a folder has none
+    const std::uintmax_t size = std::filesystem::file_size(path, size_error);
+    absl::StrAppend(&description, path, ":", size_error ? 0 : size, ":",
+                    static_cast<int64_t>(modified.time_since_epoch().count()), ";");
   }
   return description;
 }
@@ -325,18 +326,6 @@ internal::DhParamsGenerator CurrentDhParamsGenerator() {
   return [](const SafePrimeGeneration& generation) { return GenerateDhParamsPem(generation); };
 }
 
-// The calling thread only, at nice 19: a safe prime takes a core for
-// seconds to minutes, and serving calls matters more. On Linux each thread
-// has its own nice value.
-void LowerThisThreadsPriority() {
-#ifdef __linux__
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19) != 0) {
-    LogWarning(absl::StrCat("DH parameter generation keeps normal priority: setpriority: ",
-                            std::strerror(errno)));
-  }
-#endif
-}
-
 }  // namespace
 
 void internal::SetDhParamsGeneratorForTesting(DhParamsGenerator generator) {
@@ -363,7 +352,13 @@ void TlsConfiguration::StopDhGeneration() {
 
 void TlsConfiguration::GenerateDhParams(int bits) {
   const std::string& path = folder_.dh_params;
-  LowerThisThreadsPriority();
+  // The calling thread only, at the lowest priority (nice 19 on Linux): a
+  // safe prime takes a core for seconds to minutes, and serving calls
+  // matters more.
+  absl::Status lowered = LowerThisThreadsPriority();
+  if (!lowered.ok()) {
+    LogWarning(absl::StrCat("DH parameter generation: ", lowered.message()));
+  }
   LogInfo(absl::StrCat("generating ", bits, "-bit DH parameters into ", path,
                        " for TLS 1.2 DHE suites (a safe prime: this could take several "
                        "minutes); TLS 1.3 is served meanwhile"));

@@ -1,11 +1,10 @@
 #include "appwire/transport/certificate_generator.h"
 
 #include <algorithm>
-
-#include <arpa/inet.h>
-
 #include <cstring>
 #include <memory>
+
+#include <asio/ip/address.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -100,13 +99,19 @@ absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
   for (const std::string& email : spec.email_addresses) append(0x81, email);  // [1]
   for (const std::string& uri : spec.uris) append(0x86, uri);                 // [6]
   for (const std::string& ip : spec.ip_addresses) {
-    unsigned char raw[16];
-    if (inet_pton(AF_INET, ip.c_str(), raw) == 1) {
-      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 4));  // [7]
-    } else if (inet_pton(AF_INET6, ip.c_str(), raw) == 1) {
-      append(0x87, absl::string_view(reinterpret_cast<char*>(raw), 16));
-    } else {
+    // Asio parses as inet_pton does (dotted quad, or IPv6 text), on every
+    // platform; a scope ("fe80::1%eth0") has no place in a certificate.
+    std::error_code parse_error;
+    const asio::ip::address address = asio::ip::make_address(ip, parse_error);
+    if (parse_error || ip.find('%') != std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat("bad IP address \"", ip, "\""));
+    }
+    if (address.is_v4()) {
+      const asio::ip::address_v4::bytes_type raw = address.to_v4().to_bytes();
+      append(0x87, absl::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));  // [7]
+    } else {
+      const asio::ip::address_v6::bytes_type raw = address.to_v6().to_bytes();
+      append(0x87, absl::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
     }
   }
   if (names.size() > 255) {

@@ -1,8 +1,9 @@
 #include "appwire/transport/certificate_info.h"
 
-#include <arpa/inet.h>
-
+#include <cstring>
 #include <ctime>
+
+#include <asio/ip/address.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -110,10 +111,16 @@ CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
         case ASN_RFC822_TYPE: info.email_addresses.push_back(std::move(value)); break;
         case ASN_URI_TYPE: info.uris.push_back(std::move(value)); break;
         case ASN_IP_TYPE: {
-          char text[INET6_ADDRSTRLEN] = {0};
-          const int family = value.size() == 16 ? AF_INET6 : AF_INET;
-          if (inet_ntop(family, value.data(), text, sizeof(text)) != nullptr) {
-            info.ip_addresses.emplace_back(text);
+          // 4 bytes for IPv4, 16 for IPv6 (RFC 5280 4.2.1.6); other sizes
+          // are no address and are left out. Asio formats as inet_ntop.
+          if (value.size() == 4) {
+            asio::ip::address_v4::bytes_type raw;
+            std::memcpy(raw.data(), value.data(), raw.size());
+            info.ip_addresses.push_back(asio::ip::address_v4(raw).to_string());
+          } else if (value.size() == 16) {
+            asio::ip::address_v6::bytes_type raw;
+            std::memcpy(raw.data(), value.data(), raw.size());
+            info.ip_addresses.push_back(asio::ip::address_v6(raw).to_string());
           }
           break;
         }

@@ -10,10 +10,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "appwire/common/export.h"
 
 namespace appwire {
 
-struct CertificateInfo {
+struct APPWIRE_EXPORT CertificateInfo {
   std::string subject;          // "CN=localhost, O=appwire"
   std::string issuer;
   std::string common_name;      // "localhost"
@@ -36,10 +37,10 @@ absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
                                                        absl::string_view source);
 
 // Splits PEM text into its "-----BEGIN CERTIFICATE-----" blocks, in order.
-std::vector<std::string> SplitPemCertificates(absl::string_view pem);
+APPWIRE_EXPORT std::vector<std::string> SplitPemCertificates(absl::string_view pem);
 
 // "2027-11-21T23:59:59Z".
-std::string FormatUtc(absl::Time time);
+APPWIRE_EXPORT std::string FormatUtc(absl::Time time);
 
 }  // namespace appwire
 

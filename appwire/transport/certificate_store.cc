@@ -1,11 +1,12 @@
 #include "appwire/transport/certificate_store.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+
+#include <asio/ip/host_name.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -24,8 +25,10 @@ namespace {
 
 absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
                                         const std::string& key_path) {
-  char host[256] = {0};
-  std::string hostname = ::gethostname(host, sizeof(host) - 1) == 0 ? host : "";
+  // Asio's host_name is gethostname(2) on POSIX and Winsock's on Windows.
+  std::error_code host_error;
+  std::string hostname = asio::ip::host_name(host_error);
+  if (host_error) hostname.clear();
   CertificateSpec spec;
   spec.common_name = "localhost";
   spec.organization = "appwire self-signed";
@@ -125,14 +128,12 @@ absl::StatusOr<std::string> ReadPassphrase(const IdentityLoadOptions& load,
 // served anyway (refusing would take the server down over a mode bit), but
 // the operator hears about it at every start and reload.
 std::string KeyPermissionWarning(const std::string& key_path) {
-  std::error_code error;
-  const std::filesystem::perms perms = std::filesystem::status(key_path, error).permissions();
-  if (error) return "";
-  using std::filesystem::perms;
-  if ((perms & (perms::group_read | perms::others_read)) == perms::none) return "";
-  const unsigned mode = static_cast<unsigned>(perms & perms::mask);
-  char octal[8];
-  std::snprintf(octal, sizeof(octal), "%04o", mode);
+  // Mode bits only: on Windows, where access is an ACL, there are none to
+  // check (the keys appwire writes there have an owner-only DACL).
+  const std::optional<unsigned> mode = PosixPermissionBits(key_path);
+  if (!mode.has_value() || (*mode & 044) == 0) return "";
+  char octal[16];
+  std::snprintf(octal, sizeof(octal), "%04o", *mode & 07777u);
   return absl::StrCat("key ", key_path, " is readable by group or others (mode ", octal,
                       "); run chmod 600 ", key_path);
 }

@@ -43,7 +43,8 @@ struct IdentityLoadOptions {
 
 // The warning for a private key file that group or others can read: "key
 // FILE is readable by group or others (mode 0644); run chmod 600 FILE".
-// Empty when only its owner can read it (or it cannot be examined). The
+// Empty when only its owner can read it (or it cannot be examined, as on
+// Windows, where access is an ACL rather than mode bits). The
 // server logs it at every start and reload; `appwire check` reports it.
 std::string KeyPermissionWarning(const std::string& key_path);
 

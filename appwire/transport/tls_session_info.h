@@ -5,11 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "appwire/common/export.h"
 #include "appwire/transport/certificate_info.h"
 
 namespace appwire {
 
-struct TlsSessionInfo {
+struct APPWIRE_EXPORT TlsSessionInfo {
   std::string peer_address;  // "127.0.0.1:53412"
   std::string version;       // "TLSv1.3"
   std::string cipher;        // IANA name, "TLS_AES_128_GCM_SHA256"

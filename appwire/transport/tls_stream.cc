@@ -4,11 +4,9 @@
 // file uses.
 #include "appwire/transport/tls_stream.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
 
+#include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
@@ -25,6 +23,26 @@ constexpr size_t kReadChunk = 64 * 1024;
 // Upper bound of bytes taken from the socket per wake-up, so one busy
 // connection cannot starve the others sharing the I/O thread.
 constexpr int kMaxReadsPerWake = 16;
+
+// The socket is non-blocking (WrapSocket sets it once, for its lifetime), so
+// read_some and write_some with an error_code are one recv(2)/send(2) each
+// (WSARecv/WSASend on Windows): no poll, no extra system call, no
+// allocation, and no exception. They fail with would_block (EAGAIN,
+// WSAEWOULDBLOCK) when the socket is empty or full, instead of waiting:
+// Asio's sync_recv1/sync_send1 return at once when the user set the socket
+// non-blocking. A socket whose peer has gone never raises SIGPIPE: Asio
+// adds MSG_NOSIGNAL to every send on Linux (socket_ops::send1) and sets
+// SO_NOSIGPIPE on every socket it opens or accepts on macOS and FreeBSD
+// (socket_ops::socket and accept, asio/detail/impl/socket_ops.ipp);
+// Windows has no SIGPIPE.
+
+// Nothing to read, or no room to write, right now.
+bool WouldBlock(const std::error_code& error) {
+  return error == asio::error::would_block || error == asio::error::try_again;
+}
+
+// A signal came before the system call did anything: try again.
+bool Interrupted(const std::error_code& error) { return error == asio::error::interrupted; }
 
 std::string DescribeEndpoint(const asio::ip::tcp::socket& socket) {
   std::error_code error;
@@ -222,22 +240,22 @@ void TlsStream::WaitForHandshakeBytes() {
         room = self->session_ == nullptr ? hello_scratch
                                          : self->session_->PrepareInput(kReadChunk);
       }
-      ssize_t n = ::recv(self->socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
+      std::error_code error;
+      const size_t n = self->socket_.read_some(asio::buffer(room, kReadChunk), error);
       if (n > 0) {
         std::lock_guard<std::mutex> lock(self->mu_);
         if (room == hello_scratch) {
-          self->client_hello_.append(hello_scratch, static_cast<size_t>(n));
+          self->client_hello_.append(hello_scratch, n);
         } else {
-          self->session_->CommitInput(static_cast<size_t>(n));
+          self->session_->CommitInput(n);
         }
       }
       if (n > 0) {
-        if (static_cast<size_t>(n) < kReadChunk) break;
+        if (n < kReadChunk) break;
         continue;
       }
-      if (n == 0) eof = true;
-      else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        read_error = std::error_code(errno, std::system_category());
+      if (error == asio::error::eof) eof = true;
+      else if (!WouldBlock(error) && !Interrupted(error)) read_error = error;
       break;
     }
     if (read_error) {
@@ -300,9 +318,10 @@ void TlsStream::DiscardUntilClosed() {
     }
     thread_local char sink[16 * 1024];
     for (int i = 0; i < 64; ++i) {
-      ssize_t n = ::recv(self->socket_.native_handle(), sink, sizeof(sink), MSG_DONTWAIT);
+      std::error_code error;
+      const size_t n = self->socket_.read_some(asio::buffer(sink), error);
       if (n > 0) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+      if (WouldBlock(error) || Interrupted(error)) break;
       self->CloseOnExecutor();  // the peer closed, or the socket failed
       return;
     }
@@ -359,25 +378,26 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
     read_pending_ = true;  // unless the loop below drains the socket
     for (int i = 0; i < kMaxReadsPerWake; ++i) {
       char* room = session_->PrepareInput(kReadChunk);
-      ssize_t n = ::recv(socket_.native_handle(), room, kReadChunk, MSG_DONTWAIT);
+      std::error_code error;
+      const size_t n = socket_.read_some(asio::buffer(room, kReadChunk), error);
       if (n > 0) {
-        session_->CommitInput(static_cast<size_t>(n));
+        session_->CommitInput(n);
         // Decrypt as we go, so the ciphertext buffer stays one chunk long.
         status = session_->Read(plaintext);
         if (!status.ok()) break;
-        if (static_cast<size_t>(n) < kReadChunk) {
+        if (n < kReadChunk) {
           read_pending_ = false;
           break;
         }
         continue;
       }
       read_pending_ = false;
-      if (n == 0) {
+      if (error == asio::error::eof) {
         eof = true;
-      } else if (errno == EINTR) {
+      } else if (Interrupted(error)) {
         read_pending_ = true;
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        read_error = std::error_code(errno, std::system_category());
+      } else if (!WouldBlock(error)) {
+        read_error = error;
       }
       break;
     }
@@ -423,15 +443,18 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
 
 bool TlsStream::SendFrom(const std::string& bytes, size_t* offset, std::error_code* error) {
   while (*offset < bytes.size()) {
-    ssize_t n = ::send(socket_.native_handle(), bytes.data() + *offset, bytes.size() - *offset,
-                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    std::error_code e;
+    const size_t n =
+        socket_.write_some(asio::buffer(bytes.data() + *offset, bytes.size() - *offset), e);
     if (n > 0) {
-      *offset += static_cast<size_t>(n);
+      *offset += n;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    *error = std::error_code(n < 0 ? errno : EPIPE, std::system_category());
+    if (Interrupted(e)) continue;
+    if (WouldBlock(e)) return true;
+    // Nothing sent and no error: a stream socket does not do that, but if
+    // it did, retrying would spin.
+    *error = e ? e : std::error_code(asio::error::broken_pipe);
     return false;
   }
   return true;

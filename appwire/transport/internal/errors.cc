@@ -1,7 +1,9 @@
 #include "appwire/transport/internal/errors.h"
 
 #include <cctype>
-#include <cerrno>
+#include <system_error>
+
+#include <asio/error.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/wolfssl.h"
@@ -267,37 +269,46 @@ absl::Status AsioErrorToStatus(const std::error_code& error,
   const std::string text = absl::StrCat(error.message(), " (", error.category().name(),
                                         " error ", error.value(), ")");
   const absl::string_view category = error.category().name();
-  if (error.category() == std::system_category() ||
-      error.category() == std::generic_category() || category == "asio.system") {
-    switch (error.value()) {
-      case ECANCELED:
-        return absl::CancelledError(absl::StrCat(prefix, "cancelled"));
-      case ECONNREFUSED:
-        return absl::UnavailableError(absl::StrCat(
-            prefix, "connection refused; is appwire-server running on that "
-                    "address and port? (", text, ")"));
-      case ETIMEDOUT:
-        return absl::DeadlineExceededError(absl::StrCat(prefix, text));
-      case ECONNRESET:
-      case EPIPE:
-        return absl::UnavailableError(
-            absl::StrCat(prefix, "the connection was reset by the peer (", text, ")"));
-      case EADDRINUSE:
-        return absl::FailedPreconditionError(absl::StrCat(
-            prefix, "the address is already in use; stop the other server or "
-                    "choose another port (", text, ")"));
-      case EACCES:
-        return absl::PermissionDeniedError(absl::StrCat(
-            prefix, "permission denied; ports below 1024 need privileges (", text, ")"));
-      case EADDRNOTAVAIL:
-        return absl::InvalidArgumentError(absl::StrCat(
-            prefix, "that address is not on this machine (", text, ")"));
-      default:
-        break;
-    }
+  // asio::error's values are each platform's own (ECONNREFUSED here,
+  // WSAECONNREFUSED on Windows), as the error codes Asio reports are:
+  // compare with them, not with <cerrno>'s numbers. std::errc covers codes
+  // in the generic category.
+  auto is = [&error](asio::error::basic_errors asio_error, std::errc generic) {
+    return error == asio_error ||
+           (error.category() == std::generic_category() && error == generic);
+  };
+  if (is(asio::error::operation_aborted, std::errc::operation_canceled)) {
+    return absl::CancelledError(absl::StrCat(prefix, "cancelled"));
   }
-  // asio::error::misc_category's eof is 2.
-  if (category == "asio.misc" && error.value() == 2) {
+  if (is(asio::error::connection_refused, std::errc::connection_refused)) {
+    return absl::UnavailableError(absl::StrCat(
+        prefix, "connection refused; is appwire-server running on that "
+                "address and port? (", text, ")"));
+  }
+  if (is(asio::error::timed_out, std::errc::timed_out)) {
+    return absl::DeadlineExceededError(absl::StrCat(prefix, text));
+  }
+  if (is(asio::error::connection_reset, std::errc::connection_reset) ||
+      is(asio::error::broken_pipe, std::errc::broken_pipe)) {
+    return absl::UnavailableError(
+        absl::StrCat(prefix, "the connection was reset by the peer (", text, ")"));
+  }
+  if (is(asio::error::address_in_use, std::errc::address_in_use)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        prefix, "the address is already in use; stop the other server or "
+                "choose another port (", text, ")"));
+  }
+  if (is(asio::error::access_denied, std::errc::permission_denied)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        prefix, "permission denied; ports below 1024 need privileges (", text, ")"));
+  }
+  // Asio names no "address not available": the portable condition does
+  // (EADDRNOTAVAIL, WSAEADDRNOTAVAIL map to it).
+  if (error == std::errc::address_not_available) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "that address is not on this machine (", text, ")"));
+  }
+  if (error == asio::error::eof) {
     return absl::UnavailableError(absl::StrCat(prefix, "the peer closed the connection"));
   }
   if (category == "asio.netdb") {

@@ -1,11 +1,11 @@
 #include "appwire/transport/internal/tls_session.h"
 
-#include <arpa/inet.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+
+#include <asio/ip/address.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/x509_names.h"
@@ -14,10 +14,13 @@
 namespace appwire::internal {
 namespace {
 
+// What inet_pton(AF_INET or AF_INET6) accepts: Asio parses the same way on
+// every platform, and also takes a scope ("fe80::1%eth0"), which inet_pton
+// does not (and which is no name to verify a certificate against).
 bool IsIpAddress(const std::string& name) {
-  unsigned char raw[16];
-  return inet_pton(AF_INET, name.c_str(), raw) == 1 ||
-         inet_pton(AF_INET6, name.c_str(), raw) == 1;
+  std::error_code error;
+  asio::ip::make_address(name, error);
+  return !error && name.find('%') == std::string::npos;
 }
 
 // wolfSSL reports its own suite names ("TLS13-AES128-GCM-SHA256"); users
