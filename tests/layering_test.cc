@@ -36,6 +36,8 @@ const std::map<std::string, std::set<std::string>>& AllowedIncludes() {
       {"appwire/client",
        {"appwire/client", "appwire/rpc", "appwire/transport", "appwire/common", "appwire/v1",
         "google"}},
+      // The C API: a layer over the client's public API, nothing below it.
+      {"appwire/c", {"appwire/c", "appwire/client", "appwire/common"}},
       {"tools",
        {"tools", "appwire/server", "appwire/client", "appwire/rpc", "appwire/transport",
         "appwire/common", "appwire/v1", "google"}},
