@@ -3,8 +3,9 @@
 #include <optional>
 #include <string>
 
+#include <asio/error.hpp>
+
 #include "absl/strings/str_cat.h"
-#include "asio/error.hpp"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/tls_failure.h"
 #include "gmock/gmock.h"
