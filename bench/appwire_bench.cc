@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -111,6 +112,45 @@ double Percentile(std::vector<double>& values, double p) {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// User plus system CPU seconds process `pid` has used so far, all its
+// threads (fields 14 and 15 of /proc/PID/stat, in clock ticks). The command
+// name before them is in parentheses and may hold spaces.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t name_end = text.rfind(')');
+  if (name_end == std::string::npos) return 0;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(name_end + 2), ' ');
+  // fields[0] is field 3 (the state): utime is field 14, stime field 15.
+  if (fields.size() < 13) return 0;
+  return static_cast<double>(std::atoll(fields[11].c_str()) + std::atoll(fields[12].c_str())) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU time per call of the client (this process) and the server over a
+// measured loop: what a call costs both machines, whatever it waits for.
+class CallCpu {
+ public:
+  explicit CallCpu(pid_t server)
+      : server_(server), client_start_(CpuSeconds(getpid())), server_start_(CpuSeconds(server)) {}
+
+  // ", \"cpu_us_per_call\": total, \"client_cpu_us_per_call\": ..., \"server_...\": ..."
+  std::string Fields(int64_t calls) const {
+    if (calls <= 0) return "";
+    const double client = (CpuSeconds(getpid()) - client_start_) * 1e6 / static_cast<double>(calls);
+    const double server = (CpuSeconds(server_) - server_start_) * 1e6 / static_cast<double>(calls);
+    auto rounded = [](double us) { return static_cast<double>(static_cast<int64_t>(us * 10)) / 10; };
+    return absl::StrCat(", \"cpu_us_per_call\": ", rounded(client + server),
+                        ", \"client_cpu_us_per_call\": ", rounded(client),
+                        ", \"server_cpu_us_per_call\": ", rounded(server));
+  }
+
+ private:
+  pid_t server_;
+  double client_start_;
+  double server_start_;
+};
+
 constexpr char kEcho[] = "appwire.v1.Echo/Echo";
 
 std::shared_ptr<appwire::Channel> Connect(const appwire::ChannelOptions& options) {
@@ -129,7 +169,7 @@ void Check(const absl::StatusOr<std::string>& reply) {
   }
 }
 
-std::string W1(const appwire::ChannelOptions& options, std::string* suite) {
+std::string W1(const appwire::ChannelOptions& options, pid_t server, std::string* suite) {
   auto channel = Connect(options);
   *suite = channel->session_info().cipher;
   const std::string request = EchoRequest(64);
@@ -137,6 +177,7 @@ std::string W1(const appwire::ChannelOptions& options, std::string* suite) {
   constexpr int kCalls = 20000;
   std::vector<double> latencies;
   latencies.reserve(kCalls);
+  const CallCpu cpu(server);
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < kCalls; ++i) {
     Clock::time_point t0 = Clock::now();
@@ -145,14 +186,16 @@ std::string W1(const appwire::ChannelOptions& options, std::string* suite) {
     if (Clock::now() - start > std::chrono::seconds(60)) break;
   }
   double elapsed = Seconds(Clock::now() - start);
+  const std::string cpu_fields = cpu.Fields(static_cast<int64_t>(latencies.size()));
   double p50 = Percentile(latencies, 0.50);
   double p99 = Percentile(latencies, 0.99);
   return absl::StrCat("{\"calls\": ", latencies.size(), ", \"calls_per_s\": ",
                       static_cast<int64_t>(latencies.size() / elapsed), ", \"p50_us\": ",
-                      static_cast<int64_t>(p50), ", \"p99_us\": ", static_cast<int64_t>(p99), "}");
+                      static_cast<int64_t>(p50), ", \"p99_us\": ", static_cast<int64_t>(p99),
+                      cpu_fields, "}");
 }
 
-std::string W2(const appwire::ChannelOptions& options) {
+std::string W2(const appwire::ChannelOptions& options, pid_t server) {
   auto channel = Connect(options);
   const std::string request = EchoRequest(64);
   constexpr int kInFlight = 64;
@@ -174,19 +217,21 @@ std::string W2(const appwire::ChannelOptions& options) {
       }
     });
   };
+  const CallCpu cpu(server);
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < kInFlight; ++i) issue();
   std::this_thread::sleep_for(duration);
   stop = true;
   int64_t done_at_stop = completed.load();
   double elapsed = Seconds(Clock::now() - start);
+  const std::string cpu_fields = cpu.Fields(done_at_stop);
   {
     std::unique_lock<std::mutex> lock(mu);
     all_done.wait_for(lock, std::chrono::seconds(10), [&] { return outstanding.load() == 0; });
   }
   return absl::StrCat("{\"in_flight\": ", kInFlight, ", \"seconds\": ",
                       static_cast<int64_t>(elapsed), ", \"calls_per_s\": ",
-                      static_cast<int64_t>(done_at_stop / elapsed), "}");
+                      static_cast<int64_t>(done_at_stop / elapsed), cpu_fields, "}");
 }
 
 std::string W3(const appwire::ChannelOptions& options) {
@@ -321,8 +366,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> fields;
   std::string negotiated = suite;
   auto wanted = [&](const char* name) { return only.find(name) != std::string::npos; };
-  if (wanted("W1")) fields.push_back(absl::StrCat("\"W1\": ", W1(options, &negotiated)));
-  if (wanted("W2")) fields.push_back(absl::StrCat("\"W2\": ", W2(options)));
+  if (wanted("W1")) fields.push_back(absl::StrCat("\"W1\": ", W1(options, server.pid, &negotiated)));
+  if (wanted("W2")) fields.push_back(absl::StrCat("\"W2\": ", W2(options, server.pid)));
   if (wanted("W3")) fields.push_back(absl::StrCat("\"W3\": ", W3(options)));
   if (wanted("W4")) fields.push_back(absl::StrCat("\"W4\": ", W4(options)));
   if (wanted("W5")) fields.push_back(absl::StrCat("\"W5\": ", W5(options, server.pid)));
