@@ -21,33 +21,15 @@
 #include "absl/strings/str_join.h"
 #include "generated_includes_test_paths.h"  // tests/CMakeLists.txt writes it
 #include "gtest/gtest.h"
+#include "tests/include_scanner.h"
 
 namespace appwire {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Include {
-  int line;
-  std::string path;  // what is between the quotes or brackets
-  bool angled;
-};
-
-std::vector<Include> IncludesOf(const fs::path& file) {
-  std::vector<Include> includes;
-  std::ifstream in(file);
-  static const std::regex pattern(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
-  std::string text;
-  int number = 0;
-  while (std::getline(in, text)) {
-    ++number;
-    std::smatch match;
-    if (std::regex_search(text, match, pattern)) {
-      includes.push_back({number, match[2].str(), match[1].str() == "<"});
-    }
-  }
-  return includes;
-}
+using ::appwire::testing::IncludeLine;
+using ::appwire::testing::IncludeLinesOf;
 
 // The include folders of appwire::client (its sources and its generated
 // headers, appwire_proto's among them), as the compiler sees them.
@@ -79,7 +61,7 @@ std::vector<std::string> DirectIncludeProblems(const fs::path& header, const std
   static const std::regex standard(R"([a-z_]+)");
   static const std::regex client_public(R"(appwire/(client|common|transport)/[a-z0-9_]+\.h)");
   std::vector<std::string> problems;
-  for (const Include& include : IncludesOf(header)) {
+  for (const IncludeLine& include : IncludeLinesOf(header)) {
     const std::string where = absl::StrCat(header.string(), ":", include.line, ": ");
     if (include.angled && std::regex_match(include.path, standard)) continue;
     if (!include.angled && absl::StartsWith(include.path, "absl/")) continue;
@@ -109,7 +91,7 @@ std::vector<std::string> TransitiveIncludeProblems(const fs::path& header,
   while (!queue.empty()) {
     const auto [file, chain] = queue.front();
     queue.pop_front();
-    for (const Include& include : IncludesOf(file)) {
+    for (const IncludeLine& include : IncludeLinesOf(file)) {
       const std::string path = include.path;
       const std::string to = absl::StrCat(chain, " -> ", path);
       if (absl::StartsWith(path, "wolfssl/") || absl::StartsWith(path, "asio/") ||
@@ -167,7 +149,7 @@ TEST(GeneratedIncludesTest, ServiceHeadersHoldTheServerSide) {
     SCOPED_TRACE(header.string());
     ASSERT_TRUE(fs::is_regular_file(header)) << "not generated";
     std::set<std::string> included;
-    for (const Include& include : IncludesOf(header)) included.insert(include.path);
+    for (const IncludeLine& include : IncludeLinesOf(header)) included.insert(include.path);
     EXPECT_EQ(included.count(std::string(generated.rel) + ".appwire.h"), 1u);
     EXPECT_EQ(included.count("appwire/server/service_registry.h"), 1u);
   }

@@ -5,9 +5,7 @@
 // rule, instead of surfacing later as a cycle or a leaked dependency.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/include_scanner.h"
 
 namespace appwire {
 namespace {
@@ -74,17 +73,9 @@ struct Include {
 
 std::vector<Include> IncludesOf(const fs::path& root, const fs::path& file) {
   std::vector<Include> includes;
-  std::ifstream in(file);
-  static const std::regex pattern(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
-  std::string text;
-  int number = 0;
-  while (std::getline(in, text)) {
-    ++number;
-    std::smatch match;
-    if (std::regex_search(text, match, pattern)) {
-      includes.push_back(
-          {fs::relative(file, root).string(), number, match[2].str(), match[1].str() == "<"});
-    }
+  const std::string relative = fs::relative(file, root).string();
+  for (const testing::IncludeLine& include : testing::IncludeLinesOf(file)) {
+    includes.push_back({relative, include.line, include.path, include.angled});
   }
   return includes;
 }
