@@ -36,10 +36,8 @@ set(APPWIRE_PUBLIC_HEADERS
   appwire/transport/certificate_info.h
   appwire/transport/tls_session_info.h)
 foreach(header ${APPWIRE_PUBLIC_HEADERS})
-  if(EXISTS ${PROJECT_SOURCE_DIR}/${header})
-    get_filename_component(folder ${header} DIRECTORY)
-    install(FILES ${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${folder} COMPONENT devel)
-  endif()
+  get_filename_component(folder ${header} DIRECTORY)
+  install(FILES ${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${folder} COMPONENT devel)
 endforeach()
 install(FILES ${APPWIRE_GENERATED_INCLUDE_DIR}/appwire/common/version.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/appwire/common COMPONENT devel)

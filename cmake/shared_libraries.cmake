@@ -49,7 +49,6 @@ if(APPWIRE_SHARED_LIBRARIES)
       PRIVATE -Wl,--whole-archive ${whole} -Wl,--no-whole-archive ${ARG_WHOLE}
       PUBLIC ${ARG_LINK})
     target_link_options(${name} PRIVATE -Wl,--exclude-libs,libwolfssl.a -Wl,--no-undefined)
-    add_dependencies(${name} ${ARG_WHOLE})
     set_target_properties(${name} PROPERTIES
       OUTPUT_NAME ${output_name}
       VERSION ${PROJECT_VERSION}

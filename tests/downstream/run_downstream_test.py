@@ -103,7 +103,8 @@ def needed_libraries(binary):
 
 def check_links(binary, shared):
     """The program links libappwire_*.so.0 (shared) or none of them (static),
-    and never a wolfSSL library: wolfSSL is inside appwire."""
+    and never a wolfSSL library: wolfSSL is inside appwire. Returns what it
+    needs."""
     needed = needed_libraries(binary)
     appwire = [n for n in needed if n.startswith("libappwire")]
     name = os.path.basename(binary)
@@ -113,6 +114,7 @@ def check_links(binary, shared):
         fail("%s: a static build needs no appwire library, needs %s" % (name, appwire))
     if any("wolfssl" in n for n in needed):
         fail("%s: needs a wolfSSL library: %s" % (name, needed))
+    return needed
 
 
 def expect_output(args, expected_lines, what):
@@ -132,8 +134,7 @@ def run_programs(build_dir, server, work, shared, with_greeter=True, with_openss
                   ["health: SERVING", "echo: " + message], "echo_app in " + build_dir)
     if with_greeter:
         greeter_app = os.path.join(build_dir, "greeter_app")
-        check_links(greeter_app, shared)
-        if shared and "libappwire_server.so.0" not in needed_libraries(greeter_app):
+        if shared and "libappwire_server.so.0" not in check_links(greeter_app, shared):
             fail("greeter_app: expected to need libappwire_server.so.0")
         project = os.path.join(work, "greeter-project-" + os.path.basename(build_dir))
         os.makedirs(project, exist_ok=True)
@@ -142,8 +143,7 @@ def run_programs(build_dir, server, work, shared, with_greeter=True, with_openss
                       "greeter_app in " + build_dir)
     if with_openssl:
         openssl_app = os.path.join(build_dir, "openssl_app")
-        check_links(openssl_app, shared)
-        if not any(n.startswith("libssl.so") for n in needed_libraries(openssl_app)):
+        if not any(n.startswith("libssl.so") for n in check_links(openssl_app, shared)):
             fail("openssl_app: expected to need OpenSSL's libssl")
         expect_output([openssl_app, "--target", server.address, "--ca", server.ca_file],
                       ["openssl: TLSv1.3 appwire/1 verified", "appwire echo: via appwire",
