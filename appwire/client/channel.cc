@@ -251,7 +251,11 @@ absl::StatusOr<std::string> Channel::CallRaw(absl::string_view method, std::stri
   auto waiter = std::make_shared<SyncWaiter>();
   StartUnary(method, std::move(request), options,
              [waiter](absl::StatusOr<std::string> result) { waiter->Set(std::move(result)); });
-  return waiter->Wait();
+  const absl::Duration spin = impl_->spin.NextSpin();
+  AdaptiveSpin::Outcome outcome;
+  absl::StatusOr<std::string> result = waiter->Wait(spin, &outcome);
+  impl_->spin.Record(spin > absl::ZeroDuration(), outcome);
+  return result;
 }
 
 void Channel::Close() {

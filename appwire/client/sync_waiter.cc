@@ -14,12 +14,18 @@ void SyncWaiter::Set(absl::StatusOr<std::string> result) {
   if (sleeping_) wake_.notify_one();
 }
 
-absl::StatusOr<std::string> SyncWaiter::Wait() {
-  const auto spin_until =
-      std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-  while (!done_.load(std::memory_order_acquire) &&
-         std::chrono::steady_clock::now() < spin_until) {
-    CpuRelax();
+absl::StatusOr<std::string> SyncWaiter::Wait(absl::Duration spin,
+                                             AdaptiveSpin::Outcome* outcome) {
+  if (done_.load(std::memory_order_acquire)) {
+    *outcome = AdaptiveSpin::Outcome::kReady;
+  } else {
+    const auto spin_until = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(spin);
+    while (!done_.load(std::memory_order_acquire) &&
+           std::chrono::steady_clock::now() < spin_until) {
+      CpuRelax();
+    }
+    *outcome = done_.load(std::memory_order_acquire) ? AdaptiveSpin::Outcome::kCaughtSpinning
+                                                     : AdaptiveSpin::Outcome::kSlept;
   }
   std::unique_lock<std::mutex> lock(mu_);
   sleeping_ = true;

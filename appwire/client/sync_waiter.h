@@ -2,12 +2,12 @@
 //
 //   auto waiter = std::make_shared<SyncWaiter>();
 //   StartUnary(..., [waiter](absl::StatusOr<std::string> r) { waiter->Set(std::move(r)); });
-//   return waiter->Wait();
+//   return waiter->Wait(spin.NextSpin(), &outcome);
 //
-// Wait() spins briefly before sleeping: a reply on loopback or a LAN often
-// comes back within tens of microseconds, and waking a sleeping thread
-// costs about as much again. One Set() and one Wait(), from any two
-// threads (Set may also come first, or on the waiting thread itself).
+// Wait() may spin for a while before sleeping (AdaptiveSpin decides how
+// long, and learns from the outcome Wait reports). One Set() and one
+// Wait(), from any two threads (Set may also come first, or on the waiting
+// thread itself).
 #ifndef APPWIRE_CLIENT_SYNC_WAITER_H_
 #define APPWIRE_CLIENT_SYNC_WAITER_H_
 
@@ -17,17 +17,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "appwire/client/adaptive_spin.h"
 
 namespace appwire {
 
 class SyncWaiter {
  public:
-  // How long Wait() spins before it sleeps.
-  static constexpr int kSpinMicros = 50;
-
   void Set(absl::StatusOr<std::string> result);
-  // The result Set() gave, once it did.
-  absl::StatusOr<std::string> Wait();
+  // The result Set() gave, once it did, after spinning up to `spin` for it;
+  // `*outcome` says whether it was there at once, came during the spin, or
+  // only after.
+  absl::StatusOr<std::string> Wait(absl::Duration spin, AdaptiveSpin::Outcome* outcome);
 
  private:
   std::mutex mu_;

@@ -39,6 +39,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
+#include "appwire/client/adaptive_spin.h"
 #include "appwire/client/backoff.h"
 #include "appwire/client/call_table.h"
 #include "appwire/client/channel.h"
@@ -107,6 +108,8 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   absl::Duration keepalive_interval;
   absl::Duration keepalive_timeout;
   const Clock& clock = Clock::Real();
+  // Whether CallRaw spins for its reply (its own lock).
+  AdaptiveSpin spin;
 
   asio::io_context io{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
