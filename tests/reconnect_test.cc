@@ -14,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
+#include "appwire/common/files.h"
+#include "appwire/transport/certificate_info.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -118,6 +120,40 @@ TEST(ReconnectTest, AKilledServerGivesUnavailableThenTheClientReconnectsResuming
   EXPECT_EQ((*channel)->connections_made(), 2);
   // The new process accepted the ticket the old one issued
   // (session-ticket.key): no certificate exchange on the reconnect.
+  EXPECT_TRUE((*channel)->session_info().resumed);
+  Kill(pid);
+}
+
+// A resumed session carries no certificate, so the pin must not be checked
+// on it again: before the fix every reconnect of a pinned channel failed with
+// "... does not match the pinned fingerprint: expected SHA256:..., the
+// server presented none".
+TEST(ReconnectTest, APinnedChannelReconnectsResumingTheSession) {
+  TempDir dir;
+  int port = 0;
+  pid_t pid = StartServerProcess(dir, &port, "first.log");
+  ASSERT_GT(pid, 0);
+  auto pem = ReadFile(dir.File("project/cert.pem"));
+  ASSERT_TRUE(pem.ok()) << pem.status();
+  auto info = DescribeCertificatePem(*pem, "cert.pem");
+  ASSERT_TRUE(info.ok()) << info.status();
+  StateLog states;
+  ChannelOptions options = ClientFor(dir, port, &states);
+  options.ca_file.clear();
+  options.pinned_sha256 = info->sha256_fingerprint;
+  auto channel = Channel::Connect(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  ASSERT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+  EXPECT_FALSE((*channel)->session_info().resumed);
+  Kill(pid);
+  ASSERT_TRUE(states.WaitFor(ChannelState::kTransientFailure, absl::Seconds(5)));
+  pid = StartServerProcess(dir, &port, "second.log");
+  ASSERT_GT(pid, 0);
+  CallOptions bounded;
+  bounded.timeout = absl::Seconds(20);
+  absl::StatusOr<std::string> served = (*channel)->CallRaw("appwire.v1.Health/Check", "", bounded);
+  EXPECT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ((*channel)->connections_made(), 2);
   EXPECT_TRUE((*channel)->session_info().resumed);
   Kill(pid);
 }

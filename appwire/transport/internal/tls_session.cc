@@ -280,7 +280,11 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
         " (or an old one)"));
   }
   const std::string& pin = context_->pinned_sha256_raw();
-  if (client && !pin.empty()) {
+  // A resumed session presents no certificate: the pin was checked on the
+  // full handshake that made the session (a connection that failed it never
+  // got to save one), and the resumption proves the server is that one.
+  // Checking again here refused every reconnect of a pinned channel.
+  if (client && !pin.empty() && wolfSSL_session_reused(ssl_) == 0) {
     WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_);
     std::string actual;
     CertificateInfo info;
