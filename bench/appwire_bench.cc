@@ -7,13 +7,9 @@
 // It starts appwire-server itself (a child process, project folder in a
 // temporary directory, port 0) so that W5 can read the server's RSS. Every
 // loop is bounded in count and in time.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +33,7 @@
 #include "appwire/common/log.h"
 #include "appwire/v1/builtin.pb.h"
 #include "delay_relay.h"
+#include "loopback.h"
 
 namespace {
 
@@ -175,30 +172,42 @@ void Check(const absl::StatusOr<std::string>& reply) {
   }
 }
 
+// `calls` blocking 64-byte calls one after another on `channel` (bounded by
+// `limit`), after `warm_up` unmeasured ones: latencies, rate, CPU per call.
+struct UnaryLoop {
+  std::vector<double> latencies_us;
+  double calls_per_s = 0;
+  std::string cpu_fields;
+};
+
+UnaryLoop RunUnaryLoop(appwire::Channel& channel, pid_t server, int warm_up, int calls,
+                       Clock::duration limit) {
+  const std::string request = EchoRequest(64);
+  for (int i = 0; i < warm_up; ++i) Check(channel.CallRaw(kEcho, request));
+  UnaryLoop loop;
+  loop.latencies_us.reserve(static_cast<size_t>(calls));
+  const CallCpu cpu(server);
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < calls && Clock::now() - start < limit; ++i) {
+    const Clock::time_point t0 = Clock::now();
+    Check(channel.CallRaw(kEcho, request));
+    loop.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  loop.calls_per_s = static_cast<double>(loop.latencies_us.size()) / Seconds(Clock::now() - start);
+  loop.cpu_fields = cpu.Fields(static_cast<int64_t>(loop.latencies_us.size()));
+  return loop;
+}
+
 std::string W1(const appwire::ChannelOptions& options, pid_t server, std::string* suite) {
   auto channel = Connect(options);
   *suite = channel->session_info().cipher;
-  const std::string request = EchoRequest(64);
-  for (int i = 0; i < 500; ++i) Check(channel->CallRaw(kEcho, request));  // warm-up
-  constexpr int kCalls = 20000;
-  std::vector<double> latencies;
-  latencies.reserve(kCalls);
-  const CallCpu cpu(server);
-  const Clock::time_point start = Clock::now();
-  for (int i = 0; i < kCalls; ++i) {
-    Clock::time_point t0 = Clock::now();
-    Check(channel->CallRaw(kEcho, request));
-    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    if (Clock::now() - start > std::chrono::seconds(60)) break;
-  }
-  double elapsed = Seconds(Clock::now() - start);
-  const std::string cpu_fields = cpu.Fields(static_cast<int64_t>(latencies.size()));
-  double p50 = Percentile(latencies, 0.50);
-  double p99 = Percentile(latencies, 0.99);
-  return absl::StrCat("{\"calls\": ", latencies.size(), ", \"calls_per_s\": ",
-                      static_cast<int64_t>(latencies.size() / elapsed), ", \"p50_us\": ",
+  UnaryLoop loop = RunUnaryLoop(*channel, server, 500, 20000, std::chrono::seconds(60));
+  double p50 = Percentile(loop.latencies_us, 0.50);
+  double p99 = Percentile(loop.latencies_us, 0.99);
+  return absl::StrCat("{\"calls\": ", loop.latencies_us.size(), ", \"calls_per_s\": ",
+                      static_cast<int64_t>(loop.calls_per_s), ", \"p50_us\": ",
                       static_cast<int64_t>(p50), ", \"p99_us\": ", static_cast<int64_t>(p99),
-                      cpu_fields, "}");
+                      loop.cpu_fields, "}");
 }
 
 std::string W2(const appwire::ChannelOptions& options, pid_t server) {
@@ -362,32 +371,8 @@ class BusyLoops {
   std::vector<pid_t> pids_;
 };
 
-int ListenLoopback(int* port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      listen(fd, 4) != 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::perror("appwire-bench: listen");
-    std::exit(1);
-  }
-  *port = ntohs(address.sin_port);
-  return fd;
-}
-
-bool ReadExactly(int fd, char* buffer, size_t n) {
-  for (size_t got = 0; got < n;) {
-    const ssize_t r = read(fd, buffer + got, n - got);
-    if (r <= 0) return false;
-    got += static_cast<size_t>(r);
-  }
-  return true;
-}
-
-// The floor W7 is held to: 64-byte plain TCP ping-pong through `relay_to`
-// (a DelayRelay in front of a plain echo server started here).
+// The floor W7 is held to: 64-byte plain TCP ping-pong through a
+// DelayRelay in front of a plain echo server started here.
 struct TcpFloor {
   int64_t calls = 0;
   double calls_per_s = 0;
@@ -396,37 +381,31 @@ struct TcpFloor {
 
 TcpFloor PlainTcpThroughRelay(std::chrono::microseconds one_way, int calls) {
   int echo_port = 0;
-  const int listener = ListenLoopback(&echo_port);
+  const int listener = appwire_bench::ListenLoopback(&echo_port);
   std::thread echo([listener] {
-    const int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = appwire_bench::AcceptLoopback(listener);
     if (fd < 0) return;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char buffer[64];
-    while (ReadExactly(fd, buffer, sizeof(buffer)) && write(fd, buffer, sizeof(buffer)) == 64) {
+    while (appwire_bench::ReadExactly(fd, buffer, sizeof(buffer)) &&
+           write(fd, buffer, sizeof(buffer)) == 64) {
     }
     close(fd);
   });
   TcpFloor floor;
   {
     appwire_bench::DelayRelay relay(echo_port, one_way);
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(relay.port()));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int fd = appwire_bench::ConnectLoopback(relay.port());
+    if (fd < 0) {
       std::perror("appwire-bench: W7 floor");
       std::exit(1);
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char buffer[64] = {};
     std::vector<double> rtts;
     const Clock::time_point start = Clock::now();
     for (int i = 0; i < calls && Clock::now() - start < std::chrono::seconds(20); ++i) {
       const Clock::time_point t0 = Clock::now();
-      if (write(fd, buffer, sizeof(buffer)) != 64 || !ReadExactly(fd, buffer, sizeof(buffer))) {
+      if (write(fd, buffer, sizeof(buffer)) != 64 ||
+          !appwire_bench::ReadExactly(fd, buffer, sizeof(buffer))) {
         std::fprintf(stderr, "appwire-bench: W7 floor: the relay dropped the connection\n");
         std::exit(1);
       }
@@ -455,21 +434,10 @@ std::string W7(appwire::ChannelOptions options, int server_port, pid_t server) {
   const std::string request = EchoRequest(64);
 
   // W1 through the relay.
-  std::vector<double> latencies;
-  std::string cpu_fields;
-  double calls_per_s = 0;
+  UnaryLoop loop;
   {
     auto channel = Connect(options);
-    for (int i = 0; i < 50; ++i) Check(channel->CallRaw(kEcho, request));  // warm-up
-    const CallCpu cpu(server);
-    const Clock::time_point start = Clock::now();
-    for (int i = 0; i < kCalls && Clock::now() - start < std::chrono::seconds(20); ++i) {
-      const Clock::time_point t0 = Clock::now();
-      Check(channel->CallRaw(kEcho, request));
-      latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    }
-    calls_per_s = static_cast<double>(latencies.size()) / Seconds(Clock::now() - start);
-    cpu_fields = cpu.Fields(static_cast<int64_t>(latencies.size()));
+    loop = RunUnaryLoop(*channel, server, 50, kCalls, std::chrono::seconds(20));
   }
 
   // Connect to first reply: TCP, TLS, Hello and one unary call, on a new
@@ -514,10 +482,10 @@ std::string W7(appwire::ChannelOptions options, int server_port, pid_t server) {
   return absl::StrCat(
       "{\"one_way_delay_us\": ", one_way.count(), ", \"tcp_floor\": {\"calls\": ", floor.calls,
       ", \"calls_per_s\": ", static_cast<int64_t>(floor.calls_per_s), ", \"rtt_p50_us\": ",
-      static_cast<int64_t>(floor.p50_us), "}, \"W1\": {\"calls\": ", latencies.size(),
-      ", \"calls_per_s\": ", static_cast<int64_t>(calls_per_s), ", \"of_tcp_floor\": ",
-      rounded(calls_per_s / floor.calls_per_s), ", \"p50_us\": ",
-      static_cast<int64_t>(Percentile(latencies, 0.5)), cpu_fields,
+      static_cast<int64_t>(floor.p50_us), "}, \"W1\": {\"calls\": ", loop.latencies_us.size(),
+      ", \"calls_per_s\": ", static_cast<int64_t>(loop.calls_per_s), ", \"of_tcp_floor\": ",
+      rounded(loop.calls_per_s / floor.calls_per_s), ", \"p50_us\": ",
+      static_cast<int64_t>(Percentile(loop.latencies_us, 0.5)), loop.cpu_fields,
       "}, \"connect_to_first_reply\": {\"full_us\": ", static_cast<int64_t>(Median(full_us)),
       ", \"full_rtts\": ", rounded(Median(full_us) / rtt), ", \"resumed_us\": ",
       static_cast<int64_t>(Median(resumed_us)), ", \"resumed_rtts\": ",

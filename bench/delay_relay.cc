@@ -1,8 +1,7 @@
 #include "delay_relay.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include "loopback.h"
+
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -11,8 +10,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <string>
 
@@ -20,25 +17,6 @@ namespace appwire_bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void NoDelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  NoDelay(fd);
-  return fd;
-}
 
 // Sleeps until `deadline` on the monotonic clock (steady_clock on Linux),
 // with the timer slack at its minimum: the default 50 µs would be a fifth
@@ -178,18 +156,7 @@ struct DelayRelay::Relayed {
 
 DelayRelay::DelayRelay(int target_port, std::chrono::microseconds one_way)
     : target_port_(target_port), one_way_(one_way) {
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      listen(listener_, 64) != 0 ||
-      getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::perror("appwire-bench: delay relay");
-    std::exit(1);
-  }
-  port_ = ntohs(address.sin_port);
+  listener_ = ListenLoopback(&port_);
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 
@@ -228,9 +195,8 @@ void DelayRelay::AcceptLoop() {
   while (!stopping_) {
     pollfd ready{listener_, POLLIN, 0};
     if (poll(&ready, 1, 50) <= 0) continue;
-    const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = AcceptLoopback(listener_);
     if (client < 0) continue;
-    NoDelay(client);
     ReapFinished();
     std::lock_guard<std::mutex> lock(mu_);
     const int server =
