@@ -2,8 +2,9 @@
 // sleeps, learnt from the calls before it.
 //
 //   const absl::Duration spin = channel_spin.NextSpin();
-//   SyncWaiter::Outcome outcome = waiter.Wait(spin, &result);
-//   channel_spin.Record(outcome);
+//   AdaptiveSpin::Outcome outcome;
+//   absl::StatusOr<std::string> result = waiter.Wait(spin, &outcome);
+//   channel_spin.Record(spin > absl::ZeroDuration(), outcome);
 //
 // On loopback or a fast LAN a reply often comes back within tens of
 // microseconds, and spinning for it saves the wake-up of a sleeping thread

@@ -37,8 +37,9 @@ TEST(SyncWaiterTest, WithoutASpinAReplyThatComesLaterIsSleptFor) {
   std::mutex mu;
   std::condition_variable cv;
   bool waiting = false;
-  // The setter waits until Wait() has been entered; with no spin, Wait
-  // finds nothing and sleeps, whenever Set lands after that.
+  // The setter starts only just before Wait() is called. With no spin,
+  // Wait either finds the reply already there (Set won the race) or sleeps
+  // for it: never "caught spinning".
   std::thread setter([&] {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return waiting; });
