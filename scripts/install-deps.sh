@@ -14,6 +14,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libasio-dev libprotobuf-dev protobuf-compiler libprotoc-dev libabsl-dev
   libgtest-dev libgmock-dev
+  # JSON written and read by a library, not by hand: the `appwire` command's
+  # --json output and its tests.
+  nlohmann-json3-dev
   # wolfSSL is built from Debian's source package (scripts/build-wolfssl.sh);
   # these are what its configure step needs, plus the binary package for
   # -DAPPWIRE_WOLFSSL=system builds.

@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
+#include <nlohmann/json.hpp>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -25,22 +27,9 @@ using ::appwire::testing::ReadText;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct ShellRun {
-  int exit_code;
-  std::string output;
-};
+using ::appwire::testing::ShellRun;
 
-ShellRun Sh(const std::string& command) {
-  ShellRun run{-1, ""};
-  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.output.append(buffer, n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+ShellRun Sh(const std::string& command) { return ::appwire::testing::RunShell(command); }
 
 std::string Appwire(const std::string& arguments) {
   return absl::StrCat(APPWIRE_CLI_BINARY, " ", arguments);
@@ -231,8 +220,10 @@ TEST(AppwireCliTest, CheckWarnsOfAKeyReadableByGroupOrOthersAsTheServerDoes) {
         << run.output;
     ShellRun json = Sh(Appwire(absl::StrCat("check --project ", dir.File("project"), " --json")));
     EXPECT_EQ(json.exit_code, 0) << json.output;
-    EXPECT_THAT(json.output, HasSubstr(absl::StrCat("{\"level\": \"warning\", \"message\": \"",
-                                                    warning, "\"}")))
+    const nlohmann::json report = nlohmann::json::parse(json.output);
+    EXPECT_EQ(report["usable"], true);
+    EXPECT_THAT(report["checks"],
+                ::testing::Contains(nlohmann::json{{"level", "warning"}, {"message", warning}}))
         << json.output;
   }
   ::chmod(key.c_str(), 0600);
@@ -346,7 +337,7 @@ TEST(AppwireCliTest, CsrHasTheSubjectFieldsAndSansAndVerifies) {
     ShellRun run = Sh(Appwire(absl::StrCat(
         "csr --key ", dir.File("k.pem"), " --cn shop.example --country FR --locality Paris "
         "--state IDF --org \"Shop SA\" --unit IT --san DNS:shop.example --san IP:10.0.0.5 --out ",
-        dir.File("r.pem"))));
+        dir.File("r.pem"), " --force")));  // the first type's request is replaced
     ASSERT_EQ(run.exit_code, 0) << run.output;
     EXPECT_THAT(Sh(absl::StrCat("openssl req -in ", dir.File("r.pem"), " -verify -noout")).output,
                 HasSubstr("verify OK"))
@@ -378,13 +369,14 @@ TEST(AppwireCliTest, ProbeReportsWhatAppwireServerAccepts) {
   ASSERT_NE(server, nullptr);
   ShellRun run = Sh(Appwire(absl::StrCat("probe 127.0.0.1:", server->port(), " --json")));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("\"versions\": {\"TLSv1.3\": true, \"TLSv1.2\": false}"));
-  EXPECT_THAT(run.output, HasSubstr("\"cipher_suites\": [\"TLS_AES_256_GCM_SHA384\", "
-                                    "\"TLS_CHACHA20_POLY1305_SHA256\"]"));
-  EXPECT_THAT(run.output, HasSubstr("\"alpn\": \"appwire/1\""));
-  EXPECT_THAT(run.output, HasSubstr(server->certificate().sha256_fingerprint));
-  EXPECT_THAT(run.output, HasSubstr("\"client_certificate_required\": false"));
-  EXPECT_THAT(run.output, HasSubstr("\"session_resumption\": true"));
+  const nlohmann::json probe = nlohmann::json::parse(run.output);
+  EXPECT_EQ(probe["versions"], (nlohmann::json{{"TLSv1.3", true}, {"TLSv1.2", false}}));
+  EXPECT_EQ(probe["cipher_suites"],
+            (nlohmann::json{"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}));
+  EXPECT_EQ(probe["alpn"], "appwire/1");
+  EXPECT_EQ(probe["certificate"]["sha256"], server->certificate().sha256_fingerprint);
+  EXPECT_EQ(probe["client_certificate_required"], false);
+  EXPECT_EQ(probe["session_resumption"], true);
 }
 
 TEST(AppwireCliTest, ProbeSeesATls12OnlyOpenSslServer) {
@@ -460,7 +452,10 @@ TEST(AppwireCliTest, CheckJsonSaysWhetherTheFolderIsUsable) {
             0);
   ShellRun run = Sh(Appwire(absl::StrCat("check --client ", dir.File("bob"), " --json")));
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("{\"usable\": true, \"checks\": [{\"level\": \"ok\", "));
+  const nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["usable"], true);
+  ASSERT_TRUE(report["checks"].is_array());
+  EXPECT_EQ(report["checks"][0]["level"], "ok");
   EXPECT_THAT(run.output, HasSubstr("is the key of"));
 }
 

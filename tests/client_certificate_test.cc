@@ -24,17 +24,9 @@ using ::testing::HasSubstr;
 // Runs a shell command; its output (stdout and stderr), failing the test
 // when it exits with another code than 0.
 std::string Sh(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(absl::StrCat(command, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << command;
-    return output;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  EXPECT_EQ(pclose(pipe), 0) << command << "\n" << output;
-  return output;
+  ::appwire::testing::ShellRun run = ::appwire::testing::RunShell(command);
+  EXPECT_EQ(run.exit_code, 0) << command << "\n" << run.output;
+  return run.output;
 }
 
 std::string X509Text(const std::string& path) {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "appwire/common/files.h"
 #include "appwire/common/log.h"
@@ -119,17 +121,28 @@ ChannelOptions ClientOptions(const Server& server, const std::string& ca_file) {
   return options;
 }
 
-std::string RunOpenSslClient(const std::string& arguments) {
-  std::string command =
-      absl::StrCat("timeout 10 openssl s_client ", arguments, " </dev/null 2>&1");
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
+ShellRun RunShell(const std::string& command) {
+  ShellRun run;
+  // A subshell, so that the redirections and the time bound cover every
+  // command of a pipeline or list.
+  FILE* pipe = popen(absl::StrCat("timeout 600 sh -c '", absl::StrReplaceAll(command, {{"'", "'\\''"}}),
+                                  "' </dev/null 2>&1")
+                         .c_str(),
+                     "r");
+  if (pipe == nullptr) {
+    run.output = "popen failed";
+    return run;
+  }
   char buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
-  return output;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.output.append(buffer, n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string RunOpenSslClient(const std::string& arguments) {
+  return RunShell(absl::StrCat("timeout 10 openssl s_client ", arguments)).output;
 }
 
 int ConnectTcp(int port, int receive_timeout_seconds) {

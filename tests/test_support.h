@@ -88,6 +88,17 @@ std::string Ffdhe2048Pem();
 // 127.0.0.1:port with expected name "localhost".
 ChannelOptions ClientOptions(const Server& server, const std::string& ca_file);
 
+// What a shell command did: its exit code (-1 when it did not exit) and
+// everything it printed (stdout and stderr, in order).
+struct ShellRun {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs `command` with sh, stdin from /dev/null (never a terminal that
+// could prompt), 600 s at most (a hang guard: dhparams can take minutes).
+ShellRun RunShell(const std::string& command);
+
 // Runs `openssl s_client ARGUMENTS` (stdin closed, 10 s at most) and
 // returns everything it printed: an independent TLS peer for tests.
 std::string RunOpenSslClient(const std::string& arguments);

@@ -1,7 +1,9 @@
 #include "tools/appwire/command.h"
 
 #include <cstdio>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -13,34 +15,69 @@
 namespace appwire::cli {
 namespace {
 
-int RunCa(const Arguments& a) {
-  if (a.positional.empty()) return Usage(kCa, "init or issue?");
-  if (a.positional[0] == "init") {
-    if (a.positional.size() < 2) return Usage(kCa, "ca init needs a folder");
-    const std::string dir = a.positional[1];
-    if (appwire::FileExists(appwire::JoinPath(dir, "ca.key"))) {
-      return Fail(absl::AlreadyExistsError(absl::StrCat(
-          "\"", appwire::JoinPath(dir, "ca.key"), "\" exists; this folder already holds a CA")));
-    }
-    absl::Status status = appwire::MakeDirectories(dir);
-    if (!status.ok()) return Fail(status);
-    absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
-    if (!key.ok()) return Fail(key.status());
-    CertificateSpec spec;
-    spec.common_name = a.Get("name", "appwire CA");
-    spec.days_valid = 3650;
-    absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
-    if (!cert.ok()) return Fail(cert.status());
-    // Never over a CA key that appeared since the check above.
-    status = appwire::WriteFileAtomically(appwire::JoinPath(dir, "ca.key"), *key, 0600,
-                                          appwire::ExistingFile::kKeep);
-    if (status.ok()) status = Write(appwire::JoinPath(dir, "ca.pem"), *cert, 0644);
-    if (!status.ok()) return Fail(status);
-    std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600)\n",
-                spec.common_name.c_str(), dir.c_str());
-    return 0;
+// The flags each action takes (the table below holds their union, so the
+// parser knows their kinds; this says which belong to which).
+const std::set<std::string> kInitFlags = {"name", "days"};
+const std::set<std::string> kIssueFlags = {"ca", "out", "client", "server", "san", "days", "force"};
+
+// A flag given that `action` does not take, as a usage problem; "" when none.
+std::string ForeignFlag(const Arguments& a, const std::string& action,
+                        const std::set<std::string>& allowed) {
+  for (const auto& [name, value] : a.flags) {
+    if (allowed.count(name) == 0) return absl::StrCat("ca ", action, " takes no --", name);
   }
-  if (a.positional[0] != "issue") return Usage(kCa, "use ca init or ca issue");
+  return "";
+}
+
+bool LooksLikeIpAddress(const std::string& host) {
+  return host.find_first_not_of("0123456789.") == std::string::npos ||
+         host.find(':') != std::string::npos;
+}
+
+int RunInit(const Arguments& a) {
+  if (a.positional.size() < 2) return Usage(kCa, "ca init needs a folder");
+  if (std::string foreign = ForeignFlag(a, "init", kInitFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
+  absl::StatusOr<int> days = DaysFlag(a, 3650);
+  if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  const std::string dir = a.positional[1];
+  const std::string key_path = appwire::JoinPath(dir, "ca.key");
+  const std::string cert_path = appwire::JoinPath(dir, "ca.pem");
+  for (const std::string& path : {key_path, cert_path}) {
+    if (appwire::FileExists(path)) {
+      return Fail(absl::AlreadyExistsError(absl::StrCat(
+          "\"", path, "\" exists; this folder already holds a CA (ca init never replaces one: "
+          "every certificate it issued depends on it)")));
+    }
+  }
+  absl::Status status = appwire::MakeDirectories(dir);
+  if (!status.ok()) return Fail(status);
+  absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
+  if (!key.ok()) return Fail(key.status());
+  CertificateSpec spec;
+  spec.common_name = a.Get("name", "appwire CA");
+  spec.days_valid = *days;
+  absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
+  if (!cert.ok()) return Fail(cert.status());
+  // Never over a CA key or certificate that appeared since the check above.
+  status = appwire::WriteFileAtomically(key_path, *key, 0600, appwire::ExistingFile::kKeep);
+  if (status.ok()) {
+    status = appwire::WriteFileAtomically(cert_path, *cert, 0644, appwire::ExistingFile::kKeep);
+  }
+  if (!status.ok()) return Fail(status);
+  std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600)\n",
+              spec.common_name.c_str(), dir.c_str());
+  return 0;
+}
+
+int RunIssue(const Arguments& a) {
+  if (a.positional.size() > 1) {
+    return Usage(kCa, absl::StrCat("unexpected argument \"", a.positional[1], "\""));
+  }
+  if (std::string foreign = ForeignFlag(a, "issue", kIssueFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
   const std::string ca_dir = a.Get("ca");
   const std::string out = a.Get("out");
   const std::string client = a.Get("client");
@@ -48,54 +85,73 @@ int RunCa(const Arguments& a) {
   if (ca_dir.empty() || out.empty() || client.empty() == server.empty()) {
     return Usage(kCa, "ca issue needs --ca DIR, --out DIR and one of --client NAME, --server HOST");
   }
-  if (absl::Status kept = RefuseToReplace(appwire::JoinPath(out, "key.pem"), a, kKeyReplaced);
-      !kept.ok()) {
-    return Fail(kept);
+  absl::StatusOr<int> days = DaysFlag(a, 825);
+  if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  CertificateSpec spec;
+  spec.days_valid = *days;
+  spec.common_name = client.empty() ? server : client;
+  std::vector<std::string> sans;
+  if (!server.empty()) sans.push_back((LooksLikeIpAddress(server) ? "IP:" : "DNS:") + server);
+  for (const std::string& san : a.All("san")) sans.push_back(san);
+  if (absl::Status status = AddSans(sans, &spec); !status.ok()) {
+    return Usage(kCa, std::string(status.message()));
   }
   absl::StatusOr<std::string> ca_cert =
       appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
   if (!ca_cert.ok()) return Fail(ca_cert.status());
+  const std::string key_path = appwire::JoinPath(out, "key.pem");
+  const std::string cert_path = appwire::JoinPath(out, "cert.pem");
+  const std::string ca_copy_path = appwire::JoinPath(out, "ca.pem");
+  // Every refusal before anything is made or written.
+  for (absl::Status kept : {RefuseToReplace(key_path, a, kKeyReplaced),
+                            RefuseToReplace(cert_path, a, kCertificateReplaced),
+                            RefuseToReplaceUnlessSame(ca_copy_path, *ca_cert, a,
+                                                      "it holds another CA's certificate")}) {
+    if (!kept.ok()) return Fail(kept);
+  }
   absl::StatusOr<std::string> ca_key =
       appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
   if (!ca_key.ok()) return Fail(ca_key.status());
   absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
   if (!key.ok()) return Fail(key.status());
-  CertificateSpec spec;
-  spec.days_valid = 825;
-  if (!client.empty()) {
-    spec.common_name = client;
-  } else {
-    spec.common_name = server;
-    absl::Status status = AddSans({server.find_first_not_of("0123456789.") == std::string::npos ||
-                                           server.find(':') != std::string::npos
-                                       ? "IP:" + server
-                                       : "DNS:" + server},
-                                  &spec);
-    if (!status.ok()) return Fail(status);
-  }
   absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
   if (!cert.ok()) return Fail(cert.status());
   absl::Status status = appwire::MakeDirectories(out);
-  if (status.ok()) status = WriteKey(appwire::JoinPath(out, "key.pem"), *key, a);
-  if (status.ok()) status = Write(appwire::JoinPath(out, "cert.pem"), *cert, 0644);
-  if (status.ok()) status = Write(appwire::JoinPath(out, "ca.pem"), *ca_cert, 0644);
+  if (status.ok()) status = WriteKey(key_path, *key, a);
+  if (status.ok()) status = Write(cert_path, *cert, 0644, a, kCertificateReplaced);
+  if (status.ok()) {
+    status = Write(ca_copy_path, *ca_cert, 0644, a, "it holds another CA's certificate");
+  }
   if (!status.ok()) return Fail(status);
-  std::printf("issued %s certificate for '%s' into %s (key.pem mode 0600, cert.pem, ca.pem)\n",
-              client.empty() ? "a server" : "a client", spec.common_name.c_str(), out.c_str());
+  std::printf("issued %s certificate for '%s' into %s (key.pem mode 0600, cert.pem, ca.pem), "
+              "valid %d days\n",
+              client.empty() ? "a server" : "a client", spec.common_name.c_str(), out.c_str(),
+              spec.days_valid);
   return 0;
+}
+
+int RunCa(const Arguments& a) {
+  if (a.positional.empty()) return Usage(kCa, "init or issue?");
+  if (a.positional[0] == "init") return RunInit(a);
+  if (a.positional[0] == "issue") return RunIssue(a);
+  return Usage(kCa, absl::StrCat("\"", a.positional[0], "\": use ca init or ca issue"));
 }
 
 }  // namespace
 
 const Subcommand kCa = {
     "ca",
-    "ca init DIR [--name NAME] | ca issue --ca DIR (--client NAME | --server HOST) --out DIR "
-    "[--force]",
-    "A small certificate authority in a folder (ca.pem, ca.key with mode 0600).\n"
-    "`ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem, ca.pem)\n"
-    "for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a project\n"
-    "folder, plus ca.pem for clients to trust. An existing DIR/key.pem is replaced only\n"
-    "with --force; ca init never replaces a CA.",
-    &RunCa};
+    "ca init DIR [--name NAME] [--days N] | ca issue --ca DIR (--client NAME | --server HOST) "
+    "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force]",
+    "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
+    "(3650). `ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem,\n"
+    "ca.pem) for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a\n"
+    "project folder, plus ca.pem for clients to trust. --san adds names (a server's HOST is\n"
+    "always one); --days sets the validity (825). An existing DIR/key.pem or DIR/cert.pem is\n"
+    "replaced only with --force; ca init never replaces a CA.",
+    &RunCa,
+    {{"name"}, {"days"}, {"ca"}, {"out"}, {"client"}, {"server"}, {"san", Kind::kRepeated},
+     {"force", Kind::kSwitch}},
+    /*max_positional=*/2};
 
 }  // namespace appwire::cli

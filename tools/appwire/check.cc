@@ -23,6 +23,7 @@
 #include "appwire/transport/dh_params.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_options.h"
+#include "tools/appwire/json_output.h"
 
 namespace appwire::cli {
 namespace {
@@ -160,12 +161,11 @@ int RunCheck(const Arguments& a) {
     return Usage(kCheck, "give --project DIR or --client DIR");
   }
   if (a.Has("json")) {
-    std::vector<std::string> checks;
+    Json checks = Json::array();
     for (const auto& [level, text] : report.lines) {
-      checks.push_back(absl::StrCat("{\"level\": \"", level, "\", \"message\": ", JsonString(text), "}"));
+      checks.push_back({{"level", level}, {"message", text}});
     }
-    std::printf("{\"usable\": %s, \"checks\": [%s]}\n", report.errors == 0 ? "true" : "false",
-                absl::StrJoin(checks, ", ").c_str());
+    PrintJson({{"usable", report.errors == 0}, {"checks", checks}});
   } else {
     for (const auto& [level, text] : report.lines) std::printf("%-7s %s\n", level.c_str(), text.c_str());
     std::printf("%s\n", report.errors == 0 ? "usable" : "NOT usable: fix the errors above");
@@ -181,6 +181,7 @@ const Subcommand kCheck = {
     "Reports everything the server (or a client) would check at start: files present and PEM,\n"
     "line endings, key permissions, key/certificate match, chain order, expiry (warning under\n"
     "30 days), dhparams size. Exit status 0 when usable, 1 otherwise; --json for machines.",
-    &RunCheck};
+    &RunCheck,
+    {{"project"}, {"client"}, {"json", Kind::kSwitch}}};
 
 }  // namespace appwire::cli

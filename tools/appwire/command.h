@@ -18,35 +18,39 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "appwire/common/command_line.h"
 #include "appwire/transport/certificate_generator.h"
 
 namespace appwire::cli {
 
-// The command line after the subcommand's name: `--name value` flags (a
-// flag may repeat, as --san does), `--json` and `--force` without a value,
-// and everything else positional, in order.
-struct Arguments {
-  std::vector<std::string> positional;
-  std::multimap<std::string, std::string> flags;
+// The command line after the subcommand's name, parsed against the
+// subcommand's own flags (appwire/common/command_line.h): unknown flags and
+// stray arguments never reach a subcommand.
+using Arguments = ::appwire::CommandLine;
+using Kind = ::appwire::FlagSpec::Kind;
 
-  // The first value of --name, or `fallback` when it was not given.
-  std::string Get(const std::string& name, const std::string& fallback = "") const;
-  // Every value of --name, in order.
-  std::vector<std::string> All(const std::string& name) const;
-  // Whether --name was given (for the flags without a value).
-  bool Has(const std::string& name) const { return flags.count(name) > 0; }
-};
+// The exit statuses every subcommand uses (tools/README.md).
+inline constexpr int kExitOk = 0;      // done; for check and health: usable, serving
+inline constexpr int kExitFailed = 1;  // failed, or what was checked is bad
+inline constexpr int kExitUsage = 2;   // the command line is wrong
 
-// argv[first..argc) as Arguments. A flag that ends the line gets "".
-Arguments ParseArguments(int argc, char** argv, int first);
-
-// One subcommand. `run` returns the exit status: 0 done, 1 failed, 2 misused.
+// One subcommand. `run` returns one of the exit statuses above.
 struct Subcommand {
   const char* name;
   const char* usage;  // after "appwire ": "keygen [--type ecdsa|rsa] ..."
   const char* help;   // what `appwire help NAME` prints under the usage
   int (*run)(const Arguments&);
+  std::vector<::appwire::FlagSpec> flags;  // every flag it takes (--help is implied)
+  size_t max_positional = 0;              // words that are not flags
 };
+
+// Parses argv[first..argc) for `sub` and runs it: --help prints its help
+// (exit 0); an unknown flag, a missing value or a stray argument is a usage
+// error (exit 2) before anything runs.
+int ParseAndRun(const Subcommand& sub, int argc, char** argv, int first);
+
+// `appwire help SUB` and `appwire SUB --help`.
+void PrintHelp(const Subcommand& sub);
 
 // The subcommands, in the order `appwire help` lists them (main.cc holds
 // the table). Each is defined in its own file.
@@ -62,34 +66,53 @@ extern const Subcommand kCheck;     // check.cc
 // Prints "appwire: MESSAGE" on stderr; returns 1.
 int Fail(const absl::Status& status);
 
-// Prints "appwire SUB: PROBLEM" and SUB's usage line on stderr; returns 2.
+// Prints "appwire SUB: PROBLEM", SUB's usage line and where its help is on
+// stderr; returns kExitUsage.
 int Usage(const Subcommand& sub, const std::string& problem);
 
-// `text` as a JSON string literal: quotes and backslashes escaped, control
-// characters dropped.
-std::string JsonString(const std::string& text);
-
-// Writes a file that is not secret (certificates, requests, parameters):
-// atomically, with `mode`, replacing what was there.
-absl::Status Write(const std::string& path, const std::string& contents, int mode);
-
-// What replacing a private key costs, for RefuseToReplace.
+// What replacing a file costs, for RefuseToReplace and Write.
 inline constexpr char kKeyReplaced[] =
     "the private key in it would be lost, and with it every certificate issued for it";
+inline constexpr char kCertificateReplaced[] =
+    "the certificate in it would be lost; clients may trust or pin it";
+inline constexpr char kRequestReplaced[] =
+    "a CA may already have been sent that request";
 
-// A private key (or DH parameters, slow to make) is never replaced without
-// being asked: AlreadyExists when `path` exists and --force was not given,
-// checked before anything is made or written. `why` says what replacing it
-// would cost.
+// Nothing is replaced without being asked: AlreadyExists when `path` exists
+// and --force was not given, checked before anything is made or written (so
+// a refusal writes nothing). `why` says what replacing it would cost.
 absl::Status RefuseToReplace(const std::string& path, const Arguments& a, absl::string_view why);
+// The same for a file whose new contents are known (a copy of a CA's
+// certificate): one that already holds exactly `contents` is no loss.
+absl::Status RefuseToReplaceUnlessSame(const std::string& path, const std::string& contents,
+                                       const Arguments& a, absl::string_view why);
+
+// Writes a file that is not secret (certificates, requests, parameters):
+// atomically, with `mode`. An existing file is replaced only with --force
+// (AlreadyExists otherwise, as RefuseToReplace says it); one holding
+// exactly `contents` is left as it is.
+absl::Status Write(const std::string& path, const std::string& contents, int mode,
+                   const Arguments& a, absl::string_view why);
 
 // Writes a private key (mode 0600). Without --force an existing file is
 // kept, also one that appeared after RefuseToReplace looked (while the key
 // was being made): the write itself never replaces.
 absl::Status WriteKey(const std::string& path, const std::string& pem, const Arguments& a);
 
-// Adds --san values to `spec`: "DNS:name" / "IP:addr" (a bare value is a
-// DNS name); InvalidArgument for any other "KIND:value".
+// --days as a number of days from 1 to 36500, or `fallback` when not given;
+// InvalidArgument saying what to give otherwise (a usage error).
+absl::StatusOr<int> DaysFlag(const Arguments& a, int fallback);
+
+// The password given by --password-file FILE (its first line),
+// --password-env VAR or --password PW; with none, asked on the terminal
+// (without echo) when stdin is one, else "". `what` names it in the
+// prompt. InvalidArgument when more than one is given or the variable is
+// unset; the file's own error when it cannot be read.
+absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& what);
+
+// Adds --san values to `spec`: "DNS:name", "IP:addr", "EMAIL:address",
+// "URI:uri" (a bare value is a DNS name); InvalidArgument for any other
+// "KIND:value".
 absl::Status AddSans(const std::vector<std::string>& sans, CertificateSpec* spec);
 
 }  // namespace appwire::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -16,39 +17,38 @@ namespace {
 
 using ::testing::ElementsAre;
 
+// A command line with the flags the helpers below read.
 Arguments Parse(std::vector<std::string> words) {
-  std::vector<char*> argv = {const_cast<char*>("appwire"), const_cast<char*>("sub")};
-  for (std::string& word : words) argv.push_back(word.data());
-  return ParseArguments(static_cast<int>(argv.size()), argv.data(), 2);
+  std::vector<const char*> argv = {"appwire", "sub"};
+  for (const std::string& word : words) argv.push_back(word.c_str());
+  const std::vector<FlagSpec> flags = {{"force", Kind::kSwitch}, {"days"}};
+  return *ParseCommandLine(static_cast<int>(argv.size()), argv.data(), 2, flags, 0);
 }
 
-TEST(ArgumentsTest, FlagsTakeTheNextWordExceptJsonAndForce) {
-  const Arguments a = Parse({"init", "--json", "--out", "dir", "--force", "extra", "--name"});
-  EXPECT_THAT(a.positional, ElementsAre("init", "extra"));
-  EXPECT_EQ(a.Get("out"), "dir");
-  EXPECT_TRUE(a.Has("json"));
-  EXPECT_TRUE(a.Has("force"));
-  EXPECT_TRUE(a.Has("name"));  // last on the line: given, with no value
-  EXPECT_EQ(a.Get("name", "fallback"), "");
-  EXPECT_FALSE(a.Has("pub"));
-  EXPECT_EQ(a.Get("pub", "fallback"), "fallback");
+TEST(DaysFlagTest, TakesWholeDaysFromOneToOneHundredYears) {
+  EXPECT_EQ(*DaysFlag(Parse({}), 825), 825);
+  EXPECT_EQ(*DaysFlag(Parse({"--days", "90"}), 825), 90);
+  EXPECT_EQ(*DaysFlag(Parse({"--days=36500"}), 825), 36500);
+  for (const char* bad : {"0", "-1", "36501", "90d", ""}) {
+    EXPECT_EQ(DaysFlag(Parse({std::string("--days=") + bad}), 825).status(),
+              absl::InvalidArgumentError(absl::StrCat(
+                  "--days ", bad, ": give a whole number of days from 1 to 36500")));
+  }
 }
 
-TEST(ArgumentsTest, ARepeatedFlagKeepsEveryValueInOrder) {
-  const Arguments a = Parse({"--san", "DNS:a", "--san", "IP:10.0.0.1", "--san", "b"});
-  EXPECT_THAT(a.All("san"), ElementsAre("DNS:a", "IP:10.0.0.1", "b"));
-  EXPECT_EQ(a.Get("san"), "DNS:a");
-  EXPECT_TRUE(a.All("cn").empty());
-}
-
-TEST(AddSansTest, DnsIpAndBareNamesAreTakenAndOtherKindsRefused) {
+TEST(AddSansTest, DnsIpEmailUriAndBareNamesAreTakenAndOtherKindsRefused) {
   CertificateSpec spec;
-  ASSERT_TRUE(AddSans({"DNS:a.test", "IP:192.0.2.1", "b.test"}, &spec).ok());
+  ASSERT_TRUE(AddSans({"DNS:a.test", "IP:192.0.2.1", "b.test", "EMAIL:ops@a.test",
+                       "URI:https://a.test/id"},
+                      &spec)
+                  .ok());
   EXPECT_THAT(spec.dns_names, ElementsAre("a.test", "b.test"));
   EXPECT_THAT(spec.ip_addresses, ElementsAre("192.0.2.1"));
-  const absl::Status refused = AddSans({"URI:https://a.test"}, &spec);
+  EXPECT_THAT(spec.email_addresses, ElementsAre("ops@a.test"));
+  EXPECT_THAT(spec.uris, ElementsAre("https://a.test/id"));
+  const absl::Status refused = AddSans({"RID:1.2.3"}, &spec);
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(refused.message(), "--san URI:https://a.test: use DNS:name or IP:address");
+  EXPECT_EQ(refused.message(), "--san RID:1.2.3: use DNS:name, IP:address, EMAIL:address or URI:uri");
 }
 
 class KeyFileTest : public ::testing::Test {
@@ -89,8 +89,25 @@ TEST_F(KeyFileTest, AnExistingKeyIsReplacedOnlyWithForce) {
   EXPECT_EQ(*ReadFile(key_), "second");
 }
 
-TEST(JsonStringTest, QuotesAndBackslashesAreEscapedAndControlCharactersDropped) {
-  EXPECT_EQ(JsonString("a \"b\" \\ c\r\n"), "\"a \\\"b\\\" \\\\ c\"");
+TEST_F(KeyFileTest, OtherFilesAreReplacedOnlyWithForceUnlessTheyHoldTheSame) {
+  const std::string cert = JoinPath(dir_, "cert.pem");
+  ASSERT_TRUE(Write(cert, "first", 0644, Parse({}), kCertificateReplaced).ok());
+  // The same contents again: no loss, so no refusal.
+  EXPECT_TRUE(Write(cert, "first", 0644, Parse({}), kCertificateReplaced).ok());
+  EXPECT_TRUE(RefuseToReplaceUnlessSame(cert, "first", Parse({}), kCertificateReplaced).ok());
+  const std::string refusal = cert +
+      " exists; pass --force to replace it (the certificate in it would be lost; clients may "
+      "trust or pin it)";
+  EXPECT_EQ(RefuseToReplaceUnlessSame(cert, "second", Parse({}), kCertificateReplaced),
+            absl::AlreadyExistsError(refusal));
+  EXPECT_EQ(Write(cert, "second", 0644, Parse({}), kCertificateReplaced),
+            absl::AlreadyExistsError(refusal));
+  EXPECT_EQ(*ReadFile(cert), "first");
+  ASSERT_TRUE(Write(cert, "second", 0644, Parse({"--force"}), kCertificateReplaced).ok());
+  EXPECT_EQ(*ReadFile(cert), "second");
+  struct stat st;
+  ASSERT_EQ(::stat(cert.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ int RunDhparams(const Arguments& a) {
                absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(100)))
                    .c_str());
   if (!pem.ok()) return Fail(pem.status());
-  absl::Status status = Write(out, *pem, 0644);
+  absl::Status status = Write(out, *pem, 0644, a, "a server reloads it at its next check");
   if (!status.ok()) return Fail(status);
   std::printf("wrote %s (%d bits)\n", out.c_str(), bits);
   return 0;
@@ -64,6 +64,7 @@ const Subcommand kDhparams = {
     "Generates Diffie-Hellman parameters for TLS 1.2 DHE suites: a safe prime and generator\n"
     "2, as `openssl dhparam` makes (its -check accepts them). Takes seconds to minutes; a dot\n"
     "a second on stderr. An existing FILE is replaced only with --force.",
-    &RunDhparams};
+    &RunDhparams,
+    {{"bits"}, {"out"}, {"force", Kind::kSwitch}}};
 
 }  // namespace appwire::cli

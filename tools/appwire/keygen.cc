@@ -16,6 +16,11 @@ int RunKeygen(const Arguments& a) {
   const std::string out = a.Get("out");
   if (out.empty()) return Usage(kKeygen, "--out FILE is required");
   if (absl::Status kept = RefuseToReplace(out, a, kKeyReplaced); !kept.ok()) return Fail(kept);
+  const std::string pub_out = a.Get("pub");
+  if (!pub_out.empty()) {
+    absl::Status kept = RefuseToReplace(pub_out, a, "the public key in it would be lost");
+    if (!kept.ok()) return Fail(kept);
+  }
   const std::string type = a.Get("type", "ecdsa");
   absl::StatusOr<std::string> key;
   if (type == "ecdsa") {
@@ -31,12 +36,12 @@ int RunKeygen(const Arguments& a) {
   absl::Status status = WriteKey(out, *key, a);
   if (!status.ok()) return Fail(status);
   std::printf("wrote %s (mode 0600)\n", out.c_str());
-  if (!a.Get("pub").empty()) {
+  if (!pub_out.empty()) {
     absl::StatusOr<std::string> pub = appwire::PublicKeyPem(*key);
     if (!pub.ok()) return Fail(pub.status());
-    status = Write(a.Get("pub"), *pub, 0644);
+    status = Write(pub_out, *pub, 0644, a, "the public key in it would be lost");
     if (!status.ok()) return Fail(status);
-    std::printf("wrote %s\n", a.Get("pub").c_str());
+    std::printf("wrote %s\n", pub_out.c_str());
   }
   return 0;
 }
@@ -48,7 +53,8 @@ const Subcommand kKeygen = {
     "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] [--force]",
     "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
     "The key file is written with mode 0600 and never printed; --pub writes the public key.\n"
-    "An existing FILE is replaced only with --force.",
-    &RunKeygen};
+    "An existing FILE (or --pub FILE) is replaced only with --force.",
+    &RunKeygen,
+    {{"type"}, {"curve"}, {"bits"}, {"out"}, {"pub"}, {"force", Kind::kSwitch}}};
 
 }  // namespace appwire::cli

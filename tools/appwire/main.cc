@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "appwire/common/version.h"
 #include "tools/appwire/command.h"
 
 namespace appwire::cli {
@@ -27,23 +28,44 @@ const Subcommand* Find(const std::string& name) {
 // exit status 2 for an unknown name.
 int Help(const std::string& sub) {
   if (const Subcommand* s = Find(sub); s != nullptr) {
-    std::printf("usage: appwire %s\n\n%s\n", s->usage, s->help);
-    return 0;
+    PrintHelp(*s);
+    return kExitOk;
   }
   std::printf("usage: appwire SUBCOMMAND [FLAGS]\n\nsubcommands:\n");
   for (const Subcommand* s : kSubcommands) std::printf("  %s\n", s->usage);
-  std::printf("\n`appwire help SUBCOMMAND` explains one.\n");
-  return sub.empty() ? 0 : 2;
+  std::printf(
+      "\n`appwire help SUBCOMMAND` or `appwire SUBCOMMAND --help` explains one;\n"
+      "`appwire --version` prints the version.\n"
+      "Exit status: 0 done (for check: usable), 1 failed (or not usable), 2 wrong command "
+      "line.\n");
+  return sub.empty() ? kExitOk : kExitUsage;
 }
 
 int Main(int argc, char** argv) {
   if (argc < 2) return Help("");
   const std::string sub = argv[1];
-  if (sub == "help" || sub == "--help" || sub == "-h") return Help(argc > 2 ? argv[2] : "");
-  if (const Subcommand* s = Find(sub); s != nullptr) return s->run(ParseArguments(argc, argv, 2));
+  if (sub == "help" || sub == "--help" || sub == "-h") {
+    if (argc > 3) {
+      std::fprintf(stderr, "appwire help: unexpected argument \"%s\"\n", argv[3]);
+      return kExitUsage;
+    }
+    if (argc == 3 && Find(argv[2]) == nullptr) {
+      std::fprintf(stderr, "appwire: unknown subcommand \"%s\"\n", argv[2]);
+    }
+    return Help(argc > 2 ? argv[2] : "");
+  }
+  if (sub == "--version" || sub == "version") {
+    if (argc > 2) {
+      std::fprintf(stderr, "appwire: unexpected argument \"%s\"\n", argv[2]);
+      return kExitUsage;
+    }
+    std::printf("appwire %s\n", ::appwire::kSoftwareVersion);
+    return kExitOk;
+  }
+  if (const Subcommand* s = Find(sub); s != nullptr) return ParseAndRun(*s, argc, argv, 2);
   std::fprintf(stderr, "appwire: unknown subcommand \"%s\"\n", sub.c_str());
   Help("unknown");
-  return 2;
+  return kExitUsage;
 }
 
 }  // namespace

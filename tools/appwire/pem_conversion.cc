@@ -138,7 +138,8 @@ absl::StatusOr<ConvertedPem> ConvertToPem(absl::string_view data, const std::str
     wc_PKCS12_free(pkcs12);
     if (ret != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "cannot open the PKCS#12 file \"", source, "\": wrong password (--password), or a "
+          "cannot open the PKCS#12 file \"", source, "\": wrong password (--password-file, --password-env or "
+          "--password), or a "
           "cipher this build does not have (", internal::WolfCryptErrorText(ret), ")"));
     }
     absl::Status status;

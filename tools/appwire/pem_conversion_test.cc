@@ -56,7 +56,8 @@ TEST(PemConversionTest, ABrokenPkcs12FileIsRefusedWithWolfCryptsCode) {
   absl::StatusOr<ConvertedPem> converted = ConvertToPem(pfx, "pw", "id.p12");
   EXPECT_EQ(converted.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(converted.status().message()),
-              StartsWith("cannot open the PKCS#12 file \"id.p12\": wrong password (--password), "
+              StartsWith("cannot open the PKCS#12 file \"id.p12\": wrong password (--password-file, "
+                         "--password-env or --password), "
                          "or a cipher this build does not have (wolfCrypt error -"));
   EXPECT_THAT(std::string(converted.status().message()),
               ContainsRegex("\\(wolfCrypt error -[0-9]+: [^)]+\\)$"));

@@ -11,6 +11,7 @@
 #include "appwire/transport/certificate_info.h"
 #include "appwire/transport/tls_options.h"
 #include "appwire/transport/tls_session_info.h"
+#include "tools/appwire/json_output.h"
 #include "tools/appwire/tls_probe.h"
 
 namespace appwire::cli {
@@ -35,26 +36,28 @@ int RunProbe(const Arguments& a) {
   };
   const bool json = a.Has("json");
   std::vector<std::string> lines;
-  std::vector<std::string> fields;
+  Json fields = Json::object();
   // Versions.
   bool tls13 = false;
   bool tls12 = false;
-  std::string versions_json;
+  Json versions_json = Json::object();
   for (appwire::TlsVersion version : {appwire::TlsVersion::k1_3, appwire::TlsVersion::k1_2}) {
     auto result = attempt([&](appwire::ProbeAttempt& p) { p.min_version = p.max_version = version; });
     const std::string name(appwire::TlsVersionName(version));
     (version == appwire::TlsVersion::k1_3 ? tls13 : tls12) = result.ok();
     lines.push_back(absl::StrCat(name, ": ", result.ok() ? "accepted" : "refused",
                                  result.ok() ? "" : absl::StrCat(" (", result.status().message(), ")")));
-    absl::StrAppend(&versions_json, versions_json.empty() ? "" : ", ", JsonString(name), ": ",
-                    result.ok() ? "true" : "false");
+    versions_json[name] = result.ok();
   }
-  fields.push_back(absl::StrCat("\"versions\": {", versions_json, "}"));
+  fields["versions"] = versions_json;
   if (!tls13 && !tls12) {
-    if (json) std::printf("{%s}\n", absl::StrJoin(fields, ", ").c_str());
-    for (const std::string& line : lines) std::printf("%s\n", line.c_str());
-    std::printf("no TLS version in common with %s\n", target.c_str());
-    return 1;
+    if (json) {
+      PrintJson(fields);
+    } else {
+      for (const std::string& line : lines) std::printf("%s\n", line.c_str());
+      std::printf("no TLS version in common with %s\n", target.c_str());
+    }
+    return kExitFailed;
   }
   // Suites, one at a time.
   std::vector<std::string> suites;
@@ -83,9 +86,7 @@ int RunProbe(const Arguments& a) {
     }
   }
   lines.push_back(absl::StrCat("cipher suites: ", absl::StrJoin(suites, ", ")));
-  std::vector<std::string> suites_json;
-  for (const std::string& s : suites) suites_json.push_back(JsonString(s));
-  fields.push_back(absl::StrCat("\"cipher_suites\": [", absl::StrJoin(suites_json, ", "), "]"));
+  fields["cipher_suites"] = suites;
   // Groups.
   std::vector<std::string> groups;
   for (const char* group : {"P-256", "P-384", "X25519"}) {
@@ -93,32 +94,29 @@ int RunProbe(const Arguments& a) {
     if (result.ok()) groups.push_back(group);
   }
   lines.push_back(absl::StrCat("key-exchange groups: ", absl::StrJoin(groups, ", ")));
-  std::vector<std::string> groups_json;
-  for (const std::string& g : groups) groups_json.push_back(JsonString(g));
-  fields.push_back(absl::StrCat("\"groups\": [", absl::StrJoin(groups_json, ", "), "]"));
+  fields["groups"] = groups;
   // The default handshake: ALPN, certificate, client certificate.
   auto main_result = attempt([](appwire::ProbeAttempt&) {});
   if (main_result.ok()) {
     const appwire::TlsSessionInfo& s = main_result->session;
     lines.push_back(absl::StrCat("negotiated by default: ", s.version, ", ", s.cipher));
     lines.push_back(absl::StrCat("ALPN: ", s.alpn.empty() ? "none (not an appwire server)" : s.alpn));
-    fields.push_back(absl::StrCat("\"alpn\": ", JsonString(s.alpn)));
+    fields["alpn"] = s.alpn;
     if (s.peer_certificate) {
       const appwire::CertificateInfo& c = *s.peer_certificate;
       lines.push_back(absl::StrCat("certificate: ", c.subject, ", issued by ", c.issuer));
       lines.push_back(absl::StrCat("  names: ", absl::StrJoin(c.subject_alt_names, ", ")));
       lines.push_back(absl::StrCat("  expires: ", appwire::FormatUtc(c.not_after)));
       lines.push_back(absl::StrCat("  fingerprint: ", c.sha256_fingerprint));
-      fields.push_back(absl::StrCat(
-          "\"certificate\": {\"subject\": ", JsonString(c.subject), ", \"issuer\": ",
-          JsonString(c.issuer), ", \"not_after\": ", JsonString(appwire::FormatUtc(c.not_after)),
-          ", \"sha256\": ", JsonString(c.sha256_fingerprint), "}"));
+      fields["certificate"] = {{"subject", c.subject},
+                               {"issuer", c.issuer},
+                               {"not_after", appwire::FormatUtc(c.not_after)},
+                               {"sha256", c.sha256_fingerprint}};
     }
     lines.push_back(absl::StrCat("client certificate: ",
                                  main_result->client_certificate_required ? "required"
                                                                           : "not required"));
-    fields.push_back(absl::StrCat("\"client_certificate_required\": ",
-                                  main_result->client_certificate_required ? "true" : "false"));
+    fields["client_certificate_required"] = main_result->client_certificate_required;
   } else {
     lines.push_back(absl::StrCat("default handshake failed: ", main_result.status().message()));
   }
@@ -128,13 +126,13 @@ int RunProbe(const Arguments& a) {
     });
     const bool works = resumed.ok() && resumed->session.resumed;
     lines.push_back(absl::StrCat("session resumption: ", works ? "works" : "not offered"));
-    fields.push_back(absl::StrCat("\"session_resumption\": ", works ? "true" : "false"));
+    fields["session_resumption"] = works;
   } else {
     lines.push_back("session resumption: not offered");
-    fields.push_back("\"session_resumption\": false");
+    fields["session_resumption"] = false;
   }
   if (json) {
-    std::printf("{%s}\n", absl::StrJoin(fields, ", ").c_str());
+    PrintJson(fields);
   } else {
     std::printf("%s\n", target.c_str());
     for (const std::string& line : lines) std::printf("  %s\n", line.c_str());
@@ -151,6 +149,8 @@ const Subcommand kProbe = {
     "cipher suites, key-exchange groups, ALPN, its certificate with expiry, and whether it\n"
     "requires a client certificate. One handshake per question; any certificate is accepted\n"
     "(the point is to look, not to trust).",
-    &RunProbe};
+    &RunProbe,
+    {{"server-name"}, {"json", Kind::kSwitch}},
+    /*max_positional=*/1};
 
 }  // namespace appwire::cli

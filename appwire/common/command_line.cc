@@ -1,0 +1,81 @@
+#include "appwire/common/command_line.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace appwire {
+
+std::string CommandLine::Get(const std::string& name, const std::string& fallback) const {
+  auto it = flags.find(name);
+  return it == flags.end() ? fallback : it->second;
+}
+
+std::vector<std::string> CommandLine::All(const std::string& name) const {
+  std::vector<std::string> values;
+  for (auto [it, end] = flags.equal_range(name); it != end; ++it) values.push_back(it->second);
+  return values;
+}
+
+namespace {
+
+const FlagSpec* FindFlag(absl::Span<const FlagSpec> flags, const std::string& name) {
+  for (const FlagSpec& flag : flags) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv, int first,
+                                             absl::Span<const FlagSpec> flags,
+                                             size_t max_positional) {
+  CommandLine line;
+  bool flags_ended = false;
+  for (int i = first; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (flags_ended || word.size() < 2 || word[0] != '-') {
+      if (line.positional.size() == max_positional) {
+        return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", word, "\""));
+      }
+      line.positional.push_back(word);
+      continue;
+    }
+    if (word == "--") {
+      flags_ended = true;
+      continue;
+    }
+    if (word == "-h" || word == "--help") {
+      line.help = true;
+      continue;
+    }
+    if (word.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag ", word, " (flags are spelled --name)"));
+    }
+    const size_t equals = word.find('=');
+    const std::string name = word.substr(2, equals == std::string::npos ? std::string::npos
+                                                                        : equals - 2);
+    const FlagSpec* spec = FindFlag(flags, name);
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::string value;
+    if (spec->kind == FlagSpec::Kind::kSwitch) {
+      if (equals != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+      }
+    } else if (equals != std::string::npos) {
+      value = word.substr(equals + 1);
+    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+    }
+    if (spec->kind != FlagSpec::Kind::kRepeated && line.Has(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " is given twice"));
+    }
+    line.flags.emplace(name, std::move(value));
+  }
+  return line;
+}
+
+}  // namespace appwire

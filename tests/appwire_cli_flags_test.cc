@@ -1,0 +1,232 @@
+// The `appwire` command's command line, run as a user runs it: unknown flags
+// and stray words are usage errors (exit 2) that write nothing, --flag=value
+// works, help and --version answer, no certificate or request is replaced
+// without --force, ca issue takes several names and a validity, and convert
+// reads its password from a file or the environment. Outputs are checked
+// with openssl.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "appwire/common/files.h"
+#include "appwire/common/version.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_support.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::RunShell;
+using ::appwire::testing::ShellRun;
+using ::appwire::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+ShellRun Appwire(const std::string& arguments) {
+  return RunShell(absl::StrCat(APPWIRE_CLI_BINARY, " ", arguments));
+}
+
+// `appwire SUB: PROBLEM` then the usage line and where help is.
+void ExpectUsageError(const ShellRun& run, const std::string& sub, const std::string& problem) {
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, StartsWith(absl::StrCat("appwire ", sub, ": ", problem,
+                                                  "\nusage: appwire ", sub, " ")));
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat("(appwire help ", sub, " says more)\n")));
+}
+
+TEST(AppwireCliFlagsTest, AnUnknownFlagIsAUsageErrorAndNothingIsWritten) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  // The issue's example: before, it exited 0 and ignored all three.
+  ShellRun run = Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server db.example",
+                                      " --san IP:10.0.0.5 --days 90 --bogus-flag 1 --out ",
+                                      dir.File("project")));
+  ExpectUsageError(run, "ca", "unknown flag --bogus-flag");
+  EXPECT_FALSE(FileExists(dir.File("project")));
+
+  ExpectUsageError(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem"), " stray")), "keygen",
+                   "unexpected argument \"stray\"");
+  ExpectUsageError(Appwire("keygen --out"), "keygen", "--out needs a value");
+  // The next flag is never taken for the value (no file named --force).
+  ExpectUsageError(Appwire("keygen --out --force"), "keygen", "--out needs a value");
+  EXPECT_FALSE(FileExists("--force"));
+  ExpectUsageError(Appwire(absl::StrCat("keygen --out ", dir.File("a.pem"), " --out ",
+                                        dir.File("b.pem"))),
+                   "keygen", "--out is given twice");
+  ExpectUsageError(Appwire("check --project . --json=yes"), "check", "--json takes no value");
+  // A flag of the other action.
+  ExpectUsageError(Appwire(absl::StrCat("ca init ", dir.File("ca2"), " --server x")), "ca",
+                   "ca init takes no --server");
+  ExpectUsageError(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --name x")), "ca",
+                   "ca issue takes no --name");
+  ExpectUsageError(Appwire(absl::StrCat("selfsign --key k --cn c --out o --days 0")), "selfsign",
+                   "--days 0: give a whole number of days from 1 to 36500");
+  EXPECT_FALSE(FileExists(dir.File("ca2")));
+  EXPECT_FALSE(FileExists(dir.File("k.pem")));
+  EXPECT_FALSE(FileExists(dir.File("a.pem")));
+}
+
+TEST(AppwireCliFlagsTest, FlagsTakeTheirValueAfterAnEqualsSign) {
+  TempDir dir;
+  ShellRun run = Appwire(absl::StrCat("keygen --type=rsa --bits=2048 --out=", dir.File("k.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(RunShell(absl::StrCat("openssl pkey -in ", dir.File("k.pem"), " -noout -text"))
+                  .output,
+              HasSubstr("Private-Key: (2048 bit"));
+}
+
+TEST(AppwireCliFlagsTest, HelpAndVersionAnswerAndExitZero) {
+  const ShellRun help = Appwire("help keygen");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, StartsWith("usage: appwire keygen "));
+  for (const char* asked : {"keygen --help", "keygen -h", "keygen --out x --help"}) {
+    const ShellRun run = Appwire(asked);
+    EXPECT_EQ(run.exit_code, 0) << asked;
+    EXPECT_EQ(run.output, help.output) << asked;
+  }
+  EXPECT_FALSE(FileExists("x"));
+  const ShellRun version = Appwire("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output, absl::StrCat("appwire ", kSoftwareVersion, "\n"));
+  const ShellRun list = Appwire("help");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_THAT(list.output, HasSubstr("Exit status: 0 done (for check: usable), 1 failed (or not "
+                                     "usable), 2 wrong command line."));
+  const ShellRun unknown = Appwire("help nosuch");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, StartsWith("appwire: unknown subcommand \"nosuch\"\n"));
+}
+
+TEST(AppwireCliFlagsTest, CaIssueTakesSeveralNamesAndAValidity) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"), " --days 365")).exit_code, 0);
+  ShellRun run = Appwire(absl::StrCat(
+      "ca issue --ca ", dir.File("ca"), " --server db.example --san IP:10.0.0.5 --san "
+      "DNS:db.internal --san EMAIL:ops@db.example --san URI:https://db.example/id --days 90 "
+      "--out ",
+      dir.File("project")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("valid 90 days"));
+  const std::string cert = dir.File("project/cert.pem");
+  const ShellRun text = RunShell(absl::StrCat("openssl x509 -in ", cert, " -noout -text"));
+  EXPECT_THAT(text.output,
+              HasSubstr("DNS:db.example, DNS:db.internal, email:ops@db.example, "
+                        "URI:https://db.example/id, IP Address:10.0.0.5"));
+  // Valid 90 days in all, the first of them yesterday (clock skew): still
+  // valid in 88 days, no longer in 90.
+  auto valid_in_days = [&](const std::string& path, int days) {
+    return RunShell(absl::StrCat("openssl x509 -in ", path, " -noout -checkend ", days * 86400))
+               .exit_code == 0;
+  };
+  EXPECT_TRUE(valid_in_days(cert, 88));
+  EXPECT_FALSE(valid_in_days(cert, 90));
+  EXPECT_TRUE(valid_in_days(dir.File("ca/ca.pem"), 363));
+  EXPECT_FALSE(valid_in_days(dir.File("ca/ca.pem"), 365));
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ", cert))
+                  .output,
+              HasSubstr(": OK"));
+  ShellRun bad = Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"),
+                                      " --client bob --san RID:1.2 --out ", dir.File("bob")));
+  ExpectUsageError(bad, "ca",
+                   "--san RID:1.2: use DNS:name, IP:address, EMAIL:address or URI:uri");
+  EXPECT_FALSE(FileExists(dir.File("bob")));
+}
+
+// Certificates and requests are kept like keys: replaced only with --force,
+// and a refusal writes nothing.
+TEST(AppwireCliFlagsTest, CertificatesAndRequestsAreReplacedOnlyWithForce) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem"))).exit_code, 0);
+  const std::string selfsign =
+      absl::StrCat("selfsign --key ", dir.File("k.pem"), " --cn printer.local --out ",
+                   dir.File("c.pem"));
+  ASSERT_EQ(Appwire(selfsign).exit_code, 0);
+  const std::string first = *ReadFile(dir.File("c.pem"));
+  ShellRun again = Appwire(selfsign);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.output,
+            absl::StrCat("appwire: ", dir.File("c.pem"),
+                         " exists; pass --force to replace it (the certificate in it would be "
+                         "lost; clients may trust or pin it)\n"));
+  EXPECT_EQ(*ReadFile(dir.File("c.pem")), first);
+  ASSERT_EQ(Appwire(selfsign + " --force").exit_code, 0);
+  EXPECT_NE(*ReadFile(dir.File("c.pem")), first);
+
+  const std::string csr = absl::StrCat("csr --key ", dir.File("k.pem"), " --cn shop.example --out ",
+                                       dir.File("r.csr"));
+  ASSERT_EQ(Appwire(csr).exit_code, 0);
+  const std::string request = *ReadFile(dir.File("r.csr"));
+  again = Appwire(csr);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.output, HasSubstr("r.csr exists; pass --force to replace it (a CA may "
+                                      "already have been sent that request)"));
+  EXPECT_EQ(*ReadFile(dir.File("r.csr")), request);
+
+  // ca issue into a folder whose certificate is someone's: nothing written,
+  // not even the key.
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  ASSERT_TRUE(MakeDirectories(dir.File("project")).ok());
+  dir.Write("project/cert.pem", "a certificate in use\n");
+  again = Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                               dir.File("project")));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.output, HasSubstr("project/cert.pem exists; pass --force to replace it"));
+  EXPECT_FALSE(FileExists(dir.File("project/key.pem")));
+  EXPECT_EQ(*ReadFile(dir.File("project/cert.pem")), "a certificate in use\n");
+  // ca init never replaces a CA, even its certificate alone.
+  TempDir half;
+  ASSERT_TRUE(MakeDirectories(half.File("ca")).ok());
+  half.Write("ca/ca.pem", "a CA certificate in use\n");
+  again = Appwire(absl::StrCat("ca init ", half.File("ca")));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.output, HasSubstr("ca.pem\" exists; this folder already holds a CA"));
+  EXPECT_FALSE(FileExists(half.File("ca/ca.key")));
+}
+
+TEST(AppwireCliFlagsTest, ConvertReadsThePasswordFromAFileOrTheEnvironment) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  ASSERT_EQ(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --client alice --out ",
+                                 dir.File("alice")))
+                .exit_code,
+            0);
+  ASSERT_EQ(RunShell(absl::StrCat("openssl pkcs12 -export -passout pass:s3cret -inkey ",
+                                  dir.File("alice/key.pem"), " -in ", dir.File("alice/cert.pem"),
+                                  " -out ", dir.File("id.p12")))
+                .exit_code,
+            0);
+  dir.Write("password.txt", "s3cret\n");
+  ShellRun run = Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --password-file ",
+                                      dir.File("password.txt"), " --out ", dir.File("from-file")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(*ReadFile(dir.File("from-file/cert.pem")), *ReadFile(dir.File("alice/cert.pem")));
+
+  run = RunShell(absl::StrCat("P12_PASSWORD=s3cret ", APPWIRE_CLI_BINARY, " convert ",
+                              dir.File("id.p12"), " --password-env P12_PASSWORD --out ",
+                              dir.File("from-env")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(FileExists(dir.File("from-env/key.pem")));
+
+  ExpectUsageError(Appwire(absl::StrCat("convert ", dir.File("id.p12"),
+                                        " --password-env APPWIRE_TEST_UNSET_VARIABLE --out ",
+                                        dir.File("unset"))),
+                   "convert",
+                   "--password-env APPWIRE_TEST_UNSET_VARIABLE: that environment variable is not "
+                   "set");
+  ExpectUsageError(Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --password x "
+                                        "--password-file ", dir.File("password.txt"), " --out ",
+                                        dir.File("both"))),
+                   "convert", "give one of --password-file, --password-env and --password, not "
+                   "several");
+  // No password and no terminal: the empty one, which is wrong here.
+  run = Appwire(absl::StrCat("convert ", dir.File("id.p12"), " --out ", dir.File("none")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("wrong password (--password-file, --password-env or "
+                                    "--password)"));
+  EXPECT_FALSE(FileExists(dir.File("unset")));
+  EXPECT_FALSE(FileExists(dir.File("both")));
+  EXPECT_FALSE(FileExists(dir.File("none")));
+}
+
+}  // namespace
+}  // namespace appwire
