@@ -6,14 +6,25 @@
 namespace appwire {
 
 std::string CommandLine::Get(const std::string& name, const std::string& fallback) const {
-  auto it = flags.find(name);
-  return it == flags.end() ? fallback : it->second;
+  for (const auto& [flag, value] : flags) {
+    if (flag == name) return value;
+  }
+  return fallback;
 }
 
 std::vector<std::string> CommandLine::All(const std::string& name) const {
   std::vector<std::string> values;
-  for (auto [it, end] = flags.equal_range(name); it != end; ++it) values.push_back(it->second);
+  for (const auto& [flag, value] : flags) {
+    if (flag == name) values.push_back(value);
+  }
   return values;
+}
+
+bool CommandLine::Has(const std::string& name) const {
+  for (const auto& [flag, value] : flags) {
+    if (flag == name) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -73,7 +84,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv, 
     if (spec->kind != FlagSpec::Kind::kRepeated && line.Has(name)) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " is given twice"));
     }
-    line.flags.emplace(name, std::move(value));
+    line.flags.emplace_back(name, std::move(value));
   }
   return line;
 }

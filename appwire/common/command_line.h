@@ -15,8 +15,8 @@
 #define APPWIRE_COMMON_COMMAND_LINE_H_
 
 #include <cstddef>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,7 +38,9 @@ struct FlagSpec {
 // What a command line said.
 struct CommandLine {
   std::vector<std::string> positional;
-  std::multimap<std::string, std::string> flags;
+  // (name, value) in the order given: settings that are checked against
+  // each other (min_tls, max_tls) are applied in the order the user wrote.
+  std::vector<std::pair<std::string, std::string>> flags;
   bool help = false;  // -h or --help was given
 
   // The value of --name, or `fallback` when it was not given.
@@ -46,7 +48,7 @@ struct CommandLine {
   // Every value of --name, in order.
   std::vector<std::string> All(const std::string& name) const;
   // Whether --name was given.
-  bool Has(const std::string& name) const { return flags.count(name) > 0; }
+  bool Has(const std::string& name) const;
 };
 
 // Parses argv[first..argc) against `flags`, allowing at most `max_positional`

@@ -34,6 +34,12 @@ TEST(CommandLineTest, ValuesComeAfterASpaceOrAnEqualsSign) {
   EXPECT_THAT(line->All("san"), ElementsAre("DNS:a", "IP:10.0.0.5"));
   EXPECT_TRUE(line->Has("json"));
   EXPECT_FALSE(line->help);
+  // In the order given (settings checked against each other apply in it).
+  ASSERT_EQ(line->flags.size(), 4u);
+  EXPECT_EQ(line->flags[0].first, "out");
+  EXPECT_EQ(line->flags[1], std::make_pair(std::string("san"), std::string("DNS:a")));
+  EXPECT_EQ(line->flags[2].first, "json");
+  EXPECT_EQ(line->flags[3].first, "san");
   EXPECT_EQ(line->Get("missing", "fallback"), "fallback");
   EXPECT_TRUE(line->All("missing").empty());
 }

@@ -1,10 +1,12 @@
 // appwire-server: serves the built-in services (and, later, project
 // services) over TLS from a project folder.
 //
-//   appwire-server --project DIR [--port N] [--bind ADDR] [--min-tls 1.2|1.3] ...
+//   appwire-server --project DIR [--config FILE] [--port N] [--bind ADDR] ...
 //
-// Settings come from flags, then the project folder's appwire.conf, then the
-// defaults (docs/configuration.md).
+// Settings come from flags, then the project folder's appwire.conf (or
+// --config FILE), then the defaults (docs/configuration.md). The command
+// line is parsed strictly (appwire/common/command_line.h): an unknown flag
+// or a stray word is exit status 2, before anything starts.
 //
 // SIGINT / SIGTERM drain calls in flight, then exit 0.
 #include <signal.h>
@@ -16,79 +18,124 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "appwire/common/command_line.h"
+#include "appwire/common/files.h"
 #include "appwire/common/log.h"
 #include "appwire/common/project_folder.h"
+#include "appwire/common/version.h"
 #include "appwire/server/server.h"
 #include "appwire/server/settings_file.h"
 
 namespace {
 
-std::string Usage() {
-  std::string usage =
-      "usage: appwire-server --project DIR [--SETTING VALUE ...]\n"
-      "\n"
-      "  --project DIR   project folder: key.pem and cert.pem (generated as a\n"
-      "                  self-signed pair when both are absent), appwire.conf\n"
-      "  --port N        TCP port (default 19813; 0 picks a free port)\n"
-      "  --bind ADDR     address to listen on (default 127.0.0.1; 0.0.0.0 or ::\n"
-      "                  for every interface)\n"
-      "  --min-tls V     lowest TLS version accepted: 1.3 (default) or 1.2\n"
-      "  --max-tls V     highest TLS version accepted: 1.3 (default) or 1.2\n"
-      "  --ciphers LIST  TLS 1.2 suites, OpenSSL syntax (4D selector 64)\n"
-      "  --tls13-ciphers LIST  TLS 1.3 suites, IANA names\n"
-      "\n"
-      "Every key of appwire.conf is also a flag (underscores become dashes):\n ";
+constexpr int kExitUsage = 2;
+
+// The flags: the program's own, then one per settings key (underscores
+// become dashes), each taking a value.
+std::vector<appwire::FlagSpec> Flags() {
+  using Kind = appwire::FlagSpec::Kind;
+  std::vector<appwire::FlagSpec> flags = {
+      {"project"}, {"config"}, {"log-level"}, {"version", Kind::kSwitch}};
   for (const std::string& key : appwire::SettingKeys()) {
     std::string flag = key;
     std::replace(flag.begin(), flag.end(), '_', '-');
-    absl::StrAppend(&usage, " --", flag);
+    flags.push_back({flag});
   }
-  absl::StrAppend(&usage, "\nSee docs/configuration.md.\n");
+  return flags;
+}
+
+std::string Usage() {
+  std::string usage =
+      "usage: appwire-server --project DIR [--config FILE] [--SETTING VALUE ...]\n"
+      "\n"
+      "  --project DIR     project folder: key.pem and cert.pem (generated as a\n"
+      "                    self-signed pair when both are absent), appwire.conf,\n"
+      "                    certificates/, client-ca.pem, crl.pem\n"
+      "  --config FILE     settings file to read instead of DIR/appwire.conf (it\n"
+      "                    must exist)\n"
+      "  --log-level L     debug, info (default), warning or error\n"
+      "  --version         prints the version and exits\n"
+      "  --help            prints this and exits\n"
+      "\n"
+      "Settings (flag, default, what the value is); each is also an appwire.conf\n"
+      "key, with underscores for dashes, and a flag wins over the file:\n";
+  for (const appwire::SettingDescription& setting : appwire::DescribeSettings()) {
+    std::string flag = setting.key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    absl::StrAppend(&usage, "  --", flag, " ",
+                    setting.default_value.empty() ? "(none)" : setting.default_value,
+                    setting.unit.empty() ? "" : "  ", setting.unit, "\n");
+  }
+  absl::StrAppend(&usage,
+                  "\nSIGHUP reloads the certificates; SIGINT and SIGTERM drain calls in "
+                  "flight, then stop.\nExit status: 0 stopped, 1 could not start, 2 wrong "
+                  "command line. See docs/configuration.md.\n");
   return usage;
 }
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "appwire-server: %s\n\n%s", message.c_str(), Usage().c_str());
-  return 2;
+  std::fprintf(stderr,
+               "appwire-server: %s\n(appwire-server --help lists the flags and settings)\n",
+               message.c_str());
+  return kExitUsage;
+}
+
+absl::StatusOr<appwire::LogLevel> ParseLogLevel(const std::string& words) {
+  if (words == "debug") return appwire::LogLevel::kDebug;
+  if (words == "info") return appwire::LogLevel::kInfo;
+  if (words == "warning") return appwire::LogLevel::kWarning;
+  if (words == "error") return appwire::LogLevel::kError;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--log-level ", words, ": use debug, info, warning or error"));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  appwire::ServerOptions options;
-  std::vector<std::pair<std::string, std::string>> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(Usage().c_str(), stdout);
-      return 0;
-    }
-    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
-      return UsageError(absl::StrCat("\"", arg, "\" needs to be --SETTING VALUE"));
-    }
-    std::string key = arg.substr(2);
-    std::replace(key.begin(), key.end(), '-', '_');
-    std::string value = argv[++i];
-    if (key == "project") {
-      options.project_dir = value;
-    } else {
-      flags.emplace_back(key, value);
-    }
+  const std::vector<appwire::FlagSpec> flag_specs = Flags();
+  absl::StatusOr<appwire::CommandLine> line =
+      appwire::ParseCommandLine(argc, argv, 1, flag_specs, /*max_positional=*/0);
+  if (!line.ok()) return UsageError(std::string(line.status().message()));
+  if (line->help) {
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
   }
+  if (line->Has("version")) {
+    std::printf("appwire-server %s\n", appwire::kSoftwareVersion);
+    return 0;
+  }
+  if (line->Has("log-level")) {
+    absl::StatusOr<appwire::LogLevel> level = ParseLogLevel(line->Get("log-level"));
+    if (!level.ok()) return UsageError(std::string(level.status().message()));
+    appwire::SetMinLogLevel(*level);
+  }
+  appwire::ServerOptions options;
+  options.project_dir = line->Get("project");
   if (options.project_dir.empty()) return UsageError("--project DIR is required");
 
   // The settings file first, then flags: a flag wins.
-  const std::string settings_path = appwire::ProjectFolder::At(options.project_dir).settings;
+  std::string settings_path = appwire::ProjectFolder::At(options.project_dir).settings;
+  if (line->Has("config")) {
+    settings_path = line->Get("config");
+    if (!appwire::FileExists(settings_path)) {
+      appwire::LogError(absl::StrCat("cannot start: --config ", settings_path,
+                                     ": no such file (give a settings file that exists, or leave "
+                                     "--config out to read the project folder's appwire.conf)"));
+      return 1;
+    }
+  }
   absl::Status settings = appwire::ApplySettingsFile(settings_path, &options);
   if (!settings.ok()) {
     appwire::LogError(absl::StrCat("cannot start: ", settings.message()));
     return 1;
   }
-  for (const auto& [key, value] : flags) {
-    std::string flag = key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
+  for (const auto& [flag, value] : line->flags) {
+    if (flag == "project" || flag == "config" || flag == "log-level") continue;
+    std::string key = flag;
+    std::replace(key.begin(), key.end(), '-', '_');
     absl::Status status = appwire::ApplySetting(key, value, &options);
     if (!status.ok()) {
       return UsageError(absl::StrCat("--", flag, " ", value, ": ", status.message()));

@@ -59,6 +59,54 @@ std::vector<std::string> SettingKeys() {
   return keys;
 }
 
+namespace {
+
+// The default of `spec` written as Convert reads it.
+std::string DefaultWords(const ParameterSpec& spec) {
+  switch (spec.kind) {
+    case ParameterKind::kInt:
+      return absl::StrCat(spec.default_int);
+    case ParameterKind::kBool:
+      return spec.default_int != 0 ? "true" : "false";
+    case ParameterKind::kTlsVersion:
+      return spec.default_int == kTLSv1_2 ? "1.2" : "1.3";
+    case ParameterKind::kClientCert:
+      if (spec.default_int == kClientCertRequest) return "request";
+      return spec.default_int == kClientCertRequire ? "require" : "none";
+    case ParameterKind::kString:
+      return spec.default_string;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<SettingDescription> DescribeSettings() {
+  const ServerOptions defaults;
+  std::vector<SettingDescription> settings = {
+      {"bind", defaults.bind_address, "address to listen on (0.0.0.0 or :: for every interface)"}};
+  for (const ParameterSpec& spec : ParameterTable()) {
+    // The words of the value as a flag or file writes it (the table's unit
+    // speaks of the parameter's numbers).
+    std::string unit = spec.unit;
+    switch (spec.kind) {
+      case ParameterKind::kBool: unit = "true or false"; break;
+      case ParameterKind::kTlsVersion: unit = "1.2 or 1.3"; break;
+      case ParameterKind::kClientCert: unit = "none, request or require"; break;
+      case ParameterKind::kString:
+        if (unit.empty()) unit = "(empty: the built-in choice)";
+        break;
+      case ParameterKind::kInt: break;
+    }
+    if (spec.check == ParameterCheck::kNames) unit = absl::StrCat(spec.unit, "s, ':'-separated");
+    settings.push_back({spec.settings_key, DefaultWords(spec), unit});
+  }
+  settings.push_back({"client_ca", "", "file of the CAs whose client certificates are accepted"});
+  settings.push_back({"key_passphrase_file", "", "file whose first line decrypts key.pem"});
+  settings.push_back({"key_passphrase_env", "", "environment variable that decrypts key.pem"});
+  return settings;
+}
+
 absl::Status ApplySetting(absl::string_view key, absl::string_view value,
                           ServerOptions* options) {
   if (key == "client_ca") {

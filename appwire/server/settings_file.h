@@ -37,6 +37,17 @@ absl::Status ApplySettingsFile(const std::string& path, ServerOptions* options);
 // The keys ApplySetting knows, for usage messages.
 std::vector<std::string> SettingKeys();
 
+// One key as appwire-server --help lists it.
+struct SettingDescription {
+  std::string key;            // "handshake_timeout_ms"
+  std::string default_value;  // written as the file writes it ("10000", "1.3", "false"); "" for none
+  std::string unit;           // "milliseconds", or what the value is; may be ""
+};
+
+// Every key of SettingKeys, in its order, with its default: what
+// ApplySetting(key, default_value) leaves as it is.
+std::vector<SettingDescription> DescribeSettings();
+
 }  // namespace appwire
 
 #endif  // APPWIRE_SERVER_SETTINGS_FILE_H_

@@ -10,15 +10,12 @@
 namespace appwire {
 namespace {
 
-// The default of `spec` written as appwire.conf writes it.
+// The default of `spec` as appwire-server --help shows it (DescribeSettings).
 std::string SettingsText(const ParameterSpec& spec) {
-  switch (spec.kind) {
-    case ParameterKind::kInt: return absl::StrCat(spec.default_int);
-    case ParameterKind::kString: return spec.default_string;
-    case ParameterKind::kTlsVersion: return spec.default_int == kTLSv1_2 ? "1.2" : "1.3";
-    case ParameterKind::kClientCert: return "none";
-    case ParameterKind::kBool: return spec.default_int != 0 ? "true" : "false";
+  for (const SettingDescription& setting : DescribeSettings()) {
+    if (setting.key == spec.settings_key) return setting.default_value;
   }
+  ADD_FAILURE() << spec.settings_key << " is not described";
   return "";
 }
 
@@ -29,6 +26,31 @@ TEST(SettingsFileTest, KnownKeysAreTheParameterTablesBetweenTheServerOptionsKeys
   EXPECT_EQ(SettingKeys(), expected);
 }
 
+TEST(SettingsFileTest, EveryKeyIsDescribedWithItsDefault) {
+  std::vector<std::string> described;
+  for (const SettingDescription& setting : DescribeSettings()) described.push_back(setting.key);
+  EXPECT_EQ(described, SettingKeys());
+  const std::vector<SettingDescription> settings = DescribeSettings();
+  EXPECT_EQ(settings.front().key, "bind");
+  EXPECT_EQ(settings.front().default_value, "127.0.0.1");
+  for (const SettingDescription& setting : settings) {
+    if (setting.key == "handshake_timeout_ms") {
+      EXPECT_EQ(setting.default_value, "10000");
+      EXPECT_EQ(setting.unit, "milliseconds");
+    }
+    if (setting.key == "min_tls") {
+      EXPECT_EQ(setting.default_value, "1.3");
+    }
+    if (setting.key == "allow_non_forward_secret") {
+      EXPECT_EQ(setting.default_value, "false");
+    }
+    if (setting.key == "groups") {
+      EXPECT_EQ(setting.unit, "groups, ':'-separated");
+    }
+  }
+}
+
+// Each default, as DescribeSettings writes it, reads back as that default.
 TEST(SettingsFileTest, EveryParameterKeySetsItsSelectorInTheServersOverrides) {
   for (const ParameterSpec& spec : ParameterTable()) {
     ServerOptions options;
