@@ -27,9 +27,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "appwire/client/channel.h"
+#include "appwire/common/command_line.h"
 #include "appwire/common/log.h"
 #include "appwire/v1/builtin.pb.h"
 #include "delay_relay.h"
@@ -497,15 +500,28 @@ std::string W7(appwire::ChannelOptions options, int server_port, pid_t server) {
 int main(int argc, char** argv) {
   std::string server_binary =
       (std::filesystem::path(argv[0]).parent_path() / "../appwire/server/appwire-server").string();
-  std::string suite = "TLS_AES_256_GCM_SHA384";
-  std::string only = "W1,W2,W3,W4,W5,W6,W7,W1_awake";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--server") server_binary = argv[i + 1];
-    else if (flag == "--suite") suite = argv[i + 1];
-    else if (flag == "--only") only = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: appwire-bench [--server PATH] [--suite NAME] [--only W1,W2,...]\n");
+  const std::string all = "W1,W2,W3,W4,W5,W6,W7,W1_awake";
+  const char* const usage =
+      "usage: appwire-bench [--server PATH] [--suite NAME] [--only W1,W2,...]\n"
+      "workloads: W1,W2,W3,W4,W5,W6,W7,W1_awake (all by default); see bench/README.md\n";
+  const std::vector<appwire::FlagSpec> flags = {{"server"}, {"suite"}, {"only"}};
+  absl::StatusOr<appwire::CommandLine> line = appwire::ParseCommandLine(argc, argv, 1, flags, 0);
+  if (!line.ok()) {
+    std::fprintf(stderr, "appwire-bench: %s\n%s", std::string(line.status().message()).c_str(),
+                 usage);
+    return 2;
+  }
+  if (line->help) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  server_binary = line->Get("server", server_binary);
+  const std::string suite = line->Get("suite", "TLS_AES_256_GCM_SHA384");
+  const std::string only = line->Get("only", all);
+  for (absl::string_view name : absl::StrSplit(only, ',')) {
+    if (!absl::StrContains(absl::StrCat(",", all, ","), absl::StrCat(",", name, ","))) {
+      std::fprintf(stderr, "appwire-bench: --only %s: no workload \"%s\"\n%s", only.c_str(),
+                   std::string(name).c_str(), usage);
       return 2;
     }
   }

@@ -4,11 +4,15 @@
 // without --force, ca issue takes several names and a validity, and convert
 // reads its password from a file or the environment. Outputs are checked
 // with openssl.
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
 #include "appwire/common/version.h"
+#include "appwire/server/server.h"
+#include "appwire/server/service_registry.h"
+#include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -226,6 +230,66 @@ TEST(AppwireCliFlagsTest, ConvertReadsThePasswordFromAFileOrTheEnvironment) {
   EXPECT_FALSE(FileExists(dir.File("unset")));
   EXPECT_FALSE(FileExists(dir.File("both")));
   EXPECT_FALSE(FileExists(dir.File("none")));
+}
+
+// `appwire health`: exit 0 only for SERVING, over a verified connection.
+TEST(AppwireCliFlagsTest, HealthExitsZeroOnlyWhenTheServerSaysServing) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string target = absl::StrCat("127.0.0.1:", server->port());
+  ShellRun run = Appwire(absl::StrCat("health ", target, " --ca ", project.File("cert.pem"),
+                                      " --server-name localhost"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "SERVING\n");
+  run = Appwire(absl::StrCat("health ", target, " --pin ", server->certificate().sha256_fingerprint));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  // A server that is up but says it is not serving.
+  TempDir other_project;
+  auto registry = std::make_shared<ServiceRegistry>();
+  auto not_serving_handler = [](CallContext&, const v1::HealthCheckRequest&)
+      -> absl::StatusOr<v1::HealthCheckResponse> {
+    v1::HealthCheckResponse response;
+    response.set_status(v1::HealthCheckResponse::NOT_SERVING);
+    return response;
+  };
+  ASSERT_TRUE((registry->Register<v1::HealthCheckRequest, v1::HealthCheckResponse>(
+                   "appwire.v1.Health/Check", not_serving_handler))
+                  .ok());
+  ServerOptions not_serving_options;
+  not_serving_options.project_dir = other_project.path();
+  not_serving_options.builtin_services = false;
+  std::unique_ptr<Server> not_serving = testing::StartServer(not_serving_options, registry);
+  ASSERT_NE(not_serving, nullptr);
+  run = Appwire(absl::StrCat("health 127.0.0.1:", not_serving->port(), " --pin ",
+                             not_serving->certificate().sha256_fingerprint));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.output, "NOT_SERVING\n");
+
+  // Not trusted: the other server's certificate pinned.
+  run = Appwire(absl::StrCat("health ", target, " --pin ",
+                             not_serving->certificate().sha256_fingerprint, " --timeout 3s"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("appwire: "));
+  EXPECT_THAT(run.output, HasSubstr("fingerprint")) << run.output;
+
+  // Nobody listening.
+  const int closed_port = server->port();
+  server->Drain(absl::ZeroDuration());
+  server.reset();
+  run = Appwire(absl::StrCat("health 127.0.0.1:", closed_port, " --ca ",
+                             project.File("cert.pem"), " --timeout 2s"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("appwire: ")) << run.output;
+
+  ExpectUsageError(Appwire(absl::StrCat("health ", target)), "health",
+                   "say how to trust the server: --ca FILE, --pin SHA256:..., --client DIR or "
+                   "--system-trust");
+  ExpectUsageError(Appwire(absl::StrCat("health ", target, " --pin x --timeout soon")), "health",
+                   "--timeout soon: give a duration such as 5s or 500ms");
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ std::vector<SettingDescription> DescribeSettings() {
       case ParameterKind::kTlsVersion: unit = "1.2 or 1.3"; break;
       case ParameterKind::kClientCert: unit = "none, request or require"; break;
       case ParameterKind::kString:
-        if (unit.empty()) unit = "(empty: the built-in choice)";
+        if (unit.empty()) unit = "the built-in choice when empty";
         break;
       case ParameterKind::kInt: break;
     }

@@ -62,6 +62,7 @@ extern const Subcommand kDhparams;  // dhparams.cc
 extern const Subcommand kConvert;   // convert.cc
 extern const Subcommand kProbe;     // probe.cc
 extern const Subcommand kCheck;     // check.cc
+extern const Subcommand kHealth;    // health.cc
 
 // Prints "appwire: MESSAGE" on stderr; returns 1.
 int Fail(const absl::Status& status);

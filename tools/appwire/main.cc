@@ -14,8 +14,8 @@ namespace appwire::cli {
 namespace {
 
 // In the order `appwire help` lists them.
-const Subcommand* const kSubcommands[] = {&kKeygen,   &kCsr,     &kSelfsign, &kCa,
-                                          &kDhparams, &kConvert, &kProbe,    &kCheck};
+const Subcommand* const kSubcommands[] = {&kKeygen,   &kCsr,     &kSelfsign, &kCa,    &kDhparams,
+                                          &kConvert, &kProbe,   &kCheck,    &kHealth};
 
 const Subcommand* Find(const std::string& name) {
   for (const Subcommand* s : kSubcommands) {
