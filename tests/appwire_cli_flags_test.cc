@@ -232,6 +232,45 @@ TEST(AppwireCliFlagsTest, ConvertReadsThePasswordFromAFileOrTheEnvironment) {
   EXPECT_FALSE(FileExists(dir.File("none")));
 }
 
+// `appwire check --project` says what appwire-server would do, by the
+// server's own code: an empty folder is usable (the first start generates
+// the pair), a folder whose appwire.conf stops the server is not.
+TEST(AppwireCliFlagsTest, CheckProjectAgreesWithTheServer) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDirectories(dir.File("empty")).ok());
+  ShellRun run = Appwire(absl::StrCat("check --project ", dir.File("empty")));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr(absl::StrCat("ok      no ", dir.File("empty/cert.pem"), " or ",
+                                     dir.File("empty/key.pem"),
+                                     ": the server will generate a self-signed certificate at "
+                                     "its first start\n")));
+  EXPECT_THAT(run.output, HasSubstr("ok      TLS TLSv1.3 only\n"));
+  EXPECT_THAT(run.output, ::testing::EndsWith("\nusable\n"));
+  EXPECT_FALSE(FileExists(dir.File("empty/key.pem")));  // a check writes nothing
+  EXPECT_FALSE(FileExists(dir.File("empty/session-ticket.key")));
+  // The server would refuse this file, so the check does too, in its words.
+  ASSERT_TRUE(MakeDirectories(dir.File("bad")).ok());
+  dir.Write("bad/appwire.conf", "min_tls = 1.2\nmax_tls = 1.4\n");
+  run = Appwire(absl::StrCat("check --project ", dir.File("bad")));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat("error   the server would not start: \"",
+                                                 dir.File("bad/appwire.conf"), "\" line 2: ")));
+  EXPECT_THAT(run.output, ::testing::EndsWith("NOT usable: fix the errors above\n"));
+  // A client CA file that is not PEM: the server refuses it at start.
+  ASSERT_TRUE(MakeDirectories(dir.File("ca")).ok());
+  dir.Write("ca/client-ca.pem", "not a certificate\n");
+  run = Appwire(absl::StrCat("check --project ", dir.File("ca")));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("error   the server would not start: "));
+  EXPECT_THAT(run.output, HasSubstr("client-ca.pem"));
+  // Settings the server accepts are said so.
+  dir.Write("empty/appwire.conf", "min_tls = 1.2\n");
+  run = Appwire(absl::StrCat("check --project ", dir.File("empty")));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("ok      TLS TLSv1.2 to TLSv1.3\n"));
+}
+
 // `appwire health`: exit 0 only for SERVING, over a verified connection.
 TEST(AppwireCliFlagsTest, HealthExitsZeroOnlyWhenTheServerSaysServing) {
   TempDir project;

@@ -123,6 +123,35 @@ TEST(AppwireServerFlagsTest, ConfigReadsAnotherSettingsFileWhichMustExist) {
   EXPECT_FALSE(FileExists(dir.File("fresh")));
 }
 
+// --check reads everything a start reads, says what would be served, and
+// writes nothing.
+TEST(AppwireServerFlagsTest, CheckSaysWhatWouldBeServedAndWritesNothing) {
+  TempDir dir;
+  const std::string project = dir.File("project");
+  ShellRun run = Server(absl::StrCat("--project ", project, " --check --port 7777"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, absl::StrCat(project, ": usable\n  would listen on 127.0.0.1:7777\n"
+                                     "  minimum TLS version: TLSv1.3\n"
+                                     "  certificate: none yet; the first start generates a "
+                                     "self-signed pair in ",
+                                     project, " (key.pem, cert.pem)\n"));
+  EXPECT_FALSE(FileExists(project));
+  // With a pair (made by a start): its certificate.
+  StartAndStop({"--project", project, "--port", "0"}, dir);
+  ASSERT_TRUE(FileExists(JoinPath(project, "cert.pem")));
+  run = Server(absl::StrCat("--project ", project, " --check --bind ::1 --min-tls 1.2"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("  would listen on [::1]:19813\n  minimum TLS version: "
+                                    "TLSv1.2\n  maximum TLS version: TLSv1.3\n"));
+  EXPECT_THAT(run.output, HasSubstr("  certificate fingerprint: SHA256:"));
+  // A folder the server would refuse: exit 1, the reason.
+  dir.Write("project/appwire.conf", "port = many\n");
+  run = Server(absl::StrCat("--project ", project, " --check"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("cannot start: \""));
+  EXPECT_THAT(run.output, HasSubstr("port = \"many\": a whole number is expected"));
+}
+
 TEST(AppwireServerFlagsTest, SettingsApplyInTheOrderGivenAndLogLevelFilters) {
   TempDir dir;
   // min before max: each is checked against the other as it is set, so the

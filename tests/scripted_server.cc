@@ -11,8 +11,11 @@ namespace appwire::testing {
 
 ScriptedServer::ScriptedServer(const TempDir& project, Script script)
     : script_(std::move(script)) {
-  auto identity = LoadOrCreateServerIdentity(project.path(), IdentityLoadOptions());
+  auto identity = LoadOrMakeServerIdentity(project.path(), IdentityLoadOptions());
   EXPECT_TRUE(identity.ok()) << identity.status();
+  if (identity.ok() && identity->generated) {  // clients trust its cert.pem
+    EXPECT_TRUE(WriteGeneratedIdentity(*identity).ok());
+  }
   TlsOptions tls;
   tls.role = TlsRole::kServer;
   tls.certificate_chain_pem = identity->certificate_chain_pem;

@@ -23,11 +23,14 @@ absl::StatusOr<std::unique_ptr<Server>> CreateIn(const TempDir& project) {
   return Server::Create(options, nullptr);
 }
 
+// Create makes the pair in memory, Start writes it once the port is bound.
 TEST(ServerStartupTest, GeneratesASelfSignedPairOnceWithAPrivateKey) {
   TempDir project;
   auto first = CreateIn(project);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE((*first)->certificate_generated());
+  EXPECT_FALSE(FileExists(project.File("key.pem")));
+  ASSERT_TRUE((*first)->Start().ok());
   struct stat key_stat;
   ASSERT_EQ(::stat(project.File("key.pem").c_str(), &key_stat), 0);
   EXPECT_EQ(key_stat.st_mode & 0777, 0600u);
@@ -48,9 +51,39 @@ TEST(ServerStartupTest, GeneratesASelfSignedPairOnceWithAPrivateKey) {
   EXPECT_EQ((*second)->certificate().sha256_fingerprint, cert.sha256_fingerprint);
 }
 
+// A server created and never started, or whose start fails at the bind,
+// leaves the folder as it was: no key, certificate or ticket key (an
+// operator whose port was taken must not find a new identity there).
+TEST(ServerStartupTest, AServerThatDoesNotStartWritesNothing) {
+  TempDir dir;
+  const std::string project = dir.File("project");
+  auto running = testing::StartServerIn(dir);  // holds a port
+  ASSERT_NE(running, nullptr);
+  ServerOptions options;
+  options.project_dir = project;
+  options.port = running->port();
+  {
+    auto created = Server::Create(options, nullptr);
+    ASSERT_TRUE(created.ok()) << created.status();
+    EXPECT_TRUE((*created)->certificate_generated());
+    EXPECT_EQ((*created)->Start().code(), absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_FALSE(FileExists(project)) << "the bind failed, yet the folder was made";
+  options.port = 0;
+  auto started = Server::Create(options, nullptr);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE((*started)->Start().ok());
+  for (const char* secret : {"key.pem", "session-ticket.key"}) {
+    struct stat st;
+    ASSERT_EQ(::stat(JoinPath(project, secret).c_str(), &st), 0) << secret;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << secret;
+  }
+  EXPECT_TRUE(FileExists(JoinPath(project, "cert.pem")));
+}
+
 TEST(ServerStartupTest, WarnsWhenTheKeyIsReadableByOthersAtStartAndReload) {
   TempDir project;
-  ASSERT_TRUE(CreateIn(project).ok());  // generates key.pem with mode 0600
+  ASSERT_NE(testing::StartServerIn(project), nullptr);  // generates key.pem with mode 0600
   {
     appwire::testing::LogCapture log;
     ASSERT_TRUE(CreateIn(project).ok());

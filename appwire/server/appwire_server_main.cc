@@ -38,7 +38,8 @@ constexpr int kExitUsage = 2;
 std::vector<appwire::FlagSpec> Flags() {
   using Kind = appwire::FlagSpec::Kind;
   std::vector<appwire::FlagSpec> flags = {
-      {"project"}, {"config"}, {"log-level"}, {"version", Kind::kSwitch}};
+      {"project"}, {"config"}, {"log-level"}, {"version", Kind::kSwitch},
+      {"check", Kind::kSwitch}};
   for (const std::string& key : appwire::SettingKeys()) {
     std::string flag = key;
     std::replace(flag.begin(), flag.end(), '_', '-');
@@ -57,6 +58,9 @@ std::string Usage() {
       "  --config FILE     settings file to read instead of DIR/appwire.conf (it\n"
       "                    must exist)\n"
       "  --log-level L     debug, info (default), warning or error\n"
+      "  --check           reads and checks the folder and settings as a start\n"
+      "                    would, prints what would be served, writes nothing,\n"
+      "                    and exits: 0 usable, 1 not\n"
       "  --version         prints the version and exits\n"
       "  --help            prints this and exits\n"
       "\n"
@@ -81,6 +85,41 @@ int UsageError(const std::string& message) {
                "appwire-server: %s\n(appwire-server --help lists the flags and settings)\n",
                message.c_str());
   return kExitUsage;
+}
+
+// What a server serves, one line each: the lines logged at start, and
+// what --check prints (before a start, the address is the one it would bind
+// and a generated pair is one it would write).
+std::vector<std::string> Served(const appwire::Server& server, bool started) {
+  std::vector<std::string> lines;
+  const appwire::ServerOptions& options = server.options();
+  if (started) {
+    lines.push_back(absl::StrCat("listening on ", server.listen_address()));
+  } else {
+    const int port = options.port.has_value()
+                         ? *options.port
+                         : static_cast<int>(server.GetParameter(
+                                                         appwire::Parameter::kClientServerPortId)
+                                                .AsInt());
+    const bool v6 = options.bind_address.find(':') != std::string::npos;
+    lines.push_back(absl::StrCat("would listen on ", v6 ? "[" : "", options.bind_address,
+                                 v6 ? "]" : "", ":", port));
+  }
+  const appwire::Server::TlsSettings tls = server.tls_settings();
+  lines.push_back(absl::StrCat("minimum TLS version: ", appwire::TlsVersionName(tls.min_version)));
+  if (tls.max_version != tls.min_version) {
+    lines.push_back(absl::StrCat("maximum TLS version: ", appwire::TlsVersionName(tls.max_version)));
+  }
+  if (!started && server.certificate_generated()) {
+    lines.push_back(absl::StrCat("certificate: none yet; the first start generates a self-signed "
+                                 "pair in ", options.project_dir, " (key.pem, cert.pem)"));
+    return lines;
+  }
+  const appwire::CertificateInfo cert = server.certificate();
+  lines.push_back(absl::StrCat("certificate subject: ", cert.subject));
+  lines.push_back(absl::StrCat("certificate expires: ", appwire::FormatUtc(cert.not_after)));
+  lines.push_back(absl::StrCat("certificate fingerprint: ", cert.sha256_fingerprint));
+  return lines;
 }
 
 absl::StatusOr<appwire::LogLevel> ParseLogLevel(const std::string& words) {
@@ -133,7 +172,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& [flag, value] : line->flags) {
-    if (flag == "project" || flag == "config" || flag == "log-level") continue;
+    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "check") continue;
     std::string key = flag;
     std::replace(key.begin(), key.end(), '-', '_');
     absl::Status status = appwire::ApplySetting(key, value, &options);
@@ -156,28 +195,27 @@ int main(int argc, char** argv) {
     appwire::LogError(absl::StrCat("cannot start: ", server.status().message()));
     return 1;
   }
-  const appwire::CertificateInfo& cert = (*server)->certificate();
-  if ((*server)->certificate_generated()) {
-    appwire::LogInfo(absl::StrCat(
-        "generated a self-signed certificate in ", options.project_dir,
-        " (key.pem written with mode 0600); clients trust it with its cert.pem "
-        "as CA file or by pinning its fingerprint"));
+  if (line->Has("check")) {
+    // Create() read and checked everything a start would, and wrote
+    // nothing; say what would be served.
+    std::printf("%s: usable\n", options.project_dir.c_str());
+    for (const std::string& served : Served(**server, /*started=*/false)) {
+      std::printf("  %s\n", served.c_str());
+    }
+    return 0;
   }
   absl::Status started = (*server)->Start();
   if (!started.ok()) {
     appwire::LogError(absl::StrCat("cannot start: ", started.message()));
     return 1;
   }
-  appwire::LogInfo(absl::StrCat("listening on ", (*server)->listen_address()));
-  const appwire::Server::TlsSettings tls = (*server)->tls_settings();
-  appwire::LogInfo(absl::StrCat("minimum TLS version: ", appwire::TlsVersionName(tls.min_version)));
-  if (tls.max_version != tls.min_version) {
-    appwire::LogInfo(absl::StrCat("maximum TLS version: ",
-                                  appwire::TlsVersionName(tls.max_version)));
+  if ((*server)->certificate_generated()) {
+    appwire::LogInfo(absl::StrCat(
+        "generated a self-signed certificate in ", options.project_dir,
+        " (key.pem written with mode 0600); clients trust it with its cert.pem "
+        "as CA file or by pinning its fingerprint"));
   }
-  appwire::LogInfo(absl::StrCat("certificate subject: ", cert.subject));
-  appwire::LogInfo(absl::StrCat("certificate expires: ", appwire::FormatUtc(cert.not_after)));
-  appwire::LogInfo(absl::StrCat("certificate fingerprint: ", cert.sha256_fingerprint));
+  for (const std::string& served : Served(**server, /*started=*/true)) appwire::LogInfo(served);
 
   // SIGHUP reloads the certificates (a bad file keeps the running ones);
   // SIGINT and SIGTERM drain and stop.

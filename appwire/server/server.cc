@@ -115,6 +115,10 @@ absl::Status Server::Start() {
   if (!error) acceptor->bind(endpoint, error);
   if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
   if (error) return SocketErrorToStatus(error, "listening", where);
+  // The generated files only now that the port is ours: a start that
+  // fails (the port taken) leaves the project folder as it was.
+  absl::Status written = s.tls->WriteGeneratedFiles();
+  if (!written.ok()) return written;
   s.bound_port = acceptor->local_endpoint().port();
   s.acceptor = std::move(acceptor);
   s.registry->Freeze();

@@ -72,13 +72,18 @@ struct APPWIRE_EXPORT ServerOptions {
 
 class APPWIRE_EXPORT Server {
  public:
-  // Validates options, loads (or creates) the certificate and builds the TLS
-  // configuration. Errors name the file or option and the fix.
+  // Validates options, loads the project folder's files (or makes a
+  // self-signed pair when key.pem and cert.pem are both absent) and builds
+  // the TLS configuration, exactly as a start would. Writes nothing: a
+  // server created and never started is a check of the configuration, and
+  // leaves the folder as it was. Errors name the file or option and the fix.
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       ServerOptions options, std::shared_ptr<ServiceRegistry> registry);
   ~Server();  // Drain(0) if still running.
 
-  // Binds and starts serving. Freezes the registry.
+  // Binds, then writes what Create made (the generated key.pem, 0600, and
+  // cert.pem; session-ticket.key), then starts serving. Freezes the
+  // registry. A start that fails to bind writes nothing.
   absl::Status Start();
 
   // Reads key.pem, cert.pem, certificates/, dhparams.pem and client-ca.pem
@@ -119,7 +124,8 @@ class APPWIRE_EXPORT Server {
     size_t max_message_bytes;
   };
   TlsSettings tls_settings() const;
-  // The default certificate being served, and whether Create() generated it.
+  // The default certificate being served, and whether Create() generated it
+  // (written by Start()).
   CertificateInfo certificate() const;
   bool certificate_generated() const;
   const ServerOptions& options() const;

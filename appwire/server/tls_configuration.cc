@@ -57,18 +57,20 @@ absl::StatusOr<std::unique_ptr<TlsConfiguration>> TlsConfiguration::Load(
   IdentityLoadOptions load;
   load.passphrase_file = options.key_passphrase_file;
   load.passphrase_env = options.key_passphrase_env;
-  absl::StatusOr<ServerIdentity> identity = LoadOrCreateServerIdentity(folder.dir, load);
+  absl::StatusOr<ServerIdentity> identity = LoadOrMakeServerIdentity(folder.dir, load);
   if (!identity.ok()) return identity.status();
   tls->generated_ = identity->generated;
+  tls->identity_unwritten_ = identity->generated;
   tls->identity_ = *std::move(identity);
   absl::StatusOr<std::vector<SniIdentity>> sni = LoadSniIdentities(folder.dir, load);
   if (!sni.ok()) return sni.status();
   tls->sni_identities_ = *std::move(sni);
   // Tickets that survive restarts (appwire/transport/session_ticket_key.h). Without
   // the file (a read-only folder), clients just do full handshakes.
-  absl::StatusOr<std::string> ticket_key = LoadOrCreateSessionTicketKey(folder.session_ticket_key);
+  absl::StatusOr<SessionTicketKey> ticket_key = LoadOrMakeSessionTicketKey(folder.session_ticket_key);
   if (ticket_key.ok()) {
-    tls->session_ticket_key_ = *std::move(ticket_key);
+    tls->session_ticket_key_ = ticket_key->bytes;
+    tls->ticket_key_unwritten_ = ticket_key->made;
   } else {
     LogWarning(absl::StrCat("TLS session resumption across restarts is off: ",
                             ticket_key.status().message()));
@@ -94,6 +96,25 @@ absl::StatusOr<std::unique_ptr<TlsConfiguration>> TlsConfiguration::Load(
   absl::Status status = tls->RebuildLocked();
   if (!status.ok()) return status;
   return tls;
+}
+
+absl::Status TlsConfiguration::WriteGeneratedFiles() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (identity_unwritten_) {
+    absl::Status status = WriteGeneratedIdentity(identity_);
+    if (!status.ok()) return status;
+    identity_unwritten_ = false;
+  }
+  if (ticket_key_unwritten_) {
+    ticket_key_unwritten_ = false;
+    absl::Status status =
+        WriteSessionTicketKey(folder_.session_ticket_key, SessionTicketKey{session_ticket_key_, true});
+    if (!status.ok()) {
+      LogWarning(absl::StrCat("TLS session resumption across restarts is off: ",
+                              status.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TlsConfiguration::RebuildLocked() {
@@ -174,7 +195,7 @@ absl::Status TlsConfiguration::Reload() {
   load.allow_generate = false;
   load.passphrase_file = key_passphrase_file_;
   load.passphrase_env = key_passphrase_env_;
-  absl::StatusOr<ServerIdentity> new_identity = LoadOrCreateServerIdentity(folder_.dir, load);
+  absl::StatusOr<ServerIdentity> new_identity = LoadOrMakeServerIdentity(folder_.dir, load);
   absl::Status status = new_identity.status();
   absl::StatusOr<std::vector<SniIdentity>> new_sni = LoadSniIdentities(folder_.dir, load);
   if (status.ok()) status = new_sni.status();

@@ -57,8 +57,11 @@ struct ContextSet {
 
 class TlsConfiguration {
  public:
-  // Loads (or, when key.pem and cert.pem are both absent, creates) every
-  // file and builds the contexts. Errors name the file and the fix.
+  // Loads every file (making, in memory, a self-signed pair when key.pem
+  // and cert.pem are both absent, and a session ticket key when there is
+  // none) and builds the contexts. Writes nothing: WriteGeneratedFiles
+  // does, so a server that never starts (a check, a port taken) leaves the
+  // folder as it was. Errors name the file and the fix.
   static absl::StatusOr<std::unique_ptr<TlsConfiguration>> Load(
       const ServerOptions& options, std::shared_ptr<ServerParameters> parameters);
   ~TlsConfiguration();  // StopDhGeneration()
@@ -88,6 +91,13 @@ class TlsConfiguration {
   void CancelDhGeneration();
   void StopDhGeneration();
 
+  // Writes what Load made instead of read: the generated key.pem and
+  // cert.pem (an error stops the start) and a new session-ticket.key (a
+  // failure only turns resumption across restarts off, logged, as an
+  // unreadable file does). Server::Start calls it once the port is bound.
+  // Idempotent.
+  absl::Status WriteGeneratedFiles();
+
   // The default identity's leaf certificate, and whether Load generated it.
   CertificateInfo certificate() const;
   bool certificate_generated() const { return generated_; }
@@ -109,6 +119,9 @@ class TlsConfiguration {
   const absl::Duration check_interval_;
   const std::shared_ptr<ServerParameters> parameters_;
   bool generated_ = false;  // set by Load
+  // Made by Load, not yet written by WriteGeneratedFiles (guarded by mu_).
+  bool identity_unwritten_ = false;
+  bool ticket_key_unwritten_ = false;
 
   mutable std::mutex mu_;
   // What the contexts are built from (guarded by mu_).

@@ -23,8 +23,8 @@
 namespace appwire {
 namespace {
 
-absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
-                                        const std::string& key_path) {
+// A self-signed pair, in memory.
+absl::StatusOr<ServerIdentity> Generate() {
   // Asio's host_name is gethostname(2) on POSIX and Winsock's on Windows.
   std::error_code host_error;
   std::string hostname = asio::ip::host_name(host_error);
@@ -39,10 +39,6 @@ absl::StatusOr<ServerIdentity> Generate(const std::string& cert_path,
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> cert = CreateSelfSignedCertificatePem(*key, spec);
   if (!cert.ok()) return cert.status();
-  absl::Status status = WriteFileAtomically(key_path, *key, 0600);
-  if (!status.ok()) return status;
-  status = WriteFileAtomically(cert_path, *cert, 0644);
-  if (!status.ok()) return status;
   ServerIdentity identity;
   identity.certificate_chain_pem = *std::move(cert);
   identity.private_key_pem = *std::move(key);
@@ -165,8 +161,8 @@ absl::StatusOr<ServerIdentity> LoadIdentityFiles(const std::string& cert_path,
   return identity;
 }
 
-absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& project_dir,
-                                                          const IdentityLoadOptions& load) {
+absl::StatusOr<ServerIdentity> LoadOrMakeServerIdentity(const std::string& project_dir,
+                                                        const IdentityLoadOptions& load) {
   const std::string cert_path = JoinPath(project_dir, kCertificateFileName);
   const std::string key_path = JoinPath(project_dir, kKeyFileName);
   const bool has_cert = FileExists(cert_path);
@@ -176,9 +172,7 @@ absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& pro
       return absl::FailedPreconditionError(absl::StrCat(
           "\"", cert_path, "\" and \"", key_path, "\" are gone; put them back"));
     }
-    absl::Status status = MakeDirectories(project_dir);
-    if (!status.ok()) return status;
-    absl::StatusOr<ServerIdentity> generated = Generate(cert_path, key_path);
+    absl::StatusOr<ServerIdentity> generated = Generate();
     if (!generated.ok()) return generated.status();
     generated->certificate_path = cert_path;
     generated->private_key_path = key_path;
@@ -196,6 +190,26 @@ absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(const std::string& pro
         "\" to have appwire-server generate a self-signed pair"));
   }
   return LoadIdentityFiles(cert_path, key_path, load);
+}
+
+absl::Status WriteGeneratedIdentity(const ServerIdentity& identity) {
+  std::string folder = std::filesystem::path(identity.private_key_path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  absl::Status status = MakeDirectories(folder);
+  if (status.ok()) {
+    status = WriteFileAtomically(identity.private_key_path, identity.private_key_pem, 0600,
+                                 ExistingFile::kKeep);
+  }
+  if (status.ok()) {
+    status = WriteFileAtomically(identity.certificate_path, identity.certificate_chain_pem, 0644,
+                                 ExistingFile::kKeep);
+  }
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        status.message(), ", put there while the server started; the generated pair was not "
+        "written over it: start the server again to use what is there"));
+  }
+  return status;
 }
 
 absl::StatusOr<std::vector<SniIdentity>> LoadSniIdentities(const std::string& project_dir,

@@ -48,8 +48,20 @@ struct IdentityLoadOptions {
 // server logs it at every start and reload; `appwire check` reports it.
 std::string KeyPermissionWarning(const std::string& key_path);
 
-absl::StatusOr<ServerIdentity> LoadOrCreateServerIdentity(
-    const std::string& project_dir, const IdentityLoadOptions& load = {});
+// The project folder's key.pem and cert.pem: loaded and checked when both
+// exist; made when both are absent (`generated`, a self-signed pair for
+// localhost, this host's name, 127.0.0.1 and ::1), in memory only:
+// WriteGeneratedIdentity writes them, which the server does once it could
+// bind its port, so a start that fails and a configuration check leave
+// nothing behind. Only one of the two present is refused with the fix.
+absl::StatusOr<ServerIdentity> LoadOrMakeServerIdentity(const std::string& project_dir,
+                                                        const IdentityLoadOptions& load = {});
+
+// Writes a pair LoadOrMakeServerIdentity generated: the folder (created
+// when missing), key.pem with mode 0600, then cert.pem. Never over a file
+// that appeared meanwhile (AlreadyExists: someone put a pair there; start
+// again to use it).
+absl::Status WriteGeneratedIdentity(const ServerIdentity& identity);
 
 // Extra certificates chosen by SNI, as NetTalk does: for each
 // certificates/<host>.crt in the project folder, certificates/<host>.key is

@@ -6,17 +6,17 @@
 
 namespace appwire {
 
-absl::StatusOr<std::string> LoadOrCreateSessionTicketKey(const std::string& path) {
+absl::StatusOr<SessionTicketKey> LoadOrMakeSessionTicketKey(const std::string& path) {
   if (FileExists(path)) {
-    absl::StatusOr<std::string> key = ReadFile(path);
-    if (!key.ok()) return key.status();
-    if (key->size() != kSessionTicketKeyBytes) {
+    absl::StatusOr<std::string> bytes = ReadFile(path);
+    if (!bytes.ok()) return bytes.status();
+    if (bytes->size() != kSessionTicketKeyBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "\"", path, "\" holds ", key->size(), " bytes, not the ", kSessionTicketKeyBytes,
+          "\"", path, "\" holds ", bytes->size(), " bytes, not the ", kSessionTicketKeyBytes,
           " of a session ticket key; delete it and a new one is made at the next start "
           "(clients then do one full handshake)"));
     }
-    return key;
+    return SessionTicketKey{*std::move(bytes), false};
   }
   std::string key(kSessionTicketKeyBytes, '\0');
   WC_RNG rng;
@@ -25,9 +25,11 @@ absl::StatusOr<std::string> LoadOrCreateSessionTicketKey(const std::string& path
                                        static_cast<word32>(key.size()));
   wc_FreeRng(&rng);
   if (ret != 0) return absl::InternalError("wolfSSL's random generator failed");
-  absl::Status written = WriteFileAtomically(path, key, 0600);
-  if (!written.ok()) return written;
-  return key;
+  return SessionTicketKey{std::move(key), true};
+}
+
+absl::Status WriteSessionTicketKey(const std::string& path, const SessionTicketKey& key) {
+  return WriteFileAtomically(path, key.bytes, 0600, ExistingFile::kKeep);
 }
 
 }  // namespace appwire

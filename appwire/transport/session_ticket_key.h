@@ -19,9 +19,19 @@ namespace appwire {
 // 16-byte key name followed by a 32-byte ChaCha20-Poly1305 key.
 inline constexpr size_t kSessionTicketKeyBytes = 48;
 
-// Reads `path`, or creates it with fresh random bytes (mode 0600) when it
-// does not exist. A file of the wrong size is refused with the fix.
-absl::StatusOr<std::string> LoadOrCreateSessionTicketKey(const std::string& path);
+struct SessionTicketKey {
+  std::string bytes;  // kSessionTicketKeyBytes; secret: never log
+  bool made = false;  // not read from the file: WriteSessionTicketKey it
+};
+
+// Reads `path`, or makes fresh random bytes when it does not exist (in
+// memory: the server writes them once it could bind, so a failed start
+// leaves no file). A file of the wrong size is refused with the fix.
+absl::StatusOr<SessionTicketKey> LoadOrMakeSessionTicketKey(const std::string& path);
+
+// Writes a key that was made (mode 0600), never over a file that appeared
+// meanwhile (AlreadyExists).
+absl::Status WriteSessionTicketKey(const std::string& path, const SessionTicketKey& key);
 
 }  // namespace appwire
 
