@@ -206,6 +206,56 @@ TEST(TlsFailureTest, OpenSslSeesTls13WithAlpnAndClientsWithoutItAreRefused) {
 namespace appwire {
 namespace {
 
+// A load balancer's health checks (TCP connect and close; a TLS handshake
+// without the ALPN) every few seconds are counted, and only the first of
+// each kind is logged (before, each was a warning).
+TEST(TlsFailureTest, HealthChecksAreCountedAndLoggedOncePerKind) {
+  LogCapture log;
+  TempDir project;
+  auto server = StartServerIn(project);
+  ASSERT_NE(server, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    const int fd = testing::ConnectTcp(server->port(), /*receive_timeout_seconds=*/5);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+  }
+  const std::string connect = absl::StrCat("-connect 127.0.0.1:", server->port(),
+                                           " -servername localhost -CAfile ",
+                                           project.File("cert.pem"));
+  for (int i = 0; i < 2; ++i) RunOpenSslClient(connect);  // no -alpn
+  ASSERT_TRUE(testing::WaitUntil([&] { return server->stats().probes == 5; }, absl::Seconds(10)))
+      << server->stats().probes << "\n" << log.All();
+  EXPECT_EQ(server->stats().handshakes_failed, 0u);
+  const std::string all = log.All();
+  auto count = [&](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+    return n;
+  };
+  const std::string counted =
+      "; connections like this one (health checks, scanners) are counted in the server's stats "
+      "from now on, not logged";
+  EXPECT_EQ(count(" did not begin: the peer closed the connection without sending anything (a "
+                  "TCP health check or a port scan)" + counted),
+            1u)
+      << all;
+  EXPECT_EQ(count("did not begin"), 1u) << all;
+  EXPECT_EQ(count("the client did not negotiate ALPN \"appwire/1\"; it is not an appwire client "
+                  "(or an old one)" + counted),
+            1u)
+      << all;
+  EXPECT_EQ(count("did not negotiate ALPN"), 1u) << all;
+  EXPECT_EQ(count(" W "), 0u) << all;  // no warning
+  // A client that sends something and then gives up is still a failure.
+  const int fd = testing::ConnectTcp(server->port(), /*receive_timeout_seconds=*/5);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, "\x16\x03\x01", 3, 0), 3);
+  ::close(fd);
+  ASSERT_TRUE(testing::WaitUntil([&] { return server->stats().handshakes_failed == 1; },
+                                 absl::Seconds(10)));
+  EXPECT_EQ(server->stats().probes, 5u);
+}
+
 TEST(TlsFailureTest, SilentClientIsDisconnectedAfterTheHandshakeTimeout) {
   LogCapture log;
   TempDir project;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include <asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/common/log.h"
 #include "appwire/rpc/keepalive.h"
+#include "appwire/transport/tls_failure.h"
 
 namespace appwire {
 
@@ -32,9 +34,36 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
   callbacks.on_handshake = [this, state](const std::shared_ptr<Connection>& connection,
                                          const absl::Status& status) {
     if (!status.ok()) {
-      LogWarning(status.message());
-      std::lock_guard<std::mutex> lock(mu_);
-      ++handshakes_failed_;
+      // A load balancer checking the port (TCP connect and close, or a TLS
+      // handshake without appwire's ALPN) every few seconds must not fill
+      // the log: the first is logged, the others counted.
+      const std::optional<TlsFailure> failure = GetTlsFailure(status);
+      const bool probe = failure.has_value() &&
+                         (failure->kind == TlsFailure::Kind::kClosedBeforeHello ||
+                          failure->kind == TlsFailure::Kind::kNoApplicationProtocol);
+      bool first_probe = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (probe) {
+          // The first of each kind: a TCP check does not hide a client
+          // that lacks the ALPN.
+          bool& logged = failure->kind == TlsFailure::Kind::kClosedBeforeHello
+                             ? logged_closed_before_hello_
+                             : logged_no_application_protocol_;
+          first_probe = !logged;
+          logged = true;
+          ++probes_;
+        } else {
+          ++handshakes_failed_;
+        }
+      }
+      if (!probe) {
+        LogWarning(status.message());
+      } else if (first_probe) {
+        LogInfo(absl::StrCat(status.message(),
+                             "; connections like this one (health checks, scanners) are counted "
+                             "in the server's stats from now on, not logged"));
+      }
       return;
     }
     state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
@@ -210,6 +239,11 @@ uint64_t ConnectionRegistry::connections_accepted() const {
 uint64_t ConnectionRegistry::handshakes_failed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return handshakes_failed_;
+}
+
+uint64_t ConnectionRegistry::probes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return probes_;
 }
 
 int ConnectionRegistry::open_connections() const {

@@ -80,6 +80,11 @@ class ConnectionRegistry {
 
   uint64_t connections_accepted() const;
   uint64_t handshakes_failed() const;
+  // Connections that were health checks or scans, not clients: closed
+  // before sending a byte, or a TLS handshake without ALPN appwire/1.
+  // Counted, not in handshakes_failed, and only the first of each kind is
+  // logged.
+  uint64_t probes() const;
   int open_connections() const;
 
  private:
@@ -99,6 +104,9 @@ class ConnectionRegistry {
   bool draining_ = false;  // guarded by mu_
   uint64_t connections_accepted_ = 0;  // guarded by mu_
   uint64_t handshakes_failed_ = 0;  // guarded by mu_
+  uint64_t probes_ = 0;  // guarded by mu_
+  bool logged_closed_before_hello_ = false;  // guarded by mu_
+  bool logged_no_application_protocol_ = false;  // guarded by mu_
 
   HeldParameters tick_parameters_;  // the tick's (I/O thread)
   struct Timer;  // the tick's timer (I/O thread); opaque to keep Asio out

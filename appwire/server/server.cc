@@ -223,6 +223,7 @@ Server::Stats Server::stats() const {
   Stats stats;
   stats.connections_accepted = impl_->connections->connections_accepted();
   stats.handshakes_failed = impl_->connections->handshakes_failed();
+  stats.probes = impl_->connections->probes();
   stats.calls_completed = impl_->dispatcher->calls_completed();
   stats.open_connections = impl_->connections->open_connections();
   return stats;

@@ -133,6 +133,11 @@ class APPWIRE_EXPORT Server {
   struct Stats {
     uint64_t connections_accepted = 0;
     uint64_t handshakes_failed = 0;
+    // Connections that closed without sending a byte, or finished a TLS
+    // handshake without ALPN "appwire/1": health checks and scanners, not
+    // clients. Not in handshakes_failed; only the first of each kind is
+    // logged.
+    uint64_t probes = 0;
     uint64_t calls_completed = 0;
     int open_connections = 0;
   };

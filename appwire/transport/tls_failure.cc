@@ -12,6 +12,8 @@ namespace {
 constexpr absl::string_view kTypeUrl = "type.appwire.dev/appwire.TlsFailure";
 constexpr absl::string_view kPinMismatch = "pin_mismatch";
 constexpr absl::string_view kPeerRefusedCertificate = "peer_refused_certificate";
+constexpr absl::string_view kClosedBeforeHello = "closed_before_hello";
+constexpr absl::string_view kNoApplicationProtocol = "no_application_protocol";
 
 }  // namespace
 
@@ -25,6 +27,12 @@ absl::Status WithTlsFailure(absl::Status status, const TlsFailure& failure) {
     case TlsFailure::Kind::kPeerRefusedCertificate:
       status.SetPayload(kTypeUrl,
                         absl::Cord(absl::StrCat(kPeerRefusedCertificate, "\n", failure.alert)));
+      break;
+    case TlsFailure::Kind::kClosedBeforeHello:
+      status.SetPayload(kTypeUrl, absl::Cord(absl::StrCat(kClosedBeforeHello, "\n")));
+      break;
+    case TlsFailure::Kind::kNoApplicationProtocol:
+      status.SetPayload(kTypeUrl, absl::Cord(absl::StrCat(kNoApplicationProtocol, "\n")));
       break;
   }
   return status;
@@ -40,6 +48,10 @@ std::optional<TlsFailure> GetTlsFailure(const absl::Status& status) {
   const absl::string_view detail = absl::string_view(text).substr(newline + 1);
   if (kind == kPinMismatch) {
     return TlsFailure{TlsFailure::Kind::kPinMismatch, std::string(detail)};
+  }
+  if (kind == kClosedBeforeHello) return TlsFailure{TlsFailure::Kind::kClosedBeforeHello, "", -1};
+  if (kind == kNoApplicationProtocol) {
+    return TlsFailure{TlsFailure::Kind::kNoApplicationProtocol, "", -1};
   }
   int alert = -1;
   if (kind == kPeerRefusedCertificate && absl::SimpleAtoi(detail, &alert)) {

@@ -30,6 +30,14 @@ struct TlsFailure {
     // after the client's handshake has finished, so it shows on the first
     // read.
     kPeerRefusedCertificate,
+    // Server side: the peer closed the connection without sending a byte,
+    // before any handshake: what a load balancer's TCP health check or a
+    // port scan does.
+    kClosedBeforeHello,
+    // The handshake finished but the peer did not negotiate ALPN
+    // "appwire/1": not an appwire peer (on a server, typically a TLS health
+    // check or a scanner; on a client, a server of another protocol).
+    kNoApplicationProtocol,
   };
   Kind kind;
   // kPinMismatch: the fingerprint of the certificate the server presented

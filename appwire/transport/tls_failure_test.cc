@@ -34,6 +34,17 @@ TEST(TlsFailureTest, ARefusedCertificateAndItsAlertSurviveCopies) {
   EXPECT_EQ(copy.message(), "any words");
 }
 
+TEST(TlsFailureTest, TheProbeKindsSurviveCopies) {
+  for (TlsFailure::Kind kind :
+       {TlsFailure::Kind::kClosedBeforeHello, TlsFailure::Kind::kNoApplicationProtocol}) {
+    const TlsFailure failure{kind, "", -1};
+    const absl::Status copy = WithTlsFailure(absl::UnavailableError("any words"), failure);
+    ASSERT_TRUE(GetTlsFailure(copy).has_value());
+    EXPECT_EQ(*GetTlsFailure(copy), failure);
+    EXPECT_EQ(copy.code(), absl::StatusCode::kUnavailable);
+  }
+}
+
 TEST(TlsFailureTest, AStatusWithoutOneHasNone) {
   EXPECT_FALSE(GetTlsFailure(absl::UnauthenticatedError(
                                  "the server's certificate does not match the pinned fingerprint"))

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/buffers.h"
 #include "appwire/transport/internal/errors.h"
+#include "appwire/transport/tls_failure.h"
 #include "appwire/transport/internal/tls_session.h"
 #include "appwire/transport/internal/wolfssl.h"
 
@@ -263,12 +264,24 @@ void TlsStream::WaitForHandshakeBytes() {
           internal::AsioErrorToStatus(read_error, "TLS handshake", self->peer_address_));
       return;
     }
+    bool nothing_received = false;
+    if (eof) {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      nothing_received = self->session_ == nullptr && self->client_hello_.empty();
+    }
     self->HandshakeStep();
     if (eof && self->handshake_done_) {
-      self->FinishHandshake(absl::UnavailableError(absl::StrCat(
-          "TLS handshake with ", self->peer_address_,
-          " failed: the connection was closed by the peer before the handshake "
-          "finished")));
+      self->FinishHandshake(
+          nothing_received
+              ? WithTlsFailure(absl::UnavailableError(absl::StrCat(
+                                   "TLS handshake with ", self->peer_address_,
+                                   " did not begin: the peer closed the connection without "
+                                   "sending anything (a TCP health check or a port scan)")),
+                               TlsFailure{TlsFailure::Kind::kClosedBeforeHello, "", -1})
+              : absl::UnavailableError(absl::StrCat(
+                    "TLS handshake with ", self->peer_address_,
+                    " failed: the connection was closed by the peer before the handshake "
+                    "finished")));
     }
   });
 }

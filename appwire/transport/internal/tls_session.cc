@@ -273,11 +273,12 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
       (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) != WOLFSSL_SUCCESS ||
        absl::string_view(protocol, length) != kAlpnProtocol)) {
     Shutdown();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "TLS handshake with ", peer_address_, " failed: the ",
-        client ? "server" : "client", " did not negotiate ALPN \"", kAlpnProtocol,
-        "\"; it is not an appwire ", client ? "server" : "client",
-        " (or an old one)"));
+    return WithTlsFailure(
+        absl::FailedPreconditionError(absl::StrCat(
+            "TLS handshake with ", peer_address_, " failed: the ", client ? "server" : "client",
+            " did not negotiate ALPN \"", kAlpnProtocol, "\"; it is not an appwire ",
+            client ? "server" : "client", " (or an old one)")),
+        TlsFailure{TlsFailure::Kind::kNoApplicationProtocol, "", -1});
   }
   const std::string& pin = context_->pinned_sha256_raw();
   // A resumed session presents no certificate: the pin was checked on the
