@@ -10,7 +10,13 @@
 #include <sstream>
 #include <thread>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "appwire/client/channel.h"
+#include "appwire/common/files.h"
+#include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -21,22 +27,37 @@ namespace {
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
 
-TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {
-  TempDir dir;
-  const std::string project = dir.File("project");
-  const std::string log = dir.File("server.log");
-  pid_t pid = testing::SpawnAppwireServer(
-      APPWIRE_SERVER_BINARY, {"--project", project, "--port", "0", "--bind", "127.0.0.1"}, log);
-  ASSERT_GT(pid, 0);
-  std::string text;
+// The binary started with `arguments`, once its start-up lines are logged
+// (bounded wait): its pid and port (0 when it did not get there).
+struct Started {
+  pid_t pid = -1;
   int port = 0;
+};
+Started SpawnAndWait(const std::vector<std::string>& arguments, const std::string& log) {
+  Started started;
+  started.pid = testing::SpawnAppwireServer(APPWIRE_SERVER_BINARY, arguments, log);
+  if (started.pid <= 0) return started;
+  std::string text;
   for (int i = 0; i < 500 && text.find("certificate fingerprint: ") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     text = testing::ReadText(log);
   }
-  size_t at = text.find("listening on 127.0.0.1:");
-  ASSERT_NE(at, std::string::npos) << text;
-  port = std::atoi(text.c_str() + at + 23);
+  const size_t at = text.find("listening on 127.0.0.1:");
+  if (at != std::string::npos) started.port = std::atoi(text.c_str() + at + 23);
+  return started;
+}
+
+TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {
+  TempDir dir;
+  const std::string project = dir.File("project");
+  const std::string log = dir.File("server.log");
+  const Started server =
+      SpawnAndWait({"--project", project, "--port", "0", "--bind", "127.0.0.1"}, log);
+  const pid_t pid = server.pid;
+  ASSERT_GT(pid, 0);
+  const int port = server.port;
+  std::string text = testing::ReadText(log);
+  ASSERT_NE(port, 0) << text;
   EXPECT_THAT(text, HasSubstr("minimum TLS version: TLSv1.3"));
   EXPECT_THAT(text, HasSubstr("certificate subject: O=appwire self-signed, CN=localhost"));
   EXPECT_THAT(text, HasSubstr("certificate expires: "));
@@ -62,6 +83,60 @@ TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {
   text = testing::ReadText(log);
   EXPECT_THAT(text, HasSubstr("received SIGTERM; draining calls in flight"));
   EXPECT_THAT(text, HasSubstr("stopped"));
+}
+
+// SIGHUP re-reads appwire.conf: the database parameters apply to new
+// connections, the keys read only at start are named, and a file that
+// does not read keeps the running settings.
+TEST(AppwireServerBinaryTest, SighupRereadsTheSettingsThatCanChangeLive) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDirectories(dir.File("project")).ok());
+  dir.Write("project/appwire.conf", "max_message_bytes = 2000000\n");
+  const std::string log = dir.File("server.log");
+  const Started server = SpawnAndWait({"--project", dir.File("project"), "--port", "0"}, log);
+  ASSERT_GT(server.pid, 0);
+  ASSERT_NE(server.port, 0) << testing::ReadText(log);
+  auto max_message_bytes = [&]() -> uint64_t {
+    ChannelOptions options;
+    options.target = absl::StrCat("127.0.0.1:", server.port);
+    options.ca_file = dir.File("project/cert.pem");
+    auto channel = Channel::Connect(options);
+    if (!channel.ok()) return 0;
+    auto info = (*channel)->Call<v1::ServerInfoResponse>("appwire.v1.ServerInfo/Get",
+                                                         v1::ServerInfoRequest());
+    return info.ok() ? info->max_message_bytes() : 0;
+  };
+  EXPECT_EQ(max_message_bytes(), 2000000u);
+
+  dir.Write("project/appwire.conf", "max_message_bytes = 1000000\nbind = 0.0.0.0\n");
+  ASSERT_EQ(kill(server.pid, SIGHUP), 0);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return testing::ReadText(log).find("is read only at start") != std::string::npos; },
+      absl::Seconds(10)))
+      << testing::ReadText(log);
+  std::string text = testing::ReadText(log);
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("received SIGHUP; re-reading ",
+                                           dir.File("project/appwire.conf"),
+                                           " and reloading certificates")));
+  EXPECT_THAT(text, HasSubstr("kMaxMessageSize (1006) is now 1000000 for new connections"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("bind changed in ", dir.File("project/appwire.conf"),
+                                           " but is read only at start: it takes effect at the "
+                                           "next start of appwire-server")));
+  EXPECT_EQ(max_message_bytes(), 1000000u);
+
+  dir.Write("project/appwire.conf", "max_message_bytes = lots\n");
+  ASSERT_EQ(kill(server.pid, SIGHUP), 0);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return testing::ReadText(log).find("settings not re-read") != std::string::npos; },
+      absl::Seconds(10)));
+  EXPECT_THAT(testing::ReadText(log),
+              HasSubstr("settings not re-read, the running ones stay: "));
+  EXPECT_EQ(max_message_bytes(), 1000000u);
+
+  ASSERT_EQ(kill(server.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(server.pid, &status, 0), server.pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(AppwireServerBinaryTest, RefusesToStartOnAKeyThatDoesNotMatch) {

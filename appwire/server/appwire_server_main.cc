@@ -122,6 +122,72 @@ std::vector<std::string> Served(const appwire::Server& server, bool started) {
   return lines;
 }
 
+// The settings: the file, then the flags on top (a flag wins). When a
+// flag's value is refused, *flag_refused is set and the error says
+// "--FLAG VALUE: why" (a usage error); otherwise errors are the file's.
+absl::Status ReadSettings(const appwire::CommandLine& line, const std::string& settings_path,
+                          appwire::ServerOptions* options, bool* flag_refused) {
+  *flag_refused = false;
+  absl::Status status = appwire::ApplySettingsFile(settings_path, options);
+  if (!status.ok()) return status;
+  for (const auto& [flag, value] : line.flags) {
+    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "check") continue;
+    std::string key = flag;
+    std::replace(key.begin(), key.end(), '-', '_');
+    status = appwire::ApplySetting(key, value, options);
+    if (!status.ok()) {
+      *flag_refused = true;
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " ", value, ": ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// SIGHUP: reads the settings again and applies those that can change in a
+// running server (its database parameters, for connections accepted from
+// now on); says which changed and which wait for a restart. A file that
+// does not read keeps every running setting.
+void RereadSettings(const appwire::CommandLine& line, const std::string& settings_path,
+                    appwire::Server& server, const appwire::ServerOptions& running) {
+  appwire::ServerOptions reread;
+  reread.project_dir = running.project_dir;
+  bool flag_refused = false;
+  absl::Status status = ReadSettings(line, settings_path, &reread, &flag_refused);
+  if (!status.ok()) {
+    appwire::LogError(absl::StrCat("settings not re-read, the running ones stay: ",
+                                   status.message()));
+    return;
+  }
+  const appwire::SettingsChange change = appwire::CompareSettings(
+      running, reread, [&server](appwire::Parameter p) { return server.GetParameter(p); });
+  // Two rounds: a value checked against another (min_tls against
+  // max_tls) may be refused until the other has changed too.
+  std::vector<std::pair<appwire::Parameter, appwire::ParameterValue>> pending = change.parameters;
+  for (int round = 0; round < 2 && !pending.empty(); ++round) {
+    std::vector<std::pair<appwire::Parameter, appwire::ParameterValue>> refused;
+    for (const auto& [selector, value] : pending) {
+      absl::Status set = server.SetParameter(selector, value);
+      if (set.ok()) {
+        appwire::LogInfo(absl::StrCat(appwire::ParameterName(selector), " is now ",
+                                      value.ToString(), " for new connections"));
+      } else if (round == 0) {
+        refused.emplace_back(selector, value);
+      } else {
+        appwire::LogError(absl::StrCat("not applied, the running value stays: ", set.message()));
+      }
+    }
+    pending = std::move(refused);
+  }
+  for (const std::string& key : change.need_restart) {
+    appwire::LogWarning(absl::StrCat(key, " changed in ", settings_path,
+                                     " but is read only at start: it takes effect at the next "
+                                     "start of appwire-server"));
+  }
+  if (change.parameters.empty() && change.need_restart.empty()) {
+    appwire::LogInfo("settings unchanged");
+  }
+}
+
 absl::StatusOr<appwire::LogLevel> ParseLogLevel(const std::string& words) {
   if (words == "debug") return appwire::LogLevel::kDebug;
   if (words == "info") return appwire::LogLevel::kInfo;
@@ -166,19 +232,12 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  absl::Status settings = appwire::ApplySettingsFile(settings_path, &options);
+  bool flag_refused = false;
+  absl::Status settings = ReadSettings(*line, settings_path, &options, &flag_refused);
+  if (flag_refused) return UsageError(std::string(settings.message()));
   if (!settings.ok()) {
     appwire::LogError(absl::StrCat("cannot start: ", settings.message()));
     return 1;
-  }
-  for (const auto& [flag, value] : line->flags) {
-    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "check") continue;
-    std::string key = flag;
-    std::replace(key.begin(), key.end(), '-', '_');
-    absl::Status status = appwire::ApplySetting(key, value, &options);
-    if (!status.ok()) {
-      return UsageError(absl::StrCat("--", flag, " ", value, ": ", status.message()));
-    }
   }
 
   // Signals are taken synchronously by this thread, so every other thread
@@ -217,13 +276,15 @@ int main(int argc, char** argv) {
   }
   for (const std::string& served : Served(**server, /*started=*/true)) appwire::LogInfo(served);
 
-  // SIGHUP reloads the certificates (a bad file keeps the running ones);
-  // SIGINT and SIGTERM drain and stop.
+  // SIGHUP re-reads the settings and reloads the certificates (a bad file
+  // keeps the running ones); SIGINT and SIGTERM drain and stop.
   int signal_number = 0;
   for (;;) {
     sigwait(&signals, &signal_number);
     if (signal_number != SIGHUP) break;
-    appwire::LogInfo("received SIGHUP; reloading certificates");
+    appwire::LogInfo(absl::StrCat("received SIGHUP; re-reading ", settings_path,
+                                  " and reloading certificates"));
+    RereadSettings(*line, settings_path, **server, options);
     (*server)->ReloadCertificates().IgnoreError();  // logged either way
   }
   appwire::LogInfo(absl::StrCat("received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM",

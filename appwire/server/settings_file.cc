@@ -107,6 +107,28 @@ std::vector<SettingDescription> DescribeSettings() {
   return settings;
 }
 
+SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions& reread,
+                               const std::function<ParameterValue(Parameter)>& running_value) {
+  SettingsChange change;
+  if (running.bind_address != reread.bind_address) change.need_restart.push_back("bind");
+  if (running.port != reread.port) change.need_restart.push_back("port");
+  if (running.client_ca_file != reread.client_ca_file) change.need_restart.push_back("client_ca");
+  if (running.key_passphrase_file != reread.key_passphrase_file) {
+    change.need_restart.push_back("key_passphrase_file");
+  }
+  if (running.key_passphrase_env != reread.key_passphrase_env) {
+    change.need_restart.push_back("key_passphrase_env");
+  }
+  for (const ParameterSpec& spec : ParameterTable()) {
+    if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
+    ParameterValue now = reread.parameters.Get(spec.selector);
+    if (!(now == running_value(spec.selector))) {
+      change.parameters.emplace_back(spec.selector, std::move(now));
+    }
+  }
+  return change;
+}
+
 absl::Status ApplySetting(absl::string_view key, absl::string_view value,
                           ServerOptions* options) {
   if (key == "client_ca") {

@@ -15,7 +15,9 @@
 #ifndef APPWIRE_SERVER_SETTINGS_FILE_H_
 #define APPWIRE_SERVER_SETTINGS_FILE_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -47,6 +49,23 @@ struct SettingDescription {
 // Every key of SettingKeys, in its order, with its default: what
 // ApplySetting(key, default_value) leaves as it is.
 std::vector<SettingDescription> DescribeSettings();
+
+// What the settings read again (appwire-server on SIGHUP) change in a
+// server started with others.
+struct SettingsChange {
+  // Database parameters whose value differs: Server::SetParameter applies
+  // them to connections accepted from now on. A key removed from the file
+  // comes back to its default.
+  std::vector<std::pair<Parameter, ParameterValue>> parameters;
+  // The keys that differ but are read only at start (bind, port,
+  // client_ca, key_passphrase_file, key_passphrase_env): they take effect
+  // at the next start.
+  std::vector<std::string> need_restart;
+};
+// `running_value` is the running server's value of a parameter
+// (Server::GetParameter), which may have changed since `running` started it.
+SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions& reread,
+                               const std::function<ParameterValue(Parameter)>& running_value);
 
 }  // namespace appwire
 

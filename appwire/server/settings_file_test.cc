@@ -95,5 +95,32 @@ TEST(SettingsFileTest, PortIsCheckedAsSelector35AndLeftUnsetWhenRefused) {
   EXPECT_FALSE(options.port.has_value());
 }
 
+TEST(SettingsFileTest, ComparingSaysWhatChangesLiveAndWhatWaitsForARestart) {
+  ServerOptions running;
+  ASSERT_TRUE(ApplySetting("max_message_bytes", "2000000", &running).ok());
+  ASSERT_TRUE(ApplySetting("idle_timeout_s", "60", &running).ok());
+  ServerOptions reread;
+  ASSERT_TRUE(ApplySetting("max_message_bytes", "1000000", &reread).ok());  // changed
+  ASSERT_TRUE(ApplySetting("bind", "0.0.0.0", &reread).ok());
+  ASSERT_TRUE(ApplySetting("port", "8443", &reread).ok());
+  // idle_timeout_s is gone from the file: back to its default.
+  const SettingsChange change = CompareSettings(
+      running, reread, [&running](Parameter p) { return running.parameters.Get(p); });
+  ASSERT_EQ(change.parameters.size(), 2u);
+  EXPECT_EQ(change.parameters[0].first, Parameter::kMaxMessageSize);
+  EXPECT_EQ(change.parameters[0].second, ParameterValue(1000000));
+  EXPECT_EQ(change.parameters[1].first, Parameter::kIdleConnectionsTimeout);
+  EXPECT_EQ(change.parameters[1].second, ParameterValue(0));
+  EXPECT_EQ(change.need_restart, (std::vector<std::string>{"bind", "port"}));
+  // The running server's own values count, not what it started with.
+  const SettingsChange none = CompareSettings(running, running, [&reread](Parameter p) {
+    return reread.parameters.Get(p);
+  });
+  EXPECT_EQ(none.parameters.size(), 2u);
+  EXPECT_TRUE(CompareSettings(running, running, [&running](Parameter p) {
+                return running.parameters.Get(p);
+              }).parameters.empty());
+}
+
 }  // namespace
 }  // namespace appwire
