@@ -187,7 +187,8 @@ TEST(ReloadTest, AppwireServerReloadsOnSighup) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     text = testing::ReadText(log);
   }
-  EXPECT_THAT(text, HasSubstr("received SIGHUP; reloading certificates"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("received SIGHUP; re-reading ", project.File("appwire.conf"),
+                                           " and reloading certificates")));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("certificates reloaded: ", project.File("cert.pem"))));
   EXPECT_THAT(text, HasSubstr(second));
   kill(pid, SIGTERM);
