@@ -17,6 +17,9 @@ packages=(
   # JSON written and read by a library, not by hand: the `appwire` command's
   # --json output and its tests.
   nlohmann-json3-dev
+  # sd_notify for appwire-server under systemd (Type=notify); optional at
+  # build time, installed so that its test runs.
+  libsystemd-dev
   # wolfSSL is built from Debian's source package (scripts/build-wolfssl.sh);
   # these are what its configure step needs, plus the binary package for
   # -DAPPWIRE_WOLFSSL=system builds.

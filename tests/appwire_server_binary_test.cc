@@ -1,7 +1,10 @@
 // appwire-server as an operator runs it: a child process on a fresh
 // project folder, its start-up lines, a client call, SIGTERM, exit 0.
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
 #include "appwire/common/files.h"
+#include "appwire/server/service_manager.h"
 #include "appwire/v1/builtin.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -134,6 +138,63 @@ TEST(AppwireServerBinaryTest, SighupRereadsTheSettingsThatCanChangeLive) {
   EXPECT_EQ(max_message_bytes(), 1000000u);
 
   ASSERT_EQ(kill(server.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(server.pid, &status, 0), server.pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// A datagram socket standing in for systemd's notification socket
+// (NOTIFY_SOCKET): what appwire-server tells its service manager.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    timeval timeout{10, 0};  // a hang guard for each message
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~NotifySocket() {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  bool bound() const { return bound_; }
+  // The next message ("" after 10 s without one).
+  std::string Next() {
+    char buffer[4096];
+    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+// Under systemd (Type=notify): READY=1 once it listens, RELOADING=1 then
+// READY=1 around a SIGHUP, STOPPING=1 when it drains.
+TEST(AppwireServerBinaryTest, TellsTheServiceManagerWhenReadyReloadingAndStopping) {
+  if (!ServiceManagerNotificationsBuiltIn()) {
+    GTEST_SKIP() << "built without libsystemd (scripts/install-deps.sh installs libsystemd-dev)";
+  }
+  TempDir dir;
+  NotifySocket notify(dir.File("notify.sock"));
+  ASSERT_TRUE(notify.bound());
+  ::setenv("NOTIFY_SOCKET", dir.File("notify.sock").c_str(), 1);
+  const Started server =
+      SpawnAndWait({"--project", dir.File("project"), "--port", "0"}, dir.File("server.log"));
+  ::unsetenv("NOTIFY_SOCKET");
+  ASSERT_GT(server.pid, 0);
+  ASSERT_NE(server.port, 0);
+  EXPECT_EQ(notify.Next(), absl::StrCat("READY=1\nSTATUS=listening on 127.0.0.1:", server.port));
+  ASSERT_EQ(kill(server.pid, SIGHUP), 0);
+  EXPECT_THAT(notify.Next(), ::testing::MatchesRegex("RELOADING=1\nMONOTONIC_USEC=[0-9]+"));
+  EXPECT_EQ(notify.Next(), absl::StrCat("READY=1\nSTATUS=listening on 127.0.0.1:", server.port));
+  ASSERT_EQ(kill(server.pid, SIGTERM), 0);
+  EXPECT_EQ(notify.Next(), "STOPPING=1\nSTATUS=draining calls in flight");
   int status = 0;
   ASSERT_EQ(waitpid(server.pid, &status, 0), server.pid);
   EXPECT_EQ(WEXITSTATUS(status), 0);

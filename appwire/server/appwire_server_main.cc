@@ -27,6 +27,7 @@
 #include "appwire/common/project_folder.h"
 #include "appwire/common/version.h"
 #include "appwire/server/server.h"
+#include "appwire/server/service_manager.h"
 #include "appwire/server/settings_file.h"
 
 namespace {
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
         "as CA file or by pinning its fingerprint"));
   }
   for (const std::string& served : Served(**server, /*started=*/true)) appwire::LogInfo(served);
+  appwire::NotifyReady(absl::StrCat("listening on ", (*server)->listen_address()));
 
   // SIGHUP re-reads the settings and reloads the certificates (a bad file
   // keeps the running ones); SIGINT and SIGTERM drain and stop.
@@ -284,11 +286,14 @@ int main(int argc, char** argv) {
     if (signal_number != SIGHUP) break;
     appwire::LogInfo(absl::StrCat("received SIGHUP; re-reading ", settings_path,
                                   " and reloading certificates"));
+    appwire::NotifyReloading();
     RereadSettings(*line, settings_path, **server, options);
     (*server)->ReloadCertificates().IgnoreError();  // logged either way
+    appwire::NotifyReady(absl::StrCat("listening on ", (*server)->listen_address()));
   }
   appwire::LogInfo(absl::StrCat("received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
                                 "; draining calls in flight"));
+  appwire::NotifyStopping("draining calls in flight");
   (*server)->Drain(absl::Seconds(30));
   appwire::LogInfo("stopped");
   return 0;
