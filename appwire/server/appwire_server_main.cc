@@ -111,6 +111,13 @@ std::vector<std::string> Served(const appwire::Server& server, bool started) {
   if (tls.max_version != tls.min_version) {
     lines.push_back(absl::StrCat("maximum TLS version: ", appwire::TlsVersionName(tls.max_version)));
   }
+  if (started && server.metrics_port() != 0) {
+    const bool v6 = options.metrics_bind.find(':') != std::string::npos;
+    lines.push_back(absl::StrCat("metrics on http://", v6 ? "[" : "", options.metrics_bind,
+                                 v6 ? "]" : "", ":", server.metrics_port(), "/metrics"));
+  } else if (!started && options.metrics_port.has_value()) {
+    lines.push_back(absl::StrCat("would serve metrics on port ", *options.metrics_port));
+  }
   if (!started && server.certificate_generated()) {
     lines.push_back(absl::StrCat("certificate: none yet; the first start generates a self-signed "
                                  "pair in ", options.project_dir, " (key.pem, cert.pem)"));

@@ -58,6 +58,7 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
         }
       }
       if (!probe) {
+        if (metrics_ != nullptr) metrics_->RecordHandshakeFailure(ClassifyHandshakeFailure(status));
         LogWarning(status.message());
       } else if (first_probe) {
         LogInfo(absl::StrCat(status.message(),
@@ -85,6 +86,8 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
     }
     std::lock_guard<std::mutex> lock(mu_);
     connections_.erase(connection.get());
+    closed_bytes_.received += connection->payload_bytes_received();
+    closed_bytes_.sent += connection->payload_bytes_sent();
     if (!reason.ok() && reason.code() != absl::StatusCode::kUnavailable &&
         connection->session_info().version.size() > 0) {
       LogWarning(absl::StrCat("closed connection with ", connection->peer_address(), ": ",
@@ -239,6 +242,16 @@ uint64_t ConnectionRegistry::connections_accepted() const {
 uint64_t ConnectionRegistry::handshakes_failed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return handshakes_failed_;
+}
+
+ConnectionRegistry::MessageBytes ConnectionRegistry::message_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MessageBytes bytes = closed_bytes_;
+  for (const auto& [raw, entry] : connections_) {
+    bytes.received += entry.connection->payload_bytes_received();
+    bytes.sent += entry.connection->payload_bytes_sent();
+  }
+  return bytes;
 }
 
 uint64_t ConnectionRegistry::probes() const {

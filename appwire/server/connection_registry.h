@@ -23,6 +23,7 @@
 
 #include "appwire/common/clock.h"
 #include "appwire/server/connection_state.h"
+#include "appwire/server/server_metrics.h"
 #include "appwire/server/server_parameters.h"
 #include "appwire/transport/byte_stream.h"
 #include "appwire/transport/connection.h"
@@ -85,6 +86,16 @@ class ConnectionRegistry {
   // Counted, not in handshakes_failed, and only the first of each kind is
   // logged.
   uint64_t probes() const;
+  // Payload bytes of the frames received and sent, over every connection,
+  // open and closed.
+  struct MessageBytes {
+    uint64_t received = 0;
+    uint64_t sent = 0;
+  };
+  MessageBytes message_bytes() const;
+  // Where handshake failures are counted by reason (the server's metrics).
+  // Before Serve; nullptr: nowhere.
+  void SetMetrics(std::shared_ptr<ServerMetrics> metrics) { metrics_ = std::move(metrics); }
   int open_connections() const;
 
  private:
@@ -105,6 +116,8 @@ class ConnectionRegistry {
   uint64_t connections_accepted_ = 0;  // guarded by mu_
   uint64_t handshakes_failed_ = 0;  // guarded by mu_
   uint64_t probes_ = 0;  // guarded by mu_
+  MessageBytes closed_bytes_;  // of the connections that closed; guarded by mu_
+  std::shared_ptr<ServerMetrics> metrics_;
   bool logged_closed_before_hello_ = false;  // guarded by mu_
   bool logged_no_application_protocol_ = false;  // guarded by mu_
 

@@ -130,7 +130,8 @@ void Dispatcher::Refuse(const std::shared_ptr<Connection>& connection, uint64_t 
   ServerCall call;
   call.id = call_id;
   call.connection = connection;
-  SendStatus(call, status, not_processed);
+  const absl::StatusCode sent = SendStatus(call, status, not_processed);
+  if (metrics_ != nullptr) metrics_->RecordRefusedCall(sent);
 }
 
 void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
@@ -160,7 +161,8 @@ void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
   call->parameters = state->parameters.snapshot;
   if (request.metadata_size() > 0) call->metadata = MetadataFromWire(request.metadata());
   call->clock = &clock_;
-  call->deadline = DeadlineFromWire(request.timeout_micros(), clock_.Now());
+  call->received = clock_.Now();
+  call->deadline = DeadlineFromWire(request.timeout_micros(), call->received);
   StreamExecutor::Slot stream_slot;
   absl::Status admitted = Admit(*connection, *state, *call, &stream_slot);
   if (!admitted.ok()) {
@@ -405,7 +407,8 @@ void Dispatcher::FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionS
     // when the handler returned at the same moment (the client has given
     // up, and it must not see a success it already reported as a failure).
     if (call->deadline_passed()) result = call->DeadlineExceeded();
-    SendStatus(*call, result);
+    const absl::StatusCode sent = SendStatus(*call, result);
+    if (metrics_ != nullptr) metrics_->RecordCall(call->method, sent, clock_.Now() - call->received);
   }
   {
     std::lock_guard<std::mutex> lock(state.mu);
@@ -435,8 +438,9 @@ int Dispatcher::ShutdownHandlers(absl::Duration grace) {
   return abandoned + streams_.Shutdown(grace);
 }
 
-void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
-                            bool not_processed) {
+absl::StatusCode Dispatcher::SendStatus(const ServerCall& call,
+                                        const absl::StatusOr<std::string>& result,
+                                        bool not_processed) {
   v1::FrameHeader header;
   header.set_call_id(call.id);
   v1::ResponseHeader* response = header.mutable_response();
@@ -475,7 +479,7 @@ void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::st
       status = ReplyTooLargeForServer(result->size(), limit);
     } else {
       absl::Status sent = call.connection->Send(header, *result);
-      if (sent.code() != absl::StatusCode::kResourceExhausted) return;
+      if (sent.code() != absl::StatusCode::kResourceExhausted) return absl::StatusCode::kOk;
       status = absl::ResourceExhaustedError(
           absl::StrCat("the server's reply was refused: ", sent.message()));
     }
@@ -483,12 +487,16 @@ void Dispatcher::SendStatus(const ServerCall& call, const absl::StatusOr<std::st
   }
   SetResponseStatus(status, response);
   call.connection->Send(header, "").IgnoreError();
+  return status.code();
 }
 
 void Dispatcher::CancelAndAnswer(const std::shared_ptr<ServerCall>& call,
                                  const absl::Status& reason) {
   call->Cancel(reason);
-  if (call->Claim()) SendStatus(*call, reason);
+  if (call->Claim()) {
+    const absl::StatusCode sent = SendStatus(*call, reason);
+    if (metrics_ != nullptr) metrics_->RecordCall(call->method, sent, clock_.Now() - call->received);
+  }
 }
 
 void Dispatcher::TrackDeadline(const std::shared_ptr<ServerCall>& call) {

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "appwire/common/clock.h"
 #include "appwire/rpc/deadline_queue.h"
+#include "appwire/server/server_metrics.h"
 #include "appwire/server/connection_state.h"
 #include "appwire/server/server_call.h"
 #include "appwire/server/server_parameters.h"
@@ -59,6 +60,9 @@ class Dispatcher {
 
   // What every task posted to a handler thread holds while it runs.
   void SetKeepAlive(std::weak_ptr<const void> owner) { owner_ = std::move(owner); }
+  // Where calls are counted and timed (the server's metrics). Before the
+  // first frame; nullptr: nowhere.
+  void SetMetrics(std::shared_ptr<ServerMetrics> metrics) { metrics_ = std::move(metrics); }
   // Starts the worker pool (`threads` threads). Before the first frame.
   absl::Status StartWorkers(int threads);
 
@@ -116,8 +120,10 @@ class Dispatcher {
   // forgets it.
   void FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
                   absl::StatusOr<std::string> result);
-  void SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
-                  bool not_processed = false);
+  // Sends the call's response; returns the code it carried (a reply too
+  // large to send goes out as RESOURCE_EXHAUSTED).
+  absl::StatusCode SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
+                              bool not_processed = false);
   void TrackDeadline(const std::shared_ptr<ServerCall>& call);
   void ForgetDeadline(const std::shared_ptr<ServerCall>& call);
   // The deadline timer fired (I/O thread): cancels and answers the calls
@@ -130,6 +136,7 @@ class Dispatcher {
   const std::shared_ptr<ServiceRegistry> registry_;
   const std::shared_ptr<ServerParameters> parameters_;
   std::weak_ptr<const void> owner_;
+  std::shared_ptr<ServerMetrics> metrics_;
 
   std::unique_ptr<WorkerPool> workers_;
   // Streaming handlers: a thread each while they run, kMaxConcurrentStreams

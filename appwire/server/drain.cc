@@ -47,6 +47,7 @@ void Server::Drain(absl::Duration timeout) {
     asio::post(s.io, [&s, &closed] {
       std::error_code ignored;
       s.acceptor->close(ignored);
+      if (s.metrics_endpoint != nullptr) s.metrics_endpoint->Close();
       closed.set_value();
     });
     closed.get_future().wait_for(std::chrono::seconds(5));

@@ -40,6 +40,16 @@ absl::Status ServerOptions::Validate() const {
         "bind address \"", bind_address,
         "\" is not an IP address; use e.g. 127.0.0.1, ::1, 0.0.0.0 or ::"));
   }
+  if (metrics_port.has_value() && (*metrics_port < 0 || *metrics_port > 65535)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics_port ", *metrics_port, " is out of range; use 1-65535, or 0 for any free port"));
+  }
+  asio::ip::make_address(metrics_bind, error);
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics bind address \"", metrics_bind,
+        "\" is not an IP address; use 127.0.0.1 (the default) or the address Prometheus reaches"));
+  }
   if (worker_threads < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("worker_threads ", worker_threads, " is negative; use 0 for automatic"));
@@ -85,12 +95,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
       impl->io, Clock::Real(), options.software_name, options.software_version, registry,
       impl->parameters);
   impl->dispatcher->SetKeepAlive(impl);
+  impl->dispatcher->SetMetrics(impl->metrics);
   Dispatcher* dispatcher = impl->dispatcher.get();
   impl->connections = std::make_unique<ConnectionRegistry>(
       impl->io, Clock::Real(), impl->parameters,
       [dispatcher](const std::shared_ptr<Connection>& connection,
                    const std::shared_ptr<ConnectionState>& state,
                    DecodedFrame& frame) { dispatcher->OnFrame(connection, state, frame); });
+  impl->connections->SetMetrics(impl->metrics);
   impl->options = std::move(options);
   impl->registry = std::move(registry);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -115,10 +127,21 @@ absl::Status Server::Start() {
   if (!error) acceptor->bind(endpoint, error);
   if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
   if (error) return SocketErrorToStatus(error, "listening", where);
-  // The generated files only now that the port is ours: a start that
-  // fails (the port taken) leaves the project folder as it was.
+  if (s.options.metrics_port.has_value()) {
+    Impl* impl = &s;
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics = MetricsEndpoint::Start(
+        s.io, s.options.metrics_bind, *s.options.metrics_port,
+        [impl] { return impl->RenderMetrics(); });
+    if (!metrics.ok()) return metrics.status();
+    s.metrics_endpoint = *std::move(metrics);
+  }
+  // The generated files only now that the ports are ours: a start that
+  // fails (a port taken) leaves the project folder as it was.
   absl::Status written = s.tls->WriteGeneratedFiles();
-  if (!written.ok()) return written;
+  if (!written.ok()) {
+    s.metrics_endpoint.reset();
+    return written;
+  }
   s.bound_port = acceptor->local_endpoint().port();
   s.acceptor = std::move(acceptor);
   s.registry->Freeze();
@@ -206,6 +229,23 @@ Server::TlsSettings Server::tls_settings() const {
 }
 
 int Server::port() const { return impl_->bound_port; }
+
+int Server::metrics_port() const {
+  return impl_->metrics_endpoint != nullptr ? impl_->metrics_endpoint->port() : 0;
+}
+
+std::string Server::Impl::RenderMetrics() const {
+  ServerMetrics::Gauges gauges;
+  gauges.connections_accepted = connections->connections_accepted();
+  gauges.connections_open = connections->open_connections();
+  gauges.probes = connections->probes();
+  const ConnectionRegistry::MessageBytes bytes = connections->message_bytes();
+  gauges.message_bytes_received = bytes.received;
+  gauges.message_bytes_sent = bytes.sent;
+  gauges.certificate_expiry = tls->CertificateExpiries();
+  gauges.dh_params_state = tls->DhParamsState();
+  return metrics->Exposition(gauges);
+}
 
 std::string Server::listen_address() const {
   const std::string& address = impl_->options.bind_address;

@@ -54,6 +54,13 @@ struct APPWIRE_EXPORT ServerOptions {
   // a file whose first line is the passphrase, or an environment variable.
   std::string key_passphrase_file;
   std::string key_passphrase_env;
+  // A Prometheus scrape target: GET /metrics on a plain HTTP port of its
+  // own (0 picks a free one, see Server::metrics_port()). Unset: none.
+  // Plain HTTP, so bound to 127.0.0.1 unless metrics_bind says otherwise:
+  // the numbers say how busy the server is and which methods it has.
+  // docs/operations.md lists the metrics. Read by Start().
+  std::optional<int> metrics_port;
+  std::string metrics_bind = "127.0.0.1";
   // How often the certificate files are checked for changes (then
   // reloaded). Default 5 s; zero turns the check off.
   absl::Duration certificate_check_interval = absl::Seconds(5);
@@ -114,6 +121,9 @@ class APPWIRE_EXPORT Server {
 
   // The bound port (useful with port 0) and "127.0.0.1:19813".
   int port() const;
+  // The port of the metrics endpoint (ServerOptions::metrics_port); 0 when
+  // there is none.
+  int metrics_port() const;
   std::string listen_address() const;
   // The TLS settings new connections get now.
   struct TlsSettings {

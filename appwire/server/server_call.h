@@ -35,6 +35,8 @@ struct ServerCall {
   MethodKind kind = MethodKind::kUnary;
   std::shared_ptr<const TlsSessionInfo> session;
   absl::Time deadline = absl::InfiniteFuture();
+  // When the request came (the dispatcher's clock): calls are timed from it.
+  absl::Time received = absl::InfinitePast();
   // What deadline_passed() reads (the dispatcher's clock).
   const Clock* clock = &Clock::Real();
   Metadata metadata;

@@ -56,6 +56,8 @@ std::vector<std::string> SettingKeys() {
   keys.emplace_back("client_ca");
   keys.emplace_back("key_passphrase_file");
   keys.emplace_back("key_passphrase_env");
+  keys.emplace_back("metrics_port");
+  keys.emplace_back("metrics_bind");
   return keys;
 }
 
@@ -104,6 +106,9 @@ std::vector<SettingDescription> DescribeSettings() {
   settings.push_back({"client_ca", "", "file of the CAs whose client certificates are accepted"});
   settings.push_back({"key_passphrase_file", "", "file whose first line decrypts key.pem"});
   settings.push_back({"key_passphrase_env", "", "environment variable that decrypts key.pem"});
+  settings.push_back({"metrics_port", "", "Prometheus metrics on http://metrics_bind:PORT/metrics "
+                                          "(0 picks a free port)"});
+  settings.push_back({"metrics_bind", defaults.metrics_bind, "address of the metrics port"});
   return settings;
 }
 
@@ -119,6 +124,8 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   if (running.key_passphrase_env != reread.key_passphrase_env) {
     change.need_restart.push_back("key_passphrase_env");
   }
+  if (running.metrics_port != reread.metrics_port) change.need_restart.push_back("metrics_port");
+  if (running.metrics_bind != reread.metrics_bind) change.need_restart.push_back("metrics_bind");
   for (const ParameterSpec& spec : ParameterTable()) {
     if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
     ParameterValue now = reread.parameters.Get(spec.selector);
@@ -141,6 +148,24 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
   }
   if (key == "key_passphrase_env") {
     options->key_passphrase_env = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "metrics_port") {
+    int port = 0;
+    if (!absl::SimpleAtoi(value, &port) || port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metrics_port = \"", value, "\": use a port from 1 to 65535, or 0 for any free port"));
+    }
+    options->metrics_port = port;
+    return absl::OkStatus();
+  }
+  if (key == "metrics_bind") {
+    ServerOptions copy = *options;
+    copy.metrics_bind = std::string(value);
+    if (copy.project_dir.empty()) copy.project_dir = ".";
+    absl::Status status = copy.Validate();
+    if (!status.ok()) return status;
+    options->metrics_bind = std::string(value);
     return absl::OkStatus();
   }
   if (key == "bind") {

@@ -326,6 +326,23 @@ void TlsConfiguration::CheckExpiry() {
   });
 }
 
+std::vector<std::pair<std::string, absl::Time>> TlsConfiguration::CertificateExpiries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, absl::Time>> expiries = {{"", identity_.leaf.not_after}};
+  for (const SniIdentity& sni : sni_identities_) {
+    expiries.emplace_back(sni.host_name, sni.identity.leaf.not_after);
+  }
+  return expiries;
+}
+
+std::string TlsConfiguration::DhParamsState() const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!dh_params_pem_.empty()) return "loaded";
+  }
+  return dh_generating_ ? "generating" : "none";
+}
+
 CertificateInfo TlsConfiguration::certificate() const {
   std::lock_guard<std::mutex> lock(mu_);
   return identity_.leaf;
@@ -361,7 +378,11 @@ void TlsConfiguration::StartDhGeneration() {
   }
   const int bits = static_cast<int>(parameters_->Int(Parameter::kDhParamBits));
   dh_generator_ = CurrentDhParamsGenerator();
-  dh_thread_ = std::thread([this, bits] { GenerateDhParams(bits); });
+  dh_generating_ = true;
+  dh_thread_ = std::thread([this, bits] {
+    GenerateDhParams(bits);
+    dh_generating_ = false;
+  });
 }
 
 void TlsConfiguration::CancelDhGeneration() { dh_cancel_ = true; }

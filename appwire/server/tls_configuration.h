@@ -98,6 +98,12 @@ class TlsConfiguration {
   // Idempotent.
   absl::Status WriteGeneratedFiles();
 
+  // When each served certificate expires: ("", the default's notAfter),
+  // then each SNI name's. For the metrics.
+  std::vector<std::pair<std::string, absl::Time>> CertificateExpiries() const;
+  // "loaded", "generating" or "none": the DH parameters, for the metrics.
+  std::string DhParamsState() const;
+
   // The default identity's leaf certificate, and whether Load generated it.
   CertificateInfo certificate() const;
   bool certificate_generated() const { return generated_; }
@@ -146,6 +152,7 @@ class TlsConfiguration {
 
   std::thread dh_thread_;
   std::atomic<bool> dh_cancel_{false};
+  std::atomic<bool> dh_generating_{false};  // the thread is at work
   internal::DhParamsGenerator dh_generator_;  // GenerateDhParamsPem unless a test replaced it
 };
 

@@ -275,6 +275,8 @@ bool Connection::DeliverFrames() {
     if (consumed == 0) break;
     read_offset_ += consumed;
     skip_bytes_ = frame.oversized_payload_bytes;
+    payload_bytes_received_.fetch_add(frame.payload.size() + frame.oversized_payload_bytes,
+                                      std::memory_order_relaxed);
     if (frame.header.has_ping() && !hello_gate_) {
       // Pings are answered here, for both ends; the rule that they carry
       // nothing (docs/protocol.md, section 5) is checked here too.
@@ -356,6 +358,7 @@ absl::Status Connection::Send(const v1::FrameHeader& header, absl::string_view p
         absl::StrCat("the connection with ", peer_address(), " is closing"));
   }
   if (header.has_go_away() && !header.go_away().graceful()) go_away_queued_ = true;
+  payload_bytes_sent_.fetch_add(payload.size(), std::memory_order_relaxed);
   absl::Status status;
   if (!flushing_ && pending_.empty() && payload.size() >= kLargePayloadBytes) {
     // A large message with nobody else writing: encrypt it from the

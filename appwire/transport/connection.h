@@ -108,6 +108,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // The highest call id of a request frame received so far; Close() puts
   // it in its GoAway (calls above it were not processed).
+  // Payload bytes of the frames received (skipped oversized ones included)
+  // and of those accepted by Send, since the connection opened. Any thread.
+  uint64_t payload_bytes_received() const {
+    return payload_bytes_received_.load(std::memory_order_relaxed);
+  }
+  uint64_t payload_bytes_sent() const { return payload_bytes_sent_.load(std::memory_order_relaxed); }
   uint64_t highest_request_id() const {
     return highest_request_id_.load(std::memory_order_acquire);
   }
@@ -166,6 +172,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string read_buffer_;
   size_t read_offset_ = 0;
   std::atomic<uint64_t> highest_request_id_{0};
+  // Payload bytes of frames received and accepted for sending (metrics).
+  std::atomic<uint64_t> payload_bytes_received_{0};
+  std::atomic<uint64_t> payload_bytes_sent_{0};
   // Bytes of an oversized frame's payload still to discard.
   uint64_t skip_bytes_ = 0;
   bool hello_gate_ = false;

@@ -20,7 +20,9 @@
 #include "absl/time/time.h"
 #include "appwire/server/connection_registry.h"
 #include "appwire/server/dispatch.h"
+#include "appwire/server/metrics_endpoint.h"
 #include "appwire/server/server.h"
+#include "appwire/server/server_metrics.h"
 #include "appwire/server/server_parameters.h"
 #include "appwire/server/service_registry.h"
 #include "appwire/server/tls_configuration.h"
@@ -37,6 +39,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unique_ptr<TlsConfiguration> tls;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<ConnectionRegistry> connections;
+  const std::shared_ptr<ServerMetrics> metrics = std::make_shared<ServerMetrics>();
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;  // when options.metrics_port is set
 
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -52,6 +56,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
+  // The exposition a metrics scrape gets (I/O thread).
+  std::string RenderMetrics() const;
 };
 
 }  // namespace appwire
