@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "appwire/client/channel.h"
 #include "appwire/common/files.h"
 #include "appwire/server/service_manager.h"
@@ -198,6 +201,60 @@ TEST(AppwireServerBinaryTest, TellsTheServiceManagerWhenReadyReloadingAndStoppin
   int status = 0;
   ASSERT_EQ(waitpid(server.pid, &status, 0), server.pid);
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// --log-format json: every line one JSON object; --access-log true: one
+// "call" event per answered call, with its fields typed.
+TEST(AppwireServerBinaryTest, JsonLinesAndTheAccessLog) {
+  TempDir dir;
+  const std::string log = dir.File("server.log");
+  const Started server = SpawnAndWait({"--project", dir.File("project"), "--port", "0",
+                                       "--log-format", "json", "--access-log", "true"},
+                                      log);
+  ASSERT_GT(server.pid, 0);
+  ASSERT_NE(server.port, 0) << testing::ReadText(log);
+  ChannelOptions options;
+  options.target = absl::StrCat("127.0.0.1:", server.port);
+  options.ca_file = dir.File("project/cert.pem");
+  auto channel = Channel::Connect(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  ASSERT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+  v1::EchoRequest echo;
+  echo.set_payload("hello");
+  ASSERT_TRUE((*channel)->CallRaw("appwire.v1.Echo/Echo", echo.SerializeAsString()).ok());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return testing::ReadText(log).find("appwire.v1.Echo/Echo") != std::string::npos; },
+      absl::Seconds(10)));
+  ASSERT_EQ(kill(server.pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(server.pid, &status, 0), server.pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  std::vector<nlohmann::json> calls;
+  bool listening = false;
+  for (absl::string_view line : absl::StrSplit(testing::ReadText(log), '\n', absl::SkipEmpty())) {
+    nlohmann::json object = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(object.is_discarded()) << "not JSON: " << line;
+    ASSERT_TRUE(object["time_us"].is_number_integer()) << line;
+    ASSERT_TRUE(object["level"].is_string()) << line;
+    if (object["event"] == "call") calls.push_back(object);
+    if (object["event"] == "message" &&
+        object["message"].get<std::string>().rfind("listening on 127.0.0.1:", 0) == 0) {
+      listening = true;
+    }
+  }
+  EXPECT_TRUE(listening);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["method"], "appwire.v1.Health/Check");
+  EXPECT_EQ(calls[0]["status"], "OK");
+  EXPECT_EQ(calls[0]["identity"], "-");
+  EXPECT_THAT(calls[0]["peer"].get<std::string>(), ::testing::StartsWith("127.0.0.1:"));
+  EXPECT_TRUE(calls[0]["duration_us"].is_number_integer());
+  EXPECT_EQ(calls[0]["bytes_in"], 0);
+  EXPECT_EQ(calls[0]["bytes_out"], 2);  // SERVING: 08 01
+  EXPECT_EQ(calls[1]["method"], "appwire.v1.Echo/Echo");
+  EXPECT_EQ(calls[1]["bytes_in"], echo.ByteSizeLong());
+  EXPECT_EQ(calls[1]["bytes_out"], echo.ByteSizeLong());
 }
 
 TEST(AppwireServerBinaryTest, RefusesToStartOnAKeyThatDoesNotMatch) {

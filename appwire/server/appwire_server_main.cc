@@ -39,7 +39,7 @@ constexpr int kExitUsage = 2;
 std::vector<appwire::FlagSpec> Flags() {
   using Kind = appwire::FlagSpec::Kind;
   std::vector<appwire::FlagSpec> flags = {
-      {"project"}, {"config"}, {"log-level"}, {"version", Kind::kSwitch},
+      {"project"}, {"config"}, {"log-level"}, {"log-format"}, {"version", Kind::kSwitch},
       {"check", Kind::kSwitch}};
   for (const std::string& key : appwire::SettingKeys()) {
     std::string flag = key;
@@ -59,6 +59,8 @@ std::string Usage() {
       "  --config FILE     settings file to read instead of DIR/appwire.conf (it\n"
       "                    must exist)\n"
       "  --log-level L     debug, info (default), warning or error\n"
+      "  --log-format F    text (default) or json: one JSON object per line with\n"
+      "                    time_us, level, event and the event's fields\n"
       "  --check           reads and checks the folder and settings as a start\n"
       "                    would, prints what would be served, writes nothing,\n"
       "                    and exits: 0 usable, 1 not\n"
@@ -139,7 +141,10 @@ absl::Status ReadSettings(const appwire::CommandLine& line, const std::string& s
   absl::Status status = appwire::ApplySettingsFile(settings_path, options);
   if (!status.ok()) return status;
   for (const auto& [flag, value] : line.flags) {
-    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "check") continue;
+    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "log-format" ||
+        flag == "check") {
+      continue;
+    }
     std::string key = flag;
     std::replace(key.begin(), key.end(), '-', '_');
     status = appwire::ApplySetting(key, value, options);
@@ -224,6 +229,14 @@ int main(int argc, char** argv) {
     absl::StatusOr<appwire::LogLevel> level = ParseLogLevel(line->Get("log-level"));
     if (!level.ok()) return UsageError(std::string(level.status().message()));
     appwire::SetMinLogLevel(*level);
+  }
+  if (line->Has("log-format")) {
+    const std::string format = line->Get("log-format");
+    if (format == "json") {
+      appwire::SetLogFormat(appwire::LogFormat::kJson);
+    } else if (format != "text") {
+      return UsageError(absl::StrCat("--log-format ", format, ": use text or json"));
+    }
   }
   appwire::ServerOptions options;
   options.project_dir = line->Get("project");

@@ -163,6 +163,7 @@ void Dispatcher::HandleRequest(const std::shared_ptr<Connection>& connection,
   call->clock = &clock_;
   call->received = clock_.Now();
   call->deadline = DeadlineFromWire(request.timeout_micros(), call->received);
+  call->bytes_in = frame.payload.size();
   StreamExecutor::Slot stream_slot;
   absl::Status admitted = Admit(*connection, *state, *call, &stream_slot);
   if (!admitted.ok()) {
@@ -367,6 +368,7 @@ void Dispatcher::HandleCallFrame(const std::shared_ptr<Connection>& connection,
         delivered = StreamMessageTooLargeForServer(call->method, frame.oversized_payload_bytes,
                                                    connection->limits().max_message_bytes);
       } else {
+        call->bytes_in.fetch_add(frame.payload.size(), std::memory_order_relaxed);
         delivered = call->stream->Deliver(std::string(frame.payload), frame.memory_charge);
       }
       if (!delivered.ok()) CancelAndAnswer(call, delivered);
@@ -407,8 +409,7 @@ void Dispatcher::FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionS
     // when the handler returned at the same moment (the client has given
     // up, and it must not see a success it already reported as a failure).
     if (call->deadline_passed()) result = call->DeadlineExceeded();
-    const absl::StatusCode sent = SendStatus(*call, result);
-    if (metrics_ != nullptr) metrics_->RecordCall(call->method, sent, clock_.Now() - call->received);
+    Answered(*call, SendStatus(*call, result));
   }
   {
     std::lock_guard<std::mutex> lock(state.mu);
@@ -479,6 +480,7 @@ absl::StatusCode Dispatcher::SendStatus(const ServerCall& call,
       status = ReplyTooLargeForServer(result->size(), limit);
     } else {
       absl::Status sent = call.connection->Send(header, *result);
+      if (sent.ok()) call.bytes_out.fetch_add(result->size(), std::memory_order_relaxed);
       if (sent.code() != absl::StatusCode::kResourceExhausted) return absl::StatusCode::kOk;
       status = absl::ResourceExhaustedError(
           absl::StrCat("the server's reply was refused: ", sent.message()));
@@ -490,13 +492,28 @@ absl::StatusCode Dispatcher::SendStatus(const ServerCall& call,
   return status.code();
 }
 
+void Dispatcher::Answered(const ServerCall& call, absl::StatusCode code) {
+  const absl::Duration took = clock_.Now() - call.received;
+  if (metrics_ != nullptr) metrics_->RecordCall(call.method, code, took);
+  if (!access_log_) return;
+  std::string identity = "-";
+  if (call.session != nullptr && call.session->peer_certificate.has_value()) {
+    identity = call.session->peer_certificate->subject;
+  }
+  LogEvent(LogLevel::kInfo, "call",
+           {{"peer", call.connection->peer_address()},
+            {"identity", identity},
+            {"method", call.method},
+            {"status", absl::StatusCodeToString(code)},
+            {"duration_us", absl::ToInt64Microseconds(took)},
+            {"bytes_in", static_cast<int64_t>(call.bytes_in.load(std::memory_order_relaxed))},
+            {"bytes_out", static_cast<int64_t>(call.bytes_out.load(std::memory_order_relaxed))}});
+}
+
 void Dispatcher::CancelAndAnswer(const std::shared_ptr<ServerCall>& call,
                                  const absl::Status& reason) {
   call->Cancel(reason);
-  if (call->Claim()) {
-    const absl::StatusCode sent = SendStatus(*call, reason);
-    if (metrics_ != nullptr) metrics_->RecordCall(call->method, sent, clock_.Now() - call->received);
-  }
+  if (call->Claim()) Answered(*call, SendStatus(*call, reason));
 }
 
 void Dispatcher::TrackDeadline(const std::shared_ptr<ServerCall>& call) {

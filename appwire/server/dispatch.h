@@ -63,6 +63,9 @@ class Dispatcher {
   // Where calls are counted and timed (the server's metrics). Before the
   // first frame; nullptr: nowhere.
   void SetMetrics(std::shared_ptr<ServerMetrics> metrics) { metrics_ = std::move(metrics); }
+  // One "call" log event per answered call (ServerOptions::access_log).
+  // Before the first frame.
+  void SetAccessLog(bool on) { access_log_ = on; }
   // Starts the worker pool (`threads` threads). Before the first frame.
   absl::Status StartWorkers(int threads);
 
@@ -120,6 +123,9 @@ class Dispatcher {
   // forgets it.
   void FinishCall(const std::shared_ptr<ServerCall>& call, ConnectionState& state,
                   absl::StatusOr<std::string> result);
+  // A call was answered with `code`: counted, timed, and written to the
+  // access log when it is on.
+  void Answered(const ServerCall& call, absl::StatusCode code);
   // Sends the call's response; returns the code it carried (a reply too
   // large to send goes out as RESOURCE_EXHAUSTED).
   absl::StatusCode SendStatus(const ServerCall& call, const absl::StatusOr<std::string>& result,
@@ -137,6 +143,7 @@ class Dispatcher {
   const std::shared_ptr<ServerParameters> parameters_;
   std::weak_ptr<const void> owner_;
   std::shared_ptr<ServerMetrics> metrics_;
+  bool access_log_ = false;
 
   std::unique_ptr<WorkerPool> workers_;
   // Streaming handlers: a thread each while they run, kMaxConcurrentStreams

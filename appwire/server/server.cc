@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
       impl->parameters);
   impl->dispatcher->SetKeepAlive(impl);
   impl->dispatcher->SetMetrics(impl->metrics);
+  impl->dispatcher->SetAccessLog(options.access_log);
   Dispatcher* dispatcher = impl->dispatcher.get();
   impl->connections = std::make_unique<ConnectionRegistry>(
       impl->io, Clock::Real(), impl->parameters,

@@ -61,6 +61,10 @@ struct APPWIRE_EXPORT ServerOptions {
   // docs/operations.md lists the metrics. Read by Start().
   std::optional<int> metrics_port;
   std::string metrics_bind = "127.0.0.1";
+  // One log event per answered call (an access log): peer, identity (the
+  // client certificate's subject, "-" without one), method, status,
+  // duration_us, bytes_in, bytes_out. Off by default.
+  bool access_log = false;
   // How often the certificate files are checked for changes (then
   // reloaded). Default 5 s; zero turns the check off.
   absl::Duration certificate_check_interval = absl::Seconds(5);

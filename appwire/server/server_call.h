@@ -37,6 +37,10 @@ struct ServerCall {
   absl::Time deadline = absl::InfiniteFuture();
   // When the request came (the dispatcher's clock): calls are timed from it.
   absl::Time received = absl::InfinitePast();
+  // Message bytes of the call (request and stream messages in; stream
+  // messages and the response out), for the access log.
+  std::atomic<uint64_t> bytes_in{0};
+  mutable std::atomic<uint64_t> bytes_out{0};  // SendStatus takes a const call
   // What deadline_passed() reads (the dispatcher's clock).
   const Clock* clock = &Clock::Real();
   Metadata metadata;

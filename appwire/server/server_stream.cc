@@ -39,7 +39,9 @@ bool ServerStream::Write(absl::string_view message) {
   // takes, so the two cannot interleave.
   std::lock_guard<std::mutex> lock(call_->send_mu);
   if (call_->answered.load(std::memory_order_acquire)) return false;
-  return call_->connection->Send(MessageFrame(call_->id), message).ok();
+  if (!call_->connection->Send(MessageFrame(call_->id), message).ok()) return false;
+  call_->bytes_out.fetch_add(message.size(), std::memory_order_relaxed);
+  return true;
 }
 
 }  // namespace appwire

@@ -58,6 +58,7 @@ std::vector<std::string> SettingKeys() {
   keys.emplace_back("key_passphrase_env");
   keys.emplace_back("metrics_port");
   keys.emplace_back("metrics_bind");
+  keys.emplace_back("access_log");
   return keys;
 }
 
@@ -109,6 +110,7 @@ std::vector<SettingDescription> DescribeSettings() {
   settings.push_back({"metrics_port", "", "Prometheus metrics on http://metrics_bind:PORT/metrics "
                                           "(0 picks a free port)"});
   settings.push_back({"metrics_bind", defaults.metrics_bind, "address of the metrics port"});
+  settings.push_back({"access_log", "false", "true: one log line per call"});
   return settings;
 }
 
@@ -126,6 +128,7 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   }
   if (running.metrics_port != reread.metrics_port) change.need_restart.push_back("metrics_port");
   if (running.metrics_bind != reread.metrics_bind) change.need_restart.push_back("metrics_bind");
+  if (running.access_log != reread.access_log) change.need_restart.push_back("access_log");
   for (const ParameterSpec& spec : ParameterTable()) {
     if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
     ParameterValue now = reread.parameters.Get(spec.selector);
@@ -148,6 +151,17 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
   }
   if (key == "key_passphrase_env") {
     options->key_passphrase_env = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "access_log") {
+    if (value == "1" || value == "true" || value == "yes") {
+      options->access_log = true;
+    } else if (value == "0" || value == "false" || value == "no") {
+      options->access_log = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("access_log = \"", value, "\": use true or false"));
+    }
     return absl::OkStatus();
   }
   if (key == "metrics_port") {
