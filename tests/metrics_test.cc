@@ -91,12 +91,17 @@ std::map<std::string, double> ParseExposition(const std::string& body) {
   return samples;
 }
 
-TEST(MetricsTest, APrometheusScrapeSeesTheCallsHandshakesAndCertificates) {
-  TempDir project;
+// A server in `project` with its metrics on a free port.
+std::unique_ptr<Server> StartWithMetrics(const TempDir& project) {
   ServerOptions options;
   options.project_dir = project.path();
   options.metrics_port = 0;
-  std::unique_ptr<Server> server = testing::StartServer(options);
+  return testing::StartServer(options);
+}
+
+TEST(MetricsTest, APrometheusScrapeSeesTheCallsHandshakesAndCertificates) {
+  TempDir project;
+  std::unique_ptr<Server> server = StartWithMetrics(project);
   ASSERT_NE(server, nullptr);
   ASSERT_NE(server->metrics_port(), 0);
 
@@ -179,10 +184,7 @@ TEST(MetricsTest, APrometheusScrapeSeesTheCallsHandshakesAndCertificates) {
 
 TEST(MetricsTest, OnlyGetMetricsIsServedAndTheEndpointIsBounded) {
   TempDir project;
-  ServerOptions options;
-  options.project_dir = project.path();
-  options.metrics_port = 0;
-  std::unique_ptr<Server> server = testing::StartServer(options);
+  std::unique_ptr<Server> server = StartWithMetrics(project);
   ASSERT_NE(server, nullptr);
   const int port = server->metrics_port();
   Scrape other = Get(port, "/");

@@ -1,5 +1,7 @@
 #include "appwire/server/settings_file.h"
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,26 @@
 
 namespace appwire {
 namespace {
+
+// "1", "true", "yes" / "0", "false", "no"; nullopt for other words.
+std::optional<bool> BoolWords(absl::string_view value) {
+  if (value == "1" || value == "true" || value == "yes") return true;
+  if (value == "0" || value == "false" || value == "no") return false;
+  return std::nullopt;
+}
+
+// Applies `set` to a copy of `options` and keeps it only when the copy
+// still validates (the error names the value and what is allowed).
+template <typename Set>
+absl::Status SetIfValid(ServerOptions* options, Set set) {
+  ServerOptions copy = *options;
+  set(copy);
+  if (copy.project_dir.empty()) copy.project_dir = ".";
+  absl::Status status = copy.Validate();
+  if (!status.ok()) return status;
+  set(*options);
+  return absl::OkStatus();
+}
 
 // The value words of the parameter's kind; the value itself is checked
 // afterwards, as the parameter it sets.
@@ -26,8 +48,7 @@ absl::StatusOr<ParameterValue> Convert(const ParameterSpec& spec, absl::string_v
       return ParameterValue(number);
     }
     case ParameterKind::kBool:
-      if (value == "1" || value == "true" || value == "yes") return ParameterValue(1);
-      if (value == "0" || value == "false" || value == "no") return ParameterValue(0);
+      if (std::optional<bool> on = BoolWords(value); on.has_value()) return ParameterValue(*on ? 1 : 0);
       return bad("use 1 or 0");
     case ParameterKind::kTlsVersion:
       // 1.0 and 1.1 map to their 4D codes so that the parameter check
@@ -154,14 +175,12 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     return absl::OkStatus();
   }
   if (key == "access_log") {
-    if (value == "1" || value == "true" || value == "yes") {
-      options->access_log = true;
-    } else if (value == "0" || value == "false" || value == "no") {
-      options->access_log = false;
-    } else {
+    std::optional<bool> on = BoolWords(value);
+    if (!on.has_value()) {
       return absl::InvalidArgumentError(
           absl::StrCat("access_log = \"", value, "\": use true or false"));
     }
+    options->access_log = *on;
     return absl::OkStatus();
   }
   if (key == "metrics_port") {
@@ -174,22 +193,10 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     return absl::OkStatus();
   }
   if (key == "metrics_bind") {
-    ServerOptions copy = *options;
-    copy.metrics_bind = std::string(value);
-    if (copy.project_dir.empty()) copy.project_dir = ".";
-    absl::Status status = copy.Validate();
-    if (!status.ok()) return status;
-    options->metrics_bind = std::string(value);
-    return absl::OkStatus();
+    return SetIfValid(options, [&](ServerOptions& o) { o.metrics_bind = std::string(value); });
   }
   if (key == "bind") {
-    ServerOptions copy = *options;
-    copy.bind_address = std::string(value);
-    if (copy.project_dir.empty()) copy.project_dir = ".";
-    absl::Status status = copy.Validate();
-    if (!status.ok()) return status;
-    options->bind_address = std::string(value);
-    return absl::OkStatus();
+    return SetIfValid(options, [&](ServerOptions& o) { o.bind_address = std::string(value); });
   }
   if (const ParameterSpec* spec = FindParameterBySettingsKey(key)) {
     absl::StatusOr<ParameterValue> converted = Convert(*spec, value);
