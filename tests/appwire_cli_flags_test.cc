@@ -13,6 +13,8 @@
 #include "appwire/server/server.h"
 #include "appwire/server/service_registry.h"
 #include "appwire/v1/builtin.pb.h"
+#include <nlohmann/json.hpp>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -269,6 +271,148 @@ TEST(AppwireCliFlagsTest, CheckProjectAgreesWithTheServer) {
   run = Appwire(absl::StrCat("check --project ", dir.File("empty")));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("ok      TLS TLSv1.2 to TLSv1.3\n"));
+}
+
+// `appwire inspect`: each certificate of a chain as people need it, the
+// chain's order, and a key file described without its contents.
+TEST(AppwireCliFlagsTest, InspectShowsEachCertificateAndTheChainsOrder) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"), " --name \"Shop CA\"")).exit_code, 0);
+  ASSERT_EQ(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"),
+                                 " --server db.example --san IP:10.0.0.5 --out ", dir.File("p")))
+                .exit_code,
+            0);
+  dir.Write("chain.pem", *ReadFile(dir.File("p/cert.pem")) + *ReadFile(dir.File("ca/ca.pem")));
+  dir.Write("reversed.pem", *ReadFile(dir.File("ca/ca.pem")) + *ReadFile(dir.File("p/cert.pem")));
+  ShellRun run = Appwire(absl::StrCat("inspect ", dir.File("chain.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat(dir.File("chain.pem"),
+                                                 " certificate 1 of 2 (leaf)\n  subject:     "
+                                                 "CN=db.example\n  issuer:      CN=Shop CA\n")));
+  EXPECT_THAT(run.output, HasSubstr("  names:       db.example, 10.0.0.5\n"));
+  EXPECT_THAT(run.output, HasSubstr("  key:         ECDSA P-256\n  CA:          no\n"));
+  EXPECT_THAT(run.output, HasSubstr("issuer:      CN=Shop CA (self-signed)\n"));
+  EXPECT_THAT(run.output, HasSubstr("  CA:          yes (may issue certificates)\n"));
+  EXPECT_THAT(run.output, ::testing::MatchesRegex(
+                              "(.|\n)*validity:    [0-9T:Z-]+ to [0-9T:Z-]+: valid, expires in "
+                              "82[34] days(.|\n)*"));
+  EXPECT_THAT(run.output, ::testing::EndsWith(
+                              "chain: in order (each certificate issued by the next)\n"));
+  // The fingerprint openssl computes.
+  const std::string openssl =
+      RunShell(absl::StrCat("openssl x509 -in ", dir.File("p/cert.pem"),
+                            " -noout -fingerprint -sha256"))
+          .output;  // "sha256 Fingerprint=AB:CD:...\n"
+  const std::string hex = openssl.substr(openssl.find('=') + 1, 95);
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat("  fingerprint: SHA256:", hex, "\n")));
+
+  run = Appwire(absl::StrCat("inspect ", dir.File("reversed.pem"), " --json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["chain_in_order"], false);
+  ASSERT_EQ(report["certificates"].size(), 2u);
+  EXPECT_EQ(report["certificates"][0]["ca"], true);
+  EXPECT_EQ(report["certificates"][1]["subject"], "CN=db.example");
+  EXPECT_EQ(report["certificates"][1]["names"], (nlohmann::json{"db.example", "10.0.0.5"}));
+  EXPECT_EQ(report["certificates"][1]["public_key"], "ECDSA P-256");
+  EXPECT_EQ(report["certificates"][1]["sha256"], absl::StrCat("SHA256:", hex));
+  EXPECT_EQ(report["certificates"][1]["expired"], false);
+
+  // A key: what it is, never what it holds.
+  run = Appwire(absl::StrCat("inspect ", dir.File("p/key.pem")));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, absl::StrCat(dir.File("p/key.pem"),
+                                     ": a private key (EC PRIVATE KEY); its contents are not "
+                                     "shown\n"));
+  dir.Write("junk.pem", "not a certificate\n");
+  run = Appwire(absl::StrCat("inspect ", dir.File("junk.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("holds no PEM certificate"));
+}
+
+// `appwire call`: JSON in, JSON out, through the method's .proto, for a
+// unary and a bidirectional streaming method; metadata, imports, and the
+// status code of a failed call.
+TEST(AppwireCliFlagsTest, CallMapsJsonBothWaysAndSaysTheStatusCode) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string proto = absl::StrCat(APPWIRE_SOURCE_DIR, "/proto/appwire/v1/builtin.proto");
+  const std::string to = absl::StrCat("127.0.0.1:", server->port(), " ");
+  const std::string trust = absl::StrCat(" --ca ", project.File("cert.pem"));
+  ShellRun run = Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Echo -d '{\"payload\": \"aGk=\"}'",
+                                      " --proto ", proto, trust, " -H 'x-trace: 1'"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(run.output), (nlohmann::json{{"payload", "aGk="}}));
+  run = Appwire(absl::StrCat("call ", to, "appwire.v1.Health/Check --proto ", proto, trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(run.output), (nlohmann::json{{"status", "SERVING"}}));
+  // Bidirectional: an array of requests, each reply printed as it comes.
+  TempDir data;
+  data.Write("requests.json", "[{\"payload\": \"YQ==\"}, {\"payload\": \"Yg==\"}]");
+  run = Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/EchoStream -d @",
+                             data.File("requests.json"), " --proto ", proto, trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "{\n \"payload\": \"YQ==\"\n}\n{\n \"payload\": \"Yg==\"\n}\n");
+
+  // A service the server does not have, importing builtin.proto by -I.
+  data.Write("missing.proto",
+             "syntax = \"proto3\";\npackage test;\nimport \"appwire/v1/builtin.proto\";\n"
+             "service Missing { rpc Get(appwire.v1.HealthCheckRequest) returns "
+             "(appwire.v1.HealthCheckResponse); }\n");
+  run = Appwire(absl::StrCat("call ", to, "test.Missing/Get -I ", APPWIRE_SOURCE_DIR, "/proto -I ",
+                             data.path(), " --proto ", data.File("missing.proto"), trust));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("appwire: UNIMPLEMENTED: "));
+  EXPECT_THAT(run.output, HasSubstr("test.Missing/Get"));
+
+  run = Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Echo -d '{\"bogus\": 1}' --proto ",
+                             proto, trust));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, StartsWith("appwire: the request {\"bogus\":1} does not map to "
+                                     "appwire.v1.EchoRequest: "));
+  run = Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Nope --proto ", proto, trust));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, "appwire: no method appwire.v1.Echo/Nope in the .proto files given (the "
+                        "service is there, the method is not)\n");
+  ExpectUsageError(Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Echo -d '[{}, {}]' --proto ",
+                                        proto, trust)),
+                   "call", "appwire.v1.Echo/Echo takes one request, not 2");
+  ExpectUsageError(Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Echo -d 'nope' --proto ",
+                                        proto, trust)),
+                   "call", "-d is not a JSON object (or an array of them for a streaming call)");
+  ExpectUsageError(Appwire(absl::StrCat("call ", to, "appwire.v1.Echo/Echo --proto ", proto,
+                                        trust, " -H novalue")),
+                   "call", "-H novalue: write name:value");
+}
+
+TEST(AppwireCliFlagsTest, ListAndDescribeReadTheProtoFiles) {
+  const std::string proto = absl::StrCat(APPWIRE_SOURCE_DIR, "/proto/appwire/v1/builtin.proto");
+  ShellRun run = Appwire(absl::StrCat("list --proto ", proto));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.ServerInfo\n");
+  run = Appwire(absl::StrCat("list appwire.v1.Echo --proto ", proto));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output,
+            "appwire.v1.Echo/Echo  unary  appwire.v1.EchoRequest -> appwire.v1.EchoResponse\n"
+            "appwire.v1.Echo/EchoStream  bidirectional streaming  appwire.v1.EchoRequest -> "
+            "appwire.v1.EchoResponse\n");
+  run = Appwire(absl::StrCat("describe appwire.v1.EchoRequest --proto ", proto));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("message EchoRequest {\n  bytes payload = 1;\n}"));
+  run = Appwire(absl::StrCat("describe appwire.v1.Health/Check --proto ", proto));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("rpc Check(.appwire.v1.HealthCheckRequest) returns "
+                                    "(.appwire.v1.HealthCheckResponse)"));
+  run = Appwire(absl::StrCat("describe appwire.v1.Nothing --proto ", proto));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, "appwire: no service, method, message or enum appwire.v1.Nothing in the "
+                        ".proto files given\n");
+  run = Appwire("list --proto /nonexistent/x.proto");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, StartsWith("appwire: cannot read --proto /nonexistent/x.proto: "));
 }
 
 // `appwire health`: exit 0 only for SERVING, over a verified connection.

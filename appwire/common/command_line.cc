@@ -36,6 +36,13 @@ const FlagSpec* FindFlag(absl::Span<const FlagSpec> flags, const std::string& na
   return nullptr;
 }
 
+const FlagSpec* FindShortFlag(absl::Span<const FlagSpec> flags, char short_name) {
+  for (const FlagSpec& flag : flags) {
+    if (flag.short_name != 0 && flag.short_name == short_name) return &flag;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv, int first,
@@ -60,15 +67,22 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, const char* const* argv, 
       line.help = true;
       continue;
     }
+    const FlagSpec* spec = nullptr;
+    std::string name;
+    size_t equals = std::string::npos;
     if (word.rfind("--", 0) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag ", word, " (flags are spelled --name)"));
+      spec = word.size() == 2 ? FindShortFlag(flags, word[1]) : nullptr;
+      if (spec == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown flag ", word, " (flags are spelled --name)"));
+      }
+      name = spec->name;
+    } else {
+      equals = word.find('=');
+      name = word.substr(2, equals == std::string::npos ? std::string::npos : equals - 2);
+      spec = FindFlag(flags, name);
+      if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
-    const size_t equals = word.find('=');
-    const std::string name = word.substr(2, equals == std::string::npos ? std::string::npos
-                                                                        : equals - 2);
-    const FlagSpec* spec = FindFlag(flags, name);
-    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     std::string value;
     if (spec->kind == FlagSpec::Kind::kSwitch) {
       if (equals != std::string::npos) {

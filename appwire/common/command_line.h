@@ -5,6 +5,7 @@
 //
 //   --name VALUE and --name=VALUE   a flag with a value
 //   --name                          a switch (no value; --name=x is refused)
+//   -x VALUE                        a flag's one-letter spelling, when it has one
 //   --                              ends the flags: what follows is positional
 //   -h, --help                      recorded in CommandLine::help, always allowed
 //
@@ -33,6 +34,8 @@ struct FlagSpec {
   };
   std::string name;  // without the leading "--"
   Kind kind = Kind::kValue;
+  // A one-letter spelling, "-d VALUE" for --data (not -h: that is help).
+  char short_name = 0;
 };
 
 // What a command line said.

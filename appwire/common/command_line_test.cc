@@ -13,7 +13,8 @@ using ::testing::ElementsAre;
 using Kind = FlagSpec::Kind;
 
 const std::vector<FlagSpec> kFlags = {
-    {"out", Kind::kValue}, {"san", Kind::kRepeated}, {"json", Kind::kSwitch}};
+    {"out", Kind::kValue}, {"san", Kind::kRepeated}, {"json", Kind::kSwitch},
+    {"data", Kind::kValue, 'd'}};
 
 absl::StatusOr<CommandLine> Parse(std::vector<const char*> words, size_t max_positional = 2) {
   words.insert(words.begin(), {"appwire", "sub"});
@@ -79,6 +80,15 @@ TEST(CommandLineTest, OnlyRepeatedFlagsMayRepeat) {
   EXPECT_EQ(Error({"--out", "a", "--out", "b"}),
             absl::InvalidArgumentError("--out is given twice"));
   EXPECT_EQ(Error({"--json", "--json"}), absl::InvalidArgumentError("--json is given twice"));
+}
+
+TEST(CommandLineTest, AOneLetterSpellingIsTheSameFlag) {
+  absl::StatusOr<CommandLine> line = Parse({"-d", "{\"a\": 1}"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->Get("data"), "{\"a\": 1}");
+  EXPECT_EQ(Error({"-d", "x", "--data", "y"}), absl::InvalidArgumentError("--data is given twice"));
+  EXPECT_EQ(Error({"-d"}), absl::InvalidArgumentError("--data needs a value"));
+  EXPECT_EQ(Error({"-o"}), absl::InvalidArgumentError("unknown flag -o (flags are spelled --name)"));
 }
 
 TEST(CommandLineTest, StrayArgumentsAreErrors) {

@@ -157,6 +157,16 @@ CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
     info.sha256_fingerprint = FormatSha256Fingerprint(
         absl::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
   }
+  if (WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(x509); key != nullptr) {
+    const int bits = wolfSSL_EVP_PKEY_bits(key);
+    switch (wolfSSL_EVP_PKEY_base_id(key)) {
+      case EVP_PKEY_RSA: info.public_key = absl::StrCat("RSA ", bits); break;
+      case EVP_PKEY_EC: info.public_key = absl::StrCat("ECDSA P-", bits); break;
+      default: info.public_key = absl::StrCat("another kind of key, ", bits, " bits"); break;
+    }
+    wolfSSL_EVP_PKEY_free(key);
+  }
+  info.is_ca = wolfSSL_X509_get_isCA(x509) == 1;
   return info;
 }
 

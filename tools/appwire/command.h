@@ -63,6 +63,10 @@ extern const Subcommand kConvert;   // convert.cc
 extern const Subcommand kProbe;     // probe.cc
 extern const Subcommand kCheck;     // check.cc
 extern const Subcommand kHealth;    // health.cc
+extern const Subcommand kInspect;   // inspect.cc
+extern const Subcommand kCall;      // call.cc
+extern const Subcommand kList;      // call.cc
+extern const Subcommand kDescribe;  // call.cc
 
 // Prints "appwire: MESSAGE" on stderr; returns 1.
 int Fail(const absl::Status& status);

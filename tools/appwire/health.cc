@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "appwire/client/channel.h"
 #include "appwire/v1/builtin.pb.h"
+#include "tools/appwire/client_flags.h"
 #include "tools/appwire/command.h"
 
 namespace appwire::cli {
@@ -21,25 +22,10 @@ namespace {
 int RunHealth(const Arguments& a) {
   if (a.positional.empty()) return Usage(kHealth, "give HOST:PORT");
   absl::Duration timeout;
-  if (!absl::ParseDuration(a.Get("timeout", "5s"), &timeout) || timeout <= absl::ZeroDuration()) {
-    return Usage(kHealth, absl::StrCat("--timeout ", a.Get("timeout"),
-                                       ": give a duration such as 5s or 500ms"));
-  }
-  ChannelOptions options;
-  options.target = a.positional[0];
-  options.server_name = a.Get("server-name");
-  options.ca_file = a.Get("ca");
-  options.pinned_sha256 = a.Get("pin");
-  options.client_folder = a.Get("client");
-  options.use_system_trust_store = a.Has("system-trust");
-  if (options.ca_file.empty() && options.pinned_sha256.empty() && options.client_folder.empty() &&
-      !options.use_system_trust_store) {
-    return Usage(kHealth,
-                 "say how to trust the server: --ca FILE, --pin SHA256:..., --client DIR or "
-                 "--system-trust");
-  }
-  options.connect_timeout = timeout;  // Connect() connects once and says why it could not
-  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(options);
+  absl::StatusOr<ChannelOptions> options =
+      ChannelOptionsFromFlags(a, a.positional[0], absl::Seconds(5), &timeout);
+  if (!options.ok()) return Usage(kHealth, std::string(options.status().message()));
+  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(*options);
   if (!channel.ok()) return Fail(channel.status());
   CallOptions call;
   call.timeout = timeout;
@@ -64,7 +50,7 @@ const Subcommand kHealth = {
     "1 for any other answer or when the server cannot be reached or trusted within\n"
     "--timeout (default 5s), with the reason on stderr. For scripts and load balancers.",
     &RunHealth,
-    {{"ca"}, {"pin"}, {"client"}, {"system-trust", Kind::kSwitch}, {"server-name"}, {"timeout"}},
+    ClientFlags(),
     /*max_positional=*/1};
 
 }  // namespace appwire::cli

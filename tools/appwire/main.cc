@@ -15,7 +15,8 @@ namespace {
 
 // In the order `appwire help` lists them.
 const Subcommand* const kSubcommands[] = {&kKeygen,   &kCsr,     &kSelfsign, &kCa,    &kDhparams,
-                                          &kConvert, &kProbe,   &kCheck,    &kHealth};
+                                          &kConvert, &kInspect, &kProbe,    &kCheck,  &kHealth,
+                                          &kCall,    &kList,    &kDescribe};
 
 const Subcommand* Find(const std::string& name) {
   for (const Subcommand* s : kSubcommands) {

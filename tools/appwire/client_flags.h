@@ -1,0 +1,35 @@
+// The flags of the subcommands that connect as a client (`health`,
+// `call`): how the server is trusted, the name it must carry, and how long
+// to wait. One place, so that they read the same everywhere.
+#ifndef APPWIRE_TOOLS_APPWIRE_CLIENT_FLAGS_H_
+#define APPWIRE_TOOLS_APPWIRE_CLIENT_FLAGS_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "appwire/client/channel.h"
+#include "tools/appwire/command.h"
+
+namespace appwire::cli {
+
+// --ca FILE, --pin SHA256:.., --client DIR, --system-trust, --server-name
+// NAME, --timeout DURATION.
+std::vector<FlagSpec> ClientFlags();
+
+// The usage words of ClientFlags().
+inline constexpr char kClientFlagsUsage[] =
+    "(--ca FILE | --pin SHA256:.. | --client DIR | --system-trust) [--server-name NAME] "
+    "[--timeout 5s]";
+
+// ChannelOptions for `target` from those flags; *timeout gets --timeout
+// (default `fallback`). InvalidArgument (a usage error) when no way to
+// trust the server is given or the timeout does not parse.
+absl::StatusOr<ChannelOptions> ChannelOptionsFromFlags(const Arguments& a,
+                                                       const std::string& target,
+                                                       absl::Duration fallback,
+                                                       absl::Duration* timeout);
+
+}  // namespace appwire::cli
+
+#endif  // APPWIRE_TOOLS_APPWIRE_CLIENT_FLAGS_H_
