@@ -392,7 +392,8 @@ TEST(AppwireCliFlagsTest, ListAndDescribeReadTheProtoFiles) {
   const std::string proto = absl::StrCat(APPWIRE_SOURCE_DIR, "/proto/appwire/v1/builtin.proto");
   ShellRun run = Appwire(absl::StrCat("list --proto ", proto));
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.output, "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.ServerInfo\n");
+  EXPECT_EQ(run.output,
+            "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.Reflection\nappwire.v1.ServerInfo\n");
   run = Appwire(absl::StrCat("list appwire.v1.Echo --proto ", proto));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output,
@@ -413,6 +414,61 @@ TEST(AppwireCliFlagsTest, ListAndDescribeReadTheProtoFiles) {
   run = Appwire("list --proto /nonexistent/x.proto");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, StartsWith("appwire: cannot read --proto /nonexistent/x.proto: "));
+}
+
+// Without --proto, list, describe and call ask the server's
+// appwire.v1.Reflection; a raw registration is listed but has no
+// descriptor; reflection = false turns the service off.
+TEST(AppwireCliFlagsTest, ListDescribeAndCallAskTheServersReflection) {
+  TempDir project;
+  auto registry = std::make_shared<ServiceRegistry>();
+  ASSERT_TRUE(registry
+                  ->RegisterRaw("test.Raw/Get",
+                                [](CallContext&, absl::string_view) {
+                                  return absl::StatusOr<std::string>("");
+                                })
+                  .ok());
+  ServerOptions options;
+  options.project_dir = project.path();
+  std::unique_ptr<Server> server = testing::StartServer(options, registry);
+  ASSERT_NE(server, nullptr);
+  const std::string to = absl::StrCat("127.0.0.1:", server->port());
+  const std::string trust = absl::StrCat(" --ca ", project.File("cert.pem"));
+  ShellRun run = Appwire(absl::StrCat("list ", to, trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.Reflection\n"
+                        "appwire.v1.ServerInfo\ntest.Raw\n");
+  run = Appwire(absl::StrCat("list ", to, " appwire.v1.Health", trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "appwire.v1.Health/Check  unary  appwire.v1.HealthCheckRequest -> "
+                        "appwire.v1.HealthCheckResponse\n");
+  run = Appwire(absl::StrCat("describe ", to, " appwire.v1.EchoRequest", trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("message EchoRequest {\n  bytes payload = 1;\n}"));
+  run = Appwire(absl::StrCat("call ", to, " appwire.v1.Echo/Echo -d '{\"payload\": \"aGk=\"}'",
+                             trust));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(run.output), (nlohmann::json{{"payload", "aGk="}}));
+  run = Appwire(absl::StrCat("describe ", to, " test.Raw", trust));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, "appwire: NOT_FOUND: the server's reflection (no --proto given): test.Raw "
+                        "is served, but this server was built without its .proto descriptor (a "
+                        "lite or raw registration): call it with appwire call --proto FILE\n");
+  run = Appwire(absl::StrCat("describe ", to, " nothing.Here", trust));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("this server serves no service and no message named "
+                                    "nothing.Here"));
+
+  TempDir private_project;
+  ServerOptions private_options;
+  private_options.project_dir = private_project.path();
+  private_options.reflection = false;
+  std::unique_ptr<Server> private_server = testing::StartServer(private_options);
+  ASSERT_NE(private_server, nullptr);
+  run = Appwire(absl::StrCat("list 127.0.0.1:", private_server->port(), " --ca ",
+                             private_project.File("cert.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, StartsWith("appwire: UNIMPLEMENTED: "));
 }
 
 // `appwire health`: exit 0 only for SERVING, over a verified connection.

@@ -1,5 +1,13 @@
 #include "appwire/server/builtin_services.h"
 
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+
+#include "absl/strings/str_cat.h"
 #include "appwire/server/server.h"
 #include "appwire/v1/builtin.pb.h"
 
@@ -22,7 +30,87 @@ int64_t PayloadLength(absl::string_view bytes) {
   return -1;
 }
 
+namespace pb = ::google::protobuf;
+
+// `file` after every file it imports, each once (dependencies first, as a
+// DescriptorPool builds them).
+void AppendWithDependencies(const pb::FileDescriptor* file, std::set<const pb::FileDescriptor*>* seen,
+                            v1::FileContainingResponse* response) {
+  if (!seen->insert(file).second) return;
+  for (int i = 0; i < file->dependency_count(); ++i) {
+    AppendWithDependencies(file->dependency(i), seen, response);
+  }
+  pb::FileDescriptorProto proto;
+  file->CopyTo(&proto);
+  response->add_file_descriptor_protos(proto.SerializeAsString());
+}
+
+// The descriptors of the registered services, from the program's own
+// generated code (DescriptorPool::generated_pool): only services that are
+// registered, and only those whose .proto was compiled in full (not lite).
+absl::StatusOr<v1::FileContainingResponse> FileContaining(const ServiceRegistry& registry,
+                                                          const std::string& symbol) {
+  const pb::DescriptorPool& pool = *pb::DescriptorPool::generated_pool();
+  const std::vector<std::string> services = registry.Services();
+  const std::string service_name = symbol.substr(0, symbol.find('/'));
+  const pb::FileDescriptor* file = nullptr;
+  if (std::find(services.begin(), services.end(), service_name) != services.end()) {
+    if (const pb::ServiceDescriptor* service = pool.FindServiceByName(service_name)) {
+      file = service->file();
+    } else {
+      return absl::NotFoundError(absl::StrCat(
+          service_name, " is served, but this server was built without its .proto descriptor "
+          "(a lite or raw registration): call it with appwire call --proto FILE"));
+    }
+  } else {
+    // A message, reachable from a registered service's file.
+    for (const std::string& name : services) {
+      const pb::ServiceDescriptor* service = pool.FindServiceByName(name);
+      if (service == nullptr) continue;
+      const pb::Descriptor* message = pool.FindMessageTypeByName(symbol);
+      if (message == nullptr) break;
+      std::set<const pb::FileDescriptor*> reachable;
+      std::vector<const pb::FileDescriptor*> pending = {service->file()};
+      while (!pending.empty() && file == nullptr) {
+        const pb::FileDescriptor* next = pending.back();
+        pending.pop_back();
+        if (!reachable.insert(next).second) continue;
+        if (next == message->file()) file = next;
+        for (int i = 0; i < next->dependency_count(); ++i) pending.push_back(next->dependency(i));
+      }
+      if (file != nullptr) break;
+    }
+  }
+  if (file == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "this server serves no service and no message named ", symbol,
+        " (appwire.v1.Reflection/ListServices lists the services)"));
+  }
+  v1::FileContainingResponse response;
+  std::set<const pb::FileDescriptor*> seen;
+  AppendWithDependencies(file, &seen, &response);
+  return response;
+}
+
 }  // namespace
+
+absl::Status RegisterReflection(ServiceRegistry& registry) {
+  const ServiceRegistry* served = &registry;  // outlives its handlers
+  absl::Status status = registry.Register<v1::ListServicesRequest, v1::ListServicesResponse>(
+      "appwire.v1.Reflection/ListServices",
+      [served](CallContext&, const v1::ListServicesRequest&)
+          -> absl::StatusOr<v1::ListServicesResponse> {
+        v1::ListServicesResponse response;
+        for (const std::string& service : served->Services()) response.add_services(service);
+        return response;
+      });
+  if (!status.ok()) return status;
+  return registry.Register<v1::FileContainingRequest, v1::FileContainingResponse>(
+      "appwire.v1.Reflection/FileContaining",
+      [served](CallContext&, const v1::FileContainingRequest& request) {
+        return FileContaining(*served, request.symbol());
+      });
+}
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,

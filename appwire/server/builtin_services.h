@@ -5,6 +5,7 @@
 //   appwire.v1.ServerInfo/Get  ServerInfoRequest   -> ServerInfoResponse
 //   appwire.v1.Echo/Echo       EchoRequest         -> EchoResponse
 //   appwire.v1.Echo/EchoStream stream EchoRequest  -> stream EchoResponse
+//   appwire.v1.Reflection/ListServices, /FileContaining  (RegisterReflection)
 //
 // Echo returns the request payload, except that a payload over 64 KiB gets a
 // 16-byte reply, so upload benchmarks measure one direction. EchoStream sends
@@ -35,6 +36,11 @@ struct BuiltinTlsSettings {
   size_t max_message_bytes = 0;
   CertificateInfo certificate;  // the default certificate
 };
+
+// appwire.v1.Reflection: the services `registry` serves and their .proto
+// descriptors (from the program's generated code), for appwire list,
+// describe and call without --proto. ServerOptions::reflection (default on).
+absl::Status RegisterReflection(ServiceRegistry& registry);
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,

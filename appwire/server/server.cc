@@ -91,6 +91,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     });
     if (!status.ok()) return status;
   }
+  if (options.builtin_services && options.reflection) {
+    status = RegisterReflection(*registry);
+    if (!status.ok()) return status;
+  }
   impl->dispatcher = std::make_unique<Dispatcher>(
       impl->io, Clock::Real(), options.software_name, options.software_version, registry,
       impl->parameters);

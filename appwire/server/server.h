@@ -65,6 +65,10 @@ struct APPWIRE_EXPORT ServerOptions {
   // client certificate's subject, "-" without one), method, status,
   // duration_us, bytes_in, bytes_out. Off by default.
   bool access_log = false;
+  // Serve appwire.v1.Reflection (the services and their .proto
+  // descriptors, for tools such as appwire list and appwire call). Default
+  // on, like the other built-in services; false keeps what is served private.
+  bool reflection = true;
   // How often the certificate files are checked for changes (then
   // reloaded). Default 5 s; zero turns the check off.
   absl::Duration certificate_check_interval = absl::Seconds(5);

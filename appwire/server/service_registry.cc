@@ -96,6 +96,15 @@ const RegisteredMethod* ServiceRegistry::Find(absl::string_view method) const {
   return it == handlers_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> ServiceRegistry::Services() const {
+  std::vector<std::string> services;
+  for (const auto& entry : handlers_) {
+    std::string service = entry.first.substr(0, entry.first.find('/'));
+    if (services.empty() || services.back() != service) services.push_back(std::move(service));
+  }
+  return services;  // handlers_ is sorted, so is this
+}
+
 std::vector<std::string> ServiceRegistry::Methods() const {
   std::vector<std::string> methods;
   for (const auto& entry : handlers_) methods.push_back(entry.first);

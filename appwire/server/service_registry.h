@@ -182,6 +182,8 @@ class APPWIRE_EXPORT ServiceRegistry {
   // nullptr when no such method.
   const RegisteredMethod* Find(absl::string_view method) const;
   std::vector<std::string> Methods() const;
+  // Every service with at least one method ("package.Service"), sorted.
+  std::vector<std::string> Services() const;
 
   // Called by Server::Start().
   void Freeze() { frozen_.store(true); }

@@ -80,6 +80,7 @@ std::vector<std::string> SettingKeys() {
   keys.emplace_back("metrics_port");
   keys.emplace_back("metrics_bind");
   keys.emplace_back("access_log");
+  keys.emplace_back("reflection");
   return keys;
 }
 
@@ -132,6 +133,7 @@ std::vector<SettingDescription> DescribeSettings() {
                                           "(0 picks a free port)"});
   settings.push_back({"metrics_bind", defaults.metrics_bind, "address of the metrics port"});
   settings.push_back({"access_log", "false", "true: one log line per call"});
+  settings.push_back({"reflection", "true", "false: no appwire.v1.Reflection service"});
   return settings;
 }
 
@@ -150,6 +152,7 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   if (running.metrics_port != reread.metrics_port) change.need_restart.push_back("metrics_port");
   if (running.metrics_bind != reread.metrics_bind) change.need_restart.push_back("metrics_bind");
   if (running.access_log != reread.access_log) change.need_restart.push_back("access_log");
+  if (running.reflection != reread.reflection) change.need_restart.push_back("reflection");
   for (const ParameterSpec& spec : ParameterTable()) {
     if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
     ParameterValue now = reread.parameters.Get(spec.selector);
@@ -172,6 +175,15 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
   }
   if (key == "key_passphrase_env") {
     options->key_passphrase_env = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "reflection") {
+    std::optional<bool> on = BoolWords(value);
+    if (!on.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("reflection = \"", value, "\": use true or false"));
+    }
+    options->reflection = *on;
     return absl::OkStatus();
   }
   if (key == "access_log") {

@@ -16,6 +16,7 @@
 
 #include <google/protobuf/compiler/importer.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include "appwire/client/channel.h"
 #include "appwire/client/client_stream.h"
 #include "appwire/common/files.h"
+#include "appwire/v1/builtin.pb.h"
 #include "tools/appwire/client_flags.h"
 #include "tools/appwire/command.h"
 
@@ -48,14 +50,51 @@ class ProtoErrors : public pb::compiler::MultiFileErrorCollector {
   std::vector<std::string> errors_;
 };
 
-// The .proto files, parsed: --proto FILE (repeated), imports found under
-// -I DIR (repeated), or beside the file when no -I is given.
+// The method and message types: from .proto files (--proto FILE, repeated;
+// imports under -I DIR, or beside the file when no -I is given), or from
+// the server's appwire.v1.Reflection when no --proto is given.
 struct Protos {
   pb::compiler::DiskSourceTree tree;
   ProtoErrors errors;
   std::unique_ptr<pb::compiler::Importer> importer;
-  std::vector<const pb::FileDescriptor*> files;  // the --proto files, parsed
+  std::unique_ptr<pb::DescriptorPool> reflected;
+  std::vector<const pb::FileDescriptor*> files;  // the files named (or received), parsed
+  const pb::DescriptorPool* pool() const {
+    return importer != nullptr ? importer->pool() : reflected.get();
+  }
 };
+
+// The files that define `symbol`, asked of the server (dependencies first).
+absl::Status LoadFromReflection(Channel& channel, const std::string& symbol,
+                                absl::Duration timeout, Protos* protos) {
+  v1::FileContainingRequest request;
+  request.set_symbol(symbol);
+  CallOptions options;
+  options.timeout = timeout;
+  absl::StatusOr<v1::FileContainingResponse> files =
+      channel.Call<v1::FileContainingResponse>("appwire.v1.Reflection/FileContaining", request,
+                                               options);
+  if (!files.ok()) {
+    return absl::Status(files.status().code(),
+                        absl::StrCat("the server's reflection (no --proto given): ",
+                                     files.status().message()));
+  }
+  if (protos->reflected == nullptr) protos->reflected = std::make_unique<pb::DescriptorPool>();
+  for (const std::string& bytes : files->file_descriptor_protos()) {
+    pb::FileDescriptorProto proto;
+    if (!proto.ParseFromString(bytes)) {
+      return absl::DataLossError("the server's reflection sent a file descriptor that does not parse");
+    }
+    if (protos->reflected->FindFileByName(proto.name()) != nullptr) continue;
+    const pb::FileDescriptor* file = protos->reflected->BuildFile(proto);
+    if (file == nullptr) {
+      return absl::DataLossError(absl::StrCat("the server's reflection sent ", proto.name(),
+                                              ", which does not build"));
+    }
+    protos->files.push_back(file);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status LoadProtos(const Arguments& a, Protos* protos) {
   const std::vector<std::string> files = a.All("proto");
@@ -102,7 +141,7 @@ absl::StatusOr<const pb::MethodDescriptor*> FindMethod(const Protos& protos,
     return absl::InvalidArgumentError(
         absl::StrCat("\"", path, "\" is not package.Service/Method"));
   }
-  const pb::DescriptorPool* pool = protos.importer->pool();
+  const pb::DescriptorPool* pool = protos.pool();
   const pb::ServiceDescriptor* service = pool->FindServiceByName(path.substr(0, slash));
   const pb::MethodDescriptor* method =
       service != nullptr ? service->FindMethodByName(path.substr(slash + 1)) : nullptr;
@@ -201,7 +240,16 @@ int RunCall(const Arguments& a) {
   absl::StatusOr<std::vector<std::string>> requests = RequestJson(a);
   if (!requests.ok()) return Usage(kCall, std::string(requests.status().message()));
   Protos protos;
-  if (absl::Status loaded = LoadProtos(a, &protos); !loaded.ok()) return Fail(loaded);
+  std::shared_ptr<Channel> channel;
+  if (!a.All("proto").empty()) {
+    if (absl::Status loaded = LoadProtos(a, &protos); !loaded.ok()) return Fail(loaded);
+  } else {
+    absl::StatusOr<std::shared_ptr<Channel>> connected = Channel::Connect(*options);
+    if (!connected.ok()) return FailCall(connected.status());
+    channel = *std::move(connected);
+    absl::Status loaded = LoadFromReflection(*channel, a.positional[1], timeout, &protos);
+    if (!loaded.ok()) return FailCall(loaded);
+  }
   absl::StatusOr<const pb::MethodDescriptor*> method = FindMethod(protos, a.positional[1]);
   if (!method.ok()) return Fail(method.status());
   const bool client_streams = (*method)->client_streaming();
@@ -210,7 +258,7 @@ int RunCall(const Arguments& a) {
     return Usage(kCall, absl::StrCat(a.positional[1], " takes one request, not ",
                                      requests->size()));
   }
-  pb::DynamicMessageFactory factory(protos.importer->pool());
+  pb::DynamicMessageFactory factory(protos.pool());
   const pb::Message& request_type = *factory.GetPrototype((*method)->input_type());
   const pb::Message& reply_type = *factory.GetPrototype((*method)->output_type());
   std::vector<std::string> wire;
@@ -220,14 +268,17 @@ int RunCall(const Arguments& a) {
     wire.push_back(*std::move(bytes));
   }
 
-  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(*options);
-  if (!channel.ok()) return FailCall(channel.status());
+  if (channel == nullptr) {
+    absl::StatusOr<std::shared_ptr<Channel>> connected = Channel::Connect(*options);
+    if (!connected.ok()) return FailCall(connected.status());
+    channel = *std::move(connected);
+  }
   CallOptions call;
   call.timeout = timeout;
   call.metadata = *metadata;
   const std::string& path = a.positional[1];
   if (!client_streams && !server_streams) {
-    absl::StatusOr<std::string> reply = (*channel)->CallRaw(path, wire[0], call);
+    absl::StatusOr<std::string> reply = channel->CallRaw(path, wire[0], call);
     if (!reply.ok()) return FailCall(reply.status());
     absl::Status printed = PrintReply(*reply, reply_type);
     return printed.ok() ? kExitOk : Fail(printed);
@@ -236,7 +287,7 @@ int RunCall(const Arguments& a) {
                           : client_streams                 ? MethodKind::kClientStreaming
                                                            : MethodKind::kServerStreaming;
   std::unique_ptr<ClientStream> stream =
-      (*channel)->OpenStream(path, kind, server_streams && !client_streams ? wire[0] : "", call);
+      channel->OpenStream(path, kind, server_streams && !client_streams ? wire[0] : "", call);
   if (client_streams) {
     for (const std::string& bytes : wire) {
       if (!stream->Write(bytes)) break;  // the call ended: Finish says why
@@ -285,20 +336,69 @@ std::vector<const pb::ServiceDescriptor*> Services(const Protos& protos) {
   return services;
 }
 
-int RunList(const Arguments& a) {
+// list and describe read the .proto files (--proto), or ask the server's
+// reflection (HOST:PORT first, then the trust flags). `symbol_at` is the
+// positional index of the symbol in the --proto form; ("" when absent).
+struct Source {
   Protos protos;
-  if (absl::Status loaded = LoadProtos(a, &protos); !loaded.ok()) return Fail(loaded);
-  if (a.positional.empty()) {
-    for (const pb::ServiceDescriptor* service : Services(protos)) {
+  std::shared_ptr<Channel> channel;
+  absl::Duration timeout;
+  std::string symbol;
+};
+int OpenSource(const Subcommand& sub, const Arguments& a, bool symbol_required, Source* source) {
+  const bool files = !a.All("proto").empty();
+  const size_t symbol_at = files ? 0 : 1;
+  if (!files && a.positional.empty()) {
+    return Usage(sub, "give --proto FILE, or HOST:PORT to ask the server's reflection");
+  }
+  if (files && a.positional.size() > 1) {
+    return Usage(sub, absl::StrCat("unexpected argument \"", a.positional[1], "\""));
+  }
+  if (a.positional.size() > symbol_at) source->symbol = a.positional[symbol_at];
+  if (symbol_required && source->symbol.empty()) {
+    return Usage(sub, "give a service, method or message name");
+  }
+  if (files) {
+    if (absl::Status loaded = LoadProtos(a, &source->protos); !loaded.ok()) return Fail(loaded);
+    return -1;
+  }
+  absl::StatusOr<ChannelOptions> options =
+      ChannelOptionsFromFlags(a, a.positional[0], absl::Seconds(10), &source->timeout);
+  if (!options.ok()) return Usage(sub, std::string(options.status().message()));
+  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(*options);
+  if (!channel.ok()) return FailCall(channel.status());
+  source->channel = *std::move(channel);
+  if (!source->symbol.empty()) {
+    absl::Status loaded =
+        LoadFromReflection(*source->channel, source->symbol, source->timeout, &source->protos);
+    if (!loaded.ok()) return FailCall(loaded);
+  }
+  return -1;  // go on
+}
+
+int RunList(const Arguments& a) {
+  Source source;
+  if (int done = OpenSource(kList, a, /*symbol_required=*/false, &source); done >= 0) return done;
+  if (source.symbol.empty()) {
+    if (source.channel != nullptr) {
+      CallOptions options;
+      options.timeout = source.timeout;
+      absl::StatusOr<v1::ListServicesResponse> services =
+          source.channel->Call<v1::ListServicesResponse>("appwire.v1.Reflection/ListServices",
+                                                         v1::ListServicesRequest(), options);
+      if (!services.ok()) return FailCall(services.status());
+      for (const std::string& service : services->services()) std::printf("%s\n", service.c_str());
+      return kExitOk;
+    }
+    for (const pb::ServiceDescriptor* service : Services(source.protos)) {
       std::printf("%s\n", service->full_name().c_str());
     }
     return kExitOk;
   }
-  const pb::ServiceDescriptor* service =
-      protos.importer->pool()->FindServiceByName(a.positional[0]);
+  const pb::ServiceDescriptor* service = source.protos.pool()->FindServiceByName(source.symbol);
   if (service == nullptr) {
     return Fail(absl::NotFoundError(
-        absl::StrCat("no service ", a.positional[0], " in the .proto files given")));
+        absl::StrCat("no service ", source.symbol, " in the .proto files given")));
   }
   for (int i = 0; i < service->method_count(); ++i) {
     const pb::MethodDescriptor& method = *service->method(i);
@@ -310,12 +410,13 @@ int RunList(const Arguments& a) {
 }
 
 int RunDescribe(const Arguments& a) {
-  if (a.positional.empty()) return Usage(kDescribe, "give a service, method or message name");
-  Protos protos;
-  if (absl::Status loaded = LoadProtos(a, &protos); !loaded.ok()) return Fail(loaded);
-  std::string symbol = a.positional[0];
+  Source source;
+  if (int done = OpenSource(kDescribe, a, /*symbol_required=*/true, &source); done >= 0) {
+    return done;
+  }
+  std::string symbol = source.symbol;
   std::replace(symbol.begin(), symbol.end(), '/', '.');  // pkg.Service/Method
-  const pb::DescriptorPool& pool = *protos.importer->pool();
+  const pb::DescriptorPool& pool = *source.protos.pool();
   std::string text;
   if (const auto* service = pool.FindServiceByName(symbol)) text = service->DebugString();
   else if (const auto* method = pool.FindMethodByName(symbol)) text = method->DebugString();
@@ -323,7 +424,7 @@ int RunDescribe(const Arguments& a) {
   else if (const auto* enumeration = pool.FindEnumTypeByName(symbol)) text = enumeration->DebugString();
   if (text.empty()) {
     return Fail(absl::NotFoundError(absl::StrCat(
-        "no service, method, message or enum ", a.positional[0], " in the .proto files given")));
+        "no service, method, message or enum ", source.symbol, " in the .proto files given")));
   }
   std::fputs(text.c_str(), stdout);
   return kExitOk;
@@ -331,6 +432,13 @@ int RunDescribe(const Arguments& a) {
 
 std::vector<FlagSpec> ProtoFlags() {
   return {{"proto", Kind::kRepeated}, {"import-path", Kind::kRepeated, 'I'}};
+}
+
+// list and describe: the .proto files, or a server and how to trust it.
+std::vector<FlagSpec> SourceFlags() {
+  std::vector<FlagSpec> flags = ClientFlags();
+  for (const FlagSpec& flag : ProtoFlags()) flags.push_back(flag);
+  return flags;
 }
 
 std::vector<FlagSpec> CallFlags() {
@@ -345,11 +453,12 @@ std::vector<FlagSpec> CallFlags() {
 
 const Subcommand kCall = {
     "call",
-    "call HOST:PORT package.Service/Method [-d JSON | -d @FILE | -d @-] --proto FILE [-I DIR] "
+    "call HOST:PORT package.Service/Method [-d JSON | -d @FILE | -d @-] [--proto FILE [-I DIR]] "
     "[-H name:value] (--ca FILE | --pin SHA256:.. | --client DIR | --system-trust) "
     "[--server-name NAME] [--timeout 10s]",
     "Calls a method as a client does and prints the reply as JSON (protobuf's JSON mapping).\n"
-    "The types come from --proto (repeatable; imports under -I DIR, or beside the file).\n"
+    "The types come from --proto (repeatable; imports under -I DIR, or beside the file), or,\n"
+    "without it, from the server's appwire.v1.Reflection.\n"
     "-d is the request as JSON (default {}); a streaming call takes an array of requests\n"
     "and prints each reply as it comes. -H adds metadata. A failed call prints\n"
     "\"appwire: CODE: message\" on stderr and exits 1.",
@@ -359,21 +468,20 @@ const Subcommand kCall = {
 
 const Subcommand kList = {
     "list",
-    "list [SERVICE] --proto FILE [-I DIR]",
-    "Lists the services of the .proto files (and of what they import), or the methods of\n"
-    "SERVICE with their kind and types. (From the files: appwire-server has no reflection\n"
-    "service yet.)",
+    "list HOST:PORT [SERVICE] (trust flags) | list [SERVICE] --proto FILE [-I DIR]",
+    "Lists the services a server serves (its appwire.v1.Reflection), or those of .proto files\n"
+    "(and of what they import); with SERVICE, its methods with their kind and types.",
     &RunList,
-    ProtoFlags(),
-    /*max_positional=*/1};
+    SourceFlags(),
+    /*max_positional=*/2};
 
 const Subcommand kDescribe = {
     "describe",
-    "describe SYMBOL --proto FILE [-I DIR]",
+    "describe HOST:PORT SYMBOL (trust flags) | describe SYMBOL --proto FILE [-I DIR]",
     "Prints the definition of a service, a method (package.Service/Method), a message or an\n"
-    "enum, as the .proto files give it.",
+    "enum, as the server's reflection or the .proto files give it.",
     &RunDescribe,
-    ProtoFlags(),
-    /*max_positional=*/1};
+    SourceFlags(),
+    /*max_positional=*/2};
 
 }  // namespace appwire::cli
