@@ -273,6 +273,83 @@ TEST(AppwireCliFlagsTest, CheckProjectAgreesWithTheServer) {
   EXPECT_THAT(run.output, HasSubstr("ok      TLS TLSv1.2 to TLSv1.3\n"));
 }
 
+// `appwire ca sign`: a request made elsewhere (appwire csr, openssl)
+// becomes a certificate of the CA for the request's key, subject and names;
+// a request whose signature does not verify is refused.
+TEST(AppwireCliFlagsTest, CaSignsARequestMadeElsewhere) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  ASSERT_EQ(Appwire(absl::StrCat("keygen --out ", dir.File("k.pem"))).exit_code, 0);
+  ASSERT_EQ(Appwire(absl::StrCat("csr --key ", dir.File("k.pem"),
+                                 " --cn shop.example --org 'Shop SA' --country FR "
+                                 "--san DNS:shop.example --san IP:10.0.0.5 --out ",
+                                 dir.File("shop.csr")))
+                .exit_code,
+            0);
+  ShellRun run = Appwire(absl::StrCat("ca sign ", dir.File("shop.csr"), " --ca ", dir.File("ca"),
+                                      " --days 90 --out ", dir.File("shop.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, absl::StrCat("signed a certificate for 'shop.example' (shop.example, "
+                                     "10.0.0.5) into ", dir.File("shop.pem"), ", valid 90 days\n"));
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ",
+                                    dir.File("shop.pem")))
+                  .output,
+              HasSubstr(": OK"));
+  const std::string text =
+      RunShell(absl::StrCat("openssl x509 -in ", dir.File("shop.pem"), " -noout -text")).output;
+  EXPECT_THAT(text, HasSubstr("Subject: C = FR, O = Shop SA, CN = shop.example"));
+  EXPECT_THAT(text, HasSubstr("DNS:shop.example, IP Address:10.0.0.5"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("CA:TRUE")));  // never a CA
+  // The key is the request's: the certificate's public key is k.pem's.
+  EXPECT_EQ(RunShell(absl::StrCat("openssl x509 -in ", dir.File("shop.pem"), " -noout -pubkey"))
+                .output,
+            RunShell(absl::StrCat("openssl pkey -in ", dir.File("k.pem"), " -pubout")).output);
+
+  // An RSA request made by openssl, with names in its extensionRequest.
+  ASSERT_EQ(RunShell(absl::StrCat("openssl req -new -newkey rsa:2048 -nodes -keyout ",
+                                  dir.File("o.key"), " -subj /CN=dev.example -addext "
+                                  "subjectAltName=DNS:dev.example -out ", dir.File("o.csr")))
+                .exit_code,
+            0);
+  run = Appwire(absl::StrCat("ca sign ", dir.File("o.csr"), " --ca ", dir.File("ca"),
+                             " --san DNS:alias.example --out ", dir.File("o.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ",
+                                    dir.File("o.pem")))
+                  .output,
+              HasSubstr(": OK"));
+  EXPECT_EQ(RunShell(absl::StrCat("openssl x509 -in ", dir.File("o.pem"), " -noout -pubkey")).output,
+            RunShell(absl::StrCat("openssl pkey -in ", dir.File("o.key"), " -pubout")).output);
+  EXPECT_THAT(RunShell(absl::StrCat("openssl x509 -in ", dir.File("o.pem"), " -noout -text")).output,
+              HasSubstr("DNS:alias.example"));
+
+  // A request whose signature was altered (its last byte): refused, nothing written.
+  ASSERT_EQ(RunShell(absl::StrCat("openssl req -in ", dir.File("shop.csr"), " -outform DER -out ",
+                                  dir.File("shop.der"), " && python3 -c \"import sys; p=sys.argv[1]; "
+                                  "d=bytearray(open(p,'rb').read()); d[-1]^=1; "
+                                  "open(p,'wb').write(d)\" ", dir.File("shop.der"),
+                                  " && openssl req -inform DER -in ", dir.File("shop.der"),
+                                  " -out ", dir.File("altered.csr")))
+                .exit_code,
+            0);
+  run = Appwire(absl::StrCat("ca sign ", dir.File("altered.csr"), " --ca ", dir.File("ca"),
+                             " --out ", dir.File("altered.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, absl::StrCat("appwire: the signature of the certificate request \"",
+                                     dir.File("altered.csr"),
+                                     "\" does not verify with the key it carries: it was altered, "
+                                     "or it is not a request of that key's owner\n"));
+  EXPECT_FALSE(FileExists(dir.File("altered.pem")));
+  // Never over a certificate already there.
+  run = Appwire(absl::StrCat("ca sign ", dir.File("shop.csr"), " --ca ", dir.File("ca"),
+                             " --out ", dir.File("shop.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("shop.pem exists; pass --force to replace it"));
+  ExpectUsageError(Appwire(absl::StrCat("ca sign ", dir.File("shop.csr"), " --ca ", dir.File("ca"),
+                                        " --client x --out ", dir.File("x.pem"))),
+                   "ca", "ca sign takes no --client");
+}
+
 // `appwire inspect`: each certificate of a chain as people need it, the
 // chain's order, and a key file described without its contents.
 TEST(AppwireCliFlagsTest, InspectShowsEachCertificateAndTheChainsOrder) {

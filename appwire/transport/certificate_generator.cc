@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/internal/wolfssl.h"
+#include "appwire/transport/internal/x509_names.h"
 
 #include <wolfssl/wolfcrypt/rsa.h>
 
@@ -296,22 +297,18 @@ absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_p
   return DerToPem(der, CERTREQ_TYPE);
 }
 
-absl::StatusOr<std::string> IssueCertificatePem(
-    const std::string& subject_key_pem, const CertificateSpec& spec,
-    const std::string& issuer_cert_pem, const std::string& issuer_key_pem) {
-  internal::EnsureWolfSslInitialized();
-  Rng rng;
-  PrivateKey subject_key;
+namespace {
+
+// The CA's half of issuing: the issuer, the authority key id, the signature.
+absl::StatusOr<std::string> SignAsCa(const CertificateSpec& spec, PrivateKey* subject_key,
+                                     const std::string& issuer_cert_pem,
+                                     const std::string& issuer_key_pem, Rng* rng) {
   PrivateKey issuer_key;
-  if (!rng.ok || !subject_key.ok || !issuer_key.ok) {
-    return absl::InternalError("cannot initialise wolfCrypt");
-  }
-  absl::Status status = LoadKey(subject_key_pem, &subject_key);
-  if (!status.ok()) return status;
-  status = LoadKey(issuer_key_pem, &issuer_key);
+  if (!issuer_key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(issuer_key_pem, &issuer_key);
   if (!status.ok()) return status;
   auto cert = std::make_unique<Cert>();
-  status = FillCert(spec, &subject_key, cert.get());
+  status = FillCert(spec, subject_key, cert.get());
   if (!status.ok()) return status;
   std::vector<byte> issuer_der(issuer_cert_pem.size());
   int issuer_der_size = wc_CertPemToDer(
@@ -323,7 +320,96 @@ absl::StatusOr<std::string> IssueCertificatePem(
   if (ret != 0) return CryptoError("setting the issuer", ret);
   ret = wc_SetAuthKeyIdFromCert(cert.get(), issuer_der.data(), issuer_der_size);
   if (ret != 0) return CryptoError("setting the authority key id", ret);
-  return SignAndEncode(cert.get(), &subject_key, &issuer_key, &rng);
+  return SignAndEncode(cert.get(), subject_key, &issuer_key, rng);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> IssueCertificatePem(
+    const std::string& subject_key_pem, const CertificateSpec& spec,
+    const std::string& issuer_cert_pem, const std::string& issuer_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey subject_key;
+  if (!rng.ok || !subject_key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(subject_key_pem, &subject_key);
+  if (!status.ok()) return status;
+  return SignAsCa(spec, &subject_key, issuer_cert_pem, issuer_key_pem, &rng);
+}
+
+absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& public_key_der,
+                                                            const CertificateSpec& spec,
+                                                            const std::string& issuer_cert_pem,
+                                                            const std::string& issuer_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey subject_key;  // its public half only: all a certificate needs
+  if (!rng.ok || !subject_key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  const byte* der = reinterpret_cast<const byte*>(public_key_der.data());
+  const word32 size = static_cast<word32>(public_key_der.size());
+  word32 index = 0;
+  if (wc_EccPublicKeyDecode(der, &index, &subject_key.ecc, size) == 0) {
+    subject_key.type = ECC_TYPE;
+  } else {
+    index = 0;
+    if (wc_RsaPublicKeyDecode(der, &index, &subject_key.rsa, size) != 0) {
+      return absl::InvalidArgumentError("the public key is neither an ECDSA nor an RSA key");
+    }
+    subject_key.type = RSA_TYPE;
+    if (wc_RsaEncryptSize(&subject_key.rsa) * 8 < 2048) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the request's RSA key has ", wc_RsaEncryptSize(&subject_key.rsa) * 8,
+          " bits: use 2048 to 4096 (below 2048 is not safe)"));
+    }
+  }
+  return SignAsCa(spec, &subject_key, issuer_cert_pem, issuer_key_pem, &rng);
+}
+
+absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view pem,
+                                                             absl::string_view source) {
+  internal::EnsureWolfSslInitialized();
+  WOLFSSL_X509* request = wolfSSL_X509_REQ_load_certificate_buffer(
+      reinterpret_cast<const unsigned char*>(pem.data()), static_cast<int>(pem.size()),
+      WOLFSSL_FILETYPE_PEM);
+  if (request == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", source, "\" holds no certificate request wolfSSL can parse; it should begin "
+        "with -----BEGIN CERTIFICATE REQUEST----- (openssl req -in FILE -noout -text)"));
+  }
+  CertificateRequest result;
+  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(request);
+  const bool verified = key != nullptr && wolfSSL_X509_REQ_verify(request, key) == WOLFSSL_SUCCESS;
+  if (verified) {
+    unsigned char* spki = nullptr;  // SubjectPublicKeyInfo, allocated by wolfSSL
+    const int size = wolfSSL_i2d_PUBKEY(key, &spki);
+    if (size > 0) result.public_key_der.assign(reinterpret_cast<char*>(spki), static_cast<size_t>(size));
+    if (spki != nullptr) XFREE(spki, nullptr, DYNAMIC_TYPE_OPENSSL);
+  }
+  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
+  const CertificateInfo info = internal::DescribeX509(request);
+  auto field = [request](int nid) {
+    char buffer[256] = {0};
+    const int length = wolfSSL_X509_NAME_get_text_by_NID(wolfSSL_X509_get_subject_name(request),
+                                                         nid, buffer, sizeof(buffer));
+    return length > 0 ? std::string(buffer, static_cast<size_t>(length)) : std::string();
+  };
+  result.spec.common_name = info.common_name;
+  result.spec.organization = field(NID_organizationName);
+  result.spec.organizational_unit = field(NID_organizationalUnitName);
+  result.spec.country = field(NID_countryName);
+  result.spec.state = field(NID_stateOrProvinceName);
+  result.spec.locality = field(NID_localityName);
+  result.spec.dns_names = info.dns_names;
+  result.spec.ip_addresses = info.ip_addresses;
+  result.spec.email_addresses = info.email_addresses;
+  result.spec.uris = info.uris;
+  wolfSSL_X509_free(request);
+  if (!verified || result.public_key_der.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the signature of the certificate request \"", source, "\" does not verify with the key "
+        "it carries: it was altered, or it is not a request of that key's owner"));
+  }
+  return result;
 }
 
 }  // namespace appwire

@@ -63,6 +63,25 @@ absl::StatusOr<std::string> IssueCertificatePem(
     const std::string& subject_key_pem, const CertificateSpec& spec,
     const std::string& issuer_cert_pem, const std::string& issuer_key_pem);
 
+// What a certificate request (PKCS#10, PEM) asks for, once its signature
+// verifies with the key it carries: the subject's fields and names as a
+// CertificateSpec (days_valid and is_ca left at their defaults: the CA
+// decides those), and the public key (SubjectPublicKeyInfo, DER).
+struct CertificateRequest {
+  CertificateSpec spec;
+  std::string public_key_der;
+};
+absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view pem,
+                                                             absl::string_view source);
+
+// A certificate for `spec` and `public_key_der` (an ECDSA or RSA
+// SubjectPublicKeyInfo, DER), signed by the CA: what `appwire ca sign`
+// makes from a request made elsewhere.
+absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& public_key_der,
+                                                            const CertificateSpec& spec,
+                                                            const std::string& issuer_cert_pem,
+                                                            const std::string& issuer_key_pem);
+
 }  // namespace appwire
 
 #endif  // APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_

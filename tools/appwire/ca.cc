@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "appwire/common/files.h"
 #include "appwire/common/pem.h"
 #include "appwire/transport/certificate_generator.h"
@@ -19,6 +20,7 @@ namespace {
 // parser knows their kinds; this says which belong to which).
 const std::set<std::string> kInitFlags = {"name", "days"};
 const std::set<std::string> kIssueFlags = {"ca", "out", "client", "server", "san", "days", "force"};
+const std::set<std::string> kSignFlags = {"ca", "out", "san", "days", "force"};
 
 // A flag given that `action` does not take, as a usage problem; "" when none.
 std::string ForeignFlag(const Arguments& a, const std::string& action,
@@ -130,11 +132,64 @@ int RunIssue(const Arguments& a) {
   return 0;
 }
 
+// ca sign REQUEST: a certificate for a request made elsewhere (a CSR from
+// `appwire csr`, openssl or a device), with the names it asks for.
+int RunSign(const Arguments& a) {
+  if (a.positional.size() < 2) return Usage(kCa, "ca sign needs the request file");
+  if (std::string foreign = ForeignFlag(a, "sign", kSignFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
+  const std::string ca_dir = a.Get("ca");
+  const std::string out = a.Get("out");
+  if (ca_dir.empty() || out.empty()) return Usage(kCa, "ca sign needs --ca DIR and --out FILE");
+  absl::StatusOr<int> days = DaysFlag(a, 825);
+  if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  if (absl::Status kept = RefuseToReplace(out, a, kCertificateReplaced); !kept.ok()) {
+    return Fail(kept);
+  }
+  const std::string request_path = a.positional[1];
+  absl::StatusOr<std::string> request_pem = appwire::ReadFile(request_path);
+  if (!request_pem.ok()) return Fail(request_pem.status());
+  absl::StatusOr<appwire::CertificateRequest> request =
+      appwire::ReadCertificateRequestPem(*request_pem, request_path);
+  if (!request.ok()) return Fail(request.status());
+  CertificateSpec spec = request->spec;
+  spec.days_valid = *days;
+  if (absl::Status status = AddSans(a.All("san"), &spec); !status.ok()) {
+    return Usage(kCa, std::string(status.message()));
+  }
+  if (spec.common_name.empty() && spec.dns_names.empty() && spec.ip_addresses.empty() &&
+      spec.email_addresses.empty() && spec.uris.empty()) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "\"", request_path, "\" names nobody (no common name, no alternative name); add --san")));
+  }
+  absl::StatusOr<std::string> ca_cert =
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+  if (!ca_cert.ok()) return Fail(ca_cert.status());
+  absl::StatusOr<std::string> ca_key =
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+  if (!ca_key.ok()) return Fail(ca_key.status());
+  absl::StatusOr<std::string> cert =
+      appwire::IssueCertificateForPublicKeyPem(request->public_key_der, spec, *ca_cert, *ca_key);
+  if (!cert.ok()) return Fail(cert.status());
+  absl::Status status = Write(out, *cert, 0644, a, kCertificateReplaced);
+  if (!status.ok()) return Fail(status);
+  std::vector<std::string> names = spec.dns_names;
+  names.insert(names.end(), spec.ip_addresses.begin(), spec.ip_addresses.end());
+  names.insert(names.end(), spec.email_addresses.begin(), spec.email_addresses.end());
+  names.insert(names.end(), spec.uris.begin(), spec.uris.end());
+  std::printf("signed a certificate for '%s' (%s) into %s, valid %d days\n",
+              spec.common_name.c_str(), absl::StrJoin(names, ", ").c_str(), out.c_str(),
+              spec.days_valid);
+  return 0;
+}
+
 int RunCa(const Arguments& a) {
-  if (a.positional.empty()) return Usage(kCa, "init or issue?");
+  if (a.positional.empty()) return Usage(kCa, "init, issue or sign?");
   if (a.positional[0] == "init") return RunInit(a);
   if (a.positional[0] == "issue") return RunIssue(a);
-  return Usage(kCa, absl::StrCat("\"", a.positional[0], "\": use ca init or ca issue"));
+  if (a.positional[0] == "sign") return RunSign(a);
+  return Usage(kCa, absl::StrCat("\"", a.positional[0], "\": use ca init, ca issue or ca sign"));
 }
 
 }  // namespace
@@ -142,13 +197,17 @@ int RunCa(const Arguments& a) {
 const Subcommand kCa = {
     "ca",
     "ca init DIR [--name NAME] [--days N] | ca issue --ca DIR (--client NAME | --server HOST) "
-    "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force]",
+    "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force] | "
+    "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force]",
     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
     "(3650). `ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem,\n"
     "ca.pem) for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a\n"
     "project folder, plus ca.pem for clients to trust. --san adds names (a server's HOST is\n"
     "always one); --days sets the validity (825). An existing DIR/key.pem or DIR/cert.pem is\n"
-    "replaced only with --force; ca init never replaces a CA.",
+    "replaced only with --force; ca init never replaces a CA.\n"
+    "`ca sign REQUEST.csr` signs a request made elsewhere (appwire csr, openssl, a device):\n"
+    "its signature is checked, its subject and names are kept (--san adds more), the CA\n"
+    "decides the validity (--days, 825) and never makes it a CA.",
     &RunCa,
     {{"name"}, {"days"}, {"ca"}, {"out"}, {"client"}, {"server"}, {"san", Kind::kRepeated},
      {"force", Kind::kSwitch}},
