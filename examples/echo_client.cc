@@ -9,22 +9,21 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
 #include "appwire/v1/builtin.appwire.h"
+#include "example_args.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;
   options.target = "localhost:19813";
   std::string message = "hello from a desktop app";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--target") options.target = argv[i + 1];
-    else if (flag == "--ca") options.ca_file = argv[i + 1];
-    else if (flag == "--pin") options.pinned_sha256 = argv[i + 1];
-    else if (flag == "--server-name") options.server_name = argv[i + 1];
-    else if (flag == "--message") message = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: echo_client --target HOST:PORT (--ca FILE | --pin SHA256:..) [--message TEXT]\n");
-      return 2;
-    }
+  if (!examples::ParseArgs(argc, argv,
+                           "echo_client --target HOST:PORT (--ca FILE | --pin SHA256:..) "
+                           "[--server-name NAME] [--message TEXT]",
+                           {{"--target", &options.target},
+                            {"--ca", &options.ca_file},
+                            {"--pin", &options.pinned_sha256},
+                            {"--server-name", &options.server_name},
+                            {"--message", &message}})) {
+    return 2;
   }
 
   auto channel = appwire::Channel::Connect(options);

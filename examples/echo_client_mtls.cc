@@ -8,20 +8,18 @@
 
 #include "appwire/client/channel.h"
 #include "appwire/v1/builtin.appwire.h"
+#include "example_args.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;
   options.target = "localhost:19813";
   std::string message = "hello from a desktop app, with a certificate";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--target") options.target = argv[i + 1];
-    else if (flag == "--client-folder") options.client_folder = argv[i + 1];
-    else if (flag == "--message") message = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: echo_client_mtls --target HOST:PORT --client-folder DIR\n");
-      return 2;
-    }
+  if (!examples::ParseArgs(argc, argv,
+                           "echo_client_mtls --target HOST:PORT --client-folder DIR [--message TEXT]",
+                           {{"--target", &options.target},
+                            {"--client-folder", &options.client_folder},
+                            {"--message", &message}})) {
+    return 2;
   }
   auto channel = appwire::Channel::Connect(options);
   if (!channel.ok()) {

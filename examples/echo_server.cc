@@ -9,10 +9,18 @@
 
 #include "appwire/common/log.h"
 #include "appwire/server/server.h"
+#include "example_args.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: echo_server PROJECT_DIR [PORT]\n");
+  std::string project_dir;
+  std::string port_text = std::to_string(appwire::kDefaultPort);
+  long port = 0;
+  if (!examples::ParseArgs(argc, argv, "echo_server PROJECT_DIR [PORT]", {}, {&project_dir, &port_text},
+                           /*required=*/1)) {
+    return 2;
+  }
+  if (!examples::ParseNumber(port_text, 0, 65535, &port)) {
+    std::fprintf(stderr, "echo_server: port \"%s\" is not a number from 0 to 65535\n", port_text.c_str());
     return 2;
   }
   sigset_t signals;
@@ -22,8 +30,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   appwire::ServerOptions options;
-  options.project_dir = argv[1];
-  options.port = argc > 2 ? std::atoi(argv[2]) : appwire::kDefaultPort;
+  options.project_dir = project_dir;
+  options.port = static_cast<int>(port);
   auto server = appwire::Server::Create(options, nullptr);
   if (!server.ok()) {
     appwire::LogError(server.status().message());

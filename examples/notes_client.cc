@@ -8,6 +8,7 @@
 #include <string>
 
 #include "appwire/client/channel.h"
+#include "example_args.h"
 #include "examples/notes.appwire.h"
 
 namespace notes = examples::notes;
@@ -15,15 +16,11 @@ namespace notes = examples::notes;
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;
   options.target = "localhost:19813";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--target") options.target = argv[i + 1];
-    else if (flag == "--ca") options.ca_file = argv[i + 1];
-    else if (flag == "--pin") options.pinned_sha256 = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: notes_client --target HOST:PORT (--ca FILE | --pin SHA256:..)\n");
-      return 2;
-    }
+  if (!examples::ParseArgs(argc, argv, "notes_client --target HOST:PORT (--ca FILE | --pin SHA256:..)",
+                           {{"--target", &options.target},
+                            {"--ca", &options.ca_file},
+                            {"--pin", &options.pinned_sha256}})) {
+    return 2;
   }
   auto channel = appwire::Channel::Connect(options);
   if (!channel.ok()) {

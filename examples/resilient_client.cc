@@ -15,23 +15,29 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
 #include "appwire/v1/builtin.appwire.h"
+#include "example_args.h"
 
 int main(int argc, char** argv) {
   appwire::ChannelOptions options;
-  int calls = 12;
-  int interval_ms = 150;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--target") options.target = argv[i + 1];
-    else if (flag == "--ca") options.ca_file = argv[i + 1];
-    else if (flag == "--calls") calls = std::atoi(argv[i + 1]);
-    else if (flag == "--interval-ms") interval_ms = std::atoi(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "usage: resilient_client --target HOST:PORT --ca FILE "
-                           "[--calls N] [--interval-ms MS]\n");
-      return 2;
-    }
+  std::string calls_text = "12";
+  std::string interval_text = "150";
+  const char* const usage = "resilient_client --target HOST:PORT --ca FILE [--calls N] [--interval-ms MS]";
+  if (!examples::ParseArgs(argc, argv, usage,
+                           {{"--target", &options.target},
+                            {"--ca", &options.ca_file},
+                            {"--calls", &calls_text},
+                            {"--interval-ms", &interval_text}})) {
+    return 2;
   }
+  long calls_number = 0;
+  long interval_number = 0;
+  if (!examples::ParseNumber(calls_text, 1, 1000000, &calls_number) ||
+      !examples::ParseNumber(interval_text, 0, 3600000, &interval_number)) {
+    std::fprintf(stderr, "resilient_client: --calls takes 1 to 1000000, --interval-ms 0 to 3600000\nusage: %s\n", usage);
+    return 2;
+  }
+  const int calls = static_cast<int>(calls_number);
+  const int interval_ms = static_cast<int>(interval_number);
   // Quick retries for the demo; the defaults (1 s, x1.6, up to 120 s) suit
   // real deployments.
   options.reconnect_backoff.initial = absl::Milliseconds(100);
