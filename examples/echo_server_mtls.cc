@@ -13,14 +13,9 @@
 
 int main(int argc, char** argv) {
   std::string project_dir;
-  std::string port_text = std::to_string(appwire::kDefaultPort);
-  long port = 0;
-  if (!examples::ParseArgs(argc, argv, "echo_server_mtls PROJECT_DIR [PORT]", {}, {&project_dir, &port_text},
-                           /*required=*/1)) {
-    return 2;
-  }
-  if (!examples::ParseNumber(port_text, 0, 65535, &port)) {
-    std::fprintf(stderr, "echo_server_mtls: port \"%s\" is not a number from 0 to 65535\n", port_text.c_str());
+  int port = 0;
+  if (!examples::ParseServerArgs(argc, argv, "echo_server_mtls PROJECT_DIR [PORT]", appwire::kDefaultPort,
+                                 &project_dir, &port)) {
     return 2;
   }
   sigset_t signals;
@@ -31,7 +26,7 @@ int main(int argc, char** argv) {
 
   appwire::ServerOptions options;
   options.project_dir = project_dir;
-  options.port = static_cast<int>(port);
+  options.port = port;
   // The difference from echo_server: client certificates are required ...
   absl::Status required =
       options.parameters.Set(appwire::Parameter::kClientCertificateMode, appwire::kClientCertRequire);

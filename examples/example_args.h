@@ -63,6 +63,22 @@ inline bool ParseNumber(const std::string& text, long min, long max, long* numbe
   return true;
 }
 
+// The servers' command line, PROJECT_DIR [PORT] (PORT 0 to 65535, default
+// `default_port`); false after printing the problem.
+inline bool ParseServerArgs(int argc, char** argv, const char* usage, int default_port,
+                            std::string* project_dir, int* port) {
+  std::string port_text = std::to_string(default_port);
+  if (!ParseArgs(argc, argv, usage, {}, {project_dir, &port_text}, /*required=*/1)) return false;
+  long number = 0;
+  if (!ParseNumber(port_text, 0, 65535, &number)) {
+    std::fprintf(stderr, "%s: port \"%s\" is not a number from 0 to 65535\n",
+                 argc > 0 ? argv[0] : "server", port_text.c_str());
+    return false;
+  }
+  *port = static_cast<int>(number);
+  return true;
+}
+
 }  // namespace examples
 
 #endif  // APPWIRE_EXAMPLES_EXAMPLE_ARGS_H_

@@ -79,14 +79,9 @@ class NotesService final : public notes::Notes::Service {
 
 int main(int argc, char** argv) {
   std::string project_dir;
-  std::string port_text = std::to_string(appwire::kDefaultPort);
-  long port = 0;
-  if (!examples::ParseArgs(argc, argv, "notes_server PROJECT_DIR [PORT]", {}, {&project_dir, &port_text},
-                           /*required=*/1)) {
-    return 2;
-  }
-  if (!examples::ParseNumber(port_text, 0, 65535, &port)) {
-    std::fprintf(stderr, "notes_server: port \"%s\" is not a number from 0 to 65535\n", port_text.c_str());
+  int port = 0;
+  if (!examples::ParseServerArgs(argc, argv, "notes_server PROJECT_DIR [PORT]", appwire::kDefaultPort,
+                                 &project_dir, &port)) {
     return 2;
   }
   sigset_t signals;
@@ -103,7 +98,7 @@ int main(int argc, char** argv) {
   }
   appwire::ServerOptions options;
   options.project_dir = project_dir;
-  options.port = static_cast<int>(port);
+  options.port = port;
   auto server = appwire::Server::Create(options, registry);
   if (!server.ok()) {
     appwire::LogError(server.status().message());

@@ -20,7 +20,7 @@ expect "unknown flag --bogus" "$dir/echo_client" --target 127.0.0.1:1 --bogus 1
 expect "--message needs a value" "$dir/echo_client" --target 127.0.0.1:1 --message
 expect "unexpected argument \"stray\"" "$dir/notes_client" stray
 expect "usage: echo_client_mtls" "$dir/echo_client_mtls" --client-folder
-expect "port \"99999\" is not a number from 0 to 65535" "$dir/echo_server" /nonexistent 99999
+expect "echo_server: port \"99999\" is not a number from 0 to 65535" "$dir/echo_server" /nonexistent 99999
 expect "port \"80x\" is not a number" "$dir/notes_server" /nonexistent 80x
 expect "missing arguments" "$dir/echo_server_mtls"
 expect "--calls takes 1 to 1000000" "$dir/resilient_client" --target 127.0.0.1:1 --calls many

@@ -21,6 +21,17 @@ std::optional<bool> BoolWords(absl::string_view value) {
   return std::nullopt;
 }
 
+// A ServerOptions switch from its value words.
+absl::Status SetBool(absl::string_view key, absl::string_view value, bool* field) {
+  std::optional<bool> on = BoolWords(value);
+  if (!on.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, " = \"", value, "\": use true or false"));
+  }
+  *field = *on;
+  return absl::OkStatus();
+}
+
 // Applies `set` to a copy of `options` and keeps it only when the copy
 // still validates (the error names the value and what is allowed).
 template <typename Set>
@@ -177,24 +188,8 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     options->key_passphrase_env = std::string(value);
     return absl::OkStatus();
   }
-  if (key == "reflection") {
-    std::optional<bool> on = BoolWords(value);
-    if (!on.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("reflection = \"", value, "\": use true or false"));
-    }
-    options->reflection = *on;
-    return absl::OkStatus();
-  }
-  if (key == "access_log") {
-    std::optional<bool> on = BoolWords(value);
-    if (!on.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("access_log = \"", value, "\": use true or false"));
-    }
-    options->access_log = *on;
-    return absl::OkStatus();
-  }
+  if (key == "reflection") return SetBool(key, value, &options->reflection);
+  if (key == "access_log") return SetBool(key, value, &options->access_log);
   if (key == "metrics_port") {
     int port = 0;
     if (!absl::SimpleAtoi(value, &port) || port < 0 || port > 65535) {
