@@ -273,6 +273,36 @@ TEST(AppwireCliFlagsTest, CheckProjectAgreesWithTheServer) {
   EXPECT_THAT(run.output, HasSubstr("ok      TLS TLSv1.2 to TLSv1.3\n"));
 }
 
+// P-384 for the CA and what it issues, where wolfSSL allows it.
+TEST(AppwireCliFlagsTest, TheCaAndItsCertificatesMayUseP384) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"), " --curve P-384")).exit_code, 0);
+  ShellRun run = Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"),
+                                      " --server db.example --curve P-384 --out ", dir.File("p")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* cert : {"ca/ca.pem", "p/cert.pem"}) {
+    EXPECT_THAT(RunShell(absl::StrCat("openssl x509 -in ", dir.File(cert), " -noout -text")).output,
+                HasSubstr("NIST CURVE: P-384"))
+        << cert;
+  }
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ",
+                                    dir.File("p/cert.pem")))
+                  .output,
+              HasSubstr(": OK"));
+  // A server serves it.
+  ServerOptions options;
+  options.project_dir = dir.File("p");
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(Appwire(absl::StrCat("health 127.0.0.1:", server->port(), " --ca ",
+                                 dir.File("ca/ca.pem"), " --server-name db.example"))
+                .exit_code,
+            0);
+  ExpectUsageError(Appwire(absl::StrCat("ca init ", dir.File("ca2"), " --curve Ed25519")), "ca",
+                   "--curve Ed25519: use P-256 or P-384");
+  EXPECT_FALSE(FileExists(dir.File("ca2")));
+}
+
 // `appwire ca sign`: a request made elsewhere (appwire csr, openssl)
 // becomes a certificate of the CA for the request's key, subject and names;
 // a request whose signature does not verify is refused.

@@ -18,8 +18,9 @@ namespace {
 
 // The flags each action takes (the table below holds their union, so the
 // parser knows their kinds; this says which belong to which).
-const std::set<std::string> kInitFlags = {"name", "days"};
-const std::set<std::string> kIssueFlags = {"ca", "out", "client", "server", "san", "days", "force"};
+const std::set<std::string> kInitFlags = {"name", "days", "curve"};
+const std::set<std::string> kIssueFlags = {"ca",   "out",  "client", "server",
+                                           "san",  "days", "force",  "curve"};
 const std::set<std::string> kSignFlags = {"ca", "out", "san", "days", "force"};
 
 // A flag given that `action` does not take, as a usage problem; "" when none.
@@ -29,6 +30,12 @@ std::string ForeignFlag(const Arguments& a, const std::string& action,
     if (allowed.count(name) == 0) return absl::StrCat("ca ", action, " takes no --", name);
   }
   return "";
+}
+
+// --curve: P-256 (the default) or P-384; "" after a usage error.
+std::string CurveFlag(const Arguments& a) {
+  const std::string curve = a.Get("curve", "P-256");
+  return curve == "P-256" || curve == "P-384" ? curve : "";
 }
 
 bool LooksLikeIpAddress(const std::string& host) {
@@ -43,6 +50,9 @@ int RunInit(const Arguments& a) {
   }
   absl::StatusOr<int> days = DaysFlag(a, 3650);
   if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  if (CurveFlag(a).empty()) {
+    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256 or P-384"));
+  }
   const std::string dir = a.positional[1];
   const std::string key_path = appwire::JoinPath(dir, "ca.key");
   const std::string cert_path = appwire::JoinPath(dir, "ca.pem");
@@ -55,7 +65,7 @@ int RunInit(const Arguments& a) {
   }
   absl::Status status = appwire::MakeDirectories(dir);
   if (!status.ok()) return Fail(status);
-  absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
+  absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   CertificateSpec spec;
   spec.common_name = a.Get("name", "appwire CA");
@@ -89,6 +99,9 @@ int RunIssue(const Arguments& a) {
   }
   absl::StatusOr<int> days = DaysFlag(a, 825);
   if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  if (CurveFlag(a).empty()) {
+    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256 or P-384"));
+  }
   CertificateSpec spec;
   spec.days_valid = *days;
   spec.common_name = client.empty() ? server : client;
@@ -114,7 +127,7 @@ int RunIssue(const Arguments& a) {
   absl::StatusOr<std::string> ca_key =
       appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
   if (!ca_key.ok()) return Fail(ca_key.status());
-  absl::StatusOr<std::string> key = appwire::GenerateEcdsaP256KeyPem();
+  absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
   if (!cert.ok()) return Fail(cert.status());
@@ -196,7 +209,8 @@ int RunCa(const Arguments& a) {
 
 const Subcommand kCa = {
     "ca",
-    "ca init DIR [--name NAME] [--days N] | ca issue --ca DIR (--client NAME | --server HOST) "
+    "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384] | ca issue --ca DIR "
+    "(--client NAME | --server HOST) [--curve P-256|P-384] "
     "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force] | "
     "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force]",
     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
@@ -207,10 +221,11 @@ const Subcommand kCa = {
     "replaced only with --force; ca init never replaces a CA.\n"
     "`ca sign REQUEST.csr` signs a request made elsewhere (appwire csr, openssl, a device):\n"
     "its signature is checked, its subject and names are kept (--san adds more), the CA\n"
-    "decides the validity (--days, 825) and never makes it a CA.",
+    "decides the validity (--days, 825) and never makes it a CA.\n"
+    "Keys are ECDSA P-256, or P-384 with --curve P-384 (this wolfSSL build has no Ed25519).",
     &RunCa,
     {{"name"}, {"days"}, {"ca"}, {"out"}, {"client"}, {"server"}, {"san", Kind::kRepeated},
-     {"force", Kind::kSwitch}},
+     {"force", Kind::kSwitch}, {"curve"}},
     /*max_positional=*/2};
 
 }  // namespace appwire::cli
