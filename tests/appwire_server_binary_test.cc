@@ -34,24 +34,10 @@ namespace {
 using ::appwire::testing::TempDir;
 using ::testing::HasSubstr;
 
-// The binary started with `arguments`, once its start-up lines are logged
-// (bounded wait): its pid and port (0 when it did not get there).
-struct Started {
-  pid_t pid = -1;
-  int port = 0;
-};
+using Started = testing::SpawnedServer;
+
 Started SpawnAndWait(const std::vector<std::string>& arguments, const std::string& log) {
-  Started started;
-  started.pid = testing::SpawnAppwireServer(APPWIRE_SERVER_BINARY, arguments, log);
-  if (started.pid <= 0) return started;
-  std::string text;
-  for (int i = 0; i < 500 && text.find("certificate fingerprint: ") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    text = testing::ReadText(log);
-  }
-  const size_t at = text.find("listening on 127.0.0.1:");
-  if (at != std::string::npos) started.port = std::atoi(text.c_str() + at + 23);
-  return started;
+  return testing::SpawnAppwireServerAndWait(APPWIRE_SERVER_BINARY, arguments, log);
 }
 
 TEST(AppwireServerBinaryTest, StartsServesAndDrainsOnSigterm) {

@@ -45,18 +45,14 @@ void ExpectUsageError(const ShellRun& run, const std::string& problem) {
 // with SIGTERM and returns what it logged; "" when it did not get there.
 std::string StartAndStop(const std::vector<std::string>& arguments, const TempDir& dir) {
   const std::string log = dir.File("server.log");
-  pid_t pid = testing::SpawnAppwireServer(APPWIRE_SERVER_BINARY, arguments, log);
-  if (pid <= 0) return "";
-  std::string text;
-  for (int i = 0; i < 500 && text.find("certificate fingerprint: ") == std::string::npos; ++i) {
+  const testing::SpawnedServer server =
+      testing::SpawnAppwireServerAndWait(APPWIRE_SERVER_BINARY, arguments, log);
+  if (server.pid <= 0) return "";
+  if (!server.exited) {
+    kill(server.pid, SIGTERM);
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return testing::ReadText(log);  // it ended
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    text = testing::ReadText(log);
+    waitpid(server.pid, &status, 0);
   }
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
   return testing::ReadText(log);
 }
 

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -183,6 +185,28 @@ pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::strin
     _exit(127);
   }
   return pid;
+}
+
+SpawnedServer SpawnAppwireServerAndWait(const std::string& binary,
+                                        const std::vector<std::string>& arguments,
+                                        const std::string& log_path) {
+  SpawnedServer spawned;
+  spawned.pid = SpawnAppwireServer(binary, arguments, log_path);
+  if (spawned.pid <= 0) return spawned;
+  std::string text;
+  for (int i = 0; i < 500 && text.find("certificate fingerprint: ") == std::string::npos; ++i) {
+    int status = 0;
+    if (waitpid(spawned.pid, &status, WNOHANG) == spawned.pid) {
+      spawned.exited = true;
+      return spawned;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    text = ReadText(log_path);
+  }
+  const std::string listening = "listening on 127.0.0.1:";
+  const size_t at = text.find(listening);
+  if (at != std::string::npos) spawned.port = std::atoi(text.c_str() + at + listening.size());
+  return spawned;
 }
 
 std::string ReadText(const std::string& path) {

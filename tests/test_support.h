@@ -112,6 +112,19 @@ int ConnectTcp(int port, int receive_timeout_seconds);
 pid_t SpawnAppwireServer(const std::string& binary, const std::vector<std::string>& arguments,
                          const std::string& log_path);
 
+// SpawnAppwireServer, then a bounded wait (5 s) for its last start-up line
+// ("certificate fingerprint: ..."): its pid, the port of its "listening on
+// 127.0.0.1:PORT" line (0 when it did not get there), and whether it
+// exited meanwhile (then already reaped).
+struct SpawnedServer {
+  pid_t pid = -1;
+  int port = 0;
+  bool exited = false;
+};
+SpawnedServer SpawnAppwireServerAndWait(const std::string& binary,
+                                        const std::vector<std::string>& arguments,
+                                        const std::string& log_path);
+
 // The file's contents ("" when unreadable).
 std::string ReadText(const std::string& path);
 

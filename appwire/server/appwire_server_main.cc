@@ -26,6 +26,7 @@
 #include "appwire/common/log.h"
 #include "appwire/common/project_folder.h"
 #include "appwire/common/version.h"
+#include "appwire/server/internal/listener.h"
 #include "appwire/server/server.h"
 #include "appwire/server/service_manager.h"
 #include "appwire/server/settings_file.h"
@@ -34,13 +35,17 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
+// The flags that are not settings (ReadSettings skips them).
+std::vector<appwire::FlagSpec> ProgramFlags() {
+  using Kind = appwire::FlagSpec::Kind;
+  return {{"project"}, {"config"}, {"log-level"}, {"log-format"}, {"version", Kind::kSwitch},
+          {"check", Kind::kSwitch}};
+}
+
 // The flags: the program's own, then one per settings key (underscores
 // become dashes), each taking a value.
 std::vector<appwire::FlagSpec> Flags() {
-  using Kind = appwire::FlagSpec::Kind;
-  std::vector<appwire::FlagSpec> flags = {
-      {"project"}, {"config"}, {"log-level"}, {"log-format"}, {"version", Kind::kSwitch},
-      {"check", Kind::kSwitch}};
+  std::vector<appwire::FlagSpec> flags = ProgramFlags();
   for (const std::string& key : appwire::SettingKeys()) {
     std::string flag = key;
     std::replace(flag.begin(), flag.end(), '_', '-');
@@ -96,27 +101,18 @@ int UsageError(const std::string& message) {
 std::vector<std::string> Served(const appwire::Server& server, bool started) {
   std::vector<std::string> lines;
   const appwire::ServerOptions& options = server.options();
-  if (started) {
-    lines.push_back(absl::StrCat("listening on ", server.listen_address()));
-  } else {
-    const int port = options.port.has_value()
-                         ? *options.port
-                         : static_cast<int>(server.GetParameter(
-                                                         appwire::Parameter::kClientServerPortId)
-                                                .AsInt());
-    const bool v6 = options.bind_address.find(':') != std::string::npos;
-    lines.push_back(absl::StrCat("would listen on ", v6 ? "[" : "", options.bind_address,
-                                 v6 ? "]" : "", ":", port));
-  }
+  lines.push_back(
+      absl::StrCat(started ? "listening on " : "would listen on ", server.listen_address()));
   const appwire::Server::TlsSettings tls = server.tls_settings();
   lines.push_back(absl::StrCat("minimum TLS version: ", appwire::TlsVersionName(tls.min_version)));
   if (tls.max_version != tls.min_version) {
     lines.push_back(absl::StrCat("maximum TLS version: ", appwire::TlsVersionName(tls.max_version)));
   }
   if (started && server.metrics_port() != 0) {
-    const bool v6 = options.metrics_bind.find(':') != std::string::npos;
-    lines.push_back(absl::StrCat("metrics on http://", v6 ? "[" : "", options.metrics_bind,
-                                 v6 ? "]" : "", ":", server.metrics_port(), "/metrics"));
+    lines.push_back(absl::StrCat(
+        "metrics on http://",
+        appwire::internal::AddressAndPort(options.metrics_bind, server.metrics_port()),
+        "/metrics"));
   } else if (!started && options.metrics_port.has_value()) {
     lines.push_back(absl::StrCat("would serve metrics on port ", *options.metrics_port));
   }
@@ -140,11 +136,12 @@ absl::Status ReadSettings(const appwire::CommandLine& line, const std::string& s
   *flag_refused = false;
   absl::Status status = appwire::ApplySettingsFile(settings_path, options);
   if (!status.ok()) return status;
+  const std::vector<appwire::FlagSpec> program_flags = ProgramFlags();
   for (const auto& [flag, value] : line.flags) {
-    if (flag == "project" || flag == "config" || flag == "log-level" || flag == "log-format" ||
-        flag == "check") {
-      continue;
-    }
+    const bool setting =
+        std::none_of(program_flags.begin(), program_flags.end(),
+                     [&flag = flag](const appwire::FlagSpec& own) { return own.name == flag; });
+    if (!setting) continue;
     std::string key = flag;
     std::replace(key.begin(), key.end(), '-', '_');
     status = appwire::ApplySetting(key, value, options);

@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "appwire/transport/socket_errors.h"
+#include "appwire/server/internal/listener.h"
 
 namespace appwire {
 namespace {
@@ -144,20 +144,15 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(asio::io
                                                                         int port, Render render) {
   auto impl = std::make_shared<Impl>(io, std::move(render));
   std::error_code error;
-  const asio::ip::address address = asio::ip::make_address(bind, error);
-  const std::string where = absl::StrCat(bind.find(':') != std::string::npos ? "[" : "", bind,
-                                         bind.find(':') != std::string::npos ? "]" : "", ":", port);
+  asio::ip::make_address(bind, error);
   if (error) {
     return absl::InvalidArgumentError(absl::StrCat(
         "metrics_bind ", bind, " is not an IP address; use 127.0.0.1 (the default) or the "
         "address Prometheus reaches"));
   }
-  const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  impl->acceptor.open(endpoint.protocol(), error);
-  if (!error) impl->acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
-  if (!error) impl->acceptor.bind(endpoint, error);
-  if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
-  if (error) return SocketErrorToStatus(error, "listening for metrics scrapes", where);
+  absl::Status listening =
+      internal::Listen(impl->acceptor, bind, port, "listening for metrics scrapes");
+  if (!listening.ok()) return listening;
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
   return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));

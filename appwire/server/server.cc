@@ -16,10 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "appwire/common/log.h"
 #include "appwire/server/builtin_services.h"
+#include "appwire/server/internal/listener.h"
 #include "appwire/server/internal/server_impl.h"
 #include "appwire/server/internal/testing_peer.h"
 #include "appwire/transport/memory_stream.h"
-#include "appwire/transport/socket_errors.h"
 #include "appwire/transport/tls_stream.h"
 
 namespace appwire {
@@ -116,22 +116,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
 absl::Status Server::Start() {
   Impl& s = *impl_;
   if (s.started) return absl::FailedPreconditionError("the server is already started");
-  const int port = s.options.port.has_value()
-                       ? *s.options.port
-                       : static_cast<int>(GetParameter(Parameter::kClientServerPortId).AsInt());
-  asio::ip::tcp::endpoint endpoint(asio::ip::make_address(s.options.bind_address),
-                                   static_cast<unsigned short>(port));
-  const std::string where =
-      s.options.bind_address.find(':') != std::string::npos
-          ? absl::StrCat("[", s.options.bind_address, "]:", port)
-          : absl::StrCat(s.options.bind_address, ":", port);
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(s.io);
-  std::error_code error;
-  acceptor->open(endpoint.protocol(), error);
-  if (!error) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), error);
-  if (!error) acceptor->bind(endpoint, error);
-  if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
-  if (error) return SocketErrorToStatus(error, "listening", where);
+  absl::Status listening =
+      internal::Listen(*acceptor, s.options.bind_address, ConfiguredPort(), "listening");
+  if (!listening.ok()) return listening;
   if (s.options.metrics_port.has_value()) {
     Impl* impl = &s;
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics = MetricsEndpoint::Start(
@@ -252,12 +240,15 @@ std::string Server::Impl::RenderMetrics() const {
   return metrics->Exposition(gauges);
 }
 
+int Server::ConfiguredPort() const {
+  return impl_->options.port.has_value()
+             ? *impl_->options.port
+             : static_cast<int>(GetParameter(Parameter::kClientServerPortId).AsInt());
+}
+
 std::string Server::listen_address() const {
-  const std::string& address = impl_->options.bind_address;
-  if (address.find(':') != std::string::npos) {
-    return absl::StrCat("[", address, "]:", impl_->bound_port);
-  }
-  return absl::StrCat(address, ":", impl_->bound_port);
+  return internal::AddressAndPort(impl_->options.bind_address,
+                                  impl_->started ? impl_->bound_port : ConfiguredPort());
 }
 
 CertificateInfo Server::certificate() const { return impl_->tls->certificate(); }

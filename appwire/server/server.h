@@ -132,6 +132,8 @@ class APPWIRE_EXPORT Server {
   // The port of the metrics endpoint (ServerOptions::metrics_port); 0 when
   // there is none.
   int metrics_port() const;
+  // "127.0.0.1:19813", "[::1]:19813": where it listens once started; before
+  // Start(), where it will (the configured port, 0 for any free one).
   std::string listen_address() const;
   // The TLS settings new connections get now.
   struct TlsSettings {
@@ -166,6 +168,8 @@ class APPWIRE_EXPORT Server {
  private:
   friend class ServerTestingPeer;  // appwire/server/internal/testing_peer.h
   explicit Server(std::shared_ptr<Impl> impl);
+  // ServerOptions::port, else the kClientServerPortId parameter.
+  int ConfiguredPort() const;
   // Shared with the tasks running handlers: a handler abandoned by Drain
   // (it ignored its cancellation) keeps what it touches alive.
   std::shared_ptr<Impl> impl_;

@@ -83,15 +83,8 @@ absl::StatusOr<ParameterValue> Convert(const ParameterSpec& spec, absl::string_v
 }  // namespace
 
 std::vector<std::string> SettingKeys() {
-  std::vector<std::string> keys = {"bind"};
-  for (const ParameterSpec& spec : ParameterTable()) keys.emplace_back(spec.settings_key);
-  keys.emplace_back("client_ca");
-  keys.emplace_back("key_passphrase_file");
-  keys.emplace_back("key_passphrase_env");
-  keys.emplace_back("metrics_port");
-  keys.emplace_back("metrics_bind");
-  keys.emplace_back("access_log");
-  keys.emplace_back("reflection");
+  std::vector<std::string> keys;
+  for (const SettingDescription& setting : DescribeSettings()) keys.push_back(setting.key);
   return keys;
 }
 

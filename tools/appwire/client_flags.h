@@ -17,11 +17,6 @@ namespace appwire::cli {
 // NAME, --timeout DURATION.
 std::vector<FlagSpec> ClientFlags();
 
-// The usage words of ClientFlags().
-inline constexpr char kClientFlagsUsage[] =
-    "(--ca FILE | --pin SHA256:.. | --client DIR | --system-trust) [--server-name NAME] "
-    "[--timeout 5s]";
-
 // ChannelOptions for `target` from those flags; *timeout gets --timeout
 // (default `fallback`). InvalidArgument (a usage error) when no way to
 // trust the server is given or the timeout does not parse.
