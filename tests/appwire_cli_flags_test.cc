@@ -303,6 +303,93 @@ TEST(AppwireCliFlagsTest, TheCaAndItsCertificatesMayUseP384) {
   EXPECT_FALSE(FileExists(dir.File("ca2")));
 }
 
+// `appwire ca revoke` and `ca crl`: the list openssl verifies and a server
+// uses: the revoked client is refused in a real mutual-TLS handshake, the
+// other client of the same CA gets in.
+TEST(AppwireCliFlagsTest, ARevokedCertificateIsListedAndRefused) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  for (const char* who : {"alice", "bob"}) {
+    ASSERT_EQ(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --client ", who, " --out ",
+                                   dir.File(who)))
+                  .exit_code,
+              0);
+  }
+  ASSERT_EQ(Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"), " --server localhost --out ",
+                                 dir.File("p")))
+                .exit_code,
+            0);
+  const std::string serial =
+      RunShell(absl::StrCat("openssl x509 -in ", dir.File("alice/cert.pem"), " -noout -serial"))
+          .output;  // "serial=6687C4...\n"
+  ShellRun run = Appwire(absl::StrCat("ca revoke ", dir.File("alice/cert.pem"), " --ca ",
+                                      dir.File("ca")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, StartsWith("revoked 'CN=alice' (serial "));
+  // Twice is once.
+  run = Appwire(absl::StrCat("ca revoke ", dir.File("alice/cert.pem"), " --ca ", dir.File("ca")));
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("was already revoked on "));
+  run = Appwire(absl::StrCat("ca crl --ca ", dir.File("ca"), " --out ", dir.File("p/crl.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, StartsWith(absl::StrCat("revocation list 1 of ", dir.File("ca"),
+                                                  " into ", dir.File("p/crl.pem"),
+                                                  ": 1 revoked, next update by ")));
+  EXPECT_THAT(RunShell(absl::StrCat("openssl crl -in ", dir.File("p/crl.pem"), " -noout -CAfile ",
+                                    dir.File("ca/ca.pem"), " -verify"))
+                  .output,
+              HasSubstr("verify OK"));
+  const std::string text =
+      RunShell(absl::StrCat("openssl crl -in ", dir.File("p/crl.pem"), " -noout -text")).output;
+  EXPECT_THAT(text, HasSubstr("Version 2 (0x1)"));
+  EXPECT_THAT(text, HasSubstr("Issuer: CN = appwire CA"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("Serial Number: ", serial.substr(7, serial.size() - 8))));
+  EXPECT_THAT(text, HasSubstr("X509v3 Authority Key Identifier"));
+  const std::string verify = absl::StrCat("openssl verify -crl_check -CAfile ",
+                                          dir.File("ca/ca.pem"), " -CRLfile ", dir.File("p/crl.pem"),
+                                          " ");
+  EXPECT_THAT(RunShell(verify + dir.File("alice/cert.pem")).output,
+              HasSubstr("certificate revoked"));
+  EXPECT_THAT(RunShell(verify + dir.File("bob/cert.pem")).output, HasSubstr(": OK"));
+
+  // The server of p requires clients of this CA and reads the list.
+  ASSERT_TRUE(WriteFileAtomically(dir.File("p/client-ca.pem"), *ReadFile(dir.File("ca/ca.pem")),
+                                  0644)
+                  .ok());
+  ServerOptions options;
+  options.project_dir = dir.File("p");
+  ASSERT_TRUE(options.parameters.Set(Parameter::kClientCertificateMode, kClientCertRequire).ok());
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string health = absl::StrCat("health localhost:", server->port(), " --client ");
+  run = Appwire(health + dir.File("bob"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  run = Appwire(health + dir.File("alice"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("the server refused this client's certificate (alert "
+                                    "'bad_certificate')"));
+
+  // A new list gets the next number and replaces the old one; a file that
+  // is not a list is replaced only with --force.
+  run = Appwire(absl::StrCat("ca crl --ca ", dir.File("ca"), " --out ", dir.File("p/crl.pem")));
+  EXPECT_THAT(run.output, StartsWith("revocation list 2 of "));
+  EXPECT_THAT(RunShell(absl::StrCat("openssl crl -in ", dir.File("p/crl.pem"), " -noout -crlnumber"))
+                  .output,
+              "crlNumber=0x02\n");
+  run = Appwire(absl::StrCat("ca crl --ca ", dir.File("ca"), " --out ", dir.File("bob/cert.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("pass --force to replace it (it is not a certificate "
+                                    "revocation list)"));
+  // A certificate of another CA is not this CA's to revoke.
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("other"), " --name 'Other CA'")).exit_code, 0);
+  run = Appwire(absl::StrCat("ca revoke ", dir.File("bob/cert.pem"), " --ca ", dir.File("other")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("was issued by 'CN=appwire CA', not by this CA ('CN=Other CA'): "
+                                    "revoke it with the CA that issued it"));
+  ExpectUsageError(Appwire(absl::StrCat("ca crl --ca ", dir.File("ca"), " --out x --san DNS:a")),
+                   "ca", "ca crl takes no --san");
+}
+
 // `appwire ca sign`: a request made elsewhere (appwire csr, openssl)
 // becomes a certificate of the CA for the request's key, subject and names;
 // a request whose signature does not verify is refused.

@@ -13,6 +13,7 @@
 #include "appwire/transport/internal/x509_names.h"
 
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/signature.h>
 
 namespace appwire {
 namespace {
@@ -410,6 +411,194 @@ absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view p
         "it carries: it was altered, or it is not a request of that key's owner"));
   }
   return result;
+}
+
+}  // namespace appwire
+
+namespace appwire {
+namespace {
+
+// Just enough DER for a CRL (X.690): definite lengths, the few types RFC 5280
+// section 5 uses. wolfSSL 5.5 parses CRLs but cannot make one.
+std::string DerLength(size_t size) {
+  if (size < 0x80) return std::string(1, static_cast<char>(size));
+  std::string bytes;
+  for (; size > 0; size >>= 8) bytes.insert(bytes.begin(), static_cast<char>(size & 0xff));
+  return static_cast<char>(0x80 | bytes.size()) + bytes;
+}
+
+std::string Der(unsigned char tag, absl::string_view content) {
+  return absl::StrCat(std::string(1, static_cast<char>(tag)), DerLength(content.size()), content);
+}
+
+// An INTEGER from unsigned big-endian bytes.
+std::string DerInteger(std::string bytes) {
+  while (bytes.size() > 1 && bytes[0] == '\0') bytes.erase(0, 1);
+  if (bytes.empty()) bytes = std::string(1, '\0');
+  if (static_cast<unsigned char>(bytes[0]) & 0x80) bytes.insert(0, 1, '\0');
+  return Der(0x02, bytes);
+}
+
+std::string DerInteger(int64_t value) {
+  std::string bytes;
+  for (uint64_t v = static_cast<uint64_t>(value); v > 0; v >>= 8) {
+    bytes.insert(bytes.begin(), static_cast<char>(v & 0xff));
+  }
+  return DerInteger(bytes);
+}
+
+// UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 section 5.1.2.4).
+std::string DerTime(absl::Time time) {
+  const absl::CivilSecond utc = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  if (utc.year() < 2050) return Der(0x17, absl::FormatTime("%y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
+  return Der(0x18, absl::FormatTime("%Y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
+}
+
+// The next TLV of `der` from `*pos` (its tag, length and content), moving
+// `*pos` past it; empty when `der` ends or is malformed.
+absl::string_view NextTlv(absl::string_view der, size_t* pos, size_t* content_start) {
+  if (*pos + 2 > der.size()) return {};
+  const size_t start = *pos;
+  size_t index = start + 1;
+  size_t length = static_cast<unsigned char>(der[index++]);
+  if (length & 0x80) {
+    const size_t count = length & 0x7f;
+    if (count == 0 || count > 4 || index + count > der.size()) return {};
+    length = 0;
+    for (size_t i = 0; i < count; ++i) length = (length << 8) | static_cast<unsigned char>(der[index++]);
+  }
+  if (index + length > der.size()) return {};
+  *content_start = index;
+  *pos = index + length;
+  return der.substr(start, *pos - start);
+}
+
+// The subject Name (whole TLV) of a certificate: the issuer of what it signs.
+absl::StatusOr<std::string> SubjectNameDer(absl::string_view certificate) {
+  size_t pos = 0, content = 0;
+  if (NextTlv(certificate, &pos, &content).empty()) return absl::InvalidArgumentError("not DER");
+  pos = content;  // into Certificate
+  if (NextTlv(certificate, &pos, &content).empty()) return absl::InvalidArgumentError("not DER");
+  pos = content;  // into TBSCertificate
+  size_t ignored = 0;
+  if (pos < certificate.size() && static_cast<unsigned char>(certificate[pos]) == 0xA0) {
+    NextTlv(certificate, &pos, &ignored);  // [0] version
+  }
+  for (int field = 0; field < 4; ++field) {  // serial, signature, issuer, validity
+    if (NextTlv(certificate, &pos, &ignored).empty()) return absl::InvalidArgumentError("short");
+  }
+  absl::string_view subject = NextTlv(certificate, &pos, &ignored);
+  if (subject.empty()) return absl::InvalidArgumentError("no subject");
+  return std::string(subject);
+}
+
+absl::StatusOr<std::string> SerialBytes(const std::string& serial) {
+  std::string hex;
+  for (char c : serial) {
+    if (c != ':') hex.push_back(c);
+  }
+  std::string bytes;
+  if (hex.size() % 2 == 1) hex.insert(0, 1, '0');
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int value = 0;
+    for (size_t j = i; j < i + 2; ++j) {
+      const char c = hex[j];
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("serial number \"", serial, "\" is not hexadecimal"));
+      }
+      value = value * 16 + digit;
+    }
+    bytes.push_back(static_cast<char>(value));
+  }
+  if (bytes.empty() || bytes.size() > 20) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("serial number \"", serial, "\" must be 1 to 20 bytes (RFC 5280 4.1.2.2)"));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CreateRevocationListPem(const std::vector<RevokedCertificate>& revoked,
+                                                    int64_t number, absl::Time this_update,
+                                                    int days_valid,
+                                                    const std::string& issuer_cert_pem,
+                                                    const std::string& issuer_key_pem) {
+  internal::EnsureWolfSslInitialized();
+  if (days_valid < 1) return absl::InvalidArgumentError("a revocation list is valid 1 day or more");
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(issuer_key_pem, &key);
+  if (!status.ok()) return status;
+  std::vector<byte> ca_der(issuer_cert_pem.size());
+  const int ca_size = wc_CertPemToDer(reinterpret_cast<const byte*>(issuer_cert_pem.data()),
+                                      static_cast<int>(issuer_cert_pem.size()), ca_der.data(),
+                                      static_cast<int>(ca_der.size()), CERT_TYPE);
+  if (ca_size <= 0) return CryptoError("reading the CA certificate", ca_size);
+  const absl::string_view ca(reinterpret_cast<const char*>(ca_der.data()),
+                             static_cast<size_t>(ca_size));
+  absl::StatusOr<std::string> issuer = SubjectNameDer(ca);
+  if (!issuer.ok()) return absl::InvalidArgumentError("the CA certificate has no readable subject");
+  std::string key_id;
+  {
+    DecodedCert decoded;
+    wc_InitDecodedCert(&decoded, ca_der.data(), static_cast<word32>(ca_size), nullptr);
+    if (wc_ParseCert(&decoded, CERT_TYPE, NO_VERIFY, nullptr) == 0 && decoded.extSubjKeyIdSet) {
+      key_id.assign(reinterpret_cast<const char*>(decoded.extSubjKeyId), KEYID_SIZE);
+    }
+    wc_FreeDecodedCert(&decoded);
+  }
+
+  // The signature algorithm follows the key: SHA-384 for P-384 (as for its
+  // certificates), SHA-256 otherwise.
+  const bool p384 = key.type == ECC_TYPE && wc_ecc_size(&key.ecc) == 48;
+  const std::string algorithm =
+      key.type == RSA_TYPE
+          ? Der(0x30, absl::string_view("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00", 13))
+          : Der(0x30, p384 ? absl::string_view("\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x03", 10)
+                           : absl::string_view("\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02", 10));
+
+  std::string entries;
+  for (const RevokedCertificate& entry : revoked) {
+    absl::StatusOr<std::string> serial = SerialBytes(entry.serial);
+    if (!serial.ok()) return serial.status();
+    entries += Der(0x30, DerInteger(*serial) + DerTime(entry.revoked_at));
+  }
+  std::string extensions =
+      Der(0x30, absl::StrCat(absl::string_view("\x06\x03\x55\x1d\x14", 5),
+                             Der(0x04, DerInteger(number))));  // cRLNumber
+  if (!key_id.empty()) {
+    extensions += Der(0x30, absl::StrCat(absl::string_view("\x06\x03\x55\x1d\x23", 5),
+                                         Der(0x04, Der(0x30, Der(0x80, key_id)))));
+  }
+  std::string tbs = DerInteger(1) + algorithm + *issuer + DerTime(this_update) +
+                    DerTime(this_update + absl::Hours(24) * days_valid);
+  if (!entries.empty()) tbs += Der(0x30, entries);  // absent when empty (5.1.2.6)
+  tbs += Der(0xA0, Der(0x30, extensions));
+  tbs = Der(0x30, tbs);
+
+  const auto hash = p384 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+  const auto signature_type = key.type == RSA_TYPE ? WC_SIGNATURE_TYPE_RSA_W_ENC
+                                                   : WC_SIGNATURE_TYPE_ECC;
+  const word32 key_size = key.type == RSA_TYPE ? sizeof(key.rsa) : sizeof(key.ecc);
+  int max_size = wc_SignatureGetSize(signature_type, key.native(), key_size);
+  if (max_size <= 0) return CryptoError("sizing the signature", max_size);
+  std::string signature(static_cast<size_t>(max_size), '\0');
+  word32 signature_size = static_cast<word32>(max_size);
+  int ret = wc_SignatureGenerate(hash, signature_type, reinterpret_cast<const byte*>(tbs.data()),
+                                 static_cast<word32>(tbs.size()),
+                                 reinterpret_cast<byte*>(&signature[0]), &signature_size,
+                                 key.native(), key_size, &rng.rng);
+  if (ret != 0) return CryptoError("signing the revocation list", ret);
+  signature.resize(signature_size);
+  const std::string crl = Der(0x30, tbs + algorithm + Der(0x03, std::string(1, '\0') + signature));
+  return DerToPem(std::vector<byte>(crl.begin(), crl.end()), CRL_TYPE);
 }
 
 }  // namespace appwire

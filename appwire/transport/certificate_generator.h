@@ -10,10 +10,13 @@
 #ifndef APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_
 #define APPWIRE_TRANSPORT_CERTIFICATE_GENERATOR_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace appwire {
 
@@ -81,6 +84,23 @@ absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& p
                                                             const CertificateSpec& spec,
                                                             const std::string& issuer_cert_pem,
                                                             const std::string& issuer_key_pem);
+
+// One entry of a certificate revocation list.
+struct RevokedCertificate {
+  std::string serial;  // hex, with or without colons ("3A:F1:..", as CertificateInfo says)
+  absl::Time revoked_at;
+};
+
+// A certificate revocation list (RFC 5280 section 5, v2, PEM "BEGIN X509
+// CRL") signed by the CA in `issuer_cert_pem` / `issuer_key_pem`: the file a
+// server reads as crl.pem. `number` is its cRLNumber (each new list of the
+// same CA gets a larger one); it is valid from `this_update` for `days_valid`
+// days (nextUpdate). The CA's subject key id is the authority key id.
+absl::StatusOr<std::string> CreateRevocationListPem(const std::vector<RevokedCertificate>& revoked,
+                                                    int64_t number, absl::Time this_update,
+                                                    int days_valid,
+                                                    const std::string& issuer_cert_pem,
+                                                    const std::string& issuer_key_pem);
 
 }  // namespace appwire
 

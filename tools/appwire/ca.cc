@@ -8,10 +8,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include "absl/time/time.h"
 #include "appwire/common/files.h"
 #include "appwire/common/pem.h"
 #include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 
 namespace appwire::cli {
 namespace {
@@ -22,6 +27,56 @@ const std::set<std::string> kInitFlags = {"name", "days", "curve"};
 const std::set<std::string> kIssueFlags = {"ca",   "out",  "client", "server",
                                            "san",  "days", "force",  "curve"};
 const std::set<std::string> kSignFlags = {"ca", "out", "san", "days", "force"};
+const std::set<std::string> kRevokeFlags = {"ca"};
+const std::set<std::string> kCrlFlags = {"ca", "out", "days", "force"};
+
+// The CA folder's list of what it revoked, one certificate per line:
+// "SERIAL REVOKED-AT SUBJECT" ("3A:F1:.. 2026-12-02T21:10:00Z CN=alice"),
+// and the number of the last list it made (each new one gets the next).
+constexpr char kRevokedFile[] = "revoked.txt";
+constexpr char kCrlNumberFile[] = "crl-number";
+
+// What revoked.txt lists; an empty list when the file does not exist.
+absl::StatusOr<std::vector<appwire::RevokedCertificate>> ReadRevoked(const std::string& path) {
+  std::vector<appwire::RevokedCertificate> revoked;
+  if (!appwire::FileExists(path)) return revoked;
+  absl::StatusOr<std::string> text = appwire::ReadFile(path);
+  if (!text.ok()) return text.status();
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipWhitespace())) {
+    ++line_number;
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 2));
+    appwire::RevokedCertificate entry;
+    std::string error;
+    if (fields.size() < 2 ||
+        !absl::ParseTime(absl::RFC3339_full, fields[1], &entry.revoked_at, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", path, "\" line ", line_number, " is not \"SERIAL TIME SUBJECT\" (", line,
+          "): restore it from a backup or remove the line"));
+    }
+    entry.serial = fields[0];
+    revoked.push_back(entry);
+  }
+  return revoked;
+}
+
+// Reads the CA certificate and key of `ca_dir`, or says why not.
+struct CaFiles {
+  std::string cert_pem;
+  std::string key_pem;
+};
+absl::StatusOr<CaFiles> ReadCa(const std::string& ca_dir) {
+  CaFiles ca;
+  absl::StatusOr<std::string> cert =
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key =
+      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+  if (!key.ok()) return key.status();
+  ca.cert_pem = *std::move(cert);
+  ca.key_pem = *std::move(key);
+  return ca;
+}
 
 // A flag given that `action` does not take, as a usage problem; "" when none.
 std::string ForeignFlag(const Arguments& a, const std::string& action,
@@ -197,12 +252,115 @@ int RunSign(const Arguments& a) {
   return 0;
 }
 
+// ca revoke CERT: lists the certificate in the CA's revoked.txt; `ca crl`
+// then makes the list servers read.
+int RunRevoke(const Arguments& a) {
+  if (a.positional.size() < 2) return Usage(kCa, "ca revoke needs the certificate file");
+  if (std::string foreign = ForeignFlag(a, "revoke", kRevokeFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
+  const std::string ca_dir = a.Get("ca");
+  if (ca_dir.empty()) return Usage(kCa, "ca revoke needs --ca DIR");
+  const std::string cert_path = a.positional[1];
+  absl::StatusOr<std::string> cert = appwire::ReadFile(cert_path);
+  if (!cert.ok()) return Fail(cert.status());
+  absl::StatusOr<appwire::CertificateInfo> info =
+      appwire::DescribeCertificatePem(*cert, cert_path);
+  if (!info.ok()) return Fail(info.status());
+  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  if (!ca.ok()) return Fail(ca.status());
+  absl::StatusOr<appwire::CertificateInfo> ca_info =
+      appwire::DescribeCertificatePem(ca->cert_pem, appwire::JoinPath(ca_dir, "ca.pem"));
+  if (!ca_info.ok()) return Fail(ca_info.status());
+  if (info->issuer != ca_info->subject) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "\"", cert_path, "\" was issued by '", info->issuer, "', not by this CA ('",
+        ca_info->subject, "'): revoke it with the CA that issued it")));
+  }
+  const std::string revoked_path = appwire::JoinPath(ca_dir, kRevokedFile);
+  absl::StatusOr<std::vector<appwire::RevokedCertificate>> revoked = ReadRevoked(revoked_path);
+  if (!revoked.ok()) return Fail(revoked.status());
+  for (const appwire::RevokedCertificate& entry : *revoked) {
+    if (entry.serial == info->serial) {
+      std::printf("'%s' (serial %s) was already revoked on %s\n", info->subject.c_str(),
+                  info->serial.c_str(), appwire::FormatUtc(entry.revoked_at).c_str());
+      return 0;
+    }
+  }
+  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  absl::Status status = appwire::AppendLineToFile(
+      revoked_path, absl::StrCat(info->serial, " ", appwire::FormatUtc(now), " ", info->subject,
+                                 "\n"),
+      0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("revoked '%s' (serial %s); run `appwire ca crl --ca %s --out crl.pem` and copy "
+              "crl.pem into each project folder that trusts this CA\n",
+              info->subject.c_str(), info->serial.c_str(), ca_dir.c_str());
+  return 0;
+}
+
+// ca crl: the certificate revocation list of everything revoked.txt lists,
+// valid --days (30), for the project folder's crl.pem.
+int RunCrl(const Arguments& a) {
+  if (a.positional.size() > 1) {
+    return Usage(kCa, absl::StrCat("unexpected argument \"", a.positional[1], "\""));
+  }
+  if (std::string foreign = ForeignFlag(a, "crl", kCrlFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
+  const std::string ca_dir = a.Get("ca");
+  const std::string out = a.Get("out");
+  if (ca_dir.empty() || out.empty()) return Usage(kCa, "ca crl needs --ca DIR and --out FILE");
+  absl::StatusOr<int> days = DaysFlag(a, 30);
+  if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  // A list replaces an older list; anything else only with --force.
+  if (appwire::FileExists(out) && !a.Has("force")) {
+    absl::StatusOr<std::string> existing = appwire::ReadFile(out);
+    if (!existing.ok() ||
+        existing->find("-----BEGIN X509 CRL-----") == std::string::npos) {
+      return Fail(RefuseToReplace(out, a, "it is not a certificate revocation list"));
+    }
+  }
+  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  if (!ca.ok()) return Fail(ca.status());
+  absl::StatusOr<std::vector<appwire::RevokedCertificate>> revoked =
+      ReadRevoked(appwire::JoinPath(ca_dir, kRevokedFile));
+  if (!revoked.ok()) return Fail(revoked.status());
+  const std::string number_path = appwire::JoinPath(ca_dir, kCrlNumberFile);
+  int64_t number = 1;
+  if (appwire::FileExists(number_path)) {
+    absl::StatusOr<std::string> text = appwire::ReadFile(number_path);
+    if (!text.ok()) return Fail(text.status());
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &number) || number < 0) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "\"", number_path, "\" holds \"", absl::StripAsciiWhitespace(*text),
+          "\", not the number of the last revocation list; write that number into it")));
+    }
+    ++number;
+  }
+  const absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  absl::StatusOr<std::string> crl = appwire::CreateRevocationListPem(
+      *revoked, number, now, *days, ca->cert_pem, ca->key_pem);
+  if (!crl.ok()) return Fail(crl.status());
+  absl::Status status =
+      appwire::WriteFileAtomically(number_path, absl::StrCat(number, "\n"), 0644);
+  if (status.ok()) status = appwire::WriteFileAtomically(out, *crl, 0644);
+  if (!status.ok()) return Fail(status);
+  std::printf("revocation list %lld of %s into %s: %zu revoked, next update by %s\n",
+              static_cast<long long>(number), ca_dir.c_str(), out.c_str(), revoked->size(),
+              appwire::FormatUtc(now + absl::Hours(24) * *days).c_str());
+  return 0;
+}
+
 int RunCa(const Arguments& a) {
-  if (a.positional.empty()) return Usage(kCa, "init, issue or sign?");
+  if (a.positional.empty()) return Usage(kCa, "init, issue, sign, revoke or crl?");
   if (a.positional[0] == "init") return RunInit(a);
   if (a.positional[0] == "issue") return RunIssue(a);
   if (a.positional[0] == "sign") return RunSign(a);
-  return Usage(kCa, absl::StrCat("\"", a.positional[0], "\": use ca init, ca issue or ca sign"));
+  if (a.positional[0] == "revoke") return RunRevoke(a);
+  if (a.positional[0] == "crl") return RunCrl(a);
+  return Usage(kCa, absl::StrCat("\"", a.positional[0],
+                                 "\": use ca init, ca issue, ca sign, ca revoke or ca crl"));
 }
 
 }  // namespace
@@ -212,7 +370,8 @@ const Subcommand kCa = {
     "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384] | ca issue --ca DIR "
     "(--client NAME | --server HOST) [--curve P-256|P-384] "
     "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force] | "
-    "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force]",
+    "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force] | "
+    "ca revoke CERT --ca DIR | ca crl --ca DIR --out crl.pem [--days N]",
     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
     "(3650). `ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem,\n"
     "ca.pem) for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a\n"
@@ -222,6 +381,10 @@ const Subcommand kCa = {
     "`ca sign REQUEST.csr` signs a request made elsewhere (appwire csr, openssl, a device):\n"
     "its signature is checked, its subject and names are kept (--san adds more), the CA\n"
     "decides the validity (--days, 825) and never makes it a CA.\n"
+    "`ca revoke CERT` lists a certificate of this CA in DIR/revoked.txt; `ca crl` writes the\n"
+    "revocation list of all of them (valid --days, 30; numbered in DIR/crl-number), the\n"
+    "crl.pem a project folder reads (appwire-server re-reads it on SIGHUP). It replaces an\n"
+    "older list; any other file only with --force.\n"
     "Keys are ECDSA P-256, or P-384 with --curve P-384 (this wolfSSL build has no Ed25519).",
     &RunCa,
     {{"name"}, {"days"}, {"ca"}, {"out"}, {"client"}, {"server"}, {"san", Kind::kRepeated},
