@@ -390,6 +390,58 @@ TEST(AppwireCliFlagsTest, ARevokedCertificateIsListedAndRefused) {
                    "ca", "ca crl takes no --san");
 }
 
+// `appwire keygen --encrypt`: a PKCS#8 encrypted key that openssl and
+// appwire-server (key_passphrase_file) read with the password, and nobody
+// without it.
+TEST(AppwireCliFlagsTest, KeygenEncryptsTheKeyWithAPassword) {
+  TempDir dir;
+  dir.Write("pw", "correct horse\n");
+  ASSERT_TRUE(MakeDirectories(dir.File("p")).ok());
+  ShellRun run = Appwire(absl::StrCat("keygen --encrypt --password-file ", dir.File("pw"),
+                                      " --out ", dir.File("p/key.pem")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, absl::StrCat("wrote ", dir.File("p/key.pem"),
+                                     " (mode 0600, encrypted: PKCS#8, AES-256-CBC)\n"));
+  const std::string pem = *ReadFile(dir.File("p/key.pem"));
+  EXPECT_THAT(pem, StartsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+  EXPECT_THAT(RunShell(absl::StrCat("openssl asn1parse -in ", dir.File("p/key.pem"))).output,
+              HasSubstr(":aes-256-cbc"));
+  EXPECT_EQ(RunShell(absl::StrCat("openssl pkey -in ", dir.File("p/key.pem"),
+                                  " -passin file:", dir.File("pw"), " -noout"))
+                .exit_code,
+            0);
+  dir.Write("wrong", "wrong horse\n");
+  EXPECT_NE(RunShell(absl::StrCat("openssl pkey -in ", dir.File("p/key.pem"),
+                                  " -passin file:", dir.File("wrong"), " -noout"))
+                .exit_code,
+            0);
+  // A server serves it with the password.
+  ASSERT_EQ(RunShell(absl::StrCat("openssl req -x509 -key ", dir.File("p/key.pem"), " -passin file:",
+                                  dir.File("pw"), " -subj /CN=localhost -days 2 -out ",
+                                  dir.File("p/cert.pem")))
+                .exit_code,
+            0);
+  ServerOptions options;
+  options.project_dir = dir.File("p");
+  options.key_passphrase_file = dir.File("pw");
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(Appwire(absl::StrCat("health localhost:", server->port(), " --ca ",
+                                 dir.File("p/cert.pem")))
+                .exit_code,
+            0);
+  // No password, none to ask for (stdin is not a terminal): a usage error.
+  ExpectUsageError(Appwire(absl::StrCat("keygen --encrypt --out ", dir.File("k2.pem"),
+                                        " < /dev/null")),
+                   "keygen",
+                   "--encrypt needs a password: --password-file FILE, --password-env VAR, "
+                   "--password PW, or a terminal to type it on");
+  ExpectUsageError(Appwire(absl::StrCat("keygen --password-file ", dir.File("pw"), " --out ",
+                                        dir.File("k2.pem"))),
+                   "keygen", "a password is used only with --encrypt");
+  EXPECT_FALSE(FileExists(dir.File("k2.pem")));
+}
+
 // `appwire ca sign`: a request made elsewhere (appwire csr, openssl)
 // becomes a certificate of the CA for the request's key, subject and names;
 // a request whose signature does not verify is refused.

@@ -20,6 +20,15 @@ absl::StatusOr<std::string> DecryptPrivateKeyPem(absl::string_view pem,
                                                  const std::string& passphrase,
                                                  absl::string_view source);
 
+// `pem` (a plain ECDSA or RSA key) encrypted with `passphrase` as PKCS#8
+// ("BEGIN ENCRYPTED PRIVATE KEY": PBES2, PBKDF2 with HMAC-SHA-1, the PKCS#5
+// default and all wolfSSL 5.5 writes, 32,767 rounds, and AES-256-CBC, as
+// `openssl pkcs8 -topk8 -v2 aes256 -v2prf hmacWithSHA1` makes it), readable by
+// DecryptPrivateKeyPem, appwire-server's key_passphrase_file and openssl.
+// InvalidArgument for an empty passphrase.
+absl::StatusOr<std::string> EncryptPrivateKeyPem(absl::string_view pem,
+                                                 const std::string& passphrase);
+
 }  // namespace appwire
 
 #endif  // APPWIRE_TRANSPORT_PRIVATE_KEY_H_

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/private_key.h"
 
 namespace appwire::cli {
 namespace {
@@ -33,9 +34,28 @@ int RunKeygen(const Arguments& a) {
     return Usage(kKeygen, absl::StrCat("--type ", type, ": use ecdsa or rsa"));
   }
   if (!key.ok()) return Fail(key.status());
-  absl::Status status = WriteKey(out, *key, a);
+  std::string written = *key;
+  if (a.Has("encrypt")) {
+    absl::StatusOr<std::string> password = ReadPassword(a, "password for " + out);
+    if (!password.ok()) {
+      return absl::IsInvalidArgument(password.status())
+                 ? Usage(kKeygen, std::string(password.status().message()))
+                 : Fail(password.status());
+    }
+    if (password->empty()) {
+      return Usage(kKeygen, "--encrypt needs a password: --password-file FILE, --password-env "
+                            "VAR, --password PW, or a terminal to type it on");
+    }
+    absl::StatusOr<std::string> encrypted = appwire::EncryptPrivateKeyPem(*key, *password);
+    if (!encrypted.ok()) return Fail(encrypted.status());
+    written = *std::move(encrypted);
+  } else if (a.Has("password") || a.Has("password-file") || a.Has("password-env")) {
+    return Usage(kKeygen, "a password is used only with --encrypt");
+  }
+  absl::Status status = WriteKey(out, written, a);
   if (!status.ok()) return Fail(status);
-  std::printf("wrote %s (mode 0600)\n", out.c_str());
+  std::printf("wrote %s (mode 0600%s)\n", out.c_str(),
+              a.Has("encrypt") ? ", encrypted: PKCS#8, AES-256-CBC" : "");
   if (!pub_out.empty()) {
     absl::StatusOr<std::string> pub = appwire::PublicKeyPem(*key);
     if (!pub.ok()) return Fail(pub.status());
@@ -50,11 +70,16 @@ int RunKeygen(const Arguments& a) {
 
 const Subcommand kKeygen = {
     "keygen",
-    "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] [--force]",
+    "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] "
+    "[--encrypt [--password-file FILE | --password-env VAR | --password PW]] [--force]",
     "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
     "The key file is written with mode 0600 and never printed; --pub writes the public key.\n"
-    "An existing FILE (or --pub FILE) is replaced only with --force.",
+    "An existing FILE (or --pub FILE) is replaced only with --force. --encrypt writes it\n"
+    "encrypted with a password (PKCS#8, PBES2/AES-256-CBC; appwire-server reads it with\n"
+    "key_passphrase_file, openssl with -passin), read from --password-file's first line,\n"
+    "from --password-env, from --password (seen by other users), or asked on the terminal.",
     &RunKeygen,
-    {{"type"}, {"curve"}, {"bits"}, {"out"}, {"pub"}, {"force", Kind::kSwitch}}};
+    {{"type"}, {"curve"}, {"bits"}, {"out"}, {"pub"}, {"force", Kind::kSwitch},
+     {"encrypt", Kind::kSwitch}, {"password"}, {"password-file"}, {"password-env"}}};
 
 }  // namespace appwire::cli
