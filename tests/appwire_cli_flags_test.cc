@@ -390,6 +390,79 @@ TEST(AppwireCliFlagsTest, ARevokedCertificateIsListedAndRefused) {
                    "ca", "ca crl takes no --san");
 }
 
+// `appwire ca renew`: the same names and key, a new serial, a new validity;
+// the project folder serves it with the key it already has.
+TEST(AppwireCliFlagsTest, CaRenewKeepsTheKeyAndNamesAndExtendsTheValidity) {
+  TempDir dir;
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("ca"))).exit_code, 0);
+  ShellRun run = Appwire(absl::StrCat("ca issue --ca ", dir.File("ca"),
+                                      " --server localhost --san IP:127.0.0.1 --days 10 --out ",
+                                      dir.File("p")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string cert = dir.File("p/cert.pem");
+  auto x509 = [&](const std::string& args) {
+    return RunShell(absl::StrCat("openssl x509 -in ", cert, " -noout ", args)).output;
+  };
+  const std::string old_serial = x509("-serial");
+  const std::string old_pubkey = x509("-pubkey");
+
+  // Without --days it lasts as long as before (10 days, the first of them
+  // dated back a day as at issue), over CERT.
+  run = Appwire(absl::StrCat("ca renew ", cert, " --ca ", dir.File("ca")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, StartsWith(absl::StrCat("renewed 'CN=localhost' into ", cert,
+                                                  ": valid until ")));
+  EXPECT_THAT(run.output, HasSubstr("; the key is unchanged\n"));
+  EXPECT_NE(x509("-serial"), old_serial);
+  EXPECT_EQ(x509("-pubkey"), old_pubkey);
+  EXPECT_THAT(x509("-ext subjectAltName"), HasSubstr("DNS:localhost, IP Address:127.0.0.1"));
+  EXPECT_EQ(RunShell(absl::StrCat("openssl x509 -in ", cert, " -noout -checkend ", 8 * 86400))
+                .exit_code,
+            0);
+  EXPECT_NE(RunShell(absl::StrCat("openssl x509 -in ", cert, " -noout -checkend ", 10 * 86400))
+                .exit_code,
+            0);
+  // --days 400 to another file, which is not replaced without --force.
+  const std::string renewed = dir.File("renewed.pem");
+  run = Appwire(absl::StrCat("ca renew ", cert, " --ca ", dir.File("ca"), " --days 400 --out ",
+                             renewed));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(RunShell(absl::StrCat("openssl x509 -in ", renewed, " -noout -checkend ", 398 * 86400))
+                .exit_code,
+            0);
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ",
+                                    renewed))
+                  .output,
+              HasSubstr(": OK"));
+  run = Appwire(absl::StrCat("ca renew ", cert, " --ca ", dir.File("ca"), " --out ", renewed));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("pass --force to replace it"));
+
+  // The project folder serves the renewed certificate with its old key.
+  ServerOptions options;
+  options.project_dir = dir.File("p");
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  run = Appwire(absl::StrCat("health localhost:", server->port(), " --ca ", dir.File("ca/ca.pem")));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  // Not the CA's own certificate, not another CA's.
+  run = Appwire(absl::StrCat("ca renew ", dir.File("ca/ca.pem"), " --ca ", dir.File("ca")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("is the CA's own certificate, not one it issued: ca renew "
+                                    "works on the certificates it issued"));
+  ASSERT_EQ(Appwire(absl::StrCat("ca init ", dir.File("other"), " --name 'Other CA'")).exit_code, 0);
+  run = Appwire(absl::StrCat("ca renew ", cert, " --ca ", dir.File("other")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("not by this CA ('CN=Other CA'): renew it with the CA that "
+                                    "issued it"));
+  ExpectUsageError(Appwire(absl::StrCat("ca renew --ca ", dir.File("ca"))), "ca",
+                   "ca renew needs the certificate file");
+  ExpectUsageError(Appwire(absl::StrCat("ca renew ", cert, " --ca ", dir.File("ca"),
+                                        " --client x")),
+                   "ca", "ca renew takes no --client");
+}
+
 // `appwire keygen --encrypt`: a PKCS#8 encrypted key that openssl and
 // appwire-server (key_passphrase_file) read with the password, and nobody
 // without it.

@@ -366,31 +366,23 @@ absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& p
   return SignAsCa(spec, &subject_key, issuer_cert_pem, issuer_key_pem, &rng);
 }
 
-absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view pem,
-                                                             absl::string_view source) {
-  internal::EnsureWolfSslInitialized();
-  WOLFSSL_X509* request = wolfSSL_X509_REQ_load_certificate_buffer(
-      reinterpret_cast<const unsigned char*>(pem.data()), static_cast<int>(pem.size()),
-      WOLFSSL_FILETYPE_PEM);
-  if (request == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", source, "\" holds no certificate request wolfSSL can parse; it should begin "
-        "with -----BEGIN CERTIFICATE REQUEST----- (openssl req -in FILE -noout -text)"));
-  }
+namespace {
+
+// What `x509` (a certificate or a request) says of its subject: its fields
+// and names as a CertificateSpec, and its public key (SubjectPublicKeyInfo,
+// DER; empty when wolfSSL cannot encode it).
+CertificateRequest SubjectOf(WOLFSSL_X509* x509, WOLFSSL_EVP_PKEY* key) {
   CertificateRequest result;
-  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(request);
-  const bool verified = key != nullptr && wolfSSL_X509_REQ_verify(request, key) == WOLFSSL_SUCCESS;
-  if (verified) {
-    unsigned char* spki = nullptr;  // SubjectPublicKeyInfo, allocated by wolfSSL
+  if (key != nullptr) {
+    unsigned char* spki = nullptr;  // allocated by wolfSSL
     const int size = wolfSSL_i2d_PUBKEY(key, &spki);
     if (size > 0) result.public_key_der.assign(reinterpret_cast<char*>(spki), static_cast<size_t>(size));
     if (spki != nullptr) XFREE(spki, nullptr, DYNAMIC_TYPE_OPENSSL);
   }
-  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
-  const CertificateInfo info = internal::DescribeX509(request);
-  auto field = [request](int nid) {
+  const CertificateInfo info = internal::DescribeX509(x509);
+  auto field = [x509](int nid) {
     char buffer[256] = {0};
-    const int length = wolfSSL_X509_NAME_get_text_by_NID(wolfSSL_X509_get_subject_name(request),
+    const int length = wolfSSL_X509_NAME_get_text_by_NID(wolfSSL_X509_get_subject_name(x509),
                                                          nid, buffer, sizeof(buffer));
     return length > 0 ? std::string(buffer, static_cast<size_t>(length)) : std::string();
   };
@@ -404,12 +396,59 @@ absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view p
   result.spec.ip_addresses = info.ip_addresses;
   result.spec.email_addresses = info.email_addresses;
   result.spec.uris = info.uris;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view pem,
+                                                             absl::string_view source) {
+  internal::EnsureWolfSslInitialized();
+  WOLFSSL_X509* request = wolfSSL_X509_REQ_load_certificate_buffer(
+      reinterpret_cast<const unsigned char*>(pem.data()), static_cast<int>(pem.size()),
+      WOLFSSL_FILETYPE_PEM);
+  if (request == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", source, "\" holds no certificate request wolfSSL can parse; it should begin "
+        "with -----BEGIN CERTIFICATE REQUEST----- (openssl req -in FILE -noout -text)"));
+  }
+  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(request);
+  const bool verified = key != nullptr && wolfSSL_X509_REQ_verify(request, key) == WOLFSSL_SUCCESS;
+  CertificateRequest result = SubjectOf(request, verified ? key : nullptr);
+  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
   wolfSSL_X509_free(request);
   if (!verified || result.public_key_der.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the signature of the certificate request \"", source, "\" does not verify with the key "
         "it carries: it was altered, or it is not a request of that key's owner"));
   }
+  return result;
+}
+
+absl::StatusOr<CertificateRequest> ReadCertificateSubjectPem(absl::string_view pem,
+                                                             absl::string_view source) {
+  internal::EnsureWolfSslInitialized();
+  WOLFSSL_X509* cert = wolfSSL_X509_load_certificate_buffer(
+      reinterpret_cast<const unsigned char*>(pem.data()), static_cast<int>(pem.size()),
+      WOLFSSL_FILETYPE_PEM);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", source, "\" holds no certificate wolfSSL can parse; it should begin with "
+        "-----BEGIN CERTIFICATE----- (appwire inspect FILE)"));
+  }
+  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(cert);
+  CertificateRequest result = SubjectOf(cert, key);
+  const CertificateInfo info = internal::DescribeX509(cert);
+  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
+  wolfSSL_X509_free(cert);
+  if (result.public_key_der.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", source, "\" carries a public key wolfSSL cannot read"));
+  }
+  result.spec.is_ca = info.is_ca;
+  // The lifetime it had, in whole days (at least one).
+  result.spec.days_valid =
+      std::max<int64_t>(1, absl::ToInt64Hours(info.not_after - info.not_before + absl::Hours(12)) / 24);
   return result;
 }
 

@@ -77,6 +77,13 @@ struct CertificateRequest {
 absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view pem,
                                                              absl::string_view source);
 
+// What a certificate says of its subject, for renewing it: its fields and
+// names, whether it is a CA, its lifetime in whole days (days_valid) and its
+// public key. Its signature is not checked here: the CA that renews it
+// compares the issuer.
+absl::StatusOr<CertificateRequest> ReadCertificateSubjectPem(absl::string_view pem,
+                                                             absl::string_view source);
+
 // A certificate for `spec` and `public_key_der` (an ECDSA or RSA
 // SubjectPublicKeyInfo, DER), signed by the CA: what `appwire ca sign`
 // makes from a request made elsewhere.

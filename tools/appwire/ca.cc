@@ -7,11 +7,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "appwire/common/files.h"
 #include "appwire/common/pem.h"
@@ -29,6 +29,7 @@ const std::set<std::string> kIssueFlags = {"ca",   "out",  "client", "server",
 const std::set<std::string> kSignFlags = {"ca", "out", "san", "days", "force"};
 const std::set<std::string> kRevokeFlags = {"ca"};
 const std::set<std::string> kCrlFlags = {"ca", "out", "days", "force"};
+const std::set<std::string> kRenewFlags = {"ca", "out", "days", "force"};
 
 // The CA folder's list of what it revoked, one certificate per line:
 // "SERIAL REVOKED-AT SUBJECT" ("3A:F1:.. 2026-12-02T21:10:00Z CN=alice"),
@@ -60,22 +61,49 @@ absl::StatusOr<std::vector<appwire::RevokedCertificate>> ReadRevoked(const std::
   return revoked;
 }
 
-// Reads the CA certificate and key of `ca_dir`, or says why not.
+// The CA certificate and key of `ca_dir`.
 struct CaFiles {
   std::string cert_pem;
   std::string key_pem;
 };
+absl::StatusOr<std::string> ReadCaCertificate(const std::string& ca_dir) {
+  return appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+}
+absl::StatusOr<std::string> ReadCaKey(const std::string& ca_dir) {
+  return appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+}
 absl::StatusOr<CaFiles> ReadCa(const std::string& ca_dir) {
-  CaFiles ca;
-  absl::StatusOr<std::string> cert =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+  absl::StatusOr<std::string> cert = ReadCaCertificate(ca_dir);
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+  absl::StatusOr<std::string> key = ReadCaKey(ca_dir);
   if (!key.ok()) return key.status();
-  ca.cert_pem = *std::move(cert);
-  ca.key_pem = *std::move(key);
-  return ca;
+  return CaFiles{*std::move(cert), *std::move(key)};
+}
+
+// What `cert_path` says of itself, once it is known to be a certificate this
+// CA issued (and not the CA's own).
+absl::StatusOr<appwire::CertificateInfo> DescribeIssuedCertificate(const std::string& cert_pem,
+                                                                   const std::string& cert_path,
+                                                                   const CaFiles& ca,
+                                                                   const std::string& ca_dir,
+                                                                   const char* action) {
+  absl::StatusOr<appwire::CertificateInfo> info =
+      appwire::DescribeCertificatePem(cert_pem, cert_path);
+  if (!info.ok()) return info.status();
+  absl::StatusOr<appwire::CertificateInfo> ca_info =
+      appwire::DescribeCertificatePem(ca.cert_pem, appwire::JoinPath(ca_dir, "ca.pem"));
+  if (!ca_info.ok()) return ca_info.status();
+  if (info->issuer != ca_info->subject) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", cert_path, "\" was issued by '", info->issuer, "', not by this CA ('",
+        ca_info->subject, "'): ", action, " it with the CA that issued it"));
+  }
+  if (info->serial == ca_info->serial) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", cert_path, "\" is the CA's own certificate, not one it issued: ca ", action,
+        " works on the certificates it issued"));
+  }
+  return info;
 }
 
 // A flag given that `action` does not take, as a usage problem; "" when none.
@@ -166,8 +194,7 @@ int RunIssue(const Arguments& a) {
   if (absl::Status status = AddSans(sans, &spec); !status.ok()) {
     return Usage(kCa, std::string(status.message()));
   }
-  absl::StatusOr<std::string> ca_cert =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
+  absl::StatusOr<std::string> ca_cert = ReadCaCertificate(ca_dir);
   if (!ca_cert.ok()) return Fail(ca_cert.status());
   const std::string key_path = appwire::JoinPath(out, "key.pem");
   const std::string cert_path = appwire::JoinPath(out, "cert.pem");
@@ -179,8 +206,7 @@ int RunIssue(const Arguments& a) {
                                                       "it holds another CA's certificate")}) {
     if (!kept.ok()) return Fail(kept);
   }
-  absl::StatusOr<std::string> ca_key =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+  absl::StatusOr<std::string> ca_key = ReadCaKey(ca_dir);
   if (!ca_key.ok()) return Fail(ca_key.status());
   absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
@@ -231,14 +257,10 @@ int RunSign(const Arguments& a) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "\"", request_path, "\" names nobody (no common name, no alternative name); add --san")));
   }
-  absl::StatusOr<std::string> ca_cert =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
-  if (!ca_cert.ok()) return Fail(ca_cert.status());
-  absl::StatusOr<std::string> ca_key =
-      appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
-  if (!ca_key.ok()) return Fail(ca_key.status());
-  absl::StatusOr<std::string> cert =
-      appwire::IssueCertificateForPublicKeyPem(request->public_key_der, spec, *ca_cert, *ca_key);
+  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  if (!ca.ok()) return Fail(ca.status());
+  absl::StatusOr<std::string> cert = appwire::IssueCertificateForPublicKeyPem(
+      request->public_key_der, spec, ca->cert_pem, ca->key_pem);
   if (!cert.ok()) return Fail(cert.status());
   absl::Status status = Write(out, *cert, 0644, a, kCertificateReplaced);
   if (!status.ok()) return Fail(status);
@@ -264,19 +286,11 @@ int RunRevoke(const Arguments& a) {
   const std::string cert_path = a.positional[1];
   absl::StatusOr<std::string> cert = appwire::ReadFile(cert_path);
   if (!cert.ok()) return Fail(cert.status());
-  absl::StatusOr<appwire::CertificateInfo> info =
-      appwire::DescribeCertificatePem(*cert, cert_path);
-  if (!info.ok()) return Fail(info.status());
   absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
   if (!ca.ok()) return Fail(ca.status());
-  absl::StatusOr<appwire::CertificateInfo> ca_info =
-      appwire::DescribeCertificatePem(ca->cert_pem, appwire::JoinPath(ca_dir, "ca.pem"));
-  if (!ca_info.ok()) return Fail(ca_info.status());
-  if (info->issuer != ca_info->subject) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-        "\"", cert_path, "\" was issued by '", info->issuer, "', not by this CA ('",
-        ca_info->subject, "'): revoke it with the CA that issued it")));
-  }
+  absl::StatusOr<appwire::CertificateInfo> info =
+      DescribeIssuedCertificate(*cert, cert_path, *ca, ca_dir, "revoke");
+  if (!info.ok()) return Fail(info.status());
   const std::string revoked_path = appwire::JoinPath(ca_dir, kRevokedFile);
   absl::StatusOr<std::vector<appwire::RevokedCertificate>> revoked = ReadRevoked(revoked_path);
   if (!revoked.ok()) return Fail(revoked.status());
@@ -331,9 +345,10 @@ int RunCrl(const Arguments& a) {
   if (appwire::FileExists(number_path)) {
     absl::StatusOr<std::string> text = appwire::ReadFile(number_path);
     if (!text.ok()) return Fail(text.status());
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &number) || number < 0) {
+    const absl::string_view last = absl::StripAsciiWhitespace(*text);
+    if (!absl::SimpleAtoi(last, &number) || number < 0) {
       return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "\"", number_path, "\" holds \"", absl::StripAsciiWhitespace(*text),
+          "\"", number_path, "\" holds \"", last,
           "\", not the number of the last revocation list; write that number into it")));
     }
     ++number;
@@ -352,15 +367,65 @@ int RunCrl(const Arguments& a) {
   return 0;
 }
 
+// ca renew CERT: the same subject, names and public key, valid again for
+// --days (by default the lifetime it had), with a new serial number; the
+// key stays where it is, so nothing else changes. Written over CERT, or to
+// --out FILE (an existing one only with --force).
+int RunRenew(const Arguments& a) {
+  if (a.positional.size() < 2) return Usage(kCa, "ca renew needs the certificate file");
+  if (std::string foreign = ForeignFlag(a, "renew", kRenewFlags); !foreign.empty()) {
+    return Usage(kCa, foreign);
+  }
+  const std::string ca_dir = a.Get("ca");
+  if (ca_dir.empty()) return Usage(kCa, "ca renew needs --ca DIR");
+  const std::string cert_path = a.positional[1];
+  const std::string out = a.Get("out", cert_path);
+  absl::StatusOr<int> days = DaysFlag(a, 0);
+  if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
+  if (out != cert_path) {
+    if (absl::Status kept = RefuseToReplace(out, a, kCertificateReplaced); !kept.ok()) {
+      return Fail(kept);
+    }
+  }
+  absl::StatusOr<std::string> cert = appwire::ReadFile(cert_path);
+  if (!cert.ok()) return Fail(cert.status());
+  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  if (!ca.ok()) return Fail(ca.status());
+  absl::StatusOr<appwire::CertificateInfo> info =
+      DescribeIssuedCertificate(*cert, cert_path, *ca, ca_dir, "renew");
+  if (!info.ok()) return Fail(info.status());
+  absl::StatusOr<appwire::CertificateRequest> subject =
+      appwire::ReadCertificateSubjectPem(*cert, cert_path);
+  if (!subject.ok()) return Fail(subject.status());
+  CertificateSpec spec = subject->spec;
+  if (*days > 0) spec.days_valid = *days;
+  absl::StatusOr<std::string> renewed = appwire::IssueCertificateForPublicKeyPem(
+      subject->public_key_der, spec, ca->cert_pem, ca->key_pem);
+  if (!renewed.ok()) return Fail(renewed.status());
+  absl::Status status = out == cert_path
+                            ? appwire::WriteFileAtomically(out, *renewed, 0644)
+                            : Write(out, *renewed, 0644, a, kCertificateReplaced);
+  if (!status.ok()) return Fail(status);
+  absl::StatusOr<appwire::CertificateInfo> renewed_info =
+      appwire::DescribeCertificatePem(*renewed, out);
+  if (!renewed_info.ok()) return Fail(renewed_info.status());
+  std::printf("renewed '%s' into %s: valid until %s (was %s), serial %s; the key is unchanged\n",
+              info->subject.c_str(), out.c_str(),
+              appwire::FormatUtc(renewed_info->not_after).c_str(),
+              appwire::FormatUtc(info->not_after).c_str(), renewed_info->serial.c_str());
+  return 0;
+}
+
 int RunCa(const Arguments& a) {
-  if (a.positional.empty()) return Usage(kCa, "init, issue, sign, revoke or crl?");
+  if (a.positional.empty()) return Usage(kCa, "init, issue, sign, renew, revoke or crl?");
   if (a.positional[0] == "init") return RunInit(a);
   if (a.positional[0] == "issue") return RunIssue(a);
   if (a.positional[0] == "sign") return RunSign(a);
+  if (a.positional[0] == "renew") return RunRenew(a);
   if (a.positional[0] == "revoke") return RunRevoke(a);
   if (a.positional[0] == "crl") return RunCrl(a);
   return Usage(kCa, absl::StrCat("\"", a.positional[0],
-                                 "\": use ca init, ca issue, ca sign, ca revoke or ca crl"));
+                                 "\": use ca init, ca issue, ca sign, ca renew, ca revoke or ca crl"));
 }
 
 }  // namespace
@@ -371,7 +436,7 @@ const Subcommand kCa = {
     "(--client NAME | --server HOST) [--curve P-256|P-384] "
     "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force] | "
     "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force] | "
-    "ca revoke CERT --ca DIR | ca crl --ca DIR --out crl.pem [--days N]",
+    "ca renew CERT --ca DIR [--days N] [--out FILE [--force]] | ca revoke CERT --ca DIR | ca crl --ca DIR --out crl.pem [--days N]",
     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
     "(3650). `ca issue --client NAME` writes a ready-to-copy client folder (key.pem, cert.pem,\n"
     "ca.pem) for a desktop user; `ca issue --server HOST` writes key.pem and cert.pem for a\n"
@@ -381,6 +446,8 @@ const Subcommand kCa = {
     "`ca sign REQUEST.csr` signs a request made elsewhere (appwire csr, openssl, a device):\n"
     "its signature is checked, its subject and names are kept (--san adds more), the CA\n"
     "decides the validity (--days, 825) and never makes it a CA.\n"
+    "`ca renew CERT` re-issues a certificate of this CA with the same subject, names and key\n"
+    "and a new serial, valid --days (by default as long as before), over CERT or to --out.\n"
     "`ca revoke CERT` lists a certificate of this CA in DIR/revoked.txt; `ca crl` writes the\n"
     "revocation list of all of them (valid --days, 30; numbered in DIR/crl-number), the\n"
     "crl.pem a project folder reads (appwire-server re-reads it on SIGHUP). It replaces an\n"
