@@ -515,6 +515,94 @@ TEST(AppwireCliFlagsTest, KeygenEncryptsTheKeyWithAPassword) {
   EXPECT_FALSE(FileExists(dir.File("k2.pem")));
 }
 
+// `appwire ca init --encrypt`: ca.key encrypted with a password that every
+// action signing with it asks for (--ca-password-file, -env); revoke only
+// lists a serial and needs none. `ca issue --encrypt` encrypts the key it
+// issues.
+TEST(AppwireCliFlagsTest, TheCaKeyAndIssuedKeysCanBeEncrypted) {
+  TempDir dir;
+  dir.Write("ca-pw", "ca secret\n");
+  dir.Write("pw", "client secret\n");
+  dir.Write("wrong", "not it\n");
+  const std::string ca = dir.File("ca");
+  ShellRun run = Appwire(absl::StrCat("ca init ", ca, " --encrypt --password-file ",
+                                      dir.File("ca-pw")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("(ca.pem, ca.key mode 0600, encrypted)"));
+  EXPECT_THAT(*ReadFile(dir.File("ca/ca.key")),
+              StartsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+  EXPECT_EQ(RunShell(absl::StrCat("openssl pkey -in ", dir.File("ca/ca.key"), " -passin file:",
+                                  dir.File("ca-pw"), " -noout"))
+                .exit_code,
+            0);
+
+  // Issuing without the CA's password (and no terminal to ask on) or with a
+  // wrong one writes nothing.
+  run = Appwire(absl::StrCat("ca issue --ca ", ca, " --client alice --out ", dir.File("alice"),
+                             " < /dev/null"));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output,
+              HasSubstr(absl::StrCat("\"", dir.File("ca/ca.key"),
+                                     "\" is encrypted: give its password with "
+                                     "--ca-password-file FILE, --ca-password-env VAR or "
+                                     "--ca-password PW")));
+  run = Appwire(absl::StrCat("ca issue --ca ", ca, " --client alice --ca-password-file ",
+                             dir.File("wrong"), " --out ", dir.File("alice")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr(dir.File("ca/ca.key")));
+  EXPECT_FALSE(FileExists(dir.File("alice")));
+
+  // With it, and the issued key encrypted with its own password.
+  run = Appwire(absl::StrCat("ca issue --ca ", ca, " --client alice --ca-password-file ",
+                             dir.File("ca-pw"), " --encrypt --password-file ", dir.File("pw"),
+                             " --out ", dir.File("alice")));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("key.pem mode 0600 encrypted"));
+  EXPECT_EQ(RunShell(absl::StrCat("openssl pkey -in ", dir.File("alice/key.pem"),
+                                  " -passin file:", dir.File("pw"), " -noout"))
+                .exit_code,
+            0);
+  EXPECT_NE(RunShell(absl::StrCat("openssl pkey -in ", dir.File("alice/key.pem"),
+                                  " -passin file:", dir.File("ca-pw"), " -noout"))
+                .exit_code,
+            0);
+  EXPECT_THAT(RunShell(absl::StrCat("openssl verify -CAfile ", dir.File("ca/ca.pem"), " ",
+                                    dir.File("alice/cert.pem")))
+                  .output,
+              HasSubstr(": OK"));
+
+  // revoke needs no password; crl and renew take it from the environment.
+  run = Appwire(absl::StrCat("ca revoke ", dir.File("alice/cert.pem"), " --ca ", ca,
+                             " < /dev/null"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  run = Appwire(absl::StrCat("ca crl --ca ", ca, " --out ", dir.File("crl.pem"),
+                             " --ca-password-env APPWIRE_TEST_CA_PW < /dev/null"));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("--ca-password-env APPWIRE_TEST_CA_PW: that environment "
+                                    "variable is not set"));
+  run = RunShell(absl::StrCat("APPWIRE_TEST_CA_PW='ca secret' ", APPWIRE_CLI_BINARY, " ca crl --ca ",
+                              ca, " --out ", dir.File("crl.pem"),
+                              " --ca-password-env APPWIRE_TEST_CA_PW"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(RunShell(absl::StrCat("openssl crl -in ", dir.File("crl.pem"), " -noout -CAfile ",
+                                    dir.File("ca/ca.pem")))
+                  .output,
+              HasSubstr("verify OK"));
+  run = RunShell(absl::StrCat("APPWIRE_TEST_CA_PW='ca secret' ", APPWIRE_CLI_BINARY,
+                              " ca renew ", dir.File("alice/cert.pem"), " --ca ", ca,
+                              " --ca-password-env APPWIRE_TEST_CA_PW"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  // Password flags belong to --encrypt; revoke takes no CA password.
+  ExpectUsageError(Appwire(absl::StrCat("ca init ", dir.File("ca2"), " --password-file ",
+                                        dir.File("pw"))),
+                   "ca", "a password is used only with --encrypt");
+  EXPECT_FALSE(FileExists(dir.File("ca2")));
+  ExpectUsageError(Appwire(absl::StrCat("ca revoke ", dir.File("alice/cert.pem"), " --ca ", ca,
+                                        " --ca-password-file ", dir.File("ca-pw"))),
+                   "ca", "ca revoke takes no --ca-password-file");
+}
+
 // `appwire ca sign`: a request made elsewhere (appwire csr, openssl)
 // becomes a certificate of the CA for the request's key, subject and names;
 // a request whose signature does not verify is refused.

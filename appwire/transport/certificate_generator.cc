@@ -63,21 +63,30 @@ absl::Status LoadKey(const std::string& pem, PrivateKey* key) {
                                 static_cast<int>(pem.size()), der.data(),
                                 static_cast<word32>(der.size()), nullptr);
   if (der_size <= 0) return CryptoError("reading the private key PEM", der_size);
-  // PKCS#8 wraps the key: find the inner (traditional) key first.
-  word32 offset = 0;
-  int inner = wc_GetPkcs8TraditionalOffset(der.data(), &offset, static_cast<word32>(der_size));
-  word32 start = inner >= 0 ? static_cast<word32>(inner) : 0;
-  word32 index = start;
-  if (wc_EccPrivateKeyDecode(der.data(), &index, &key->ecc, static_cast<word32>(der_size)) == 0) {
-    key->type = ECC_TYPE;
-    std::memset(der.data(), 0, der.size());
-    return absl::OkStatus();
+  // PKCS#8 wraps the key. wolfCrypt's decoders read the wrapper themselves
+  // (which also gives them the EC curve when the inner key omits it); the
+  // inner (traditional) key, at the offset wc_GetPkcs8TraditionalOffset
+  // sets (it returns the inner key's length), is the second try.
+  word32 inner_offset = 0;
+  std::vector<word32> starts = {0};
+  if (wc_GetPkcs8TraditionalOffset(der.data(), &inner_offset, static_cast<word32>(der_size)) >= 0) {
+    starts.push_back(inner_offset);
   }
-  index = start;
-  if (wc_RsaPrivateKeyDecode(der.data(), &index, &key->rsa, static_cast<word32>(der_size)) == 0) {
-    key->type = RSA_TYPE;
-    std::memset(der.data(), 0, der.size());
-    return absl::OkStatus();
+  for (word32 start : starts) {
+    word32 index = start;
+    if (wc_EccPrivateKeyDecode(der.data(), &index, &key->ecc, static_cast<word32>(der_size)) ==
+        0) {
+      key->type = ECC_TYPE;
+      std::memset(der.data(), 0, der.size());
+      return absl::OkStatus();
+    }
+    index = start;
+    if (wc_RsaPrivateKeyDecode(der.data(), &index, &key->rsa, static_cast<word32>(der_size)) ==
+        0) {
+      key->type = RSA_TYPE;
+      std::memset(der.data(), 0, der.size());
+      return absl::OkStatus();
+    }
   }
   std::memset(der.data(), 0, der.size());
   return absl::InvalidArgumentError(

@@ -84,10 +84,11 @@ absl::StatusOr<std::string> EncryptPrivateKeyPem(absl::string_view pem,
     return absl::InvalidArgumentError(absl::StrCat(
         "not a plain private key PEM (", internal::WolfCryptErrorText(der_size), ")"));
   }
-  // The traditional key inside, if it came as PKCS#8.
+  // The traditional key inside, if it came as PKCS#8: it starts at the
+  // offset wc_GetPkcs8TraditionalOffset sets (what it returns is its length).
   word32 offset = 0;
   const int inner = wc_GetPkcs8TraditionalOffset(der.data(), &offset, static_cast<word32>(der_size));
-  const word32 start = inner >= 0 ? static_cast<word32>(inner) : 0;
+  const word32 start = inner >= 0 ? offset : 0;
   WC_RNG rng;
   if (wc_InitRng(&rng) != 0) return absl::InternalError("cannot initialise wolfCrypt's RNG");
   word32 out_size = 0;

@@ -23,13 +23,25 @@ namespace {
 
 // The flags each action takes (the table below holds their union, so the
 // parser knows their kinds; this says which belong to which).
-const std::set<std::string> kInitFlags = {"name", "days", "curve"};
-const std::set<std::string> kIssueFlags = {"ca",   "out",  "client", "server",
-                                           "san",  "days", "force",  "curve"};
-const std::set<std::string> kSignFlags = {"ca", "out", "san", "days", "force"};
+// --encrypt and --password* encrypt the key an action makes; --ca-password*
+// decrypt an encrypted ca.key.
+const std::set<std::string> kInitFlags = {"name",     "days",          "curve",
+                                          "encrypt",  "password",      "password-file",
+                                          "password-env"};
+const std::set<std::string> kIssueFlags = {
+    "ca",       "out",           "client",       "server",      "san",
+    "days",     "force",         "curve",        "encrypt",     "password",
+    "password-file", "password-env", "ca-password", "ca-password-file", "ca-password-env"};
+const std::set<std::string> kSignFlags = {"ca",          "out",         "san",
+                                          "days",        "force",       "ca-password",
+                                          "ca-password-file", "ca-password-env"};
 const std::set<std::string> kRevokeFlags = {"ca"};
-const std::set<std::string> kCrlFlags = {"ca", "out", "days", "force"};
-const std::set<std::string> kRenewFlags = {"ca", "out", "days", "force"};
+const std::set<std::string> kCrlFlags = {"ca",          "out",         "days",
+                                         "force",       "ca-password", "ca-password-file",
+                                         "ca-password-env"};
+const std::set<std::string> kRenewFlags = {"ca",          "out",         "days",
+                                           "force",       "ca-password", "ca-password-file",
+                                           "ca-password-env"};
 
 // The CA folder's list of what it revoked, one certificate per line:
 // "SERIAL REVOKED-AT SUBJECT" ("3A:F1:.. 2026-12-02T21:10:00Z CN=alice"),
@@ -69,13 +81,15 @@ struct CaFiles {
 absl::StatusOr<std::string> ReadCaCertificate(const std::string& ca_dir) {
   return appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.pem"), appwire::PemKind::kCertificate);
 }
-absl::StatusOr<std::string> ReadCaKey(const std::string& ca_dir) {
-  return appwire::ReadPemFile(appwire::JoinPath(ca_dir, "ca.key"), appwire::PemKind::kPrivateKey);
+// ca.key, decrypted with --ca-password-file (-env, --ca-password, the
+// terminal) when it is encrypted.
+absl::StatusOr<std::string> ReadCaKey(const Arguments& a, const std::string& ca_dir) {
+  return ReadPrivateKey(a, appwire::JoinPath(ca_dir, "ca.key"), "ca-");
 }
-absl::StatusOr<CaFiles> ReadCa(const std::string& ca_dir) {
+absl::StatusOr<CaFiles> ReadCa(const Arguments& a, const std::string& ca_dir) {
   absl::StatusOr<std::string> cert = ReadCaCertificate(ca_dir);
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadCaKey(ca_dir);
+  absl::StatusOr<std::string> key = ReadCaKey(a, ca_dir);
   if (!key.ok()) return key.status();
   return CaFiles{*std::move(cert), *std::move(key)};
 }
@@ -84,14 +98,14 @@ absl::StatusOr<CaFiles> ReadCa(const std::string& ca_dir) {
 // CA issued (and not the CA's own).
 absl::StatusOr<appwire::CertificateInfo> DescribeIssuedCertificate(const std::string& cert_pem,
                                                                    const std::string& cert_path,
-                                                                   const CaFiles& ca,
+                                                                   const std::string& ca_cert_pem,
                                                                    const std::string& ca_dir,
                                                                    const char* action) {
   absl::StatusOr<appwire::CertificateInfo> info =
       appwire::DescribeCertificatePem(cert_pem, cert_path);
   if (!info.ok()) return info.status();
   absl::StatusOr<appwire::CertificateInfo> ca_info =
-      appwire::DescribeCertificatePem(ca.cert_pem, appwire::JoinPath(ca_dir, "ca.pem"));
+      appwire::DescribeCertificatePem(ca_cert_pem, appwire::JoinPath(ca_dir, "ca.pem"));
   if (!ca_info.ok()) return ca_info.status();
   if (info->issuer != ca_info->subject) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -146,8 +160,6 @@ int RunInit(const Arguments& a) {
           "every certificate it issued depends on it)")));
     }
   }
-  absl::Status status = appwire::MakeDirectories(dir);
-  if (!status.ok()) return Fail(status);
   absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   CertificateSpec spec;
@@ -155,14 +167,19 @@ int RunInit(const Arguments& a) {
   spec.days_valid = *days;
   absl::StatusOr<std::string> cert = appwire::CreateSelfSignedCertificatePem(*key, spec);
   if (!cert.ok()) return Fail(cert.status());
+  absl::StatusOr<std::string> written_key = EncryptIfAsked(a, *key, key_path);
+  if (!written_key.ok()) return FailOrUsage(kCa, written_key.status());
+  absl::Status status = appwire::MakeDirectories(dir);
+  if (!status.ok()) return Fail(status);
   // Never over a CA key or certificate that appeared since the check above.
-  status = appwire::WriteFileAtomically(key_path, *key, 0600, appwire::ExistingFile::kKeep);
+  status =
+      appwire::WriteFileAtomically(key_path, *written_key, 0600, appwire::ExistingFile::kKeep);
   if (status.ok()) {
     status = appwire::WriteFileAtomically(cert_path, *cert, 0644, appwire::ExistingFile::kKeep);
   }
   if (!status.ok()) return Fail(status);
-  std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600)\n",
-              spec.common_name.c_str(), dir.c_str());
+  std::printf("certificate authority '%s' in %s (ca.pem, ca.key mode 0600%s)\n",
+              spec.common_name.c_str(), dir.c_str(), a.Has("encrypt") ? ", encrypted" : "");
   return 0;
 }
 
@@ -206,23 +223,25 @@ int RunIssue(const Arguments& a) {
                                                       "it holds another CA's certificate")}) {
     if (!kept.ok()) return Fail(kept);
   }
-  absl::StatusOr<std::string> ca_key = ReadCaKey(ca_dir);
+  absl::StatusOr<std::string> ca_key = ReadCaKey(a, ca_dir);
   if (!ca_key.ok()) return Fail(ca_key.status());
   absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
   if (!cert.ok()) return Fail(cert.status());
+  absl::StatusOr<std::string> written_key = EncryptIfAsked(a, *key, key_path);
+  if (!written_key.ok()) return FailOrUsage(kCa, written_key.status());
   absl::Status status = appwire::MakeDirectories(out);
-  if (status.ok()) status = WriteKey(key_path, *key, a);
+  if (status.ok()) status = WriteKey(key_path, *written_key, a);
   if (status.ok()) status = Write(cert_path, *cert, 0644, a, kCertificateReplaced);
   if (status.ok()) {
     status = Write(ca_copy_path, *ca_cert, 0644, a, "it holds another CA's certificate");
   }
   if (!status.ok()) return Fail(status);
-  std::printf("issued %s certificate for '%s' into %s (key.pem mode 0600, cert.pem, ca.pem), "
+  std::printf("issued %s certificate for '%s' into %s (key.pem mode 0600%s, cert.pem, ca.pem), "
               "valid %d days\n",
               client.empty() ? "a server" : "a client", spec.common_name.c_str(), out.c_str(),
-              spec.days_valid);
+              a.Has("encrypt") ? " encrypted" : "", spec.days_valid);
   return 0;
 }
 
@@ -257,7 +276,7 @@ int RunSign(const Arguments& a) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "\"", request_path, "\" names nobody (no common name, no alternative name); add --san")));
   }
-  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  absl::StatusOr<CaFiles> ca = ReadCa(a, ca_dir);
   if (!ca.ok()) return Fail(ca.status());
   absl::StatusOr<std::string> cert = appwire::IssueCertificateForPublicKeyPem(
       request->public_key_der, spec, ca->cert_pem, ca->key_pem);
@@ -286,10 +305,11 @@ int RunRevoke(const Arguments& a) {
   const std::string cert_path = a.positional[1];
   absl::StatusOr<std::string> cert = appwire::ReadFile(cert_path);
   if (!cert.ok()) return Fail(cert.status());
-  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
-  if (!ca.ok()) return Fail(ca.status());
+  // Revoking only lists the serial; the key is needed when `ca crl` signs.
+  absl::StatusOr<std::string> ca_cert = ReadCaCertificate(ca_dir);
+  if (!ca_cert.ok()) return Fail(ca_cert.status());
   absl::StatusOr<appwire::CertificateInfo> info =
-      DescribeIssuedCertificate(*cert, cert_path, *ca, ca_dir, "revoke");
+      DescribeIssuedCertificate(*cert, cert_path, *ca_cert, ca_dir, "revoke");
   if (!info.ok()) return Fail(info.status());
   const std::string revoked_path = appwire::JoinPath(ca_dir, kRevokedFile);
   absl::StatusOr<std::vector<appwire::RevokedCertificate>> revoked = ReadRevoked(revoked_path);
@@ -335,7 +355,7 @@ int RunCrl(const Arguments& a) {
       return Fail(RefuseToReplace(out, a, "it is not a certificate revocation list"));
     }
   }
-  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  absl::StatusOr<CaFiles> ca = ReadCa(a, ca_dir);
   if (!ca.ok()) return Fail(ca.status());
   absl::StatusOr<std::vector<appwire::RevokedCertificate>> revoked =
       ReadRevoked(appwire::JoinPath(ca_dir, kRevokedFile));
@@ -389,10 +409,10 @@ int RunRenew(const Arguments& a) {
   }
   absl::StatusOr<std::string> cert = appwire::ReadFile(cert_path);
   if (!cert.ok()) return Fail(cert.status());
-  absl::StatusOr<CaFiles> ca = ReadCa(ca_dir);
+  absl::StatusOr<CaFiles> ca = ReadCa(a, ca_dir);
   if (!ca.ok()) return Fail(ca.status());
   absl::StatusOr<appwire::CertificateInfo> info =
-      DescribeIssuedCertificate(*cert, cert_path, *ca, ca_dir, "renew");
+      DescribeIssuedCertificate(*cert, cert_path, ca->cert_pem, ca_dir, "renew");
   if (!info.ok()) return Fail(info.status());
   absl::StatusOr<appwire::CertificateRequest> subject =
       appwire::ReadCertificateSubjectPem(*cert, cert_path);
@@ -432,9 +452,9 @@ int RunCa(const Arguments& a) {
 
 const Subcommand kCa = {
     "ca",
-    "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384] | ca issue --ca DIR "
+    "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384] [--encrypt] | ca issue --ca DIR "
     "(--client NAME | --server HOST) [--curve P-256|P-384] "
-    "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] --out DIR [--force] | "
+    "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] [--encrypt] --out DIR [--force] | "
     "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force] | "
     "ca renew CERT --ca DIR [--days N] [--out FILE [--force]] | ca revoke CERT --ca DIR | ca crl --ca DIR --out crl.pem [--days N]",
     "A small certificate authority in a folder (ca.pem, ca.key with mode 0600), valid --days\n"
@@ -452,10 +472,16 @@ const Subcommand kCa = {
     "revocation list of all of them (valid --days, 30; numbered in DIR/crl-number), the\n"
     "crl.pem a project folder reads (appwire-server re-reads it on SIGHUP). It replaces an\n"
     "older list; any other file only with --force.\n"
-    "Keys are ECDSA P-256, or P-384 with --curve P-384 (this wolfSSL build has no Ed25519).",
+    "Keys are ECDSA P-256, or P-384 with --curve P-384 (this wolfSSL build has no Ed25519).\n"
+    "--encrypt (ca init, ca issue) writes the new key encrypted (PKCS#8, AES-256-CBC) with the\n"
+    "password of --password-file, --password-env, --password or the terminal. An encrypted\n"
+    "ca.key is read with --ca-password-file FILE, --ca-password-env VAR, --ca-password PW or\n"
+    "the terminal.",
     &RunCa,
     {{"name"}, {"days"}, {"ca"}, {"out"}, {"client"}, {"server"}, {"san", Kind::kRepeated},
-     {"force", Kind::kSwitch}, {"curve"}},
+     {"force", Kind::kSwitch}, {"curve"}, {"encrypt", Kind::kSwitch}, {"password"},
+     {"password-file"}, {"password-env"}, {"ca-password"}, {"ca-password-file"},
+     {"ca-password-env"}},
     /*max_positional=*/2};
 
 }  // namespace appwire::cli

@@ -9,6 +9,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/common/files.h"
+#include "appwire/common/pem.h"
+#include "appwire/transport/private_key.h"
 
 namespace appwire::cli {
 
@@ -70,23 +72,27 @@ absl::Status WriteKey(const std::string& path, const std::string& pem, const Arg
   return status;
 }
 
-absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& what) {
-  const int given = a.Has("password") + a.Has("password-file") + a.Has("password-env");
+absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& what,
+                                         const std::string& prefix) {
+  const std::string flag = prefix + "password";
+  const std::string file_flag = flag + "-file";
+  const std::string env_flag = flag + "-env";
+  const int given = a.Has(flag) + a.Has(file_flag) + a.Has(env_flag);
   if (given > 1) {
-    return absl::InvalidArgumentError(
-        "give one of --password-file, --password-env and --password, not several");
+    return absl::InvalidArgumentError(absl::StrCat("give one of --", file_flag, ", --", env_flag,
+                                                   " and --", flag, ", not several"));
   }
-  if (a.Has("password")) return a.Get("password");
-  if (a.Has("password-file")) {
-    absl::StatusOr<std::string> text = ReadFile(a.Get("password-file"));
+  if (a.Has(flag)) return a.Get(flag);
+  if (a.Has(file_flag)) {
+    absl::StatusOr<std::string> text = ReadFile(a.Get(file_flag));
     if (!text.ok()) return text.status();
     return text->substr(0, text->find_first_of("\r\n"));
   }
-  if (a.Has("password-env")) {
-    const char* value = std::getenv(a.Get("password-env").c_str());
+  if (a.Has(env_flag)) {
+    const char* value = std::getenv(a.Get(env_flag).c_str());
     if (value == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--password-env ", a.Get("password-env"), ": that environment variable is not set"));
+          "--", env_flag, " ", a.Get(env_flag), ": that environment variable is not set"));
     }
     return std::string(value);
   }
@@ -108,6 +114,44 @@ absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& 
   if (quiet) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &before);
   std::fputc('\n', stderr);
   return password;
+}
+
+absl::StatusOr<std::string> EncryptIfAsked(const Arguments& a, const std::string& key_pem,
+                                           const std::string& path) {
+  if (!a.Has("encrypt")) {
+    if (a.Has("password") || a.Has("password-file") || a.Has("password-env")) {
+      return absl::InvalidArgumentError("a password is used only with --encrypt");
+    }
+    return key_pem;
+  }
+  absl::StatusOr<std::string> password = ReadPassword(a, "password for " + path);
+  if (!password.ok()) return password.status();
+  if (password->empty()) {
+    return absl::InvalidArgumentError(
+        "--encrypt needs a password: --password-file FILE, --password-env VAR, --password PW, "
+        "or a terminal to type it on");
+  }
+  return EncryptPrivateKeyPem(key_pem, *password);
+}
+
+absl::StatusOr<std::string> ReadPrivateKey(const Arguments& a, const std::string& path,
+                                           const std::string& password_prefix) {
+  absl::StatusOr<std::string> pem = ReadPemFile(path, PemKind::kPrivateKey);
+  if (!pem.ok() || !IsEncryptedPrivateKeyPem(*pem)) return pem;
+  absl::StatusOr<std::string> password = ReadPassword(a, "password of " + path, password_prefix);
+  if (!password.ok()) return password.status();
+  if (password->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", path, "\" is encrypted: give its password with --", password_prefix,
+        "password-file FILE, --", password_prefix, "password-env VAR or --", password_prefix,
+        "password PW, or type it on a terminal"));
+  }
+  return DecryptPrivateKeyPem(*pem, *password, path);
+}
+
+int FailOrUsage(const Subcommand& command, const absl::Status& status) {
+  return absl::IsInvalidArgument(status) ? Usage(command, std::string(status.message()))
+                                         : Fail(status);
 }
 
 absl::StatusOr<int> DaysFlag(const Arguments& a, int fallback) {

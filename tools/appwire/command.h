@@ -109,11 +109,31 @@ absl::Status WriteKey(const std::string& path, const std::string& pem, const Arg
 absl::StatusOr<int> DaysFlag(const Arguments& a, int fallback);
 
 // The password given by --password-file FILE (its first line),
-// --password-env VAR or --password PW; with none, asked on the terminal
+// --password-env VAR or --password PW (with `prefix`, --PREFIXpassword-file
+// and so on: "ca-" for the CA key's); with none, asked on the terminal
 // (without echo) when stdin is one, else "". `what` names it in the
 // prompt. InvalidArgument when more than one is given or the variable is
 // unset; the file's own error when it cannot be read.
-absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& what);
+absl::StatusOr<std::string> ReadPassword(const Arguments& a, const std::string& what,
+                                         const std::string& prefix = "");
+
+// `key_pem` as it is to be written to `path`: encrypted with the password
+// (ReadPassword) when --encrypt is given, as it is otherwise.
+// InvalidArgument (a usage error) for --encrypt without a password, or a
+// password without --encrypt.
+absl::StatusOr<std::string> EncryptIfAsked(const Arguments& a, const std::string& key_pem,
+                                           const std::string& path);
+
+// The private key in `path`, decrypted when it is encrypted with the
+// password of --PREFIXpassword-file, -env or --PREFIXpassword (or the
+// terminal); InvalidArgument naming those flags when none is given, or
+// when the password does not decrypt it.
+absl::StatusOr<std::string> ReadPrivateKey(const Arguments& a, const std::string& path,
+                                           const std::string& password_prefix);
+
+// Exit code for `status`: a usage error (2, with the usage) for
+// InvalidArgument, a failure (1) for anything else.
+int FailOrUsage(const Subcommand& command, const absl::Status& status);
 
 // Adds --san values to `spec`: "DNS:name", "IP:addr", "EMAIL:address",
 // "URI:uri" (a bare value is a DNS name); InvalidArgument for any other

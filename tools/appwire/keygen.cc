@@ -8,7 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/certificate_generator.h"
-#include "appwire/transport/private_key.h"
 
 namespace appwire::cli {
 namespace {
@@ -34,25 +33,9 @@ int RunKeygen(const Arguments& a) {
     return Usage(kKeygen, absl::StrCat("--type ", type, ": use ecdsa or rsa"));
   }
   if (!key.ok()) return Fail(key.status());
-  std::string written = *key;
-  if (a.Has("encrypt")) {
-    absl::StatusOr<std::string> password = ReadPassword(a, "password for " + out);
-    if (!password.ok()) {
-      return absl::IsInvalidArgument(password.status())
-                 ? Usage(kKeygen, std::string(password.status().message()))
-                 : Fail(password.status());
-    }
-    if (password->empty()) {
-      return Usage(kKeygen, "--encrypt needs a password: --password-file FILE, --password-env "
-                            "VAR, --password PW, or a terminal to type it on");
-    }
-    absl::StatusOr<std::string> encrypted = appwire::EncryptPrivateKeyPem(*key, *password);
-    if (!encrypted.ok()) return Fail(encrypted.status());
-    written = *std::move(encrypted);
-  } else if (a.Has("password") || a.Has("password-file") || a.Has("password-env")) {
-    return Usage(kKeygen, "a password is used only with --encrypt");
-  }
-  absl::Status status = WriteKey(out, written, a);
+  absl::StatusOr<std::string> written = EncryptIfAsked(a, *key, out);
+  if (!written.ok()) return FailOrUsage(kKeygen, written.status());
+  absl::Status status = WriteKey(out, *written, a);
   if (!status.ok()) return Fail(status);
   std::printf("wrote %s (mode 0600%s)\n", out.c_str(),
               a.Has("encrypt") ? ", encrypted: PKCS#8, AES-256-CBC" : "");
