@@ -800,7 +800,8 @@ TEST(AppwireCliFlagsTest, ListAndDescribeReadTheProtoFiles) {
   ShellRun run = Appwire(absl::StrCat("list --proto ", proto));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output,
-            "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.Reflection\nappwire.v1.ServerInfo\n");
+            "appwire.v1.Echo\nappwire.v1.Health\nappwire.v1.Reflection\nappwire.v1.ServerInfo\n"
+            "appwire.v1.Stats\n");
   run = Appwire(absl::StrCat("list appwire.v1.Echo --proto ", proto));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output,

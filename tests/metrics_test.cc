@@ -16,10 +16,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "appwire/client/channel.h"
 #include "appwire/server/server.h"
 #include "appwire/v1/builtin.pb.h"
+#include <nlohmann/json.hpp>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
@@ -180,6 +183,97 @@ TEST(MetricsTest, APrometheusScrapeSeesTheCallsHandshakesAndCertificates) {
     failed += samples[absl::StrCat("appwire_handshakes_failed_total{reason=\"", reason, "\"}")];
   }
   EXPECT_EQ(failed, 1);
+}
+
+// The keys of the samples ("name{labels}") of an exposition.
+std::set<std::string> SampleKeys(const std::map<std::string, double>& samples) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : samples) keys.insert(key);
+  return keys;
+}
+
+// `appwire stats` (appwire.v1.Stats/Get, with stats = true) prints what a
+// scrape of the endpoint gets: the same families and samples in the same
+// format, and the same numbers where nothing changed in between.
+TEST(MetricsTest, AppwireStatsPrintsWhatTheEndpointServes) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  options.metrics_port = 0;
+  options.stats = true;
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  auto channel = Channel::Connect(testing::ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*channel)->CallRaw("appwire.v1.Health/Check", "").ok());
+  }
+  // The first stats call makes appwire.v1.Stats/Get a label of its own.
+  const std::string stats = absl::StrCat(APPWIRE_CLI_BINARY, " stats localhost:", server->port(),
+                                         " --ca ", project.File("cert.pem"));
+  ASSERT_EQ(RunShell(stats).exit_code, 0);
+  ShellRun run = RunShell(absl::StrCat(stats, " 2>/dev/null"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::map<std::string, double> by_stats = ParseExposition(run.output);
+  std::map<std::string, double> by_scrape =
+      ParseExposition(Get(server->metrics_port(), "/metrics").body);
+  EXPECT_EQ(SampleKeys(by_stats), SampleKeys(by_scrape));
+  EXPECT_EQ(by_stats["appwire_calls_total{method=\"appwire.v1.Health/Check\",code=\"OK\"}"], 3);
+  EXPECT_EQ(by_stats["appwire_calls_total{method=\"appwire.v1.Stats/Get\",code=\"OK\"}"], 1);
+  EXPECT_EQ(by_scrape["appwire_calls_total{method=\"appwire.v1.Stats/Get\",code=\"OK\"}"], 2);
+  EXPECT_EQ(by_stats["appwire_certificate_expiry_timestamp_seconds{name=\"\"}"],
+            static_cast<double>(absl::ToUnixSeconds(server->certificate().not_after)));
+  EXPECT_EQ(by_stats["appwire_dh_params{state=\"loaded\"}"], 1);
+  // The HELP and TYPE lines are the endpoint's, word for word.
+  auto comments = [](const std::string& text) {
+    std::string lines;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::StartsWith(line, "# ")) absl::StrAppend(&lines, line, "\n");
+    }
+    return lines;
+  };
+  EXPECT_EQ(comments(run.output), comments(Get(server->metrics_port(), "/metrics").body));
+
+  // --json: protobuf's JSON mapping of appwire.v1.StatsResponse.
+  run = RunShell(absl::StrCat(stats, " --json 2>/dev/null"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json json = nlohmann::json::parse(run.output, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << run.output;
+  bool found = false;
+  for (const nlohmann::json& family : json["families"]) {
+    if (family["name"] != "appwire_calls_total") continue;
+    EXPECT_EQ(family["type"], "counter");
+    for (const nlohmann::json& sample : family["samples"]) {
+      if (sample["labels"][0]["value"] == "appwire.v1.Health/Check") {
+        EXPECT_EQ(sample["labels"][1]["name"], "code");
+        EXPECT_EQ(sample["value"], 3);
+        found = true;
+      }
+    }
+  }
+  EXPECT_TRUE(found) << run.output;
+}
+
+// Off by default: the numbers say how busy the server is to anyone who may
+// connect. The command says how to turn it on.
+TEST(MetricsTest, StatsIsServedOnlyWhenTurnedOn) {
+  TempDir project;
+  ServerOptions options;
+  options.project_dir = project.path();
+  std::unique_ptr<Server> server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  const std::string target = absl::StrCat("localhost:", server->port());
+  ShellRun run = RunShell(absl::StrCat(APPWIRE_CLI_BINARY, " stats ", target, " --ca ",
+                                       project.File("cert.pem")));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, absl::StrCat("appwire: ", target,
+                                     " does not serve appwire.v1.Stats: its operator turns it on "
+                                     "with `stats = true` in appwire.conf (or appwire-server "
+                                     "--stats true), or reads the metrics port (metrics_port)\n"));
+  auto channel = Channel::Connect(testing::ClientOptions(*server, project.File("cert.pem")));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  EXPECT_EQ((*channel)->CallRaw("appwire.v1.Stats/Get", "").status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 TEST(MetricsTest, OnlyGetMetricsIsServedAndTheEndpointIsBounded) {

@@ -112,6 +112,17 @@ absl::Status RegisterReflection(ServiceRegistry& registry) {
       });
 }
 
+absl::Status RegisterStats(ServiceRegistry& registry,
+                           std::function<absl::StatusOr<std::vector<MetricFamily>>()> gather) {
+  return registry.Register<v1::StatsRequest, v1::StatsResponse>(
+      "appwire.v1.Stats/Get",
+      [gather](CallContext&, const v1::StatsRequest&) -> absl::StatusOr<v1::StatsResponse> {
+        absl::StatusOr<std::vector<MetricFamily>> families = gather();
+        if (!families.ok()) return families.status();
+        return MetricFamiliesToProto(*families);
+      });
+}
+
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,
                                      std::function<BuiltinTlsSettings()> tls_settings) {

@@ -6,6 +6,7 @@
 //   appwire.v1.Echo/Echo       EchoRequest         -> EchoResponse
 //   appwire.v1.Echo/EchoStream stream EchoRequest  -> stream EchoResponse
 //   appwire.v1.Reflection/ListServices, /FileContaining  (RegisterReflection)
+//   appwire.v1.Stats/Get       StatsRequest        -> StatsResponse (RegisterStats)
 //
 // Echo returns the request payload, except that a payload over 64 KiB gets a
 // 16-byte reply, so upload benchmarks measure one direction. EchoStream sends
@@ -13,10 +14,13 @@
 #ifndef APPWIRE_SERVER_BUILTIN_SERVICES_H_
 #define APPWIRE_SERVER_BUILTIN_SERVICES_H_
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "appwire/common/tls_version.h"
+#include "appwire/server/metric_families.h"
 #include "appwire/server/service_registry.h"
 #include "appwire/transport/certificate_info.h"
 
@@ -41,6 +45,12 @@ struct BuiltinTlsSettings {
 // descriptors (from the program's generated code), for appwire list,
 // describe and call without --proto. ServerOptions::reflection (default on).
 absl::Status RegisterReflection(ServiceRegistry& registry);
+
+// appwire.v1.Stats/Get: the metrics `gather` returns, as the metrics
+// endpoint has them (ServerOptions::stats, default off: they say how busy
+// the server is to anyone who may connect).
+absl::Status RegisterStats(ServiceRegistry& registry,
+                           std::function<absl::StatusOr<std::vector<MetricFamily>>()> gather);
 
 absl::Status RegisterBuiltinServices(ServiceRegistry& registry,
                                      const ServerOptions& options,

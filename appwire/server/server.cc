@@ -95,6 +95,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     status = RegisterReflection(*registry);
     if (!status.ok()) return status;
   }
+  if (options.builtin_services && options.stats) {
+    // The registry may outlive the server (it is the caller's too).
+    std::weak_ptr<const Impl> weak_impl = impl;
+    status = RegisterStats(*registry, [weak_impl]() -> absl::StatusOr<std::vector<MetricFamily>> {
+      std::shared_ptr<const Impl> impl = weak_impl.lock();
+      if (impl == nullptr || impl->connections == nullptr) {
+        return absl::UnavailableError("the server is shutting down");
+      }
+      return impl->GatherMetrics();
+    });
+    if (!status.ok()) return status;
+  }
   impl->dispatcher = std::make_unique<Dispatcher>(
       impl->io, Clock::Real(), options.software_name, options.software_version, registry,
       impl->parameters);
@@ -227,7 +239,9 @@ int Server::metrics_port() const {
   return impl_->metrics_endpoint != nullptr ? impl_->metrics_endpoint->port() : 0;
 }
 
-std::string Server::Impl::RenderMetrics() const {
+std::string Server::Impl::RenderMetrics() const { return FormatExposition(GatherMetrics()); }
+
+std::vector<MetricFamily> Server::Impl::GatherMetrics() const {
   ServerMetrics::Gauges gauges;
   gauges.connections_accepted = connections->connections_accepted();
   gauges.connections_open = connections->open_connections();
@@ -237,7 +251,7 @@ std::string Server::Impl::RenderMetrics() const {
   gauges.message_bytes_sent = bytes.sent;
   gauges.certificate_expiry = tls->CertificateExpiries();
   gauges.dh_params_state = tls->DhParamsState();
-  return metrics->Exposition(gauges);
+  return metrics->Families(gauges);
 }
 
 int Server::ConfiguredPort() const {

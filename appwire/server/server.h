@@ -69,6 +69,11 @@ struct APPWIRE_EXPORT ServerOptions {
   // descriptors, for tools such as appwire list and appwire call). Default
   // on, like the other built-in services; false keeps what is served private.
   bool reflection = true;
+  // Serve appwire.v1.Stats/Get: the metrics of the metrics endpoint through
+  // the appwire port, for `appwire stats` where metrics_port cannot be
+  // reached. Default off: anyone who may connect would see how busy the
+  // server is.
+  bool stats = false;
   // How often the certificate files are checked for changes (then
   // reloaded). Default 5 s; zero turns the check off.
   absl::Duration certificate_check_interval = absl::Seconds(5);

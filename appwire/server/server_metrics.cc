@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "appwire/transport/tls_failure.h"
 
 namespace appwire {
@@ -15,18 +14,6 @@ constexpr std::array<HandshakeFailureReason, 5> kReasons = {
     HandshakeFailureReason::kTimeout, HandshakeFailureReason::kClosed,
     HandshakeFailureReason::kCertificate, HandshakeFailureReason::kProtocol,
     HandshakeFailureReason::kOther};
-
-// A label value: backslash, double quote and newline escaped (the format's
-// only rules).
-std::string Quoted(absl::string_view value) {
-  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}}),
-                      "\"");
-}
-
-void Header(std::string* out, absl::string_view name, absl::string_view type,
-            absl::string_view help) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
-}
 
 std::string Number(double value) { return absl::StrFormat("%.9g", value); }
 
@@ -98,80 +85,100 @@ void ServerMetrics::RecordHandshakeFailure(HandshakeFailureReason reason) {
   ++handshake_failures_[static_cast<size_t>(reason)];
 }
 
-std::string ServerMetrics::Exposition(const Gauges& gauges) const {
-  std::string out;
-  Header(&out, "appwire_connections_accepted_total", "counter",
-         "TCP connections accepted since the server started.");
-  absl::StrAppend(&out, "appwire_connections_accepted_total ", gauges.connections_accepted, "\n");
-  Header(&out, "appwire_connections_open", "gauge", "Connections open now.");
-  absl::StrAppend(&out, "appwire_connections_open ", gauges.connections_open, "\n");
-  Header(&out, "appwire_probes_total", "counter",
+std::vector<MetricFamily> ServerMetrics::Families(const Gauges& gauges) const {
+  std::vector<MetricFamily> families;
+  // A family of one unlabelled sample.
+  auto single = [&families](const char* name, const char* type, const char* help,
+                            double value) {
+    families.push_back({name, type, help, {{name, {}, value}}});
+  };
+  // A family whose samples `add` appends.
+  auto family = [&families](const char* name, const char* type, const char* help) {
+    families.push_back({name, type, help, {}});
+    return &families.back().samples;
+  };
+  single("appwire_connections_accepted_total", "counter",
+         "TCP connections accepted since the server started.",
+         static_cast<double>(gauges.connections_accepted));
+  single("appwire_connections_open", "gauge", "Connections open now.",
+         static_cast<double>(gauges.connections_open));
+  single("appwire_probes_total", "counter",
          "Connections that were health checks or scans: closed without sending a byte, or a "
-         "TLS handshake without ALPN appwire/1.");
-  absl::StrAppend(&out, "appwire_probes_total ", gauges.probes, "\n");
-  Header(&out, "appwire_message_bytes_received_total", "counter",
-         "Payload bytes of the frames received, all connections.");
-  absl::StrAppend(&out, "appwire_message_bytes_received_total ", gauges.message_bytes_received,
-                  "\n");
-  Header(&out, "appwire_message_bytes_sent_total", "counter",
-         "Payload bytes of the frames sent, all connections.");
-  absl::StrAppend(&out, "appwire_message_bytes_sent_total ", gauges.message_bytes_sent, "\n");
+         "TLS handshake without ALPN appwire/1.",
+         static_cast<double>(gauges.probes));
+  single("appwire_message_bytes_received_total", "counter",
+         "Payload bytes of the frames received, all connections.",
+         static_cast<double>(gauges.message_bytes_received));
+  single("appwire_message_bytes_sent_total", "counter",
+         "Payload bytes of the frames sent, all connections.",
+         static_cast<double>(gauges.message_bytes_sent));
 
   std::lock_guard<std::mutex> lock(mu_);
-  Header(&out, "appwire_handshakes_failed_total", "counter",
-         "TLS handshakes that did not complete, by reason (health checks are in "
-         "appwire_probes_total instead).");
+  std::vector<MetricSample>* samples =
+      family("appwire_handshakes_failed_total", "counter",
+             "TLS handshakes that did not complete, by reason (health checks are in "
+             "appwire_probes_total instead).");
   for (HandshakeFailureReason reason : kReasons) {
-    absl::StrAppend(&out, "appwire_handshakes_failed_total{reason=",
-                    Quoted(HandshakeFailureReasonLabel(reason)), "} ",
-                    handshake_failures_[static_cast<size_t>(reason)], "\n");
+    samples->push_back({"appwire_handshakes_failed_total",
+                        {{"reason", HandshakeFailureReasonLabel(reason)}},
+                        static_cast<double>(handshake_failures_[static_cast<size_t>(reason)])});
   }
-  Header(&out, "appwire_calls_total", "counter",
-         "Calls answered after reaching their handler, by method and status code.");
+  samples = family("appwire_calls_total", "counter",
+                   "Calls answered after reaching their handler, by method and status code.");
   for (const auto& [key, count] : calls_) {
-    absl::StrAppend(&out, "appwire_calls_total{method=", Quoted(key.first), ",code=",
-                    Quoted(absl::StatusCodeToString(static_cast<absl::StatusCode>(key.second))),
-                    "} ", count, "\n");
+    samples->push_back(
+        {"appwire_calls_total",
+         {{"method", key.first},
+          {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(key.second))}},
+         static_cast<double>(count)});
   }
-  Header(&out, "appwire_calls_refused_total", "counter",
-         "Requests refused before any handler (unknown method, limits, draining), by status "
-         "code.");
+  samples = family("appwire_calls_refused_total", "counter",
+                   "Requests refused before any handler (unknown method, limits, draining), by "
+                   "status code.");
   for (const auto& [code, count] : refused_) {
-    absl::StrAppend(&out, "appwire_calls_refused_total{code=",
-                    Quoted(absl::StatusCodeToString(static_cast<absl::StatusCode>(code))), "} ",
-                    count, "\n");
+    samples->push_back({"appwire_calls_refused_total",
+                        {{"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}},
+                        static_cast<double>(count)});
   }
-  Header(&out, "appwire_call_duration_seconds", "histogram",
-         "Time from a call's request to its response, by method.");
+  samples = family("appwire_call_duration_seconds", "histogram",
+                   "Time from a call's request to its response, by method.");
   const std::vector<double>& bounds = LatencyBuckets();
   for (const auto& [method, latency] : latency_) {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < bounds.size(); ++i) {
       cumulative += latency.buckets[i];
-      absl::StrAppend(&out, "appwire_call_duration_seconds_bucket{method=", Quoted(method),
-                      ",le=", Quoted(Number(bounds[i])), "} ", cumulative, "\n");
+      samples->push_back({"appwire_call_duration_seconds_bucket",
+                          {{"method", method}, {"le", Number(bounds[i])}},
+                          static_cast<double>(cumulative)});
     }
-    absl::StrAppend(&out, "appwire_call_duration_seconds_bucket{method=", Quoted(method),
-                    ",le=\"+Inf\"} ", latency.count, "\n");
-    absl::StrAppend(&out, "appwire_call_duration_seconds_sum{method=", Quoted(method), "} ",
-                    Number(latency.sum_seconds), "\n");
-    absl::StrAppend(&out, "appwire_call_duration_seconds_count{method=", Quoted(method), "} ",
-                    latency.count, "\n");
+    samples->push_back({"appwire_call_duration_seconds_bucket",
+                        {{"method", method}, {"le", "+Inf"}},
+                        static_cast<double>(latency.count)});
+    samples->push_back(
+        {"appwire_call_duration_seconds_sum", {{"method", method}}, latency.sum_seconds});
+    samples->push_back({"appwire_call_duration_seconds_count",
+                        {{"method", method}},
+                        static_cast<double>(latency.count)});
   }
-  Header(&out, "appwire_certificate_expiry_timestamp_seconds", "gauge",
-         "When each served certificate expires (Unix time), by SNI name; name=\"\" is the "
-         "default certificate.");
+  samples = family("appwire_certificate_expiry_timestamp_seconds", "gauge",
+                   "When each served certificate expires (Unix time), by SNI name; name=\"\" "
+                   "is the default certificate.");
   for (const auto& [name, not_after] : gauges.certificate_expiry) {
-    absl::StrAppend(&out, "appwire_certificate_expiry_timestamp_seconds{name=", Quoted(name),
-                    "} ", absl::ToUnixSeconds(not_after), "\n");
+    samples->push_back({"appwire_certificate_expiry_timestamp_seconds",
+                        {{"name", name}},
+                        static_cast<double>(absl::ToUnixSeconds(not_after))});
   }
-  Header(&out, "appwire_dh_params", "gauge",
-         "The DH parameters of TLS 1.2 DHE suites: 1 for the state they are in.");
+  samples = family("appwire_dh_params", "gauge",
+                   "The DH parameters of TLS 1.2 DHE suites: 1 for the state they are in.");
   for (const char* state : {"loaded", "generating", "none"}) {
-    absl::StrAppend(&out, "appwire_dh_params{state=", Quoted(state), "} ",
-                    gauges.dh_params_state == state ? 1 : 0, "\n");
+    samples->push_back(
+        {"appwire_dh_params", {{"state", state}}, gauges.dh_params_state == state ? 1.0 : 0.0});
   }
-  return out;
+  return families;
+}
+
+std::string ServerMetrics::Exposition(const Gauges& gauges) const {
+  return FormatExposition(Families(gauges));
 }
 
 }  // namespace appwire

@@ -3,7 +3,7 @@
 // serves (metrics_endpoint.h).
 //
 //   metrics.RecordCall("pkg.Svc/Method", absl::StatusCode::kOk, absl::Milliseconds(2));
-//   std::string text = metrics.Exposition(gauges);
+//   std::string text = metrics.Exposition(gauges);  // FormatExposition(Families(gauges))
 //
 // Label values are bounded by construction: methods are the registered ones
 // (calls to other names are refused before they reach RecordCall and are
@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "appwire/server/metric_families.h"
 
 namespace appwire {
 
@@ -64,7 +65,9 @@ class ServerMetrics {
     // "loaded", "generating" or "none": the DH parameters of TLS 1.2 DHE.
     std::string dh_params_state;
   };
-  // The Prometheus text exposition (version 0.0.4) of everything.
+  // Everything, as data (what appwire.v1.Stats/Get sends) ...
+  std::vector<MetricFamily> Families(const Gauges& gauges) const;
+  // ... and as the Prometheus text exposition (version 0.0.4).
   std::string Exposition(const Gauges& gauges) const;
 
  private:

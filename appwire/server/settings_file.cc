@@ -138,6 +138,7 @@ std::vector<SettingDescription> DescribeSettings() {
   settings.push_back({"metrics_bind", defaults.metrics_bind, "address of the metrics port"});
   settings.push_back({"access_log", "false", "true: one log line per call"});
   settings.push_back({"reflection", "true", "false: no appwire.v1.Reflection service"});
+  settings.push_back({"stats", "false", "true: the metrics through appwire.v1.Stats (appwire stats)"});
   return settings;
 }
 
@@ -157,6 +158,7 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   if (running.metrics_bind != reread.metrics_bind) change.need_restart.push_back("metrics_bind");
   if (running.access_log != reread.access_log) change.need_restart.push_back("access_log");
   if (running.reflection != reread.reflection) change.need_restart.push_back("reflection");
+  if (running.stats != reread.stats) change.need_restart.push_back("stats");
   for (const ParameterSpec& spec : ParameterTable()) {
     if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
     ParameterValue now = reread.parameters.Get(spec.selector);
@@ -182,6 +184,7 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     return absl::OkStatus();
   }
   if (key == "reflection") return SetBool(key, value, &options->reflection);
+  if (key == "stats") return SetBool(key, value, &options->stats);
   if (key == "access_log") return SetBool(key, value, &options->access_log);
   if (key == "metrics_port") {
     int port = 0;

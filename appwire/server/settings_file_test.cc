@@ -23,7 +23,8 @@ TEST(SettingsFileTest, KnownKeysAreTheParameterTablesBetweenTheServerOptionsKeys
   std::vector<std::string> expected = {"bind"};
   for (const ParameterSpec& spec : ParameterTable()) expected.emplace_back(spec.settings_key);
   expected.insert(expected.end(), {"client_ca", "key_passphrase_file", "key_passphrase_env",
-                                   "metrics_port", "metrics_bind", "access_log", "reflection"});
+                                   "metrics_port", "metrics_bind", "access_log", "reflection",
+                                   "stats"});
   EXPECT_EQ(SettingKeys(), expected);
 }
 

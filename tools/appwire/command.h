@@ -63,6 +63,7 @@ extern const Subcommand kConvert;   // convert.cc
 extern const Subcommand kProbe;     // probe.cc
 extern const Subcommand kCheck;     // check.cc
 extern const Subcommand kHealth;    // health.cc
+extern const Subcommand kStats;     // stats.cc
 extern const Subcommand kInspect;   // inspect.cc
 extern const Subcommand kCall;      // call.cc
 extern const Subcommand kList;      // call.cc

@@ -14,9 +14,9 @@ namespace appwire::cli {
 namespace {
 
 // In the order `appwire help` lists them.
-const Subcommand* const kSubcommands[] = {&kKeygen,   &kCsr,     &kSelfsign, &kCa,    &kDhparams,
+const Subcommand* const kSubcommands[] = {&kKeygen,  &kCsr,     &kSelfsign, &kCa,    &kDhparams,
                                           &kConvert, &kInspect, &kProbe,    &kCheck,  &kHealth,
-                                          &kCall,    &kList,    &kDescribe};
+                                          &kStats,   &kCall,    &kList,     &kDescribe};
 
 const Subcommand* Find(const std::string& name) {
   for (const Subcommand* s : kSubcommands) {

@@ -56,7 +56,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
-  // The exposition a metrics scrape gets (I/O thread).
+  // The exposition a metrics scrape gets (any thread: each source has its
+  // own lock).
+  // The metrics, for appwire.v1.Stats/Get and (as text) the metrics endpoint.
+  std::vector<MetricFamily> GatherMetrics() const;
   std::string RenderMetrics() const;
 };
 
