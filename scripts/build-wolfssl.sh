@@ -44,7 +44,7 @@ configure_flags=(
   --with-pic
   --enable-tls13 --disable-oldtls --enable-alpn --enable-sni
   --enable-session-ticket --enable-supportedcurves --enable-hkdf
-  --enable-ecc --enable-curve25519 --enable-dh --enable-aesgcm
+  --enable-ecc --enable-curve25519 --enable-ed25519 --enable-dh --enable-aesgcm
   --enable-chacha --enable-poly1305
   # Certificates: parsing names (OpenSSL-compatible X509 API), generating
   # keys, requests and certificates, CRLs, the system trust store, PKCS#12

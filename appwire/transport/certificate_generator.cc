@@ -12,6 +12,7 @@
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/internal/x509_names.h"
 
+#include <wolfssl/wolfcrypt/ed25519.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/signature.h>
 
@@ -31,19 +32,37 @@ struct Rng {
   ~Rng() { if (ok) wc_FreeRng(&rng); }
 };
 
-// An ECDSA or RSA private key.
+// An ECDSA, RSA or Ed25519 private key (or, to make a certificate for it,
+// only its public half).
 struct PrivateKey {
-  int type = ECC_TYPE;  // or RSA_TYPE
+  int type = ECC_TYPE;  // or RSA_TYPE, ED25519_TYPE
   ecc_key ecc;
   RsaKey rsa;
+  ed25519_key ed25519;
   bool ok = false;
-  PrivateKey() { ok = wc_ecc_init(&ecc) == 0 && wc_InitRsaKey(&rsa, nullptr) == 0; }
+  PrivateKey() {
+    ok = wc_ecc_init(&ecc) == 0 && wc_InitRsaKey(&rsa, nullptr) == 0 &&
+         wc_ed25519_init(&ed25519) == 0;
+  }
   ~PrivateKey() {
     wc_ecc_free(&ecc);
     wc_FreeRsaKey(&rsa);
+    wc_ed25519_free(&ed25519);
   }
-  void* native() { return type == ECC_TYPE ? static_cast<void*>(&ecc) : static_cast<void*>(&rsa); }
-  int signature_type() const { return type == ECC_TYPE ? CTC_SHA256wECDSA : CTC_SHA256wRSA; }
+  void* native() {
+    switch (type) {
+      case RSA_TYPE: return &rsa;
+      case ED25519_TYPE: return &ed25519;
+      default: return &ecc;
+    }
+  }
+  int signature_type() const {
+    switch (type) {
+      case RSA_TYPE: return CTC_SHA256wRSA;
+      case ED25519_TYPE: return CTC_ED25519;
+      default: return CTC_SHA256wECDSA;
+    }
+  }
 };
 
 absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
@@ -88,9 +107,27 @@ absl::Status LoadKey(const std::string& pem, PrivateKey* key) {
       return absl::OkStatus();
     }
   }
+  // Ed25519 keys come as PKCS#8 only (RFC 8410); openssl writes them without
+  // the public key, which is then derived from the private one.
+  word32 index = 0;
+  if (wc_Ed25519PrivateKeyDecode(der.data(), &index, &key->ed25519,
+                                 static_cast<word32>(der_size)) == 0) {
+    std::memset(der.data(), 0, der.size());
+    key->type = ED25519_TYPE;
+    if (!key->ed25519.pubKeySet) {
+      byte public_key[ED25519_PUB_KEY_SIZE];
+      int ret = wc_ed25519_make_public(&key->ed25519, public_key, sizeof(public_key));
+      if (ret == 0) {
+        ret = wc_ed25519_import_private_key(key->ed25519.k, ED25519_KEY_SIZE, public_key,
+                                            sizeof(public_key), &key->ed25519);
+      }
+      if (ret != 0) return CryptoError("deriving the Ed25519 public key", ret);
+    }
+    return absl::OkStatus();
+  }
   std::memset(der.data(), 0, der.size());
   return absl::InvalidArgumentError(
-      "the private key is neither an ECDSA nor an RSA key");
+      "the private key is not an ECDSA, RSA or Ed25519 key");
 }
 
 // GeneralNames DER (the content of the subjectAltName OCTET STRING).
@@ -172,8 +209,9 @@ absl::Status FillCert(const CertificateSpec& spec, PrivateKey* subject_key, Cert
   int ret = wc_SetSubjectKeyIdFromPublicKey_ex(cert, subject_key->type, subject_key->native());
   if (ret != 0) return CryptoError("subject key id", ret);
   ret = wc_SetKeyUsage(cert, spec.is_ca ? "keyCertSign,cRLSign,digitalSignature"
-                        : subject_key->type == RSA_TYPE ? "digitalSignature,keyEncipherment"
-                                                        : "digitalSignature,keyAgreement");
+                        : subject_key->type == RSA_TYPE     ? "digitalSignature,keyEncipherment"
+                        : subject_key->type == ED25519_TYPE ? "digitalSignature"  // signs only
+                                                            : "digitalSignature,keyAgreement");
   if (ret != 0) return CryptoError("key usage", ret);
   if (!spec.is_ca) {
     ret = wc_SetExtKeyUsage(cert, "serverAuth,clientAuth");
@@ -228,9 +266,11 @@ absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem) {
   absl::Status status = LoadKey(private_key_pem, &key);
   if (!status.ok()) return status;
   std::vector<byte> der(4096);
-  int size = key.type == ECC_TYPE
-                 ? wc_EccPublicKeyToDer(&key.ecc, der.data(), static_cast<word32>(der.size()), 1)
-                 : wc_RsaKeyToPublicDer(&key.rsa, der.data(), static_cast<word32>(der.size()));
+  const word32 capacity = static_cast<word32>(der.size());
+  int size = key.type == ECC_TYPE       ? wc_EccPublicKeyToDer(&key.ecc, der.data(), capacity, 1)
+             : key.type == ED25519_TYPE ? wc_Ed25519PublicKeyToDer(&key.ed25519, der.data(),
+                                                                   capacity, 1)
+                                        : wc_RsaKeyToPublicDer(&key.rsa, der.data(), capacity);
   if (size <= 0) return CryptoError("encoding the public key", size);
   der.resize(static_cast<size_t>(size));
   return DerToPem(der, PUBLICKEY_TYPE);
@@ -263,6 +303,31 @@ absl::StatusOr<std::string> GenerateEcdsaKeyPem(const std::string& curve) {
   // The DER copy held the secret too.
   std::memset(der.data(), 0, der.size());
   return pem;
+}
+
+absl::StatusOr<std::string> GenerateEd25519KeyPem() {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt RNG");
+  int ret = wc_ed25519_make_key(&rng.rng, ED25519_KEY_SIZE, &key.ed25519);
+  if (ret != 0) return CryptoError("Ed25519 key generation", ret);
+  // PKCS#8 without the public key, as openssl writes it (RFC 8410).
+  std::vector<byte> der(128);
+  int der_size =
+      wc_Ed25519PrivateKeyToDer(&key.ed25519, der.data(), static_cast<word32>(der.size()));
+  if (der_size <= 0) return CryptoError("encoding the key", der_size);
+  der.resize(static_cast<size_t>(der_size));
+  absl::StatusOr<std::string> pem = DerToPem(der, PKCS8_PRIVATEKEY_TYPE);
+  std::memset(der.data(), 0, der.size());
+  return pem;
+}
+
+absl::StatusOr<std::string> GenerateKeyPem(const std::string& algorithm) {
+  if (algorithm == "Ed25519") return GenerateEd25519KeyPem();
+  if (algorithm == "P-256" || algorithm == "P-384") return GenerateEcdsaKeyPem(algorithm);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "key type \"", algorithm, "\" is not offered; use P-256, P-384 or Ed25519"));
 }
 
 absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
@@ -358,12 +423,15 @@ absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& p
   const byte* der = reinterpret_cast<const byte*>(public_key_der.data());
   const word32 size = static_cast<word32>(public_key_der.size());
   word32 index = 0;
+  word32 ed25519_index = 0;
   if (wc_EccPublicKeyDecode(der, &index, &subject_key.ecc, size) == 0) {
     subject_key.type = ECC_TYPE;
+  } else if (wc_Ed25519PublicKeyDecode(der, &ed25519_index, &subject_key.ed25519, size) == 0) {
+    subject_key.type = ED25519_TYPE;
   } else {
     index = 0;
     if (wc_RsaPublicKeyDecode(der, &index, &subject_key.rsa, size) != 0) {
-      return absl::InvalidArgumentError("the public key is neither an ECDSA nor an RSA key");
+      return absl::InvalidArgumentError("the public key is not an ECDSA, RSA or Ed25519 key");
     }
     subject_key.type = RSA_TYPE;
     if (wc_RsaEncryptSize(&subject_key.rsa) * 8 < 2048) {
@@ -377,16 +445,22 @@ absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& p
 
 namespace {
 
+// Defined with the DER helpers below.
+absl::string_view NextTlv(absl::string_view der, size_t* pos, size_t* content_start);
+
 // What `x509` (a certificate or a request) says of its subject: its fields
 // and names as a CertificateSpec, and its public key (SubjectPublicKeyInfo,
 // DER; empty when wolfSSL cannot encode it).
-CertificateRequest SubjectOf(WOLFSSL_X509* x509, WOLFSSL_EVP_PKEY* key) {
+CertificateRequest SubjectOf(WOLFSSL_X509* x509, bool with_public_key) {
   CertificateRequest result;
-  if (key != nullptr) {
-    unsigned char* spki = nullptr;  // allocated by wolfSSL
-    const int size = wolfSSL_i2d_PUBKEY(key, &spki);
-    if (size > 0) result.public_key_der.assign(reinterpret_cast<char*>(spki), static_cast<size_t>(size));
-    if (spki != nullptr) XFREE(spki, nullptr, DYNAMIC_TYPE_OPENSSL);
+  if (with_public_key) {
+    // The SubjectPublicKeyInfo as it was encoded (of any kind of key,
+    // Ed25519 included, which wolfSSL 5.5's EVP_PKEY does not know).
+    unsigned char spki[1024];
+    int size = sizeof(spki);
+    if (wolfSSL_X509_get_pubkey_buffer(x509, spki, &size) == WOLFSSL_SUCCESS && size > 0) {
+      result.public_key_der.assign(reinterpret_cast<char*>(spki), static_cast<size_t>(size));
+    }
   }
   const CertificateInfo info = internal::DescribeX509(x509);
   auto field = [x509](int nid) {
@@ -421,11 +495,38 @@ absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view p
         "\"", source, "\" holds no certificate request wolfSSL can parse; it should begin "
         "with -----BEGIN CERTIFICATE REQUEST----- (openssl req -in FILE -noout -text)"));
   }
-  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(request);
-  const bool verified = key != nullptr && wolfSSL_X509_REQ_verify(request, key) == WOLFSSL_SUCCESS;
-  CertificateRequest result = SubjectOf(request, verified ? key : nullptr);
-  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
+  // wolfCrypt's parser checks a request's signature with the key it carries
+  // (ECDSA, RSA and Ed25519 alike; wolfSSL_X509_REQ_verify knows no Ed25519).
+  bool verified = false;
+  std::vector<byte> der(pem.size());
+  const int der_size =
+      wc_CertPemToDer(reinterpret_cast<const byte*>(pem.data()), static_cast<int>(pem.size()),
+                      der.data(), static_cast<int>(der.size()), CERTREQ_TYPE);
+  if (der_size > 0) {
+    DecodedCert decoded;
+    wc_InitDecodedCert(&decoded, der.data(), static_cast<word32>(der_size), nullptr);
+    verified = wc_ParseCert(&decoded, CERTREQ_TYPE, VERIFY, nullptr) == 0;
+    wc_FreeDecodedCert(&decoded);
+  }
+  CertificateRequest result = SubjectOf(request, /*with_public_key=*/false);
   wolfSSL_X509_free(request);
+  if (verified) {
+    // wolfSSL keeps no key buffer for requests: the SubjectPublicKeyInfo is
+    // read from the DER (CertificationRequestInfo: version, subject, it).
+    const absl::string_view request_der(reinterpret_cast<const char*>(der.data()),
+                                        static_cast<size_t>(der_size));
+    size_t pos = 0, content = 0, ignored = 0;
+    if (!NextTlv(request_der, &pos, &content).empty()) {
+      pos = content;  // into CertificationRequest
+      if (!NextTlv(request_der, &pos, &content).empty()) {
+        pos = content;  // into CertificationRequestInfo
+        if (!NextTlv(request_der, &pos, &ignored).empty() &&
+            !NextTlv(request_der, &pos, &ignored).empty()) {
+          result.public_key_der = std::string(NextTlv(request_der, &pos, &ignored));
+        }
+      }
+    }
+  }
   if (!verified || result.public_key_der.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the signature of the certificate request \"", source, "\" does not verify with the key "
@@ -445,10 +546,8 @@ absl::StatusOr<CertificateRequest> ReadCertificateSubjectPem(absl::string_view p
         "\"", source, "\" holds no certificate wolfSSL can parse; it should begin with "
         "-----BEGIN CERTIFICATE----- (appwire inspect FILE)"));
   }
-  WOLFSSL_EVP_PKEY* key = wolfSSL_X509_get_pubkey(cert);
-  CertificateRequest result = SubjectOf(cert, key);
+  CertificateRequest result = SubjectOf(cert, /*with_public_key=*/true);
   const CertificateInfo info = internal::DescribeX509(cert);
-  if (key != nullptr) wolfSSL_EVP_PKEY_free(key);
   wolfSSL_X509_free(cert);
   if (result.public_key_der.empty()) {
     return absl::InvalidArgumentError(
@@ -605,10 +704,13 @@ absl::StatusOr<std::string> CreateRevocationListPem(const std::vector<RevokedCer
 
   // The signature algorithm follows the key: SHA-384 for P-384 (as for its
   // certificates), SHA-256 otherwise.
+  // Ed25519 signs the message itself (RFC 8410: id-Ed25519, no parameters).
   const bool p384 = key.type == ECC_TYPE && wc_ecc_size(&key.ecc) == 48;
   const std::string algorithm =
       key.type == RSA_TYPE
           ? Der(0x30, absl::string_view("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00", 13))
+      : key.type == ED25519_TYPE
+          ? Der(0x30, absl::string_view("\x06\x03\x2b\x65\x70", 5))
           : Der(0x30, p384 ? absl::string_view("\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x03", 10)
                            : absl::string_view("\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02", 10));
 
@@ -631,6 +733,19 @@ absl::StatusOr<std::string> CreateRevocationListPem(const std::vector<RevokedCer
   tbs += Der(0xA0, Der(0x30, extensions));
   tbs = Der(0x30, tbs);
 
+  if (key.type == ED25519_TYPE) {
+    byte signature[ED25519_SIG_SIZE];
+    word32 signature_size = sizeof(signature);
+    int ret = wc_ed25519_sign_msg(reinterpret_cast<const byte*>(tbs.data()),
+                                  static_cast<word32>(tbs.size()), signature, &signature_size,
+                                  &key.ed25519);
+    if (ret != 0) return CryptoError("signing the revocation list", ret);
+    const std::string crl = Der(
+        0x30, tbs + algorithm +
+                  Der(0x03, std::string(1, '\0') +
+                                std::string(reinterpret_cast<char*>(signature), signature_size)));
+    return DerToPem(std::vector<byte>(crl.begin(), crl.end()), CRL_TYPE);
+  }
   const auto hash = p384 ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
   const auto signature_type = key.type == RSA_TYPE ? WC_SIGNATURE_TYPE_RSA_W_ENC
                                                    : WC_SIGNATURE_TYPE_ECC;

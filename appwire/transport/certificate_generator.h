@@ -46,7 +46,17 @@ absl::StatusOr<std::string> GenerateRsaKeyPem(int bits);
 // A new ECDSA private key on "P-256" or "P-384", PEM.
 absl::StatusOr<std::string> GenerateEcdsaKeyPem(const std::string& curve);
 
-// The public half of a private key (ECDSA or RSA), PEM ("BEGIN PUBLIC KEY").
+// A new Ed25519 private key, PKCS#8 PEM ("BEGIN PRIVATE KEY", RFC 8410, as
+// `openssl genpkey -algorithm ed25519` writes it). Certificates for it and
+// signed by it use the Ed25519 signature; TLS 1.3 clients offer it, TLS 1.2
+// ones may not.
+absl::StatusOr<std::string> GenerateEd25519KeyPem();
+
+// A new key of `algorithm`: "P-256", "P-384" (ECDSA) or "Ed25519";
+// InvalidArgument naming the three for anything else.
+absl::StatusOr<std::string> GenerateKeyPem(const std::string& algorithm);
+
+// The public half of a private key (ECDSA, RSA or Ed25519), PEM ("BEGIN PUBLIC KEY").
 absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem);
 
 // A certificate for `spec`, signed by its own key. Marked CA:TRUE so that a
@@ -61,7 +71,8 @@ absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_p
                                                         const CertificateSpec& spec);
 
 // A certificate for `spec` and the public half of `subject_key_pem`, signed
-// by the CA in `issuer_cert_pem` / `issuer_key_pem`. Keys may be ECDSA or RSA.
+// by the CA in `issuer_cert_pem` / `issuer_key_pem`. Keys may be ECDSA, RSA or
+// Ed25519.
 absl::StatusOr<std::string> IssueCertificatePem(
     const std::string& subject_key_pem, const CertificateSpec& spec,
     const std::string& issuer_cert_pem, const std::string& issuer_key_pem);

@@ -165,6 +165,8 @@ CertificateInfo DescribeX509(WOLFSSL_X509* x509) {
       default: info.public_key = absl::StrCat("another kind of key, ", bits, " bits"); break;
     }
     wolfSSL_EVP_PKEY_free(key);
+  } else if (wolfSSL_X509_get_pubkey_type(x509) == ED25519k) {
+    info.public_key = "Ed25519";  // wolfSSL 5.5's EVP_PKEY knows no Ed25519
   }
   info.is_ca = wolfSSL_X509_get_isCA(x509) == 1;
   return info;

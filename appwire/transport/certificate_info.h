@@ -28,7 +28,7 @@ struct APPWIRE_EXPORT CertificateInfo {
   absl::Time not_before;
   absl::Time not_after;
   std::string sha256_fingerprint;  // "SHA256:AB:CD:..."
-  std::string public_key;          // "ECDSA P-256", "ECDSA P-384", "RSA 2048"
+  std::string public_key;          // "ECDSA P-256", "ECDSA P-384", "RSA 2048", "Ed25519"
   bool is_ca = false;              // basicConstraints CA:TRUE
   std::string der;                  // the certificate itself
 };

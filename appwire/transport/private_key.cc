@@ -20,6 +20,63 @@ namespace {
 // INTEGER"). OpenSSL's own default is 2,048.
 constexpr int kPbkdf2Iterations = 32767;
 
+// The length of the TLV at `*pos` of `der`, moving `*pos` to its content;
+// 0 when malformed.
+size_t TlvLength(const std::vector<byte>& der, size_t* pos) {
+  if (*pos + 2 > der.size()) return 0;
+  size_t index = *pos + 1;
+  size_t length = der[index++];
+  if (length & 0x80) {
+    const size_t count = length & 0x7f;
+    if (count == 0 || count > 3 || index + count > der.size()) return 0;
+    length = 0;
+    for (size_t i = 0; i < count; ++i) length = (length << 8) | der[index++];
+  }
+  *pos = index;
+  return index + length <= der.size() ? length : 0;
+}
+
+// The length of an EncryptedPrivateKeyInfo's encryptedData.
+size_t CiphertextLength(const std::vector<byte>& encrypted) {
+  size_t pos = 0;
+  if (TlvLength(encrypted, &pos) == 0) return 0;        // into the SEQUENCE
+  const size_t algorithm = TlvLength(encrypted, &pos);  // AlgorithmIdentifier
+  pos += algorithm;
+  if (algorithm == 0 || pos >= encrypted.size() || encrypted[pos] != 0x04) return 0;
+  return TlvLength(encrypted, &pos);
+}
+
+// `der` (a traditional ECDSA or RSA key, or PKCS#8 already) as PKCS#8
+// PrivateKeyInfo; empty when it is none of those.
+std::vector<byte> ToPkcs8(std::vector<byte> der) {
+  word32 offset = 0;
+  const word32 size = static_cast<word32>(der.size());
+  // wc_GetPkcs8TraditionalOffset returns the inner key's length, or < 0.
+  if (wc_GetPkcs8TraditionalOffset(der.data(), &offset, size) >= 0) return der;
+  std::vector<byte> out(der.size() + 128);
+  word32 out_size = static_cast<word32>(out.size());
+  int ret = -1;
+  ecc_key ecc;
+  if (wc_ecc_init(&ecc) == 0) {
+    word32 index = 0;
+    if (wc_EccPrivateKeyDecode(der.data(), &index, &ecc, size) == 0) {
+      ret = wc_EccKeyToPKCS8(&ecc, out.data(), &out_size);
+    }
+    wc_ecc_free(&ecc);
+  }
+  if (ret <= 0) {
+    out_size = static_cast<word32>(out.size());
+    ret = wc_CreatePKCS8Key(out.data(), &out_size, der.data(), size, RSAk, nullptr, 0);
+  }
+  std::memset(der.data(), 0, der.size());
+  if (ret <= 0) {
+    std::memset(out.data(), 0, out.size());
+    return {};
+  }
+  out.resize(static_cast<size_t>(ret));
+  return out;
+}
+
 }  // namespace
 
 bool IsEncryptedPrivateKeyPem(absl::string_view pem) {
@@ -84,32 +141,46 @@ absl::StatusOr<std::string> EncryptPrivateKeyPem(absl::string_view pem,
     return absl::InvalidArgumentError(absl::StrCat(
         "not a plain private key PEM (", internal::WolfCryptErrorText(der_size), ")"));
   }
-  // The traditional key inside, if it came as PKCS#8: it starts at the
-  // offset wc_GetPkcs8TraditionalOffset sets (what it returns is its length).
-  word32 offset = 0;
-  const int inner = wc_GetPkcs8TraditionalOffset(der.data(), &offset, static_cast<word32>(der_size));
-  const word32 start = inner >= 0 ? offset : 0;
+  der.resize(static_cast<size_t>(der_size));
+  std::vector<byte> pkcs8 = ToPkcs8(std::move(der));
+  if (pkcs8.empty()) {
+    return absl::InvalidArgumentError("the key is not an ECDSA, RSA or Ed25519 key");
+  }
+  // PKCS#5 padding always adds 1 to 16 bytes; wolfSSL 5.5.4 adds none when
+  // the key's length is a multiple of 16 (every Ed25519 key, some RSA keys),
+  // and openssl then refuses the file ("bad decrypt"). So that block is
+  // added here, and the result checked to be one block longer at most.
+  const size_t key_size = pkcs8.size();
+  if (key_size % 16 == 0) pkcs8.insert(pkcs8.end(), 16, 16);
   WC_RNG rng;
   if (wc_InitRng(&rng) != 0) return absl::InternalError("cannot initialise wolfCrypt's RNG");
+  auto encrypt = [&](byte* out, word32* out_size) {
+    return wc_EncryptPKCS8Key(pkcs8.data(), static_cast<word32>(pkcs8.size()), out, out_size,
+                              passphrase.c_str(), static_cast<int>(passphrase.size()), PKCS5,
+                              PBES2, AES256CBCb, nullptr, 0, kPbkdf2Iterations, &rng, nullptr);
+  };
   word32 out_size = 0;
-  // The first call says how large the output is.
-  wc_CreateEncryptedPKCS8Key(der.data() + start, static_cast<word32>(der_size) - start, nullptr,
-                             &out_size, passphrase.c_str(), static_cast<int>(passphrase.size()),
-                             PKCS5, PBES2, AES256CBCb, nullptr, 0, kPbkdf2Iterations, &rng,
-                             nullptr);
+  encrypt(nullptr, &out_size);  // says how large the output is
   std::vector<byte> encrypted(out_size + 64);
   out_size = static_cast<word32>(encrypted.size());
-  int ret = wc_CreateEncryptedPKCS8Key(
-      der.data() + start, static_cast<word32>(der_size) - start, encrypted.data(), &out_size,
-      passphrase.c_str(), static_cast<int>(passphrase.size()), PKCS5, PBES2, AES256CBCb, nullptr,
-      0, kPbkdf2Iterations, &rng, nullptr);
+  int ret = encrypt(encrypted.data(), &out_size);
+  std::vector<byte>& der_to_clear = pkcs8;
   wc_FreeRng(&rng);
-  std::memset(der.data(), 0, der.size());
+  std::memset(der_to_clear.data(), 0, der_to_clear.size());
   if (ret <= 0) {
     return absl::InternalError(
         absl::StrCat("encrypting the key failed (", internal::WolfCryptErrorText(ret), ")"));
   }
   encrypted.resize(static_cast<size_t>(ret));
+  // The ciphertext (EncryptedPrivateKeyInfo's OCTET STRING, after the
+  // algorithm) must be exactly the padded key: one block more than a key of
+  // a multiple of 16, whichever way this wolfSSL pads.
+  const size_t padded = (key_size / 16 + 1) * 16;
+  if (CiphertextLength(encrypted) != padded) {
+    return absl::InternalError(absl::StrCat(
+        "wolfCrypt encrypted a key of ", key_size, " bytes to ", CiphertextLength(encrypted),
+        " (expected ", padded, "): this wolfSSL pads differently than 5.5.4"));
+  }
   int pem_size = wc_DerToPem(encrypted.data(), static_cast<word32>(encrypted.size()), nullptr, 0,
                              PKCS8_ENC_PRIVATEKEY_TYPE);
   if (pem_size <= 0) return absl::InternalError("encoding the encrypted key as PEM failed");

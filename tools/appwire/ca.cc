@@ -129,10 +129,10 @@ std::string ForeignFlag(const Arguments& a, const std::string& action,
   return "";
 }
 
-// --curve: P-256 (the default) or P-384; "" after a usage error.
+// --curve: P-256 (the default), P-384 or Ed25519; "" after a usage error.
 std::string CurveFlag(const Arguments& a) {
   const std::string curve = a.Get("curve", "P-256");
-  return curve == "P-256" || curve == "P-384" ? curve : "";
+  return curve == "P-256" || curve == "P-384" || curve == "Ed25519" ? curve : "";
 }
 
 bool LooksLikeIpAddress(const std::string& host) {
@@ -148,7 +148,7 @@ int RunInit(const Arguments& a) {
   absl::StatusOr<int> days = DaysFlag(a, 3650);
   if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
   if (CurveFlag(a).empty()) {
-    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256 or P-384"));
+    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256, P-384 or Ed25519"));
   }
   const std::string dir = a.positional[1];
   const std::string key_path = appwire::JoinPath(dir, "ca.key");
@@ -160,7 +160,7 @@ int RunInit(const Arguments& a) {
           "every certificate it issued depends on it)")));
     }
   }
-  absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
+  absl::StatusOr<std::string> key = appwire::GenerateKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   CertificateSpec spec;
   spec.common_name = a.Get("name", "appwire CA");
@@ -200,7 +200,7 @@ int RunIssue(const Arguments& a) {
   absl::StatusOr<int> days = DaysFlag(a, 825);
   if (!days.ok()) return Usage(kCa, std::string(days.status().message()));
   if (CurveFlag(a).empty()) {
-    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256 or P-384"));
+    return Usage(kCa, absl::StrCat("--curve ", a.Get("curve"), ": use P-256, P-384 or Ed25519"));
   }
   CertificateSpec spec;
   spec.days_valid = *days;
@@ -225,7 +225,7 @@ int RunIssue(const Arguments& a) {
   }
   absl::StatusOr<std::string> ca_key = ReadCaKey(a, ca_dir);
   if (!ca_key.ok()) return Fail(ca_key.status());
-  absl::StatusOr<std::string> key = appwire::GenerateEcdsaKeyPem(CurveFlag(a));
+  absl::StatusOr<std::string> key = appwire::GenerateKeyPem(CurveFlag(a));
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<std::string> cert = appwire::IssueCertificatePem(*key, spec, *ca_cert, *ca_key);
   if (!cert.ok()) return Fail(cert.status());
@@ -452,8 +452,8 @@ int RunCa(const Arguments& a) {
 
 const Subcommand kCa = {
     "ca",
-    "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384] [--encrypt] | ca issue --ca DIR "
-    "(--client NAME | --server HOST) [--curve P-256|P-384] "
+    "ca init DIR [--name NAME] [--days N] [--curve P-256|P-384|Ed25519] [--encrypt] | ca issue --ca DIR "
+    "(--client NAME | --server HOST) [--curve P-256|P-384|Ed25519] "
     "[--san DNS:x|IP:y|EMAIL:a|URI:u ...] [--days N] [--encrypt] --out DIR [--force] | "
     "ca sign REQUEST.csr --ca DIR --out FILE [--san ...] [--days N] [--force] | "
     "ca renew CERT --ca DIR [--days N] [--out FILE [--force]] | ca revoke CERT --ca DIR | ca crl --ca DIR --out crl.pem [--days N]",
@@ -472,7 +472,8 @@ const Subcommand kCa = {
     "revocation list of all of them (valid --days, 30; numbered in DIR/crl-number), the\n"
     "crl.pem a project folder reads (appwire-server re-reads it on SIGHUP). It replaces an\n"
     "older list; any other file only with --force.\n"
-    "Keys are ECDSA P-256, or P-384 with --curve P-384 (this wolfSSL build has no Ed25519).\n"
+    "Keys are ECDSA P-256, or P-384 or Ed25519 with --curve (a CA and the keys it issues may\n"
+    "differ; an Ed25519 server certificate needs TLS 1.3 clients).\n"
     "--encrypt (ca init, ca issue) writes the new key encrypted (PKCS#8, AES-256-CBC) with the\n"
     "password of --password-file, --password-env, --password or the terminal. An encrypted\n"
     "ca.key is read with --ca-password-file FILE, --ca-password-env VAR, --ca-password PW or\n"

@@ -25,12 +25,17 @@ int RunKeygen(const Arguments& a) {
   absl::StatusOr<std::string> key;
   if (type == "ecdsa") {
     key = appwire::GenerateEcdsaKeyPem(a.Get("curve", "P-256"));
+  } else if (type == "ed25519") {
+    if (a.Has("curve") || a.Has("bits")) {
+      return Usage(kKeygen, "--type ed25519 takes no --curve or --bits");
+    }
+    key = appwire::GenerateEd25519KeyPem();
   } else if (type == "rsa") {
     int bits = 0;
     if (!absl::SimpleAtoi(a.Get("bits", "2048"), &bits)) return Usage(kKeygen, "--bits needs a number");
     key = appwire::GenerateRsaKeyPem(bits);
   } else {
-    return Usage(kKeygen, absl::StrCat("--type ", type, ": use ecdsa or rsa"));
+    return Usage(kKeygen, absl::StrCat("--type ", type, ": use ecdsa, rsa or ed25519"));
   }
   if (!key.ok()) return Fail(key.status());
   absl::StatusOr<std::string> written = EncryptIfAsked(a, *key, out);
@@ -53,9 +58,10 @@ int RunKeygen(const Arguments& a) {
 
 const Subcommand kKeygen = {
     "keygen",
-    "keygen [--type ecdsa|rsa] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] "
+    "keygen [--type ecdsa|rsa|ed25519] [--curve P-256|P-384] [--bits N] --out FILE [--pub FILE] "
     "[--encrypt [--password-file FILE | --password-env VAR | --password PW]] [--force]",
-    "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096; below 2048 is refused).\n"
+    "Makes a private key (default ECDSA P-256; RSA 2048, 3072 or 4096, below 2048 refused;\n"
+    "or Ed25519, PKCS#8 as RFC 8410 says, which TLS 1.3 clients take and TLS 1.2 ones may not).\n"
     "The key file is written with mode 0600 and never printed; --pub writes the public key.\n"
     "An existing FILE (or --pub FILE) is replaced only with --force. --encrypt writes it\n"
     "encrypted with a password (PKCS#8, PBES2/AES-256-CBC; appwire-server reads it with\n"
