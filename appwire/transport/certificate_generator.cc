@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "appwire/transport/internal/der_reader.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/internal/x509_names.h"
@@ -445,8 +446,22 @@ absl::StatusOr<std::string> IssueCertificateForPublicKeyPem(const std::string& p
 
 namespace {
 
-// Defined with the DER helpers below.
-absl::string_view NextTlv(absl::string_view der, size_t* pos, size_t* content_start);
+using internal::NextTlv;
+
+// The SubjectPublicKeyInfo (whole TLV) of a certificate request: the third
+// field of its CertificationRequestInfo (after version and subject). wolfSSL
+// keeps no key buffer for requests.
+std::string RequestPublicKeyDer(absl::string_view request) {
+  size_t pos = 0, content = 0, ignored = 0;
+  if (NextTlv(request, &pos, &content).empty()) return "";
+  pos = content;  // into CertificationRequest
+  if (NextTlv(request, &pos, &content).empty()) return "";
+  pos = content;  // into CertificationRequestInfo
+  if (NextTlv(request, &pos, &ignored).empty() || NextTlv(request, &pos, &ignored).empty()) {
+    return "";
+  }
+  return std::string(NextTlv(request, &pos, &ignored));
+}
 
 // What `x509` (a certificate or a request) says of its subject: its fields
 // and names as a CertificateSpec, and its public key (SubjectPublicKeyInfo,
@@ -511,21 +526,8 @@ absl::StatusOr<CertificateRequest> ReadCertificateRequestPem(absl::string_view p
   CertificateRequest result = SubjectOf(request, /*with_public_key=*/false);
   wolfSSL_X509_free(request);
   if (verified) {
-    // wolfSSL keeps no key buffer for requests: the SubjectPublicKeyInfo is
-    // read from the DER (CertificationRequestInfo: version, subject, it).
-    const absl::string_view request_der(reinterpret_cast<const char*>(der.data()),
-                                        static_cast<size_t>(der_size));
-    size_t pos = 0, content = 0, ignored = 0;
-    if (!NextTlv(request_der, &pos, &content).empty()) {
-      pos = content;  // into CertificationRequest
-      if (!NextTlv(request_der, &pos, &content).empty()) {
-        pos = content;  // into CertificationRequestInfo
-        if (!NextTlv(request_der, &pos, &ignored).empty() &&
-            !NextTlv(request_der, &pos, &ignored).empty()) {
-          result.public_key_der = std::string(NextTlv(request_der, &pos, &ignored));
-        }
-      }
-    }
+    result.public_key_der = RequestPublicKeyDer(absl::string_view(
+        reinterpret_cast<const char*>(der.data()), static_cast<size_t>(der_size)));
   }
   if (!verified || result.public_key_der.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -599,25 +601,6 @@ std::string DerTime(absl::Time time) {
   const absl::CivilSecond utc = absl::ToCivilSecond(time, absl::UTCTimeZone());
   if (utc.year() < 2050) return Der(0x17, absl::FormatTime("%y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
   return Der(0x18, absl::FormatTime("%Y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
-}
-
-// The next TLV of `der` from `*pos` (its tag, length and content), moving
-// `*pos` past it; empty when `der` ends or is malformed.
-absl::string_view NextTlv(absl::string_view der, size_t* pos, size_t* content_start) {
-  if (*pos + 2 > der.size()) return {};
-  const size_t start = *pos;
-  size_t index = start + 1;
-  size_t length = static_cast<unsigned char>(der[index++]);
-  if (length & 0x80) {
-    const size_t count = length & 0x7f;
-    if (count == 0 || count > 4 || index + count > der.size()) return {};
-    length = 0;
-    for (size_t i = 0; i < count; ++i) length = (length << 8) | static_cast<unsigned char>(der[index++]);
-  }
-  if (index + length > der.size()) return {};
-  *content_start = index;
-  *pos = index + length;
-  return der.substr(start, *pos - start);
 }
 
 // The subject Name (whole TLV) of a certificate: the issuer of what it signs.

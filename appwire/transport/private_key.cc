@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "appwire/transport/internal/der_reader.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/internal/wolfssl.h"
 
@@ -20,30 +21,17 @@ namespace {
 // INTEGER"). OpenSSL's own default is 2,048.
 constexpr int kPbkdf2Iterations = 32767;
 
-// The length of the TLV at `*pos` of `der`, moving `*pos` to its content;
-// 0 when malformed.
-size_t TlvLength(const std::vector<byte>& der, size_t* pos) {
-  if (*pos + 2 > der.size()) return 0;
-  size_t index = *pos + 1;
-  size_t length = der[index++];
-  if (length & 0x80) {
-    const size_t count = length & 0x7f;
-    if (count == 0 || count > 3 || index + count > der.size()) return 0;
-    length = 0;
-    for (size_t i = 0; i < count; ++i) length = (length << 8) | der[index++];
-  }
-  *pos = index;
-  return index + length <= der.size() ? length : 0;
-}
-
-// The length of an EncryptedPrivateKeyInfo's encryptedData.
+// The length of an EncryptedPrivateKeyInfo's encryptedData (the OCTET
+// STRING after the AlgorithmIdentifier); 0 when malformed.
 size_t CiphertextLength(const std::vector<byte>& encrypted) {
-  size_t pos = 0;
-  if (TlvLength(encrypted, &pos) == 0) return 0;        // into the SEQUENCE
-  const size_t algorithm = TlvLength(encrypted, &pos);  // AlgorithmIdentifier
-  pos += algorithm;
-  if (algorithm == 0 || pos >= encrypted.size() || encrypted[pos] != 0x04) return 0;
-  return TlvLength(encrypted, &pos);
+  const absl::string_view der(reinterpret_cast<const char*>(encrypted.data()), encrypted.size());
+  size_t pos = 0, content = 0;
+  if (internal::NextTlv(der, &pos, &content).empty()) return 0;
+  pos = content;  // into the SEQUENCE
+  if (internal::NextTlv(der, &pos, &content).empty()) return 0;  // AlgorithmIdentifier
+  if (pos >= der.size() || der[pos] != 0x04) return 0;  // OCTET STRING
+  const absl::string_view data = internal::NextTlv(der, &pos, &content);
+  return data.empty() ? 0 : pos - content;
 }
 
 // `der` (a traditional ECDSA or RSA key, or PKCS#8 already) as PKCS#8
@@ -164,9 +152,8 @@ absl::StatusOr<std::string> EncryptPrivateKeyPem(absl::string_view pem,
   std::vector<byte> encrypted(out_size + 64);
   out_size = static_cast<word32>(encrypted.size());
   int ret = encrypt(encrypted.data(), &out_size);
-  std::vector<byte>& der_to_clear = pkcs8;
   wc_FreeRng(&rng);
-  std::memset(der_to_clear.data(), 0, der_to_clear.size());
+  std::memset(pkcs8.data(), 0, pkcs8.size());
   if (ret <= 0) {
     return absl::InternalError(
         absl::StrCat("encrypting the key failed (", internal::WolfCryptErrorText(ret), ")"));
@@ -176,9 +163,9 @@ absl::StatusOr<std::string> EncryptPrivateKeyPem(absl::string_view pem,
   // algorithm) must be exactly the padded key: one block more than a key of
   // a multiple of 16, whichever way this wolfSSL pads.
   const size_t padded = (key_size / 16 + 1) * 16;
-  if (CiphertextLength(encrypted) != padded) {
+  if (const size_t ciphertext = CiphertextLength(encrypted); ciphertext != padded) {
     return absl::InternalError(absl::StrCat(
-        "wolfCrypt encrypted a key of ", key_size, " bytes to ", CiphertextLength(encrypted),
+        "wolfCrypt encrypted a key of ", key_size, " bytes to ", ciphertext,
         " (expected ", padded, "): this wolfSSL pads differently than 5.5.4"));
   }
   int pem_size = wc_DerToPem(encrypted.data(), static_cast<word32>(encrypted.size()), nullptr, 0,

@@ -56,9 +56,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void Accept();
   void OnAccepted(asio::ip::tcp::socket socket);
-  // The exposition a metrics scrape gets (any thread: each source has its
-  // own lock).
-  // The metrics, for appwire.v1.Stats/Get and (as text) the metrics endpoint.
+  // The metrics, for appwire.v1.Stats/Get, and as the exposition a metrics
+  // scrape gets (any thread: each source has its own lock).
   std::vector<MetricFamily> GatherMetrics() const;
   std::string RenderMetrics() const;
 };
