@@ -1,9 +1,11 @@
 // The flags of the subcommands that connect as a client (`health`,
-// `call`): how the server is trusted, the name it must carry, and how long
+// `stats`, `call`): how the server is trusted, the name it must carry, and how long
 // to wait. One place, so that they read the same everywhere.
 #ifndef APPWIRE_TOOLS_APPWIRE_CLIENT_FLAGS_H_
 #define APPWIRE_TOOLS_APPWIRE_CLIENT_FLAGS_H_
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +26,20 @@ absl::StatusOr<ChannelOptions> ChannelOptionsFromFlags(const Arguments& a,
                                                        const std::string& target,
                                                        absl::Duration fallback,
                                                        absl::Duration* timeout);
+
+// One call to `method` on a new connection, as a probe makes it: failing
+// fast (no waiting for a reconnection), within `timeout`. For health and
+// stats.
+template <typename Response, typename Request>
+absl::StatusOr<Response> CallOnce(const ChannelOptions& options, absl::Duration timeout,
+                                  const std::string& method, const Request& request) {
+  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(options);
+  if (!channel.ok()) return channel.status();
+  CallOptions call;
+  call.timeout = timeout;
+  call.fail_fast = true;
+  return (*channel)->template Call<Response>(method, request, call);
+}
 
 }  // namespace appwire::cli
 

@@ -25,14 +25,8 @@ int RunHealth(const Arguments& a) {
   absl::StatusOr<ChannelOptions> options =
       ChannelOptionsFromFlags(a, a.positional[0], absl::Seconds(5), &timeout);
   if (!options.ok()) return Usage(kHealth, std::string(options.status().message()));
-  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(*options);
-  if (!channel.ok()) return Fail(channel.status());
-  CallOptions call;
-  call.timeout = timeout;
-  call.fail_fast = true;  // a probe asks once: no waiting for a reconnection
-  absl::StatusOr<v1::HealthCheckResponse> response =
-      (*channel)->Call<v1::HealthCheckResponse>("appwire.v1.Health/Check",
-                                                v1::HealthCheckRequest(), call);
+  absl::StatusOr<v1::HealthCheckResponse> response = CallOnce<v1::HealthCheckResponse>(
+      *options, timeout, "appwire.v1.Health/Check", v1::HealthCheckRequest());
   if (!response.ok()) return Fail(response.status());
   const std::string status = v1::HealthCheckResponse::ServingStatus_Name(response->status());
   std::printf("%s\n", status.c_str());

@@ -28,13 +28,8 @@ int RunStats(const Arguments& a) {
   absl::StatusOr<ChannelOptions> options =
       ChannelOptionsFromFlags(a, a.positional[0], absl::Seconds(10), &timeout);
   if (!options.ok()) return Usage(kStats, std::string(options.status().message()));
-  absl::StatusOr<std::shared_ptr<Channel>> channel = Channel::Connect(*options);
-  if (!channel.ok()) return Fail(channel.status());
-  CallOptions call;
-  call.timeout = timeout;
-  call.fail_fast = true;
-  absl::StatusOr<v1::StatsResponse> response = (*channel)->Call<v1::StatsResponse>(
-      "appwire.v1.Stats/Get", v1::StatsRequest(), call);
+  absl::StatusOr<v1::StatsResponse> response =
+      CallOnce<v1::StatsResponse>(*options, timeout, "appwire.v1.Stats/Get", v1::StatsRequest());
   if (absl::IsUnimplemented(response.status())) {
     return Fail(absl::UnimplementedError(absl::StrCat(
         a.positional[0], " does not serve appwire.v1.Stats: its operator turns it on with "
