@@ -54,11 +54,12 @@ install(FILES ${PROJECT_BINARY_DIR}/proto/appwire/v1/frame.pb.h
 set_target_properties(appwire_proto PROPERTIES EXPORT_NAME proto)
 set_target_properties(appwire_common PROPERTIES EXPORT_NAME internal_common)
 set_target_properties(appwire_transport PROPERTIES EXPORT_NAME internal_transport)
+set_target_properties(appwire_acme PROPERTIES EXPORT_NAME internal_acme)
 set_target_properties(appwire_rpc PROPERTIES EXPORT_NAME internal_rpc)
 set_target_properties(appwire_wolfssl PROPERTIES EXPORT_NAME internal_wolfssl)
 set_target_properties(appwire_client PROPERTIES EXPORT_NAME client_static)
 set_target_properties(appwire_server PROPERTIES EXPORT_NAME server_static)
-set(_appwire_targets appwire_proto appwire_common appwire_transport appwire_rpc
+set(_appwire_targets appwire_proto appwire_common appwire_transport appwire_acme appwire_rpc
   appwire_wolfssl appwire_client appwire_server)
 if(APPWIRE_SHARED_LIBRARIES)
   set_target_properties(appwire_client_shared PROPERTIES EXPORT_NAME client_shared)

@@ -72,7 +72,7 @@ if(APPWIRE_SHARED_LIBRARIES)
   # The server's internal code (hidden copies, above): linked after
   # libappwire_client.so.0, so that what that library exports, the
   # protobuf messages first, is taken from it and not copied.
-  target_link_libraries(appwire_server_shared PRIVATE appwire_rpc)
+  target_link_libraries(appwire_server_shared PRIVATE appwire_rpc appwire_acme)
 endif()
 
 if(BUILD_SHARED_LIBS)

@@ -20,6 +20,10 @@ packages=(
   # sd_notify for appwire-server under systemd (Type=notify); optional at
   # build time, installed so that its test runs.
   libsystemd-dev
+  # AutoSSL (issue 14): the ACME client speaks HTTPS through libcurl, and its
+  # tests (and `make demo`) run Let's Encrypt's test CA, Pebble, with
+  # pebble-challtestsrv as its DNS, on loopback.
+  libcurl4-openssl-dev pebble curl
   # wolfSSL is built from Debian's source package (scripts/build-wolfssl.sh);
   # these are what its configure step needs, plus the binary package for
   # -DAPPWIRE_WOLFSSL=system builds.

@@ -51,7 +51,7 @@ void ScriptedServer::Accept() {
     if (error) return;
     const int number = ++accepted_;
     auto stream = TlsStream::CreateServer(
-        std::move(socket), [this](const std::string&) { return context_; }, absl::Seconds(5));
+        std::move(socket), [this](const TlsStream::ClientHello&) { return context_; }, absl::Seconds(5));
     ASSERT_TRUE(stream.ok());
     Connection::Callbacks callbacks;
     callbacks.on_frame = [this, number](const std::shared_ptr<Connection>& connection,

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/log.h"
+#include "appwire/transport/tls_options.h"
 #include "appwire/rpc/keepalive.h"
 #include "appwire/transport/tls_failure.h"
 
@@ -67,7 +68,17 @@ void ConnectionRegistry::Serve(std::shared_ptr<ByteStream> stream, const FrameLi
       }
       return;
     }
-    state->session = std::make_shared<const TlsSessionInfo>(connection->session_info());
+    const TlsSessionInfo& session = connection->session_info();
+    if (session.alpn == kAcmeTlsAlpnProtocol) {
+      // An ACME CA checked the challenge certificate (acme_manager.h): that
+      // was all this connection was for (RFC 8737 section 3).
+      LogInfo(absl::StrCat("acme: answered the CA's TLS-ALPN-01 validation for ",
+                           session.server_name, " from ", session.peer_address));
+      connection->Close(absl::CancelledError("ACME TLS-ALPN-01 validation answered"),
+                        /*send_go_away=*/false);
+      return;
+    }
+    state->session = std::make_shared<const TlsSessionInfo>(session);
     state->handshake_done = clock_.Now();
   };
   callbacks.on_frame = [this, state](const std::shared_ptr<Connection>& connection,

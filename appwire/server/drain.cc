@@ -130,6 +130,7 @@ void Server::Drain(absl::Duration timeout) {
   s.io.stop();
   if (s.io_thread.joinable()) s.io_thread.join();
   s.tls->StopDhGeneration();
+  if (s.acme != nullptr) s.acme->Stop();
   // Handlers still running finish against closed connections (their
   // replies are dropped). Those abandoned above keep running in the
   // background: their tasks hold the server's state, so nothing they touch

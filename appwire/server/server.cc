@@ -72,6 +72,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
       TlsConfiguration::Load(options, impl->parameters);
   if (!tls.ok()) return tls.status();
   impl->tls = *std::move(tls);
+  if (options.acme.enabled()) {
+    TlsConfiguration* configuration = impl->tls.get();
+    impl->acme = std::make_unique<AcmeManager>(options, [configuration] {
+      return configuration->Reload();
+    });
+  }
 
   if (options.builtin_services) {
     TlsConfiguration* configuration = impl->tls.get();
@@ -161,6 +167,7 @@ absl::Status Server::Start() {
   s.connections->StartTicks();
   s.io_thread = std::thread([&s] { s.io.run(); });
   s.tls->StartDhGeneration();
+  if (s.acme != nullptr) s.acme->Start();
   s.started = true;
   return absl::OkStatus();
 }
@@ -199,9 +206,21 @@ void Server::Impl::Accept() {
 void Server::Impl::OnAccepted(asio::ip::tcp::socket socket) {
   FrameLimits limits;
   std::shared_ptr<const ContextSet> set = tls->Current(&limits);
+  AcmeManager* autossl = acme.get();
   absl::StatusOr<std::shared_ptr<TlsStream>> stream = TlsStream::CreateServer(
       std::move(socket),
-      [set](const std::string& server_name) { return set->Select(server_name); },
+      [set, autossl](const TlsStream::ClientHello& hello) {
+        if (autossl == nullptr) return set->Select(hello.server_name);
+        // An ACME validation of a pending challenge gets its certificate;
+        // a name no certificate has may start an order (on demand) and,
+        // meanwhile, gets the base one.
+        if (auto challenge = autossl->ChallengeContext(hello)) return challenge;
+        std::shared_ptr<const TlsContext> chosen = set->Select(hello.server_name);
+        if (chosen == set->default_context && !hello.server_name.empty()) {
+          autossl->OnUnknownName(hello.server_name);
+        }
+        return chosen;
+      },
       set->default_context->options().handshake_timeout);
   if (!stream.ok()) {
     LogWarning(stream.status().message());

@@ -16,9 +16,11 @@
 #ifndef APPWIRE_SERVER_SERVER_H_
 #define APPWIRE_SERVER_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,6 +33,49 @@
 #include "appwire/transport/certificate_info.h"
 
 namespace appwire {
+
+// Certificates from an ACME CA (Let's Encrypt, or a private one), as
+// NetTalk and X4B's AutoSSL get them: for the names listed, from the start,
+// and on demand for names a handshake asks for. Each lands in
+// certificates/<name>.crt and .key (0600), which the server serves by SNI
+// at once; the base certificate (cert.pem) is served whenever no issued
+// one applies. docs/configuration.md, "AutoSSL", says more.
+struct APPWIRE_EXPORT AcmeOptions {
+  // Managed from start: issued when missing, renewed when due.
+  std::vector<std::string> domains;
+  // On demand: the first handshake naming an allowed name that has no
+  // certificate starts an order (that handshake gets the base
+  // certificate; later ones the new one). Allowed: a name matching one of
+  // `allow` ("*.shop.example" matches one label, "pos-*.example" a label's
+  // prefix) or accepted by `allow_name` (called on the issuing thread, never
+  // during a handshake). Neither set: nothing is allowed.
+  bool on_demand = false;
+  std::vector<std::string> allow;
+  std::function<bool(const std::string& name)> allow_name;
+  // The CA's directory. Empty: Let's Encrypt (its staging server when
+  // `staging`).
+  std::string directory;
+  bool staging = false;
+  // The account's contact address (optional) and the CA's own TLS root
+  // for private CAs (PEM file; empty: the system trust store).
+  std::string email;
+  std::string ca_file;
+  // External account binding, for CAs that require one.
+  std::string eab_key_id;
+  std::string eab_hmac_key;
+  // How often certificates are checked for renewal (and failed issuances
+  // retried once their backoff has passed).
+  absl::Duration check_interval = absl::Hours(1);
+  // A certificate is due for renewal when less than this remains, or a
+  // third of its lifetime, whichever comes first.
+  absl::Duration renew_before = absl::Hours(24 * 30);
+  // Bounds on orders: at most this many new names per hour on demand, and
+  // after a failure a name waits retry_backoff, doubling to a day.
+  int on_demand_per_hour = 20;
+  absl::Duration retry_backoff = absl::Minutes(1);
+
+  bool enabled() const { return !domains.empty() || on_demand; }
+};
 
 struct APPWIRE_EXPORT ServerOptions {
   // Folder holding key.pem and cert.pem; a self-signed pair is generated
@@ -83,6 +128,8 @@ struct APPWIRE_EXPORT ServerOptions {
   // appwire.v1.Echo/Echo and Echo/EchoStream (see builtin_services.h).
   // Default on.
   bool builtin_services = true;
+  // Certificates from an ACME CA (AutoSSL). Default: none.
+  AcmeOptions acme;
   // Sent in the hello frame.
   std::string software_name = "appwire-server";
   std::string software_version = kSoftwareVersion;

@@ -3,12 +3,14 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "appwire/common/files.h"
+#include "appwire/server/acme_manager.h"
 #include "appwire/common/parameter_table.h"
 
 namespace appwire {
@@ -82,6 +84,66 @@ absl::StatusOr<ParameterValue> Convert(const ParameterSpec& spec, absl::string_v
 
 }  // namespace
 
+namespace {
+
+// "a, b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> CommaList(absl::string_view value) {
+  std::vector<std::string> items;
+  for (absl::string_view item : absl::StrSplit(value, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!item.empty()) items.emplace_back(item);
+  }
+  return items;
+}
+
+absl::Status ApplyAcmeSetting(absl::string_view key, absl::string_view value,
+                              AcmeOptions* acme) {
+  const std::string text(value);
+  if (key == "acme_domains") {
+    acme->domains = CommaList(value);
+    for (const std::string& name : acme->domains) {
+      if (NormalizeAcmeName(name).empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "acme_domains: \"", name, "\" is not a DNS name an ACME CA can issue for (IP "
+            "addresses and wildcards are not; list each host name)"));
+      }
+    }
+  } else if (key == "acme_allow") {
+    acme->allow = CommaList(value);
+  } else if (key == "acme_on_demand") {
+    return SetBool(key, value, &acme->on_demand);
+  } else if (key == "acme_staging") {
+    return SetBool(key, value, &acme->staging);
+  } else if (key == "acme_directory") {
+    if (!text.empty() && !absl::StartsWith(text, "https://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "acme_directory = \"", text, "\": an ACME directory is an https:// URL"));
+    }
+    acme->directory = text;
+  } else if (key == "acme_email") {
+    acme->email = text;
+  } else if (key == "acme_ca_file") {
+    acme->ca_file = text;
+  } else if (key == "acme_eab_key_id") {
+    acme->eab_key_id = text;
+  } else if (key == "acme_eab_hmac_key") {
+    acme->eab_hmac_key = text;
+  } else if (key == "acme_on_demand_per_hour") {
+    int count = 0;
+    if (!absl::SimpleAtoi(value, &count) || count < 0 || count > 10000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "acme_on_demand_per_hour = \"", value, "\": use a whole number from 0 to 10000"));
+    }
+    acme->on_demand_per_hour = count;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown setting \"", key, "\"; known settings: ", absl::StrJoin(SettingKeys(), ", ")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 std::vector<std::string> SettingKeys() {
   std::vector<std::string> keys;
   for (const SettingDescription& setting : DescribeSettings()) keys.push_back(setting.key);
@@ -139,6 +201,18 @@ std::vector<SettingDescription> DescribeSettings() {
   settings.push_back({"access_log", "false", "true: one log line per call"});
   settings.push_back({"reflection", "true", "false: no appwire.v1.Reflection service"});
   settings.push_back({"stats", "false", "true: the metrics through appwire.v1.Stats (appwire stats)"});
+  // AutoSSL (docs/configuration.md, section 5.10).
+  settings.push_back({"acme_domains", "", "names whose certificates come from the ACME CA, ','-separated"});
+  settings.push_back({"acme_on_demand", "false", "true: order certificates for allowed names on first use"});
+  settings.push_back({"acme_allow", "", "on-demand name patterns (*.shop.example), ','-separated"});
+  settings.push_back({"acme_directory", "", "ACME directory URL (empty: Let's Encrypt)"});
+  settings.push_back({"acme_staging", "false", "true: Let's Encrypt's staging CA"});
+  settings.push_back({"acme_email", "", "contact address of the ACME account"});
+  settings.push_back({"acme_ca_file", "", "PEM root of a private ACME CA's own HTTPS"});
+  settings.push_back({"acme_eab_key_id", "", "external account binding key id"});
+  settings.push_back({"acme_eab_hmac_key", "", "external account binding HMAC key (base64url)"});
+  settings.push_back({"acme_on_demand_per_hour",
+                      absl::StrCat(AcmeOptions().on_demand_per_hour), "new on-demand names an hour"});
   return settings;
 }
 
@@ -159,6 +233,14 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   if (running.access_log != reread.access_log) change.need_restart.push_back("access_log");
   if (running.reflection != reread.reflection) change.need_restart.push_back("reflection");
   if (running.stats != reread.stats) change.need_restart.push_back("stats");
+  const AcmeOptions& a = running.acme;
+  const AcmeOptions& b = reread.acme;
+  if (a.domains != b.domains || a.on_demand != b.on_demand || a.allow != b.allow ||
+      a.directory != b.directory || a.staging != b.staging || a.email != b.email ||
+      a.ca_file != b.ca_file || a.eab_key_id != b.eab_key_id || a.eab_hmac_key != b.eab_hmac_key ||
+      a.on_demand_per_hour != b.on_demand_per_hour) {
+    change.need_restart.push_back("acme_*");
+  }
   for (const ParameterSpec& spec : ParameterTable()) {
     if (spec.selector == Parameter::kClientServerPortId) continue;  // ServerOptions::port
     ParameterValue now = reread.parameters.Get(spec.selector);
@@ -183,6 +265,7 @@ absl::Status ApplySetting(absl::string_view key, absl::string_view value,
     options->key_passphrase_env = std::string(value);
     return absl::OkStatus();
   }
+  if (absl::StartsWith(key, "acme_")) return ApplyAcmeSetting(key, value, &options->acme);
   if (key == "reflection") return SetBool(key, value, &options->reflection);
   if (key == "stats") return SetBool(key, value, &options->stats);
   if (key == "access_log") return SetBool(key, value, &options->access_log);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/common/parameter_table.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace appwire {
@@ -24,8 +25,52 @@ TEST(SettingsFileTest, KnownKeysAreTheParameterTablesBetweenTheServerOptionsKeys
   for (const ParameterSpec& spec : ParameterTable()) expected.emplace_back(spec.settings_key);
   expected.insert(expected.end(), {"client_ca", "key_passphrase_file", "key_passphrase_env",
                                    "metrics_port", "metrics_bind", "access_log", "reflection",
-                                   "stats"});
+                                   "stats", "acme_domains", "acme_on_demand", "acme_allow",
+                                   "acme_directory", "acme_staging", "acme_email", "acme_ca_file",
+                                   "acme_eab_key_id", "acme_eab_hmac_key",
+                                   "acme_on_demand_per_hour"});
   EXPECT_EQ(SettingKeys(), expected);
+}
+
+TEST(SettingsFileTest, AcmeSettingsFillAcmeOptions) {
+  ServerOptions options;
+  ASSERT_TRUE(ApplySetting("acme_domains", "Shop.Example, api.shop.example,", &options).ok());
+  EXPECT_EQ(options.acme.domains, (std::vector<std::string>{"Shop.Example", "api.shop.example"}));
+  ASSERT_TRUE(ApplySetting("acme_on_demand", "true", &options).ok());
+  ASSERT_TRUE(ApplySetting("acme_allow", "*.shop.example, pos-*.example", &options).ok());
+  EXPECT_EQ(options.acme.allow, (std::vector<std::string>{"*.shop.example", "pos-*.example"}));
+  ASSERT_TRUE(ApplySetting("acme_staging", "yes", &options).ok());
+  ASSERT_TRUE(ApplySetting("acme_on_demand_per_hour", "7", &options).ok());
+  ASSERT_TRUE(ApplySetting("acme_directory", "https://ca.example/dir", &options).ok());
+  EXPECT_TRUE(options.acme.on_demand);
+  EXPECT_TRUE(options.acme.staging);
+  EXPECT_EQ(options.acme.on_demand_per_hour, 7);
+  EXPECT_EQ(options.acme.directory, "https://ca.example/dir");
+  EXPECT_TRUE(options.acme.enabled());
+}
+
+TEST(SettingsFileTest, BadAcmeValuesNameTheSettingAndTheFix) {
+  ServerOptions options;
+  EXPECT_EQ(ApplySetting("acme_domains", "shop.example, 10.0.0.1", &options).message(),
+            "acme_domains: \"10.0.0.1\" is not a DNS name an ACME CA can issue for (IP addresses "
+            "and wildcards are not; list each host name)");
+  EXPECT_EQ(ApplySetting("acme_domains", "*.shop.example", &options).message(),
+            "acme_domains: \"*.shop.example\" is not a DNS name an ACME CA can issue for (IP "
+            "addresses and wildcards are not; list each host name)");
+  EXPECT_EQ(ApplySetting("acme_directory", "http://ca.example/dir", &options).message(),
+            "acme_directory = \"http://ca.example/dir\": an ACME directory is an https:// URL");
+  EXPECT_EQ(ApplySetting("acme_on_demand_per_hour", "-1", &options).message(),
+            "acme_on_demand_per_hour = \"-1\": use a whole number from 0 to 10000");
+  EXPECT_THAT(std::string(ApplySetting("acme_typo", "x", &options).message()),
+              ::testing::HasSubstr("unknown setting \"acme_typo\"; known settings: "));
+}
+
+TEST(SettingsFileTest, AcmeChangesNeedARestart) {
+  ServerOptions running, reread;
+  reread.acme.domains = {"shop.example"};
+  SettingsChange change =
+      CompareSettings(running, reread, [&](Parameter p) { return running.parameters.Get(p); });
+  EXPECT_EQ(change.need_restart, std::vector<std::string>{"acme_*"});
 }
 
 TEST(SettingsFileTest, EveryKeyIsDescribedWithItsDefault) {

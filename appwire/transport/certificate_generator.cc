@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/der_reader.h"
+#include "appwire/transport/internal/der_writer.h"
+#include "appwire/transport/internal/wolfcrypt_keys.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/internal/x509_names.h"
@@ -20,116 +22,14 @@
 namespace appwire {
 namespace {
 
-absl::Status CryptoError(absl::string_view what, int code) {
-  return absl::InternalError(absl::StrCat(
-      what, " failed: ", internal::WolfCryptErrorText(code, internal::CodeTextStyle::kParenthesized)));
-}
-
-// RAII holders so every early return frees what was made.
-struct Rng {
-  WC_RNG rng;
-  bool ok = false;
-  Rng() { ok = wc_InitRng(&rng) == 0; }
-  ~Rng() { if (ok) wc_FreeRng(&rng); }
-};
-
-// An ECDSA, RSA or Ed25519 private key (or, to make a certificate for it,
-// only its public half).
-struct PrivateKey {
-  int type = ECC_TYPE;  // or RSA_TYPE, ED25519_TYPE
-  ecc_key ecc;
-  RsaKey rsa;
-  ed25519_key ed25519;
-  bool ok = false;
-  PrivateKey() {
-    ok = wc_ecc_init(&ecc) == 0 && wc_InitRsaKey(&rsa, nullptr) == 0 &&
-         wc_ed25519_init(&ed25519) == 0;
-  }
-  ~PrivateKey() {
-    wc_ecc_free(&ecc);
-    wc_FreeRsaKey(&rsa);
-    wc_ed25519_free(&ed25519);
-  }
-  void* native() {
-    switch (type) {
-      case RSA_TYPE: return &rsa;
-      case ED25519_TYPE: return &ed25519;
-      default: return &ecc;
-    }
-  }
-  int signature_type() const {
-    switch (type) {
-      case RSA_TYPE: return CTC_SHA256wRSA;
-      case ED25519_TYPE: return CTC_ED25519;
-      default: return CTC_SHA256wECDSA;
-    }
-  }
-};
-
-absl::StatusOr<std::string> DerToPem(const std::vector<byte>& der, int type) {
-  int size = wc_DerToPem(der.data(), static_cast<word32>(der.size()), nullptr, 0, type);
-  if (size <= 0) return CryptoError("PEM size", size);
-  std::string pem(static_cast<size_t>(size), '\0');
-  int written = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
-                            reinterpret_cast<byte*>(&pem[0]), static_cast<word32>(size), type);
-  if (written <= 0) return CryptoError("PEM encoding", written);
-  pem.resize(static_cast<size_t>(written));
-  return pem;
-}
-
-absl::Status LoadKey(const std::string& pem, PrivateKey* key) {
-  std::vector<byte> der(pem.size());
-  int der_size = wc_KeyPemToDer(reinterpret_cast<const byte*>(pem.data()),
-                                static_cast<int>(pem.size()), der.data(),
-                                static_cast<word32>(der.size()), nullptr);
-  if (der_size <= 0) return CryptoError("reading the private key PEM", der_size);
-  // PKCS#8 wraps the key. wolfCrypt's decoders read the wrapper themselves
-  // (which also gives them the EC curve when the inner key omits it); the
-  // inner (traditional) key, at the offset wc_GetPkcs8TraditionalOffset
-  // sets (it returns the inner key's length), is the second try.
-  word32 inner_offset = 0;
-  std::vector<word32> starts = {0};
-  if (wc_GetPkcs8TraditionalOffset(der.data(), &inner_offset, static_cast<word32>(der_size)) >= 0) {
-    starts.push_back(inner_offset);
-  }
-  for (word32 start : starts) {
-    word32 index = start;
-    if (wc_EccPrivateKeyDecode(der.data(), &index, &key->ecc, static_cast<word32>(der_size)) ==
-        0) {
-      key->type = ECC_TYPE;
-      std::memset(der.data(), 0, der.size());
-      return absl::OkStatus();
-    }
-    index = start;
-    if (wc_RsaPrivateKeyDecode(der.data(), &index, &key->rsa, static_cast<word32>(der_size)) ==
-        0) {
-      key->type = RSA_TYPE;
-      std::memset(der.data(), 0, der.size());
-      return absl::OkStatus();
-    }
-  }
-  // Ed25519 keys come as PKCS#8 only (RFC 8410); openssl writes them without
-  // the public key, which is then derived from the private one.
-  word32 index = 0;
-  if (wc_Ed25519PrivateKeyDecode(der.data(), &index, &key->ed25519,
-                                 static_cast<word32>(der_size)) == 0) {
-    std::memset(der.data(), 0, der.size());
-    key->type = ED25519_TYPE;
-    if (!key->ed25519.pubKeySet) {
-      byte public_key[ED25519_PUB_KEY_SIZE];
-      int ret = wc_ed25519_make_public(&key->ed25519, public_key, sizeof(public_key));
-      if (ret == 0) {
-        ret = wc_ed25519_import_private_key(key->ed25519.k, ED25519_KEY_SIZE, public_key,
-                                            sizeof(public_key), &key->ed25519);
-      }
-      if (ret != 0) return CryptoError("deriving the Ed25519 public key", ret);
-    }
-    return absl::OkStatus();
-  }
-  std::memset(der.data(), 0, der.size());
-  return absl::InvalidArgumentError(
-      "the private key is not an ECDSA, RSA or Ed25519 key");
-}
+using internal::CryptoError;
+using internal::Der;
+using internal::DerInteger;
+using internal::DerTime;
+using internal::DerToPem;
+using internal::LoadKey;
+using internal::PrivateKey;
+using internal::Rng;
 
 // GeneralNames DER (the content of the subjectAltName OCTET STRING).
 absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
@@ -344,6 +244,79 @@ absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
   status = FillCert(spec, &key, cert.get());
   if (!status.ok()) return status;
   return SignAndEncode(cert.get(), &key, &key, &rng);
+}
+
+namespace {
+
+// `tbs` (a TBSCertificate, DER) with `extension` (a whole Extension TLV)
+// appended to its extensions ([3], made when there are none).
+absl::StatusOr<std::string> AppendExtension(absl::string_view tbs, const std::string& extension) {
+  size_t pos = 0, content = 0;
+  if (internal::NextTlv(tbs, &pos, &content).empty() || pos != tbs.size()) {
+    return absl::InternalError("wolfSSL made a TBSCertificate that is not one DER SEQUENCE");
+  }
+  std::string fields;
+  std::string extensions;
+  for (size_t field = content; field < tbs.size();) {
+    size_t field_content = 0;
+    const absl::string_view tlv = internal::NextTlv(tbs, &field, &field_content);
+    if (tlv.empty()) return absl::InternalError("wolfSSL made a malformed TBSCertificate");
+    if (static_cast<unsigned char>(tlv[0]) != 0xA3) {
+      absl::StrAppend(&fields, tlv);
+      continue;
+    }
+    size_t inner = field_content, inner_content = 0;  // [3] { SEQUENCE OF Extension }
+    if (internal::NextTlv(tbs, &inner, &inner_content).empty()) {
+      return absl::InternalError("wolfSSL made malformed certificate extensions");
+    }
+    extensions = std::string(tbs.substr(inner_content, inner - inner_content));
+  }
+  return Der(0x30, fields + Der(0xA3, Der(0x30, extensions + extension)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CreateAcmeChallengeCertificatePem(const std::string& key_pem,
+                                                              const std::string& domain,
+                                                              const std::string& key_authorization) {
+  internal::EnsureWolfSslInitialized();
+  Rng rng;
+  PrivateKey key;
+  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
+  absl::Status status = LoadKey(key_pem, &key);
+  if (!status.ok()) return status;
+  CertificateSpec spec;
+  spec.common_name = domain;
+  spec.dns_names = {domain};
+  spec.days_valid = 7;
+  auto cert = std::make_unique<Cert>();
+  status = FillCert(spec, &key, cert.get());
+  if (!status.ok()) return status;
+  cert->sigType = key.signature_type();
+  std::vector<byte> der(16384);
+  int ret = wc_MakeCert_ex(cert.get(), der.data(), static_cast<word32>(der.size()), key.type,
+                           key.native(), &rng.rng);
+  if (ret < 0) return CryptoError("making the challenge certificate", ret);
+  byte digest[WC_SHA256_DIGEST_SIZE];
+  ret = wc_Sha256Hash(reinterpret_cast<const byte*>(key_authorization.data()),
+                      static_cast<word32>(key_authorization.size()), digest);
+  if (ret != 0) return CryptoError("hashing the key authorization", ret);
+  // Extension { id-pe-acmeIdentifier, critical TRUE, OCTET STRING { OCTET STRING digest } }.
+  const std::string acme_identifier = Der(
+      0x30, absl::StrCat(absl::string_view("\x06\x08\x2b\x06\x01\x05\x05\x07\x01\x1f", 10),
+                         absl::string_view("\x01\x01\xff", 3),
+                         Der(0x04, Der(0x04, absl::string_view(reinterpret_cast<char*>(digest),
+                                                               sizeof(digest))))));
+  absl::StatusOr<std::string> tbs = AppendExtension(
+      absl::string_view(reinterpret_cast<char*>(der.data()), cert->bodySz), acme_identifier);
+  if (!tbs.ok()) return tbs.status();
+  if (tbs->size() + 512 > der.size()) return absl::InternalError("challenge certificate too large");
+  std::memcpy(der.data(), tbs->data(), tbs->size());
+  ret = wc_SignCert_ex(static_cast<int>(tbs->size()), cert->sigType, der.data(),
+                       static_cast<word32>(der.size()), key.type, key.native(), &rng.rng);
+  if (ret < 0) return CryptoError("signing the challenge certificate", ret);
+  der.resize(static_cast<size_t>(ret));
+  return DerToPem(der, CERT_TYPE);
 }
 
 absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_pem,
@@ -566,42 +539,6 @@ absl::StatusOr<CertificateRequest> ReadCertificateSubjectPem(absl::string_view p
 
 namespace appwire {
 namespace {
-
-// Just enough DER for a CRL (X.690): definite lengths, the few types RFC 5280
-// section 5 uses. wolfSSL 5.5 parses CRLs but cannot make one.
-std::string DerLength(size_t size) {
-  if (size < 0x80) return std::string(1, static_cast<char>(size));
-  std::string bytes;
-  for (; size > 0; size >>= 8) bytes.insert(bytes.begin(), static_cast<char>(size & 0xff));
-  return static_cast<char>(0x80 | bytes.size()) + bytes;
-}
-
-std::string Der(unsigned char tag, absl::string_view content) {
-  return absl::StrCat(std::string(1, static_cast<char>(tag)), DerLength(content.size()), content);
-}
-
-// An INTEGER from unsigned big-endian bytes.
-std::string DerInteger(std::string bytes) {
-  while (bytes.size() > 1 && bytes[0] == '\0') bytes.erase(0, 1);
-  if (bytes.empty()) bytes = std::string(1, '\0');
-  if (static_cast<unsigned char>(bytes[0]) & 0x80) bytes.insert(0, 1, '\0');
-  return Der(0x02, bytes);
-}
-
-std::string DerInteger(int64_t value) {
-  std::string bytes;
-  for (uint64_t v = static_cast<uint64_t>(value); v > 0; v >>= 8) {
-    bytes.insert(bytes.begin(), static_cast<char>(v & 0xff));
-  }
-  return DerInteger(bytes);
-}
-
-// UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 section 5.1.2.4).
-std::string DerTime(absl::Time time) {
-  const absl::CivilSecond utc = absl::ToCivilSecond(time, absl::UTCTimeZone());
-  if (utc.year() < 2050) return Der(0x17, absl::FormatTime("%y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
-  return Der(0x18, absl::FormatTime("%Y%m%d%H%M%SZ", time, absl::UTCTimeZone()));
-}
 
 // The subject Name (whole TLV) of a certificate: the issuer of what it signs.
 absl::StatusOr<std::string> SubjectNameDer(absl::string_view certificate) {

@@ -65,6 +65,15 @@ absl::StatusOr<std::string> PublicKeyPem(const std::string& private_key_pem);
 absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
     const std::string& key_pem, CertificateSpec spec);
 
+// The certificate appwire-server answers an ACME TLS-ALPN-01 challenge with
+// (RFC 8737 section 3): self-signed by `key_pem`, `domain` as its only
+// subjectAltName, and the critical acmeIdentifier extension
+// (1.3.6.1.5.5.7.1.31) holding SHA-256(`key_authorization`). Seven days
+// valid; only a validator that offers ALPN "acme-tls/1" ever sees it.
+absl::StatusOr<std::string> CreateAcmeChallengeCertificatePem(const std::string& key_pem,
+                                                              const std::string& domain,
+                                                              const std::string& key_authorization);
+
 // A PKCS#10 certificate signing request (PEM, "BEGIN CERTIFICATE REQUEST")
 // for `spec`'s subject and subject alternative names, signed by `key_pem`.
 absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_pem,

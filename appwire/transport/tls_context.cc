@@ -292,21 +292,28 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(
                                     "\" is not a usable PEM private key"),
                        ret);
     }
-    // A certificate wolfSSL cannot parse fails the key check too: say why
-    // it cannot be parsed instead.
-    absl::StatusOr<CertificateInfo> info =
-        DescribeCertificatePem(chain, options.certificate_source);
-    if (!info.ok()) return info.status();
-    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS ||
-        !internal::KeyMatchesCertificate(key, chain)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "\"", options.certificate_source, "\" and \"", options.private_key_source,
-          "\" do not match: the private key is not the key of the certificate; "
-          "put the matching key beside the certificate (or remove both files "
-          "to have appwire-server generate a self-signed pair)"));
+    // An ACME TLS-ALPN-01 certificate was made a moment ago, for its key,
+    // by CreateAcmeChallengeCertificatePem. Its critical acmeIdentifier
+    // extension is one wolfSSL's parser does not know, and refuses by
+    // design (RFC 5280 4.2), so it is not described: only the validator
+    // reads it, wolfSSL only sends it.
+    if (options.alpn_protocol != kAcmeTlsAlpnProtocol) {
+      // A certificate wolfSSL cannot parse fails the key check too: say why
+      // it cannot be parsed instead.
+      absl::StatusOr<CertificateInfo> info =
+          DescribeCertificatePem(chain, options.certificate_source);
+      if (!info.ok()) return info.status();
+      if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS ||
+          !internal::KeyMatchesCertificate(key, chain)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "\"", options.certificate_source, "\" and \"", options.private_key_source,
+            "\" do not match: the private key is not the key of the certificate; "
+            "put the matching key beside the certificate (or remove both files "
+            "to have appwire-server generate a self-signed pair)"));
+      }
+      context->certificate_ = *std::move(info);
+      context->has_certificate_ = true;
     }
-    context->certificate_ = *std::move(info);
-    context->has_certificate_ = true;
   }
 
   if (options.role == TlsRole::kClient) {

@@ -18,6 +18,9 @@ enum class TlsRole { kServer, kClient };
 
 // The ALPN protocol id every appwire connection negotiates.
 inline constexpr absl::string_view kAlpnProtocol = "appwire/1";
+// The ALPN protocol id of an ACME TLS-ALPN-01 validation (RFC 8737): a
+// server context that answers one negotiates this instead.
+inline constexpr absl::string_view kAcmeTlsAlpnProtocol = "acme-tls/1";
 
 struct TlsOptions {
   TlsRole role = TlsRole::kClient;
@@ -85,9 +88,13 @@ struct TlsOptions {
   // the caller records its fingerprint (see ChannelOptions). Only for a
   // first contact, explicitly asked for.
   bool trust_on_first_use = false;
-  // Refuse a peer that does not negotiate ALPN "appwire/1". Default on; a
-  // probe of arbitrary TLS servers turns it off.
+  // Refuse a peer that does not negotiate ALPN `alpn_protocol`. Default on;
+  // a probe of arbitrary TLS servers turns it off.
   bool require_alpn = true;
+  // The ALPN protocol this end offers (client) or accepts (server):
+  // "appwire/1", or "acme-tls/1" for the context that answers an ACME
+  // TLS-ALPN-01 validation with its challenge certificate.
+  std::string alpn_protocol = std::string(kAlpnProtocol);
 
   // Handshake must finish within this time. Default 10 s.
   absl::Duration handshake_timeout = absl::Seconds(10);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/transport/internal/buffers.h"
+#include "appwire/transport/internal/client_hello.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/tls_failure.h"
 #include "appwire/transport/internal/tls_session.h"
@@ -130,13 +131,14 @@ absl::StatusOr<bool> TlsStream::StartServerSessionLocked() {
   }
   // No name, an unknown one, or bytes that are not a ClientHello at all:
   // the default context, whose handshake then reports what is wrong.
-  std::string server_name;
-  if (found == WOLFSSL_SUCCESS) server_name.assign(reinterpret_cast<char*>(name), name_length);
+  ClientHello hello;
+  if (found == WOLFSSL_SUCCESS) hello.server_name.assign(reinterpret_cast<char*>(name), name_length);
+  hello.alpn_protocols = internal::ClientHelloAlpnProtocols(client_hello_);
   absl::StatusOr<std::unique_ptr<internal::TlsSession>> session =
-      internal::TlsSession::Create(selector_(server_name), peer_address_, "");
+      internal::TlsSession::Create(selector_(hello), peer_address_, "");
   if (!session.ok()) return session.status();
   session_ = *std::move(session);
-  session_->set_requested_server_name(server_name);
+  session_->set_requested_server_name(hello.server_name);
   session_->Feed(client_hello_.data(), client_hello_.size());
   std::string().swap(client_hello_);
   return true;

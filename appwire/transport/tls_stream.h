@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -46,10 +47,16 @@ class TlsStream final : public ByteStream, public std::enable_shared_from_this<T
       asio::ip::tcp::socket socket, std::shared_ptr<const TlsContext> context,
       std::string server_name, std::shared_ptr<void> resume = nullptr);
 
-  // Chooses the server's TlsContext for the host name a client asked for
-  // with SNI ("" when it sent none, or an IP address).
+  // What a server chooses its TlsContext by, from the ClientHello: the host
+  // name the client asked for with SNI ("" when it sent none, or an IP
+  // address) and the ALPN protocols it offers (an ACME validator offers
+  // only "acme-tls/1").
+  struct ClientHello {
+    std::string server_name;
+    std::vector<std::string> alpn_protocols;
+  };
   using ContextSelector =
-      std::function<std::shared_ptr<const TlsContext>(const std::string& server_name)>;
+      std::function<std::shared_ptr<const TlsContext>(const ClientHello& hello)>;
   // A server stream that picks its context once the ClientHello arrived.
   static absl::StatusOr<std::shared_ptr<TlsStream>> CreateServer(
       asio::ip::tcp::socket socket, ContextSelector selector, absl::Duration handshake_timeout);

@@ -54,7 +54,7 @@ class LoopbackPair {
     acceptor.accept(server_socket);
     std::shared_ptr<const TlsContext> chosen = *server_context;
     auto server = TlsStream::CreateServer(
-        std::move(server_socket), [chosen](const std::string&) { return chosen; },
+        std::move(server_socket), [chosen](const TlsStream::ClientHello&) { return chosen; },
         absl::Seconds(10));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *server;

@@ -2,6 +2,7 @@
 // Start, accept, accessors, ServerTestingPeer) and drain.cc (Drain). Each
 // part is a unit of its own:
 //   TlsConfiguration    appwire/server/tls_configuration.h  contexts, reload, DH, expiry
+//   AcmeManager         appwire/server/acme_manager.h       certificates from an ACME CA
 //   ConnectionRegistry  appwire/server/connection_registry.h open connections and their ticks
 //   Dispatcher          appwire/server/dispatch.h           hello, requests, calls, deadlines
 //   ServerParameters    appwire/server/server_parameters.h  this server's database parameters
@@ -18,6 +19,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "absl/time/time.h"
+#include "appwire/server/acme_manager.h"
 #include "appwire/server/connection_registry.h"
 #include "appwire/server/dispatch.h"
 #include "appwire/server/metrics_endpoint.h"
@@ -37,6 +39,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::shared_ptr<ServiceRegistry> registry;
   std::shared_ptr<ServerParameters> parameters;
   std::unique_ptr<TlsConfiguration> tls;
+  std::unique_ptr<AcmeManager> acme;  // when options.acme.enabled()
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<ConnectionRegistry> connections;
   const std::shared_ptr<ServerMetrics> metrics = std::make_shared<ServerMetrics>();

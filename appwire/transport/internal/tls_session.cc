@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(
   // Reaches VerifyCallback as store->userCtx.
   wolfSSL_SetCertCbCtx(ssl, session.get());
 
-  std::string alpn(kAlpnProtocol);
+  std::string alpn = options.alpn_protocol;
   if (wolfSSL_UseALPN(ssl, &alpn[0], static_cast<unsigned int>(alpn.size()),
                       options.require_alpn ? WOLFSSL_ALPN_FAILED_ON_MISMATCH
                                            : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
@@ -269,14 +269,15 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
   const bool client = context_->options().role == TlsRole::kClient;
   char* protocol = nullptr;
   unsigned short length = 0;
+  const std::string& wanted_alpn = context_->options().alpn_protocol;
   if (context_->options().require_alpn &&
       (wolfSSL_ALPN_GetProtocol(ssl_, &protocol, &length) != WOLFSSL_SUCCESS ||
-       absl::string_view(protocol, length) != kAlpnProtocol)) {
+       absl::string_view(protocol, length) != wanted_alpn)) {
     Shutdown();
     return WithTlsFailure(
         absl::FailedPreconditionError(absl::StrCat(
             "TLS handshake with ", peer_address_, " failed: the ", client ? "server" : "client",
-            " did not negotiate ALPN \"", kAlpnProtocol, "\"; it is not an appwire ",
+            " did not negotiate ALPN \"", wanted_alpn, "\"; it is not an appwire ",
             client ? "server" : "client", " (or an old one)")),
         TlsFailure{TlsFailure::Kind::kNoApplicationProtocol, "", -1});
   }

@@ -1,0 +1,340 @@
+#include "appwire/server/acme_manager.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "appwire/acme/acme_client.h"
+#include "appwire/common/files.h"
+#include "appwire/common/log.h"
+#include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
+
+namespace appwire {
+namespace {
+
+// Bounds that keep a flood of names from costing memory: queued names, and
+// names remembered at all (queued, issued or backing off).
+constexpr size_t kMaxQueued = 64;
+constexpr size_t kMaxRemembered = 4096;
+constexpr absl::Duration kMaxBackoff = absl::Hours(24);
+
+constexpr char kAcmeFolderName[] = "acme";
+constexpr char kAccountKeyFileName[] = "account.key";
+
+void LogAcme(const std::string& text) { LogInfo(absl::StrCat("acme: ", text)); }
+
+}  // namespace
+
+bool AcmeNameMatches(const std::string& pattern, const std::string& name) {
+  const std::string p = absl::AsciiStrToLower(pattern);
+  const std::string n = absl::AsciiStrToLower(name);
+  const size_t star = p.find('*');
+  if (star == std::string::npos) return p == n;
+  const std::string prefix = p.substr(0, star);
+  const std::string suffix = p.substr(star + 1);
+  if (n.size() <= prefix.size() + suffix.size()) return false;  // '*' is one character or more
+  if (!absl::StartsWith(n, prefix) || !absl::EndsWith(n, suffix)) return false;
+  const std::string matched = n.substr(prefix.size(), n.size() - prefix.size() - suffix.size());
+  return matched.find('.') == std::string::npos;  // within one label
+}
+
+std::string NormalizeAcmeName(const std::string& name) {
+  std::string lower = absl::AsciiStrToLower(name);
+  if (!lower.empty() && lower.back() == '.') lower.pop_back();
+  if (lower.empty() || lower.size() > 253) return "";
+  bool all_digits_and_dots = true;
+  size_t label = 0;
+  for (size_t i = 0; i <= lower.size(); ++i) {
+    if (i == lower.size() || lower[i] == '.') {
+      if (label == 0 || label > 63) return "";
+      label = 0;
+      continue;
+    }
+    const char c = lower[i];
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return "";
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) all_digits_and_dots = false;
+    ++label;
+  }
+  if (all_digits_and_dots) return "";  // an IPv4 address
+  return lower;
+}
+
+// Answers TLS-ALPN-01: one challenge context per name while its
+// authorization is pending.
+class AcmeManager::Responder : public acme::ChallengeResponder {
+ public:
+  std::string type() const override { return "tls-alpn-01"; }
+
+  absl::Status Present(const std::string& domain, const std::string& token,
+                       const std::string& key_authorization) override {
+    absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::string> certificate =
+        CreateAcmeChallengeCertificatePem(*key, domain, key_authorization);
+    if (!certificate.ok()) return certificate.status();
+    TlsOptions options;
+    options.role = TlsRole::kServer;
+    options.min_version = TlsVersion::k1_2;  // RFC 8737 section 3: TLS 1.2 or later
+    options.certificate_chain_pem = *certificate;
+    options.private_key_pem = *key;
+    options.certificate_source = absl::StrCat("the TLS-ALPN-01 certificate for ", domain);
+    options.alpn_protocol = std::string(kAcmeTlsAlpnProtocol);
+    absl::StatusOr<std::shared_ptr<TlsContext>> context = TlsContext::Create(options);
+    if (!context.ok()) return context.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    contexts_[absl::AsciiStrToLower(domain)] = *std::move(context);
+    return absl::OkStatus();
+  }
+
+  void Remove(const std::string& domain, const std::string&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    contexts_.erase(absl::AsciiStrToLower(domain));
+  }
+
+  std::shared_ptr<const TlsContext> Find(const std::string& name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto found = contexts_.find(absl::AsciiStrToLower(name));
+    return found == contexts_.end() ? nullptr : found->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const TlsContext>> contexts_;
+};
+
+AcmeManager::AcmeManager(const ServerOptions& options, std::function<absl::Status()> reload)
+    : options_(options),
+      folder_(ProjectFolder::At(options.project_dir)),
+      reload_(std::move(reload)),
+      responder_(std::make_unique<Responder>()) {}
+
+AcmeManager::~AcmeManager() { Stop(); }
+
+void AcmeManager::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void AcmeManager::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const TlsContext> AcmeManager::ChallengeContext(
+    const TlsStream::ClientHello& hello) const {
+  if (std::find(hello.alpn_protocols.begin(), hello.alpn_protocols.end(),
+                kAcmeTlsAlpnProtocol) == hello.alpn_protocols.end()) {
+    return nullptr;
+  }
+  return responder_->Find(hello.server_name);
+}
+
+int AcmeManager::orders_started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return orders_started_;
+}
+
+void AcmeManager::EnqueueLocked(const std::string& name, bool on_demand) {
+  if (std::find(queue_.begin(), queue_.end(), name) != queue_.end()) return;
+  NameState& state = names_[name];
+  state.on_demand = state.on_demand || on_demand;
+  if (absl::Now() < state.next_attempt) return;
+  queue_.push_back(name);
+  wake_.notify_all();
+}
+
+void AcmeManager::OnUnknownName(const std::string& requested) {
+  if (!options_.acme.on_demand) return;
+  const std::string name = NormalizeAcmeName(requested);
+  if (name.empty()) return;
+  const bool pattern_allows =
+      std::any_of(options_.acme.allow.begin(), options_.acme.allow.end(),
+                  [&](const std::string& pattern) { return AcmeNameMatches(pattern, name); });
+  // The decision callback runs on the manager's thread (Run), never here.
+  if (!pattern_allows && !options_.acme.allow_name) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (names_.count(name) > 0 || queue_.size() >= kMaxQueued ||
+      names_.size() >= kMaxRemembered) {
+    return;
+  }
+  const absl::Time now = absl::Now();
+  while (!on_demand_orders_.empty() && now - on_demand_orders_.front() > absl::Hours(1)) {
+    on_demand_orders_.pop_front();
+  }
+  if (static_cast<int>(on_demand_orders_.size()) >= options_.acme.on_demand_per_hour) {
+    if (!logged_rate_limit_) {
+      LogWarning(absl::StrCat("acme: on-demand limit reached (", options_.acme.on_demand_per_hour,
+                              " names an hour, acme_on_demand_per_hour); ", name,
+                              " and later names get the base certificate for now"));
+      logged_rate_limit_ = true;
+    }
+    return;
+  }
+  on_demand_orders_.push_back(now);
+  EnqueueLocked(name, /*on_demand=*/true);
+}
+
+bool AcmeManager::Due(const std::string& name, std::string* why) const {
+  const std::string path = JoinPath(folder_.sni_certificates, name + ".crt");
+  if (!FileExists(path)) {
+    *why = "no certificate yet";
+    return true;
+  }
+  absl::StatusOr<std::string> pem = ReadFile(path);
+  absl::StatusOr<CertificateInfo> info =
+      pem.ok() ? DescribeCertificatePem(*pem, path) : absl::StatusOr<CertificateInfo>(pem.status());
+  if (!info.ok()) {
+    *why = absl::StrCat(path, " cannot be read (", info.status().message(), ")");
+    return true;
+  }
+  const absl::Time now = absl::Now();
+  const absl::Duration remaining = info->not_after - now;
+  const absl::Duration lifetime = info->not_after - info->not_before;
+  const absl::Duration window = std::max(options_.acme.renew_before, lifetime / 3);
+  if (remaining <= window) {
+    *why = absl::StrCat("it expires ", FormatUtc(info->not_after));
+    return true;
+  }
+  *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
+                      FormatUtc(info->not_after - window));
+  return false;
+}
+
+absl::StatusOr<std::string> AcmeManager::AccountKey() {
+  const std::string folder = JoinPath(folder_.dir, kAcmeFolderName);
+  const std::string path = JoinPath(folder, kAccountKeyFileName);
+  if (FileExists(path)) return ReadFile(path);
+  absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+  if (!key.ok()) return key.status();
+  absl::Status status = MakeDirectories(folder);
+  if (status.ok()) status = WriteFileAtomically(path, *key, 0600, ExistingFile::kKeep);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("cannot keep the ACME account key in ", path,
+                                                    ": ", status.message()));
+  }
+  LogAcme(absl::StrCat("new account key written to ", path));
+  return key;
+}
+
+absl::Status AcmeManager::IssueAndSave(const std::string& name) {
+  absl::StatusOr<std::string> account_key = AccountKey();
+  if (!account_key.ok()) return account_key.status();
+  acme::AcmeClientOptions client_options;
+  client_options.directory_url = !options_.acme.directory.empty() ? options_.acme.directory
+                                 : options_.acme.staging ? acme::kLetsEncryptStaging
+                                                         : acme::kLetsEncryptProduction;
+  client_options.ca_file = options_.acme.ca_file;
+  client_options.account_key_pem = *std::move(account_key);
+  client_options.email = options_.acme.email;
+  client_options.eab_key_id = options_.acme.eab_key_id;
+  client_options.eab_hmac_key = options_.acme.eab_hmac_key;
+  client_options.cancelled = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_;
+  };
+  acme::AcmeClient client(client_options, responder_.get(),
+                          [&](const std::string& step) { LogAcme(step); });
+  absl::StatusOr<acme::IssuedCertificate> issued = client.Issue({name});
+  if (!issued.ok()) return issued.status();
+  absl::Status status = MakeDirectories(folder_.sni_certificates);
+  // The key first: a .crt never names a key that is not there yet.
+  const std::string key_path = JoinPath(folder_.sni_certificates, name + ".key");
+  const std::string certificate_path = JoinPath(folder_.sni_certificates, name + ".crt");
+  if (status.ok()) status = WriteFileAtomically(key_path, issued->private_key_pem, 0600);
+  if (status.ok()) status = WriteFileAtomically(certificate_path, issued->chain_pem, 0644);
+  if (!status.ok()) return status;
+  absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(issued->chain_pem, certificate_path);
+  LogAcme(absl::StrCat("certificate saved: ", certificate_path,
+                       info.ok() ? absl::StrCat(", expires ", FormatUtc(info->not_after)) : ""));
+  status = reload_();
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("the new certificate for ", name,
+                                                    " was saved but not served: ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+void AcmeManager::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  absl::Time next_check = absl::InfinitePast();
+  while (!stop_) {
+    const absl::Time now = absl::Now();
+    if (now >= next_check) {
+      // The managed names, and every name issued on demand: renew what is due.
+      std::vector<std::pair<std::string, bool>> names;
+      for (const std::string& domain : options_.acme.domains) {
+        const std::string name = NormalizeAcmeName(domain);
+        if (!name.empty()) names.emplace_back(name, false);
+      }
+      for (const auto& [name, state] : names_) {
+        if (state.on_demand) names.emplace_back(name, true);
+      }
+      lock.unlock();
+      std::vector<std::pair<std::string, bool>> due;
+      for (const auto& [name, on_demand] : names) {
+        std::string why;
+        if (Due(name, &why)) {
+          due.emplace_back(name, on_demand);
+          LogAcme(absl::StrCat(name, ": ordering a certificate (", why, ")"));
+        } else if (next_check == absl::InfinitePast()) {
+          LogAcme(absl::StrCat(name, ": certificate on disk ", why));
+        }
+      }
+      lock.lock();
+      for (const auto& [name, on_demand] : due) EnqueueLocked(name, on_demand);
+      next_check = now + options_.acme.check_interval;
+    }
+    if (queue_.empty()) {
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(next_check - absl::Now()));
+      continue;
+    }
+    const std::string name = queue_.front();
+    queue_.pop_front();
+    const bool on_demand = names_[name].on_demand;
+    ++orders_started_;
+    lock.unlock();
+    absl::Status status;
+    std::string why;
+    const bool pattern_allows =
+        std::any_of(options_.acme.allow.begin(), options_.acme.allow.end(),
+                    [&](const std::string& pattern) { return AcmeNameMatches(pattern, name); });
+    if (on_demand && !pattern_allows && options_.acme.allow_name && !options_.acme.allow_name(name)) {
+      status = absl::PermissionDeniedError("the server's decision function refused it");
+    } else if (on_demand && !Due(name, &why)) {
+      status = absl::OkStatus();  // a certificate appeared meanwhile
+    } else {
+      status = IssueAndSave(name);
+    }
+    lock.lock();
+    NameState& state = names_[name];
+    if (status.ok()) {
+      state.failures = 0;
+      state.next_attempt = absl::InfinitePast();
+      continue;
+    }
+    if (status.code() == absl::StatusCode::kPermissionDenied) {
+      state.next_attempt = absl::InfiniteFuture();  // never asked again this run
+      state.on_demand = false;
+      LogAcme(absl::StrCat(name, ": not ordered: ", status.message()));
+      continue;
+    }
+    ++state.failures;
+    const absl::Duration backoff =
+        std::min(kMaxBackoff, options_.acme.retry_backoff * (1 << std::min(state.failures - 1, 16)));
+    state.next_attempt = absl::Now() + backoff;
+    // The next check (which queues what is due and past its backoff) then.
+    next_check = std::min(next_check, state.next_attempt);
+    LogWarning(absl::StrCat("acme: could not get a certificate for ", name, ": ", status.message(),
+                            "; the base certificate is served for it meanwhile; next try in ",
+                            absl::FormatDuration(backoff)));
+  }
+}
+
+}  // namespace appwire

@@ -1,0 +1,116 @@
+// AcmeManager: appwire-server's AutoSSL. It keeps certificates/<name>.crt
+// and .key current for the names ServerOptions::acme manages (from the
+// start, and on demand for allowed names a handshake asks for), getting
+// them from an ACME CA on a thread of its own, and answers the CA's
+// TLS-ALPN-01 validations on the server's own port (RFC 8737): a handshake
+// offering ALPN "acme-tls/1" for a name with a pending challenge gets the
+// challenge certificate, and no ordinary client ever sees one.
+//
+// The CA being slow, down or refusing never stops the server: until a
+// certificate exists (and whenever one could not be had) the base
+// certificate is served, failures are logged with the fix and retried
+// with backoff, and certificates already on disk and valid are used at
+// start without contacting anyone.
+//
+// Owned by Server::Impl. Threads: ChallengeContext and OnUnknownName are
+// called from the I/O thread during handshakes and only take a lock;
+// everything slow (the CA, keys, files) happens on the manager's thread.
+#ifndef APPWIRE_SERVER_ACME_MANAGER_H_
+#define APPWIRE_SERVER_ACME_MANAGER_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "appwire/common/project_folder.h"
+#include "appwire/server/server.h"
+#include "appwire/transport/tls_context.h"
+#include "appwire/transport/tls_stream.h"
+
+namespace appwire {
+
+// True when `name` matches `pattern`: equal (any case), or `pattern` has
+// one '*' standing for one or more characters of a single label
+// ("*.shop.example" matches "a.shop.example", not "a.b.shop.example";
+// "pos-*.example" matches "pos-12.example").
+bool AcmeNameMatches(const std::string& pattern, const std::string& name);
+
+// The name as a DNS host name ACME can issue for, in lower case; empty
+// when it is not one (an IP address, empty labels, characters outside
+// letters, digits and '-', longer than 253).
+std::string NormalizeAcmeName(const std::string& name);
+
+class AcmeManager {
+ public:
+  // `reload` serves what was written (TlsConfiguration::Reload).
+  AcmeManager(const ServerOptions& options, std::function<absl::Status()> reload);
+  ~AcmeManager();  // Stop()
+  AcmeManager(const AcmeManager&) = delete;
+  AcmeManager& operator=(const AcmeManager&) = delete;
+
+  // Starts the thread: checks the managed names' certificates on disk and
+  // orders those missing or due. Called once the port is bound (the CA's
+  // validation connects to it).
+  void Start();
+  // Stops the thread (an issuance under way is abandoned at its next
+  // step's timeout at worst; the CA's requests are bounded). Idempotent.
+  void Stop();
+
+  // The context that answers an ACME TLS-ALPN-01 validation, when `hello`
+  // is one (it offers "acme-tls/1") for a name with a challenge pending;
+  // else null.
+  std::shared_ptr<const TlsContext> ChallengeContext(const TlsStream::ClientHello& hello) const;
+
+  // A handshake asked for `name` and no certificate has it: on demand, an
+  // allowed name is queued for an order. Cheap and bounded whatever the
+  // client sends: names not allowed, and names over the rate limit, start
+  // nothing.
+  void OnUnknownName(const std::string& name);
+
+  // For tests and `appwire acme status`: orders sent since Start.
+  int orders_started() const;
+
+ private:
+  class Responder;
+  struct NameState {
+    int failures = 0;
+    absl::Time next_attempt = absl::InfinitePast();
+    bool on_demand = false;
+  };
+  void Run();
+  // Queues `name` unless it is queued already or waiting out a backoff.
+  void EnqueueLocked(const std::string& name, bool on_demand);
+  // Missing, unreadable, expired or within its renewal window.
+  bool Due(const std::string& name, std::string* why) const;
+  absl::Status IssueAndSave(const std::string& name);
+  absl::StatusOr<std::string> AccountKey();
+
+  const ServerOptions options_;
+  const ProjectFolder folder_;
+  const std::function<absl::Status()> reload_;
+  std::unique_ptr<Responder> responder_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::deque<std::string> queue_;           // names to order, in order
+  std::map<std::string, NameState> names_;  // each name ever queued (bounded: see OnUnknownName)
+  std::deque<absl::Time> on_demand_orders_;  // on-demand names queued in the last hour
+  int orders_started_ = 0;
+  bool logged_rate_limit_ = false;
+  std::thread thread_;
+};
+
+}  // namespace appwire
+
+#endif  // APPWIRE_SERVER_ACME_MANAGER_H_

@@ -1,0 +1,359 @@
+// AutoSSL against a real ACME server: Pebble (Let's Encrypt's test CA) with
+// pebble-challtestsrv as its DNS, started here on loopback. Pebble's
+// validation authority connects to the appwire-server under test for
+// TLS-ALPN-01, so every issuance below is the whole RFC 8555 exchange with
+// the challenge answered on the server's own port.
+#include <sys/stat.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "appwire/client/channel.h"
+#include "appwire/common/files.h"
+#include "appwire/server/server.h"
+#include "appwire/transport/certificate_info.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/pebble_ca.h"
+#include "tests/test_support.h"
+
+namespace appwire {
+namespace {
+
+using ::appwire::testing::FreeTcpPort;
+using ::appwire::testing::LogCapture;
+using ::appwire::testing::PebbleCa;
+using ::appwire::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr absl::Duration kIssuance = absl::Seconds(60);
+
+class AcmeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PebbleCa::available()) {
+      GTEST_SKIP() << "pebble is not installed (scripts/install-deps.sh installs it)";
+    }
+    port_ = FreeTcpPort();
+  }
+
+  // Starts Pebble validating on port_, with `environment` added.
+  void StartPebble(std::map<std::string, std::string> environment = {}) {
+    pebble_ = std::make_unique<PebbleCa>(PebbleCa::Options{port_, std::move(environment)});
+    ASSERT_TRUE(pebble_->started()) << pebble_->Log();
+  }
+
+  ServerOptions Options() const {
+    ServerOptions options;
+    options.project_dir = project_.path();
+    options.port = port_;
+    options.acme.directory = pebble_ != nullptr ? pebble_->directory_url()
+                                                : "https://127.0.0.1:1/dir";
+    options.acme.ca_file = pebble_ != nullptr ? pebble_->https_ca_file() : "";
+    options.acme.retry_backoff = absl::Seconds(1);
+    return options;
+  }
+
+  // The certificate a client asking for `name` gets (its leaf), or the
+  // error; trusting both Pebble's issuing root and the base cert.pem.
+  absl::StatusOr<CertificateInfo> SeenAs(const std::string& name) {
+    if (trust_file_.empty()) {
+      const std::string root = pebble_->IssuingRootFile();
+      trust_file_ = project_.File("trusted.pem");
+      project_.Write("trusted.pem",
+                     absl::StrCat(testing::ReadText(root), testing::ReadText(project_.File("cert.pem"))));
+    }
+    ChannelOptions client;
+    client.target = absl::StrCat("127.0.0.1:", port_);
+    client.server_name = name;
+    client.ca_file = trust_file_;
+    client.connect_timeout = absl::Seconds(10);
+    auto channel = Channel::Connect(client);
+    if (!channel.ok()) return channel.status();
+    CallOptions call;
+    call.timeout = absl::Seconds(5);
+    absl::StatusOr<std::string> health = (*channel)->CallRaw("appwire.v1.Health/Check", "", call);
+    if (!health.ok()) return health.status();
+    return *(*channel)->session_info().peer_certificate;
+  }
+
+  std::string CertificateFile(const std::string& name) const {
+    return project_.File(absl::StrCat("certificates/", name, ".crt"));
+  }
+
+  TempDir project_;
+  int port_ = 0;
+  std::unique_ptr<PebbleCa> pebble_;
+  std::string trust_file_;
+};
+
+// StartServer, but on the port Pebble validates (StartServer picks one).
+std::unique_ptr<Server> StartServer(ServerOptions options) {
+  const std::string dh_path = JoinPath(options.project_dir, "dhparams.pem");
+  if (!FileExists(dh_path)) {
+    EXPECT_TRUE(WriteFileAtomically(dh_path, testing::Ffdhe2048Pem(), 0644).ok());
+  }
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Create(std::move(options), nullptr);
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return nullptr;
+  absl::Status started = (*server)->Start();
+  EXPECT_TRUE(started.ok()) << started;
+  return started.ok() ? *std::move(server) : nullptr;
+}
+
+unsigned Mode(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0;
+}
+
+TEST_F(AcmeTest, ManagedNameIsIssuedAtStartAndServedByName) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All() << pebble_->Log();
+  // Each step, in order, as NetTalk logs it.
+  const std::string all = logs.All();
+  std::vector<std::string> steps = {"ordering a certificate (no certificate yet)",
+                                    "account created: ",
+                                    "order created for shop.appwire.test",
+                                    "shop.appwire.test: tls-alpn-01 challenge ready",
+                                    "shop.appwire.test: the CA is validating",
+                                    "shop.appwire.test: valid",
+                                    "certificate for shop.appwire.test issued",
+                                    "certificate saved: ", ", expires "};
+  size_t at = 0;
+  for (const std::string& step : steps) {
+    const size_t found = all.find(step, at);
+    ASSERT_NE(found, std::string::npos) << "missing, or out of order: " << step << "\n" << all;
+    at = found;
+  }
+  // Logged by the I/O thread, as soon as the CA connects: after the
+  // challenge was made ready, maybe before "validating" is.
+  const size_t answered =
+      all.find("answered the CA's TLS-ALPN-01 validation for shop.appwire.test from 127.0.0.1:");
+  ASSERT_NE(answered, std::string::npos) << all;
+  EXPECT_GT(answered, all.find("tls-alpn-01 challenge ready")) << all;
+
+  // A client that trusts Pebble's root connects by name and verifies.
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->dns_names, ::testing::ElementsAre("shop.appwire.test"));
+  EXPECT_THAT(seen->issuer, HasSubstr("Pebble"));
+  // Other names, and no name, get the base certificate.
+  absl::StatusOr<CertificateInfo> base = SeenAs("localhost");
+  ASSERT_TRUE(base.ok()) << base.status();
+  EXPECT_EQ(base->sha256_fingerprint, server->certificate().sha256_fingerprint);
+
+  EXPECT_EQ(Mode(project_.File("certificates/shop.appwire.test.key")), 0600u);
+  EXPECT_EQ(Mode(project_.File("acme/account.key")), 0600u);
+  EXPECT_THAT(testing::ReadText(CertificateFile("shop.appwire.test")),
+              HasSubstr("-----BEGIN CERTIFICATE-----"));
+}
+
+TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {
+  StartPebble();
+  {
+    LogCapture logs;
+    ServerOptions options = Options();
+    options.acme.domains = {"shop.appwire.test"};
+    auto server = StartServer(options);
+    ASSERT_NE(server, nullptr);
+    ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
+  }
+  const std::string issued = testing::ReadText(CertificateFile("shop.appwire.test"));
+  absl::StatusOr<CertificateInfo> first = SeenAs("shop.appwire.test");
+  ASSERT_FALSE(first.ok());  // no server now
+  pebble_->Stop();  // the CA is gone: nothing may need it
+
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("shop.appwire.test: certificate on disk valid until ")) << logs.All();
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->issuer, HasSubstr("Pebble"));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("ordering")));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("could not get a certificate")));
+  EXPECT_EQ(testing::ReadText(CertificateFile("shop.appwire.test")), issued);
+}
+
+TEST_F(AcmeTest, OnDemandFirstHandshakeGetsTheBaseCertificateLaterOnesTheIssuedOne) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.on_demand = true;
+  options.acme.allow = {"*.shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  // The first handshake is not kept waiting for the CA: it gets cert.pem
+  // (which the client, checking the name, refuses).
+  absl::StatusOr<CertificateInfo> first = SeenAs("pos-1.shop.appwire.test");
+  ASSERT_FALSE(first.ok());
+  EXPECT_THAT(first.status().message(), HasSubstr("server certificate is for 'localhost'"));
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All() << pebble_->Log();
+  absl::StatusOr<CertificateInfo> later = SeenAs("pos-1.shop.appwire.test");
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_THAT(later->dns_names, ::testing::ElementsAre("pos-1.shop.appwire.test"));
+  EXPECT_THAT(later->issuer, HasSubstr("Pebble"));
+
+  // A name outside acme_allow starts nothing.
+  absl::StatusOr<CertificateInfo> other = SeenAs("other.appwire.test");
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(other.status().message(), HasSubstr("server certificate is for 'localhost'"));
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("other.appwire.test")));
+  EXPECT_FALSE(FileExists(CertificateFile("other.appwire.test")));
+}
+
+TEST_F(AcmeTest, FailedValidationKeepsServingTheBaseCertificateAndSaysWhy) {
+  // Pebble validates on a port where nothing listens: as if the name
+  // resolved to another machine.
+  const int real_port = port_;
+  port_ = FreeTcpPort();
+  StartPebble();
+  port_ = real_port;
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: could not get a certificate for shop.appwire.test: ", kIssuance))
+      << logs.All();
+  EXPECT_THAT(logs.All(), HasSubstr("shop.appwire.test: invalid: "));
+  EXPECT_THAT(logs.All(),
+              HasSubstr("the CA could not validate shop.appwire.test by tls-alpn-01: "));
+  EXPECT_THAT(logs.All(), HasSubstr("make sure shop.appwire.test resolves to this server and that "
+                                    "its port 443 reaches appwire-server"));
+  EXPECT_THAT(logs.All(), HasSubstr("the base certificate is served for it meanwhile; next try in "));
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.appwire.test");
+  ASSERT_FALSE(seen.ok());  // the base certificate does not name shop.appwire.test
+  EXPECT_THAT(seen.status().message(), HasSubstr("shop.appwire.test"));
+  absl::StatusOr<CertificateInfo> base = SeenAs("localhost");
+  ASSERT_TRUE(base.ok()) << base.status();
+  EXPECT_FALSE(FileExists(CertificateFile("shop.appwire.test")));
+}
+
+TEST_F(AcmeTest, UnreachableCaKeepsTheServerServing) {
+  LogCapture logs;
+  ServerOptions options = Options();  // no Pebble: the directory refuses connections
+  options.acme.domains = {"shop.appwire.test"};
+  options.acme.ca_file = "";
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: could not get a certificate for shop.appwire.test: cannot reach "
+                           "the ACME directory: ",
+                           absl::Seconds(30)))
+      << logs.All();
+  EXPECT_THAT(logs.All(), HasSubstr("(check acme_directory)"));
+  pebble_.reset();
+  trust_file_ = project_.File("cert.pem");
+  absl::StatusOr<CertificateInfo> base = SeenAs("localhost");
+  ASSERT_TRUE(base.ok()) << base.status();
+}
+
+TEST_F(AcmeTest, RejectedNoncesAreRetried) {
+  StartPebble({{"PEBBLE_WFE_NONCEREJECT", "60"}});
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  // With 60% of nonces refused, some issuances need a second try (badNonce
+  // beyond the retries); within the bound every one gets there.
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+}
+
+TEST_F(AcmeTest, DueCertificateIsRenewedAndOpenConnectionsStayUp) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  options.acme.check_interval = absl::Seconds(1);
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
+  absl::StatusOr<CertificateInfo> first = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  ChannelOptions client;
+  client.target = absl::StrCat("127.0.0.1:", port_);
+  client.server_name = "shop.appwire.test";
+  client.ca_file = trust_file_;
+  auto open = Channel::Connect(client);
+  ASSERT_TRUE(open.ok()) << open.status();
+
+  // Counted as due from now on (Pebble's certificates last years): the next
+  // check renews it.
+  server.reset();
+  options.acme.renew_before = absl::Hours(24 * 365 * 100);
+  LogCapture renewal_logs;
+  // (The first server is gone with its connections; the renewal is watched
+  // on a new one, with a connection opened before it.)
+  server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  auto kept = Channel::Connect(client);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_TRUE(renewal_logs.WaitFor("acme: certificate saved: ", kIssuance)) << renewal_logs.All();
+  EXPECT_THAT(renewal_logs.All(), HasSubstr("ordering a certificate (it expires "));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        absl::StatusOr<CertificateInfo> now = SeenAs("shop.appwire.test");
+        return now.ok() && now->serial != first->serial;
+      },
+      absl::Seconds(10)));
+  CallOptions call;
+  call.timeout = absl::Seconds(5);
+  EXPECT_TRUE((*kept)->CallRaw("appwire.v1.Health/Check", "", call).ok());
+}
+
+TEST_F(AcmeTest, BurstOfRandomAllowedNamesStaysWithinTheRateLimit) {
+  StartPebble({{"PEBBLE_VA_ALWAYS_VALID", "1"}});
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.on_demand = true;
+  options.acme.allow = {"*.shop.appwire.test"};
+  options.acme.on_demand_per_hour = 5;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  trust_file_ = project_.File("cert.pem");
+  int served = 0;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<CertificateInfo> seen = SeenAs(absl::StrCat("n", i, ".shop.appwire.test"));
+    if (seen.ok() || absl::StrContains(seen.status().message(), "shop.appwire.test")) ++served;
+  }
+  EXPECT_EQ(served, 1000);
+  EXPECT_TRUE(logs.WaitFor("acme: on-demand limit reached (5 names an hour")) << logs.All();
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        const std::string all = logs.All();
+        size_t saved = 0;
+        for (size_t at = all.find("certificate saved"); at != std::string::npos;
+             at = all.find("certificate saved", at + 1)) {
+          ++saved;
+        }
+        return saved == 5;
+      },
+      kIssuance))
+      << logs.All();
+  absl::SleepFor(absl::Seconds(1));
+  const std::string all = logs.All();
+  size_t orders = 0;
+  for (size_t at = all.find("order created for"); at != std::string::npos;
+       at = all.find("order created for", at + 1)) {
+    ++orders;
+  }
+  EXPECT_EQ(orders, 5u);
+}
+
+}  // namespace
+}  // namespace appwire
