@@ -40,9 +40,10 @@ class AcmeTest : public ::testing::Test {
     port_ = FreeTcpPort();
   }
 
-  // Starts Pebble validating on port_, with `environment` added.
+  // Starts Pebble validating on port_ (and http_port_), with `environment` added.
   void StartPebble(std::map<std::string, std::string> environment = {}) {
-    pebble_ = std::make_unique<PebbleCa>(PebbleCa::Options{port_, std::move(environment)});
+    pebble_ =
+        std::make_unique<PebbleCa>(PebbleCa::Options{port_, http_port_, std::move(environment)});
     ASSERT_TRUE(pebble_->started()) << pebble_->Log();
   }
 
@@ -86,6 +87,7 @@ class AcmeTest : public ::testing::Test {
 
   TempDir project_;
   int port_ = 0;
+  int http_port_ = FreeTcpPort();
   std::unique_ptr<PebbleCa> pebble_;
   std::string trust_file_;
 };
@@ -154,6 +156,29 @@ TEST_F(AcmeTest, ManagedNameIsIssuedAtStartAndServedByName) {
   EXPECT_EQ(Mode(project_.File("acme/account.key")), 0600u);
   EXPECT_THAT(testing::ReadText(CertificateFile("shop.appwire.test")),
               HasSubstr("-----BEGIN CERTIFICATE-----"));
+}
+
+TEST_F(AcmeTest, Http01IsAnsweredOnTheConfiguredPlainPort) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  options.acme.http_port = http_port_;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All() << pebble_->Log();
+  EXPECT_THAT(logs.All(), HasSubstr("shop.appwire.test: http-01 challenge ready"));
+  EXPECT_THAT(logs.All(), HasSubstr("answered the CA's HTTP-01 validation "
+                                    "(/.well-known/acme-challenge/"));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("TLS-ALPN-01 validation")));
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->issuer, HasSubstr("Pebble"));
+  // Anything else on that port is a 404 that says what the port is for.
+  testing::ShellRun other = testing::RunShell(
+      absl::StrCat("curl -s -i http://127.0.0.1:", http_port_, "/.well-known/acme-challenge/nope"));
+  EXPECT_THAT(other.output, HasSubstr("404 Not Found"));
+  EXPECT_THAT(other.output, HasSubstr("this port answers ACME HTTP-01 challenges only"));
 }
 
 TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {

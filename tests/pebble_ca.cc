@@ -101,7 +101,7 @@ PebbleCa::PebbleCa(Options options) {
                           R"(", "managementListenAddress": "127.0.0.1:)", management_port_,
                           R"(", "certificate": ")", dir_.File("pebble-cert.pem"),
                           R"(", "privateKey": ")", dir_.File("pebble-key.pem"),
-                          R"(", "httpPort": 5002, "tlsPort": )", options.tls_port,
+                          R"(", "httpPort": )", options.http_port, R"(, "tlsPort": )", options.tls_port,
                           R"(, "ocspResponderURL": "", "externalAccountBindingRequired": false}})"));
   challtestsrv_ = Spawn({kChallTestSrv, "-dns01", absl::StrCat("127.0.0.1:", dns_port), "-http01",
                          "", "-https01", "", "-tlsalpn01", "", "-management",

@@ -21,7 +21,8 @@ int FreeTcpPort();
 class PebbleCa {
  public:
   struct Options {
-    int tls_port = 0;  // where Pebble validates TLS-ALPN-01
+    int tls_port = 0;   // where Pebble validates TLS-ALPN-01
+    int http_port = 5002;  // and HTTP-01
     // Environment for pebble (PEBBLE_VA_NOSLEEP=1 and
     // PEBBLE_WFE_NONCEREJECT=0 unless given here).
     std::map<std::string, std::string> environment;

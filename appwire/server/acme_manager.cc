@@ -62,14 +62,22 @@ std::string NormalizeAcmeName(const std::string& name) {
   return lower;
 }
 
-// Answers TLS-ALPN-01: one challenge context per name while its
-// authorization is pending.
+// Answers the CA's challenges while an authorization is pending: for
+// TLS-ALPN-01 a context per name (RFC 8737), for HTTP-01 the key
+// authorization per token (RFC 8555 section 8.3).
 class AcmeManager::Responder : public acme::ChallengeResponder {
  public:
-  std::string type() const override { return "tls-alpn-01"; }
+  explicit Responder(bool http01) : http01_(http01) {}
+
+  std::string type() const override { return http01_ ? "http-01" : "tls-alpn-01"; }
 
   absl::Status Present(const std::string& domain, const std::string& token,
                        const std::string& key_authorization) override {
+    if (http01_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      http01_answers_[token] = key_authorization;
+      return absl::OkStatus();
+    }
     absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
     if (!key.ok()) return key.status();
     absl::StatusOr<std::string> certificate =
@@ -89,9 +97,10 @@ class AcmeManager::Responder : public acme::ChallengeResponder {
     return absl::OkStatus();
   }
 
-  void Remove(const std::string& domain, const std::string&) override {
+  void Remove(const std::string& domain, const std::string& token) override {
     std::lock_guard<std::mutex> lock(mu_);
     contexts_.erase(absl::AsciiStrToLower(domain));
+    http01_answers_.erase(token);
   }
 
   std::shared_ptr<const TlsContext> Find(const std::string& name) const {
@@ -100,16 +109,25 @@ class AcmeManager::Responder : public acme::ChallengeResponder {
     return found == contexts_.end() ? nullptr : found->second;
   }
 
+  // The key authorization for `token`, or "".
+  std::string Http01Answer(const std::string& token) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto found = http01_answers_.find(token);
+    return found == http01_answers_.end() ? std::string() : found->second;
+  }
+
  private:
+  const bool http01_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const TlsContext>> contexts_;
+  std::map<std::string, std::string> http01_answers_;
 };
 
 AcmeManager::AcmeManager(const ServerOptions& options, std::function<absl::Status()> reload)
     : options_(options),
       folder_(ProjectFolder::At(options.project_dir)),
       reload_(std::move(reload)),
-      responder_(std::make_unique<Responder>()) {}
+      responder_(std::make_unique<Responder>(options.acme.http_port.has_value())) {}
 
 AcmeManager::~AcmeManager() { Stop(); }
 
@@ -134,6 +152,22 @@ std::shared_ptr<const TlsContext> AcmeManager::ChallengeContext(
     return nullptr;
   }
   return responder_->Find(hello.server_name);
+}
+
+HttpReply AcmeManager::Http01Reply(const std::string& path) const {
+  constexpr absl::string_view kPrefix = "/.well-known/acme-challenge/";
+  HttpReply reply;
+  const std::string answer =
+      absl::StartsWith(path, kPrefix) ? responder_->Http01Answer(path.substr(kPrefix.size())) : "";
+  if (answer.empty()) {
+    reply.body = "not found: this port answers ACME HTTP-01 challenges only\n";
+    return reply;
+  }
+  LogAcme(absl::StrCat("answered the CA's HTTP-01 validation (", path, ")"));
+  reply.status = "200 OK";
+  reply.content_type = "application/octet-stream";
+  reply.body = answer;
+  return reply;
 }
 
 int AcmeManager::orders_started() const {

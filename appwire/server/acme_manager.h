@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "appwire/common/project_folder.h"
+#include "appwire/server/http_endpoint.h"
 #include "appwire/server/server.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_stream.h"
@@ -76,6 +77,10 @@ class AcmeManager {
   // client sends: names not allowed, and names over the rate limit, start
   // nothing.
   void OnUnknownName(const std::string& name);
+
+  // The reply to GET `path` on the HTTP-01 port (AcmeOptions::http_port):
+  // the key authorization of a pending challenge's token, else 404.
+  HttpReply Http01Reply(const std::string& path) const;
 
   // For tests and `appwire acme status`: orders sent since Start.
   int orders_started() const;

@@ -140,11 +140,33 @@ absl::Status Server::Start() {
   if (!listening.ok()) return listening;
   if (s.options.metrics_port.has_value()) {
     Impl* impl = &s;
-    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics = MetricsEndpoint::Start(
-        s.io, s.options.metrics_bind, *s.options.metrics_port,
-        [impl] { return impl->RenderMetrics(); });
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> metrics = HttpEndpoint::Start(
+        s.io, s.options.metrics_bind, *s.options.metrics_port, "listening for metrics scrapes",
+        [impl](const std::string& path) {
+          HttpReply reply;
+          if (path != "/metrics") {
+            reply.body = "not found: the metrics are at /metrics\n";
+            return reply;
+          }
+          reply.status = "200 OK";
+          reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+          reply.body = impl->RenderMetrics();
+          return reply;
+        });
     if (!metrics.ok()) return metrics.status();
     s.metrics_endpoint = *std::move(metrics);
+  }
+  if (s.acme != nullptr && s.options.acme.http_port.has_value()) {
+    AcmeManager* acme = s.acme.get();
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> http01 = HttpEndpoint::Start(
+        s.io, s.options.bind_address, *s.options.acme.http_port,
+        "listening for ACME HTTP-01 validations (acme_http_port)",
+        [acme](const std::string& path) { return acme->Http01Reply(path); });
+    if (!http01.ok()) {
+      s.metrics_endpoint.reset();
+      return http01.status();
+    }
+    s.acme_http_endpoint = *std::move(http01);
   }
   // The generated files only now that the ports are ours: a start that
   // fails (a port taken) leaves the project folder as it was.

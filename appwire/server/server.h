@@ -63,6 +63,13 @@ struct APPWIRE_EXPORT AcmeOptions {
   // External account binding, for CAs that require one.
   std::string eab_key_id;
   std::string eab_hmac_key;
+  // HTTP-01 (RFC 8555 section 8.3) instead of TLS-ALPN-01: the CA fetches
+  // http://NAME/.well-known/acme-challenge/TOKEN on port 80, which must
+  // reach this plain HTTP port (80 itself, or where port 80 is forwarded),
+  // bound to bind_address. For setups where port 443 does not reach the
+  // server directly (NetTalk's way). Unset: TLS-ALPN-01 on the server's own
+  // port.
+  std::optional<int> http_port;
   // How often certificates are checked for renewal (and failed issuances
   // retried once their backoff has passed).
   absl::Duration check_interval = absl::Hours(1);

@@ -1,6 +1,6 @@
 // ServerMetrics: the server's counters and latency histograms, and their
 // Prometheus text exposition (format 0.0.4), which the metrics endpoint
-// serves (metrics_endpoint.h).
+// serves (http_endpoint.h).
 //
 //   metrics.RecordCall("pkg.Svc/Method", absl::StatusCode::kOk, absl::Milliseconds(2));
 //   std::string text = metrics.Exposition(gauges);  // FormatExposition(Families(gauges))

@@ -128,6 +128,13 @@ absl::Status ApplyAcmeSetting(absl::string_view key, absl::string_view value,
     acme->eab_key_id = text;
   } else if (key == "acme_eab_hmac_key") {
     acme->eab_hmac_key = text;
+  } else if (key == "acme_http_port") {
+    int port = 0;
+    if (!absl::SimpleAtoi(value, &port) || port < 1 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "acme_http_port = \"", value, "\": use the port that port 80 reaches, 1 to 65535"));
+    }
+    acme->http_port = port;
   } else if (key == "acme_on_demand_per_hour") {
     int count = 0;
     if (!absl::SimpleAtoi(value, &count) || count < 0 || count > 10000) {
@@ -211,6 +218,7 @@ std::vector<SettingDescription> DescribeSettings() {
   settings.push_back({"acme_ca_file", "", "PEM root of a private ACME CA's own HTTPS"});
   settings.push_back({"acme_eab_key_id", "", "external account binding key id"});
   settings.push_back({"acme_eab_hmac_key", "", "external account binding HMAC key (base64url)"});
+  settings.push_back({"acme_http_port", "", "answer HTTP-01 on this plain port instead of TLS-ALPN-01"});
   settings.push_back({"acme_on_demand_per_hour",
                       absl::StrCat(AcmeOptions().on_demand_per_hour), "new on-demand names an hour"});
   return settings;
@@ -238,7 +246,7 @@ SettingsChange CompareSettings(const ServerOptions& running, const ServerOptions
   if (a.domains != b.domains || a.on_demand != b.on_demand || a.allow != b.allow ||
       a.directory != b.directory || a.staging != b.staging || a.email != b.email ||
       a.ca_file != b.ca_file || a.eab_key_id != b.eab_key_id || a.eab_hmac_key != b.eab_hmac_key ||
-      a.on_demand_per_hour != b.on_demand_per_hour) {
+      a.on_demand_per_hour != b.on_demand_per_hour || a.http_port != b.http_port) {
     change.need_restart.push_back("acme_*");
   }
   for (const ParameterSpec& spec : ParameterTable()) {

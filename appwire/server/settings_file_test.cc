@@ -27,7 +27,7 @@ TEST(SettingsFileTest, KnownKeysAreTheParameterTablesBetweenTheServerOptionsKeys
                                    "metrics_port", "metrics_bind", "access_log", "reflection",
                                    "stats", "acme_domains", "acme_on_demand", "acme_allow",
                                    "acme_directory", "acme_staging", "acme_email", "acme_ca_file",
-                                   "acme_eab_key_id", "acme_eab_hmac_key",
+                                   "acme_eab_key_id", "acme_eab_hmac_key", "acme_http_port",
                                    "acme_on_demand_per_hour"});
   EXPECT_EQ(SettingKeys(), expected);
 }
@@ -42,6 +42,8 @@ TEST(SettingsFileTest, AcmeSettingsFillAcmeOptions) {
   ASSERT_TRUE(ApplySetting("acme_staging", "yes", &options).ok());
   ASSERT_TRUE(ApplySetting("acme_on_demand_per_hour", "7", &options).ok());
   ASSERT_TRUE(ApplySetting("acme_directory", "https://ca.example/dir", &options).ok());
+  ASSERT_TRUE(ApplySetting("acme_http_port", "8080", &options).ok());
+  EXPECT_EQ(options.acme.http_port, 8080);
   EXPECT_TRUE(options.acme.on_demand);
   EXPECT_TRUE(options.acme.staging);
   EXPECT_EQ(options.acme.on_demand_per_hour, 7);
@@ -59,6 +61,8 @@ TEST(SettingsFileTest, BadAcmeValuesNameTheSettingAndTheFix) {
             "addresses and wildcards are not; list each host name)");
   EXPECT_EQ(ApplySetting("acme_directory", "http://ca.example/dir", &options).message(),
             "acme_directory = \"http://ca.example/dir\": an ACME directory is an https:// URL");
+  EXPECT_EQ(ApplySetting("acme_http_port", "0", &options).message(),
+            "acme_http_port = \"0\": use the port that port 80 reaches, 1 to 65535");
   EXPECT_EQ(ApplySetting("acme_on_demand_per_hour", "-1", &options).message(),
             "acme_on_demand_per_hour = \"-1\": use a whole number from 0 to 10000");
   EXPECT_THAT(std::string(ApplySetting("acme_typo", "x", &options).message()),

@@ -1,5 +1,5 @@
 // Opening a listening socket, for the appwire port (Server::Start) and the
-// metrics port (MetricsEndpoint::Start): one sequence and one way to word
+// metrics port (HttpEndpoint::Start): one sequence and one way to word
 // its errors. Internal.
 #ifndef APPWIRE_SERVER_INTERNAL_LISTENER_H_
 #define APPWIRE_SERVER_INTERNAL_LISTENER_H_

@@ -22,7 +22,7 @@
 #include "appwire/server/acme_manager.h"
 #include "appwire/server/connection_registry.h"
 #include "appwire/server/dispatch.h"
-#include "appwire/server/metrics_endpoint.h"
+#include "appwire/server/http_endpoint.h"
 #include "appwire/server/server.h"
 #include "appwire/server/server_metrics.h"
 #include "appwire/server/server_parameters.h"
@@ -43,7 +43,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<ConnectionRegistry> connections;
   const std::shared_ptr<ServerMetrics> metrics = std::make_shared<ServerMetrics>();
-  std::unique_ptr<MetricsEndpoint> metrics_endpoint;  // when options.metrics_port is set
+  std::unique_ptr<HttpEndpoint> metrics_endpoint;  // when options.metrics_port is set
+  std::unique_ptr<HttpEndpoint> acme_http_endpoint;  // when options.acme.http_port is set
 
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -1,4 +1,4 @@
-#include "appwire/server/metrics_endpoint.h"
+#include "appwire/server/http_endpoint.h"
 
 #include <chrono>
 #include <set>
@@ -29,7 +29,7 @@ std::string Response(absl::string_view status, absl::string_view content_type,
 }
 
 // The answer to a request head (everything up to the blank line).
-std::string Answer(absl::string_view head, const MetricsEndpoint::Render& render) {
+std::string Answer(absl::string_view head, const HttpEndpoint::Handler& handler) {
   const absl::string_view line = head.substr(0, head.find("\r\n"));
   const size_t first_space = line.find(' ');
   const size_t second_space = line.find(' ', first_space + 1);
@@ -45,16 +45,13 @@ std::string Answer(absl::string_view head, const MetricsEndpoint::Render& render
     return Response("405 Method Not Allowed", "text/plain; charset=utf-8",
                     "only GET is served here\n", "Allow: GET\r\n");
   }
-  if (target != "/metrics") {
-    return Response("404 Not Found", "text/plain; charset=utf-8",
-                    "not found: the metrics are at /metrics\n");
-  }
-  return Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render());
+  const HttpReply reply = handler(std::string(target));
+  return Response(reply.status, reply.content_type, reply.body);
 }
 
 }  // namespace
 
-struct MetricsEndpoint::Impl : std::enable_shared_from_this<MetricsEndpoint::Impl> {
+struct HttpEndpoint::Impl : std::enable_shared_from_this<HttpEndpoint::Impl> {
   struct Session {
     explicit Session(asio::ip::tcp::socket s, asio::io_context& io)
         : socket(std::move(s)), timer(io) {}
@@ -65,7 +62,7 @@ struct MetricsEndpoint::Impl : std::enable_shared_from_this<MetricsEndpoint::Imp
     char buffer[1024];
   };
 
-  Impl(asio::io_context& io, Render render) : io(io), acceptor(io), render(std::move(render)) {}
+  Impl(asio::io_context& io, Handler handler) : io(io), acceptor(io), handler(std::move(handler)) {}
 
   void Accept() {
     auto self = shared_from_this();
@@ -110,7 +107,7 @@ struct MetricsEndpoint::Impl : std::enable_shared_from_this<MetricsEndpoint::Imp
               end == std::string::npos || end > kMaxRequestHeadBytes
                   ? Response("431 Request Header Fields Too Large", "text/plain; charset=utf-8",
                              "the request head is over 8 KiB\n")
-                  : Answer(absl::string_view(session->head).substr(0, end), self->render);
+                  : Answer(absl::string_view(session->head).substr(0, end), self->handler);
           asio::async_write(session->socket, asio::buffer(session->reply),
                             [self, session](const std::error_code&, size_t) { self->End(session); });
         });
@@ -134,36 +131,30 @@ struct MetricsEndpoint::Impl : std::enable_shared_from_this<MetricsEndpoint::Imp
 
   asio::io_context& io;
   asio::ip::tcp::acceptor acceptor;
-  const Render render;
+  const Handler handler;
   std::set<std::shared_ptr<Session>> sessions;  // I/O thread only
   int port = 0;
 };
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(asio::io_context& io,
-                                                                        const std::string& bind,
-                                                                        int port, Render render) {
-  auto impl = std::make_shared<Impl>(io, std::move(render));
-  std::error_code error;
-  asio::ip::make_address(bind, error);
-  if (error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics_bind ", bind, " is not an IP address; use 127.0.0.1 (the default) or the "
-        "address Prometheus reaches"));
-  }
-  absl::Status listening =
-      internal::Listen(impl->acceptor, bind, port, "listening for metrics scrapes");
+absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(asio::io_context& io,
+                                                                  const std::string& bind,
+                                                                  int port,
+                                                                  const std::string& purpose,
+                                                                  Handler handler) {
+  auto impl = std::make_shared<Impl>(io, std::move(handler));
+  absl::Status listening = internal::Listen(impl->acceptor, bind, port, purpose);
   if (!listening.ok()) return listening;
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
-  return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(impl)));
+  return std::unique_ptr<HttpEndpoint>(new HttpEndpoint(std::move(impl)));
 }
 
-MetricsEndpoint::MetricsEndpoint(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpEndpoint::HttpEndpoint(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MetricsEndpoint::~MetricsEndpoint() { Close(); }
+HttpEndpoint::~HttpEndpoint() { Close(); }
 
-int MetricsEndpoint::port() const { return impl_->port; }
+int HttpEndpoint::port() const { return impl_->port; }
 
-void MetricsEndpoint::Close() { impl_->Close(); }
+void HttpEndpoint::Close() { impl_->Close(); }
 
 }  // namespace appwire
