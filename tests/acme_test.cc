@@ -181,6 +181,31 @@ TEST_F(AcmeTest, Http01IsAnsweredOnTheConfiguredPlainPort) {
   EXPECT_THAT(other.output, HasSubstr("this port answers ACME HTTP-01 challenges only"));
 }
 
+TEST_F(AcmeTest, NamesWithoutADotOrEndingInLocalGetASelfSignedCertificate) {
+  LogCapture logs;
+  ServerOptions options = Options();  // no CA at all: none is asked
+  options.acme.domains = {"pos-terminal", "Shop.Local"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return FileExists(CertificateFile("pos-terminal")) &&
+                   FileExists(CertificateFile("shop.local")); },
+      absl::Seconds(20)))
+      << logs.All();
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: " + CertificateFile("shop.local"))) << logs.All();
+  EXPECT_THAT(logs.All(), HasSubstr("pos-terminal: a name without a dot or ending in .local gets "
+                                    "a self-signed certificate"));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("ACME directory")));
+  EXPECT_FALSE(FileExists(project_.File("acme/account.key")));
+  EXPECT_EQ(Mode(project_.File("certificates/pos-terminal.key")), 0600u);
+  // A client that trusts that certificate (as a LAN client pins it) verifies by name.
+  trust_file_ = CertificateFile("shop.local");
+  absl::StatusOr<CertificateInfo> seen = SeenAs("shop.local");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->dns_names, ::testing::ElementsAre("shop.local"));
+  EXPECT_EQ(seen->issuer, seen->subject);
+}
+
 TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {
   StartPebble();
   {

@@ -257,7 +257,46 @@ absl::StatusOr<std::string> AcmeManager::AccountKey() {
   return key;
 }
 
+bool IsLocalAcmeName(const std::string& name) {
+  return name.find('.') == std::string::npos || absl::EndsWith(name, ".local");
+}
+
+absl::Status AcmeManager::SaveCertificate(const std::string& name, const std::string& chain_pem,
+                                          const std::string& key_pem) {
+  absl::Status status = MakeDirectories(folder_.sni_certificates);
+  // The key first: a .crt never names a key that is not there yet.
+  const std::string key_path = JoinPath(folder_.sni_certificates, name + ".key");
+  const std::string certificate_path = JoinPath(folder_.sni_certificates, name + ".crt");
+  if (status.ok()) status = WriteFileAtomically(key_path, key_pem, 0600);
+  if (status.ok()) status = WriteFileAtomically(certificate_path, chain_pem, 0644);
+  if (!status.ok()) return status;
+  absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(chain_pem, certificate_path);
+  LogAcme(absl::StrCat("certificate saved: ", certificate_path,
+                       info.ok() ? absl::StrCat(", expires ", FormatUtc(info->not_after)) : ""));
+  status = reload_();
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("the new certificate for ", name,
+                                                    " was saved but not served: ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AcmeManager::IssueAndSave(const std::string& name) {
+  if (IsLocalAcmeName(name)) {
+    // No public CA issues for these (NetTalk's rule): a self-signed one,
+    // which LAN clients pin or trust as their anchor.
+    absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+    if (!key.ok()) return key.status();
+    CertificateSpec spec;
+    spec.common_name = name;
+    spec.dns_names = {name};
+    spec.days_valid = 397;
+    absl::StatusOr<std::string> certificate = CreateSelfSignedCertificatePem(*key, spec);
+    if (!certificate.ok()) return certificate.status();
+    LogAcme(absl::StrCat(name, ": a name without a dot or ending in .local gets a self-signed "
+                         "certificate (no public CA issues for it)"));
+    return SaveCertificate(name, *certificate, *key);
+  }
   absl::StatusOr<std::string> account_key = AccountKey();
   if (!account_key.ok()) return account_key.status();
   acme::AcmeClientOptions client_options;
@@ -277,22 +316,7 @@ absl::Status AcmeManager::IssueAndSave(const std::string& name) {
                           [&](const std::string& step) { LogAcme(step); });
   absl::StatusOr<acme::IssuedCertificate> issued = client.Issue({name});
   if (!issued.ok()) return issued.status();
-  absl::Status status = MakeDirectories(folder_.sni_certificates);
-  // The key first: a .crt never names a key that is not there yet.
-  const std::string key_path = JoinPath(folder_.sni_certificates, name + ".key");
-  const std::string certificate_path = JoinPath(folder_.sni_certificates, name + ".crt");
-  if (status.ok()) status = WriteFileAtomically(key_path, issued->private_key_pem, 0600);
-  if (status.ok()) status = WriteFileAtomically(certificate_path, issued->chain_pem, 0644);
-  if (!status.ok()) return status;
-  absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(issued->chain_pem, certificate_path);
-  LogAcme(absl::StrCat("certificate saved: ", certificate_path,
-                       info.ok() ? absl::StrCat(", expires ", FormatUtc(info->not_after)) : ""));
-  status = reload_();
-  if (!status.ok()) {
-    return absl::Status(status.code(), absl::StrCat("the new certificate for ", name,
-                                                    " was saved but not served: ", status.message()));
-  }
-  return absl::OkStatus();
+  return SaveCertificate(name, issued->chain_pem, issued->private_key_pem);
 }
 
 void AcmeManager::Run() {

@@ -51,6 +51,10 @@ bool AcmeNameMatches(const std::string& pattern, const std::string& name);
 // letters, digits and '-', longer than 253).
 std::string NormalizeAcmeName(const std::string& name);
 
+// True for names no public CA issues for: no dot ("pos-terminal") or
+// ending in ".local". AcmeManager makes them a self-signed certificate.
+bool IsLocalAcmeName(const std::string& name);
+
 class AcmeManager {
  public:
   // `reload` serves what was written (TlsConfiguration::Reload).
@@ -98,6 +102,9 @@ class AcmeManager {
   // Missing, unreadable, expired or within its renewal window.
   bool Due(const std::string& name, std::string* why) const;
   absl::Status IssueAndSave(const std::string& name);
+  // Writes certificates/NAME.key (0600) then .crt, and serves them.
+  absl::Status SaveCertificate(const std::string& name, const std::string& chain_pem,
+                               const std::string& key_pem);
   absl::StatusOr<std::string> AccountKey();
 
   const ServerOptions options_;
