@@ -5,8 +5,12 @@
 // the challenge answered on the server's own port.
 #include <sys/stat.h>
 
+#include <cctype>
+
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -403,6 +407,83 @@ TEST_F(AcmeTest, BurstOfRandomAllowedNamesStaysWithinTheRateLimit) {
     ++orders;
   }
   EXPECT_EQ(orders, 5u);
+}
+
+// The `appwire acme` command on a project folder whose appwire.conf points
+// at Pebble.
+class AcmeCliTest : public AcmeTest {
+ protected:
+  void SetUp() override {
+    AcmeTest::SetUp();
+    if (IsSkipped()) return;
+    StartPebble();
+    project_.Write("appwire.conf", absl::StrCat("port = ", port_, "\nacme_directory = ",
+                                                pebble_->directory_url(), "\nacme_ca_file = ",
+                                                pebble_->https_ca_file(),
+                                                "\nacme_domains = shop.appwire.test\n"));
+    project_.Write("dhparams.pem", testing::Ffdhe2048Pem());
+  }
+  testing::ShellRun Acme(const std::string& arguments) {
+    return testing::RunShell(
+        absl::StrCat(APPWIRE_CLI_BINARY, " acme ", arguments, " --project ", project_.path()));
+  }
+};
+
+TEST_F(AcmeCliTest, IssueStatusAndRevokeAgainstTheCa) {
+  testing::ShellRun status = Acme("status");
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_EQ(status.output, "shop.appwire.test: missing\n");
+
+  testing::ShellRun issue = Acme("issue shop.appwire.test");
+  ASSERT_EQ(issue.exit_code, 0) << issue.output << pebble_->Log();
+  EXPECT_THAT(issue.output, HasSubstr("acme: order created for shop.appwire.test"));
+  EXPECT_THAT(issue.output, HasSubstr(absl::StrCat("shop.appwire.test: certificate saved in ",
+                                                   CertificateFile("shop.appwire.test"))));
+  status = Acme("status --json");
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  const nlohmann::json document = nlohmann::json::parse(status.output);
+  ASSERT_EQ(document["names"].size(), 1u) << status.output;
+  EXPECT_EQ(document["names"][0]["name"], "shop.appwire.test");
+  EXPECT_EQ(document["names"][0]["state"], "valid");
+  EXPECT_EQ(document["names"][0]["managed"], "acme_domains");
+  EXPECT_THAT(document["names"][0]["issuer"].get<std::string>(), HasSubstr("Pebble"));
+  EXPECT_TRUE(document["names"][0].contains("renewal_from"));
+
+  const std::string serial = DescribeCertificatePem(
+      testing::ReadText(CertificateFile("shop.appwire.test")), "issued")->serial;
+  testing::ShellRun revoke = Acme("revoke shop.appwire.test");
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.output << pebble_->Log();
+  EXPECT_THAT(revoke.output, HasSubstr("shop.appwire.test: revoked; "));
+  EXPECT_FALSE(FileExists(CertificateFile("shop.appwire.test")));
+  EXPECT_TRUE(FileExists(CertificateFile("shop.appwire.test") + ".revoked"));
+  EXPECT_TRUE(FileExists(project_.File("certificates/shop.appwire.test.key.revoked")));
+  // Pebble's own view of that serial.
+  std::string hex;
+  for (char c : serial) {
+    if (c != ':') hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  EXPECT_THAT(pebble_->ManagementGet("/cert-status-by-serial/" + hex), HasSubstr("Revoked"));
+  status = Acme("status");
+  EXPECT_EQ(status.output, "shop.appwire.test: missing\n");
+}
+
+TEST_F(AcmeCliTest, IssueWhileTheServerHoldsThePortSaysSo) {
+  ServerOptions options = Options();
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  testing::ShellRun issue = Acme("issue shop.appwire.test");
+  EXPECT_EQ(issue.exit_code, 1) << issue.output;
+  EXPECT_THAT(issue.output, HasSubstr("the CA's challenge is answered on this port, so it must be "
+                                      "free: a running appwire-server orders the names of its "
+                                      "acme_domains itself"));
+  EXPECT_FALSE(FileExists(CertificateFile("shop.appwire.test")));
+}
+
+TEST_F(AcmeCliTest, BadCommandLinesAreUsageErrors) {
+  EXPECT_EQ(Acme("issue").exit_code, 2);
+  EXPECT_THAT(Acme("issue").output, HasSubstr("issue needs the NAME"));
+  EXPECT_THAT(Acme("frobnicate").output, HasSubstr("unknown action \"frobnicate\""));
+  EXPECT_THAT(Acme("issue 10.0.0.1").output, HasSubstr("\"10.0.0.1\" is not a DNS name"));
 }
 
 }  // namespace

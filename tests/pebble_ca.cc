@@ -146,6 +146,12 @@ std::string PebbleCa::IssuingRootFile() {
   return run.exit_code == 0 ? path : "";
 }
 
+std::string PebbleCa::ManagementGet(const std::string& path) {
+  ShellRun run = RunShell(absl::StrCat("curl -sf --max-time 5 --cacert ", https_ca_file_,
+                                       " https://127.0.0.1:", management_port_, path));
+  return run.exit_code == 0 ? run.output : "";
+}
+
 std::string PebbleCa::Log() const {
   return absl::StrCat("--- pebble:\n", ReadText(dir_.File("pebble.log")), "--- challtestsrv:\n",
                       ReadText(dir_.File("challtestsrv.log")));

@@ -45,6 +45,9 @@ class PebbleCa {
   // The root that signs what Pebble issues (management /roots/0), written to
   // a file for clients to trust.
   std::string IssuingRootFile();
+  // GET PATH on Pebble's management interface ("/cert-status-by-serial/..."):
+  // its body, or "" when it failed.
+  std::string ManagementGet(const std::string& path);
   // What pebble and pebble-challtestsrv printed.
   std::string Log() const;
 

@@ -228,16 +228,14 @@ bool AcmeManager::Due(const std::string& name, std::string* why) const {
     *why = absl::StrCat(path, " cannot be read (", info.status().message(), ")");
     return true;
   }
-  const absl::Time now = absl::Now();
-  const absl::Duration remaining = info->not_after - now;
-  const absl::Duration lifetime = info->not_after - info->not_before;
-  const absl::Duration window = std::max(options_.acme.renew_before, lifetime / 3);
-  if (remaining <= window) {
+  const absl::Time renewal =
+      AcmeRenewalStart(info->not_before, info->not_after, options_.acme.renew_before);
+  if (absl::Now() >= renewal) {
     *why = absl::StrCat("it expires ", FormatUtc(info->not_after));
     return true;
   }
   *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
-                      FormatUtc(info->not_after - window));
+                      FormatUtc(renewal));
   return false;
 }
 
@@ -255,6 +253,12 @@ absl::StatusOr<std::string> AcmeManager::AccountKey() {
   }
   LogAcme(absl::StrCat("new account key written to ", path));
   return key;
+}
+
+absl::Time AcmeRenewalStart(absl::Time not_before, absl::Time not_after,
+                            absl::Duration renew_before) {
+  if (renew_before == absl::InfiniteDuration()) return absl::InfinitePast();
+  return not_after - std::max(renew_before, (not_after - not_before) / 3);
 }
 
 bool IsLocalAcmeName(const std::string& name) {
@@ -370,6 +374,7 @@ void AcmeManager::Run() {
     } else {
       status = IssueAndSave(name);
     }
+    if (options_.acme.on_result) options_.acme.on_result(name, status);
     lock.lock();
     NameState& state = names_[name];
     if (status.ok()) {

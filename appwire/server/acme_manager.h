@@ -55,6 +55,12 @@ std::string NormalizeAcmeName(const std::string& name);
 // ending in ".local". AcmeManager makes them a self-signed certificate.
 bool IsLocalAcmeName(const std::string& name);
 
+// When a certificate becomes due for renewal: once less than
+// `renew_before`, or a third of its lifetime, remains, whichever comes
+// first.
+absl::Time AcmeRenewalStart(absl::Time not_before, absl::Time not_after,
+                            absl::Duration renew_before);
+
 class AcmeManager {
  public:
   // `reload` serves what was written (TlsConfiguration::Reload).

@@ -81,6 +81,11 @@ struct APPWIRE_EXPORT AcmeOptions {
   int on_demand_per_hour = 20;
   absl::Duration retry_backoff = absl::Minutes(1);
 
+  // Told each issuance's outcome, on the issuing thread: the name and OK
+  // (the certificate is saved and served), or why it failed. For apps that
+  // show it, and `appwire acme issue`.
+  std::function<void(const std::string& name, const absl::Status& result)> on_result;
+
   bool enabled() const { return !domains.empty() || on_demand; }
 };
 

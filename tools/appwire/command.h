@@ -68,6 +68,7 @@ extern const Subcommand kInspect;   // inspect.cc
 extern const Subcommand kCall;      // call.cc
 extern const Subcommand kList;      // call.cc
 extern const Subcommand kDescribe;  // call.cc
+extern const Subcommand kAcme;      // acme.cc
 
 // Prints "appwire: MESSAGE" on stderr; returns 1.
 int Fail(const absl::Status& status);

@@ -1,6 +1,6 @@
 // What `--json` prints: one JSON document on one line, made with
 // nlohmann::json (Debian's nlohmann-json3-dev) instead of by hand, keys in
-// the order the subcommand adds them. Only check.cc and probe.cc include
+// the order the subcommand adds them. Only check.cc, probe.cc and acme.cc include
 // it, so the rest of the command builds without the library's header.
 #ifndef APPWIRE_TOOLS_APPWIRE_JSON_OUTPUT_H_
 #define APPWIRE_TOOLS_APPWIRE_JSON_OUTPUT_H_

@@ -16,7 +16,7 @@ namespace {
 // In the order `appwire help` lists them.
 const Subcommand* const kSubcommands[] = {&kKeygen,  &kCsr,     &kSelfsign, &kCa,    &kDhparams,
                                           &kConvert, &kInspect, &kProbe,    &kCheck,  &kHealth,
-                                          &kStats,   &kCall,    &kList,     &kDescribe};
+                                          &kStats,   &kCall,    &kList,     &kDescribe, &kAcme};
 
 const Subcommand* Find(const std::string& name) {
   for (const Subcommand* s : kSubcommands) {
