@@ -11,7 +11,9 @@ notes_pid=""
 mtls_pid=""
 mtls_log="$(mktemp)"
 resilient_pid=""
+pebble_pids=""
 cleanup() {
+  for pid in $pebble_pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [ -n "$resilient_pid" ] && kill "$resilient_pid" 2>/dev/null && wait "$resilient_pid" 2>/dev/null || true
   [ -n "$mtls_pid" ] && kill "$mtls_pid" 2>/dev/null && wait "$mtls_pid" 2>/dev/null || true
   rm -f "$mtls_log"
@@ -98,6 +100,64 @@ wait "$resilient_pid" || echo "   resilient_client: some calls failed"
 resilient_pid=""
 sed 's/^/   client | /' "$resilient_log"
 rm -f "$resilient_log"
+echo
+echo "== AutoSSL: a certificate from an ACME CA (Pebble, Let's Encrypt's test CA, on loopback)"
+if command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null; then
+  acme="$build/demo-acme"
+  rm -rf "$acme"
+  mkdir -p "$acme/pebble" "$acme/project"
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+  free_udp_port() { python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+  acme_port="$(free_port)"; management_port="$(free_port)"; dns_port="$(free_udp_port)"
+  app_port="$(free_port)"; challtestsrv_port="$(free_port)"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$acme/pebble/key.pem" -out "$acme/pebble/cert.pem" -subj "/CN=pebble" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+  cat >"$acme/pebble/config.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$acme_port", "managementListenAddress": "127.0.0.1:$management_port",
+ "certificate": "$acme/pebble/cert.pem", "privateKey": "$acme/pebble/key.pem",
+ "httpPort": 5002, "tlsPort": $app_port, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+  # pebble-challtestsrv is Pebble's DNS: every name resolves to 127.0.0.1.
+  pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+    -management "127.0.0.1:$challtestsrv_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+    >"$acme/challtestsrv.log" 2>&1 &
+  pebble_pids="$!"
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$acme/pebble/config.json" \
+    -dnsserver "127.0.0.1:$dns_port" >"$acme/pebble.log" 2>&1 &
+  pebble_pids="$pebble_pids $!"
+  for _ in $(seq 1 100); do
+    curl -sf --max-time 2 --cacert "$acme/pebble/cert.pem" "https://127.0.0.1:$acme_port/dir" -o /dev/null && break
+    sleep 0.2
+  done
+  cp "$project/dhparams.pem" "$acme/project/" 2>/dev/null || true
+  cat >"$acme/project/appwire.conf" <<CONF
+port = $app_port
+acme_domains = shop.demo.test
+acme_directory = https://127.0.0.1:$acme_port/dir
+acme_ca_file = $acme/pebble/cert.pem
+CONF
+  echo "   appwire.conf: acme_domains = shop.demo.test, acme_directory = Pebble"
+  acme_log="$acme/server.log"
+  "$build/appwire/server/appwire-server" --project "$acme/project" 2>"$acme_log" &
+  acme_server_pid=$!
+  for _ in $(seq 1 300); do
+    grep -q "acme: certificate saved\|acme: could not get" "$acme_log" && break
+    sleep 0.1
+  done
+  grep "acme: " "$acme_log" | sed 's/^/   server | /'
+  curl -sf --max-time 5 --cacert "$acme/pebble/cert.pem" "https://127.0.0.1:$management_port/roots/0" \
+    -o "$acme/pebble-root.pem"
+  echo "   a client trusting Pebble's root connects by name:"
+  "$build/examples/echo_client" --target "127.0.0.1:$app_port" --ca "$acme/pebble-root.pem" \
+    --server-name shop.demo.test --message "issued by an ACME CA" | sed 's/^/   client | /'
+  "$build/tools/appwire" acme status --project "$acme/project" | sed 's/^/   appwire acme status | /'
+  kill -TERM "$acme_server_pid"; wait "$acme_server_pid" || true
+  for pid in $pebble_pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  pebble_pids=""
+else
+  echo "   (pebble is not installed: scripts/install-deps.sh installs it)"
+fi
 echo
 echo "== stopping (SIGTERM drains calls in flight)"
 kill -TERM "$server_pid"
