@@ -45,9 +45,10 @@ class AcmeTest : public ::testing::Test {
   }
 
   // Starts Pebble validating on port_ (and http_port_), with `environment` added.
-  void StartPebble(std::map<std::string, std::string> environment = {}) {
-    pebble_ =
-        std::make_unique<PebbleCa>(PebbleCa::Options{port_, http_port_, std::move(environment)});
+  void StartPebble(std::map<std::string, std::string> environment = {},
+                   std::map<std::string, std::string> eab_keys = {}) {
+    pebble_ = std::make_unique<PebbleCa>(
+        PebbleCa::Options{port_, http_port_, std::move(environment), std::move(eab_keys)});
     ASSERT_TRUE(pebble_->started()) << pebble_->Log();
   }
 
@@ -208,6 +209,72 @@ TEST_F(AcmeTest, NamesWithoutADotOrEndingInLocalGetASelfSignedCertificate) {
   ASSERT_TRUE(seen.ok()) << seen.status();
   EXPECT_THAT(seen->dns_names, ::testing::ElementsAre("shop.local"));
   EXPECT_EQ(seen->issuer, seen->subject);
+}
+
+TEST_F(AcmeTest, ExternalAccountBindingWhenTheCaRequiresIt) {
+  constexpr char kHmacKey[] = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+  StartPebble({}, {{"kid-1", kHmacKey}});
+  {
+    // Without the binding: refused before anything is sent, with the fix.
+    LogCapture logs;
+    ServerOptions options = Options();
+    options.acme.domains = {"shop.appwire.test"};
+    auto server = StartServer(options);
+    ASSERT_NE(server, nullptr);
+    ASSERT_TRUE(logs.WaitFor("could not get a certificate for shop.appwire.test: this ACME CA "
+                             "requires external account binding: set acme_eab_key_id and "
+                             "acme_eab_hmac_key to the values the CA gave you",
+                             kIssuance))
+        << logs.All();
+  }
+  {
+    // A wrong HMAC key: the CA's refusal, in its words.
+    LogCapture logs;
+    ServerOptions options = Options();
+    options.acme.domains = {"shop.appwire.test"};
+    options.acme.eab_key_id = "kid-1";
+    options.acme.eab_hmac_key = "b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH";
+    auto server = StartServer(options);
+    ASSERT_NE(server, nullptr);
+    ASSERT_TRUE(logs.WaitFor("the ACME server refused the account request (HTTP ", kIssuance))
+        << logs.All();
+  }
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  options.acme.eab_key_id = "kid-1";
+  options.acme.eab_hmac_key = kHmacKey;
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All() << pebble_->Log();
+  EXPECT_THAT(logs.All(), HasSubstr("account created: "));
+}
+
+TEST_F(AcmeTest, CaStoppedBeforeARenewalKeepsTheCertificateServed) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.domains = {"shop.appwire.test"};
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
+  absl::StatusOr<CertificateInfo> issued = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  server.reset();
+  pebble_->Stop();
+  // Due now, and the CA is gone: the renewal fails, the certificate on disk
+  // keeps being served.
+  LogCapture renewal;
+  options.acme.renew_before = absl::Hours(24 * 365 * 100);
+  server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(renewal.WaitFor("acme: could not get a certificate for shop.appwire.test: ",
+                              kIssuance))
+      << renewal.All();
+  EXPECT_THAT(renewal.All(), HasSubstr("cannot reach the ACME directory: "));
+  absl::StatusOr<CertificateInfo> still = SeenAs("shop.appwire.test");
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_EQ(still->serial, issued->serial);
 }
 
 TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {

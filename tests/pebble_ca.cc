@@ -96,13 +96,20 @@ PebbleCa::PebbleCa(Options options) {
   management_port_ = FreeTcpPort();
   const int dns_port = FreePort(SOCK_DGRAM);
   const int challtestsrv_management = FreeTcpPort();
+  std::string eab_keys;
+  for (const auto& [kid, key] : options.eab_keys) {
+    absl::StrAppend(&eab_keys, eab_keys.empty() ? ", \"externalAccountMACKeys\": {" : ", ", "\"",
+                    kid, "\": \"", key, "\"");
+  }
+  if (!eab_keys.empty()) eab_keys += "}";
   dir_.Write("pebble.json",
              absl::StrCat(R"({"pebble": {"listenAddress": "127.0.0.1:)", acme_port_,
                           R"(", "managementListenAddress": "127.0.0.1:)", management_port_,
                           R"(", "certificate": ")", dir_.File("pebble-cert.pem"),
                           R"(", "privateKey": ")", dir_.File("pebble-key.pem"),
                           R"(", "httpPort": )", options.http_port, R"(, "tlsPort": )", options.tls_port,
-                          R"(, "ocspResponderURL": "", "externalAccountBindingRequired": false}})"));
+                          R"(, "ocspResponderURL": "", "externalAccountBindingRequired": )",
+                          options.eab_keys.empty() ? "false" : "true", eab_keys, "}}"));
   challtestsrv_ = Spawn({kChallTestSrv, "-dns01", absl::StrCat("127.0.0.1:", dns_port), "-http01",
                          "", "-https01", "", "-tlsalpn01", "", "-management",
                          absl::StrCat("127.0.0.1:", challtestsrv_management), "-defaultIPv4",

@@ -26,6 +26,9 @@ class PebbleCa {
     // Environment for pebble (PEBBLE_VA_NOSLEEP=1 and
     // PEBBLE_WFE_NONCEREJECT=0 unless given here).
     std::map<std::string, std::string> environment;
+    // External account binding required, with these key ids and HMAC keys
+    // (base64url). Empty: not required.
+    std::map<std::string, std::string> eab_keys;
   };
   // Skips (GTEST_SKIP in the caller) when `available()` is false.
   static bool available();
