@@ -3,7 +3,10 @@
 // validation authority connects to the appwire-server under test for
 // TLS-ALPN-01, so every issuance below is the whole RFC 8555 exchange with
 // the challenge answered on the server's own port.
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 
@@ -17,6 +20,7 @@
 #include "appwire/client/channel.h"
 #include "appwire/common/files.h"
 #include "appwire/server/server.h"
+#include "appwire/transport/certificate_generator.h"
 #include "appwire/transport/certificate_info.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -474,6 +478,140 @@ TEST_F(AcmeTest, BurstOfRandomAllowedNamesStaysWithinTheRateLimit) {
     ++orders;
   }
   EXPECT_EQ(orders, 5u);
+}
+
+// A static HTTPS server of files (openssl s_server -WWW) standing in for a
+// CA's directory and renewal information: Pebble 2.4 offers no ARI.
+class StaticHttpsServer {
+ public:
+  StaticHttpsServer() {
+    absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+    CertificateSpec spec;
+    spec.common_name = "ari";
+    spec.ip_addresses = {"127.0.0.1"};
+    absl::StatusOr<std::string> cert = CreateSelfSignedCertificatePem(*key, spec);
+    dir_.Write("key.pem", *key, 0600);
+    dir_.Write("cert.pem", *cert);
+    port_ = FreeTcpPort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (chdir(dir_.path().c_str()) != 0) _exit(127);
+      FILE* out = std::freopen("s_server.log", "w", stdout);
+      (void)out;
+      dup2(fileno(stdout), fileno(stderr));
+      const std::string accept = absl::StrCat("127.0.0.1:", port_);
+      execlp("openssl", "openssl", "s_server", "-WWW", "-quiet", "-accept", accept.c_str(),
+             "-cert", "cert.pem", "-key", "key.pem", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !ready(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ~StaticHttpsServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const {
+    return testing::RunShell(absl::StrCat("curl -s --max-time 1 --cacert ", ca_file(), " ", Url(""),
+                                          " -o /dev/null"))
+               .exit_code == 0;
+  }
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("https://127.0.0.1:", port_, "/", path);
+  }
+  std::string ca_file() const { return dir_.File("cert.pem"); }
+  void Serve(const std::string& path, const std::string& body) {
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos) MakeDirectories(dir_.File(path.substr(0, slash))).IgnoreError();
+    dir_.Write(path, body);
+  }
+  // A directory whose renewalInfo is here.
+  void ServeDirectory() {
+    Serve("dir", absl::StrCat(R"({"newNonce":")", Url("nonce"), R"(","newAccount":")", Url("acct"),
+                              R"(","newOrder":")", Url("order"), R"(","renewalInfo":")",
+                              Url("renewalInfo"), R"("})"));
+  }
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+class AcmeRenewalInfoTest : public AcmeTest {
+ protected:
+  void SetUp() override {
+    AcmeTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(ca_web_.ready());
+    ca_web_.ServeDirectory();
+    // A certificate of a CA, valid for years: not due by its dates.
+    ASSERT_EQ(::mkdir(project_.File("certificates").c_str(), 0755), 0);
+    test_ca_.IssuePair(project_, "certificates/shop.appwire.test.crt",
+                       "certificates/shop.appwire.test.key", "shop.appwire.test",
+                       {"shop.appwire.test"}, {});
+    absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(
+        testing::ReadText(CertificateFile("shop.appwire.test")), "leaf");
+    ASSERT_TRUE(info.ok());
+    absl::StatusOr<std::string> id = AcmeRenewalCertificateId(info->der);
+    ASSERT_TRUE(id.ok()) << id.status();
+    id_ = *id;
+  }
+  ServerOptions AriOptions() const {
+    ServerOptions options = Options();
+    options.acme.domains = {"shop.appwire.test"};
+    options.acme.directory = ca_web_.Url("dir");
+    options.acme.ca_file = ca_web_.ca_file();
+    return options;
+  }
+  void Window(absl::Time start, absl::Time end) {
+    ca_web_.Serve("renewalInfo/" + id_,
+                  absl::StrCat(R"({"suggestedWindow":{"start":")", FormatUtc(start),
+                               R"(","end":")", FormatUtc(end), R"("}})"));
+  }
+  StaticHttpsServer ca_web_;
+  testing::TestCa test_ca_ = testing::TestCa::Create("ARI test CA");
+  std::string id_;
+};
+
+TEST_F(AcmeRenewalInfoTest, AWindowThatHasBegunMakesTheCertificateDue) {
+  Window(absl::FromUnixSeconds(1577836800), absl::FromUnixSeconds(1577923200));  // 2020-01-01..02
+  LogCapture logs;
+  auto server = StartServer(AriOptions());
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("shop.appwire.test: ordering a certificate (the CA's renewal "
+                           "information (ARI) says renew from 2020-01-01T",
+                           absl::Seconds(20)))
+      << logs.All();
+  // The order goes to a "CA" that never answers a POST: stopping the server
+  // abandons the request instead of waiting out its 30 s timeout.
+  absl::SleepFor(absl::Milliseconds(300));
+  const absl::Time stopping = absl::Now();
+  server.reset();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(10));
+}
+
+TEST_F(AcmeRenewalInfoTest, AnEarlierWindowAheadIsWhenRenewalStarts) {
+  const absl::Time start = absl::Now() + absl::Hours(24 * 10);
+  Window(start, start + absl::Hours(24));
+  LogCapture logs;
+  auto server = StartServer(AriOptions());
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("(the CA's renewal information)", absl::Seconds(20))) << logs.All();
+  EXPECT_THAT(logs.All(), HasSubstr("shop.appwire.test: certificate on disk valid until "));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("ordering")));
+}
+
+TEST_F(AcmeRenewalInfoTest, NoWindowFromTheCaMeansTheDatesDecide) {
+  // No renewalInfo file for this certificate: a 404 from the CA.
+  LogCapture logs;
+  auto server = StartServer(AriOptions());
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(logs.WaitFor("shop.appwire.test: no renewal information from the CA (", absl::Seconds(20)))
+      << logs.All();
+  EXPECT_THAT(logs.All(), HasSubstr("renewing by the certificate's dates"));
+  EXPECT_THAT(logs.All(), Not(HasSubstr("ordering")));
 }
 
 // The `appwire acme` command on a project folder whose appwire.conf points

@@ -11,8 +11,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "appwire/acme/jws.h"
 #include "appwire/transport/certificate_generator.h"
+#include "appwire/transport/certificate_info.h"
 
 namespace appwire::acme {
 namespace {
@@ -82,6 +84,7 @@ struct AcmeClient::Directory {
   std::string new_account;
   std::string new_order;
   std::string revoke_cert;
+  std::string renewal_info;
   bool external_account_required = false;
 };
 
@@ -90,7 +93,8 @@ AcmeClient::AcmeClient(AcmeClientOptions options, ChallengeResponder* responder,
     : options_(std::move(options)),
       responder_(responder),
       progress_(progress ? std::move(progress) : [](const std::string&) {}),
-      http_(HttpClientOptions{options_.ca_file, std::min(options_.timeout, absl::Seconds(30)), 1 << 20}) {}
+      http_(HttpClientOptions{options_.ca_file, std::min(options_.timeout, absl::Seconds(30)),
+                              1 << 20, options_.cancelled}) {}
 
 AcmeClient::~AcmeClient() = default;
 
@@ -110,6 +114,7 @@ absl::Status AcmeClient::LoadDirectory() {
   directory->new_account = StringField(*json, "newAccount");
   directory->new_order = StringField(*json, "newOrder");
   directory->revoke_cert = StringField(*json, "revokeCert");
+  directory->renewal_info = StringField(*json, "renewalInfo");
   auto meta = json->find("meta");
   if (meta != json->end() && meta->is_object()) {
     directory->external_account_required = meta->value("externalAccountRequired", false);
@@ -366,6 +371,41 @@ absl::StatusOr<IssuedCertificate> AcmeClient::Issue(const std::vector<std::strin
   issued.chain_pem = std::move(response->body);
   progress_(absl::StrCat("certificate for ", listed, " issued: ", issued.url));
   return issued;
+}
+
+absl::StatusOr<AcmeClient::RenewalWindow> AcmeClient::RenewalInfo(const std::string& chain_pem) {
+  absl::Status status = LoadDirectory();
+  if (!status.ok()) return status;
+  if (directory_->renewal_info.empty()) {
+    return absl::NotFoundError("the ACME server offers no renewal information (no renewalInfo)");
+  }
+  absl::StatusOr<std::string> leaf = FirstPemBlockDer(chain_pem, "the certificate");
+  if (!leaf.ok()) return leaf.status();
+  absl::StatusOr<std::string> id = AcmeRenewalCertificateId(*leaf);
+  if (!id.ok()) return id.status();
+  // An unauthenticated GET (RFC 9773 section 4.2).
+  const std::string url = absl::StrCat(absl::StripSuffix(directory_->renewal_info, "/"), "/", *id);
+  absl::StatusOr<HttpResponse> response = http_.Fetch({"GET", url, "", "", ""});
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return RefusedBy(*response, "the renewal information request");
+  absl::StatusOr<Json> json = ParseJson(*response, "renewal information");
+  if (!json.ok()) return json.status();
+  RenewalWindow window;
+  std::string error;
+  auto suggested = json->find("suggestedWindow");
+  if (suggested == json->end() || !suggested->is_object() ||
+      !absl::ParseTime(absl::RFC3339_full, StringField(*suggested, "start"), &window.start,
+                       &error) ||
+      !absl::ParseTime(absl::RFC3339_full, StringField(*suggested, "end"), &window.end, &error) ||
+      window.end < window.start) {
+    return absl::UnavailableError(absl::StrCat(
+        "the ACME server's renewal information for ", url, " has no usable suggestedWindow"));
+  }
+  int64_t retry_after = 0;
+  if (absl::SimpleAtoi(response->Header("retry-after"), &retry_after) && retry_after > 0) {
+    window.ask_again = std::min(absl::Seconds(retry_after), absl::Hours(24));
+  }
+  return window;
 }
 
 absl::Status AcmeClient::Revoke(const std::string& chain_pem) {

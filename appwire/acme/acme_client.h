@@ -95,6 +95,16 @@ class AcmeClient {
   // Revokes `chain_pem`'s leaf (signed with the account key; reason 0).
   absl::Status Revoke(const std::string& chain_pem);
 
+  // The CA's suggested renewal window for `chain_pem`'s leaf (ACME Renewal
+  // Information, RFC 9773), and when to ask again (its Retry-After, else
+  // six hours). NotFound when the CA offers no renewalInfo.
+  struct RenewalWindow {
+    absl::Time start;
+    absl::Time end;
+    absl::Duration ask_again = absl::Hours(6);
+  };
+  absl::StatusOr<RenewalWindow> RenewalInfo(const std::string& chain_pem);
+
  private:
   struct Directory;
   absl::Status LoadDirectory();

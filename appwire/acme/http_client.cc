@@ -17,8 +17,19 @@ namespace {
 struct Transfer {
   HttpResponse* response;
   size_t limit;
+  const std::function<bool()>* cancelled;
   bool too_large = false;
+  bool was_cancelled = false;
 };
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (*transfer->cancelled && (*transfer->cancelled)()) {
+    transfer->was_cancelled = true;
+    return 1;  // libcurl stops with CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -90,7 +101,7 @@ absl::StatusOr<HttpResponse> HttpClient::Fetch(const HttpRequest& request) {
   if (curl == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
   curl_easy_reset(curl);
   HttpResponse response;
-  Transfer transfer{&response, options_.max_response_bytes};
+  Transfer transfer{&response, options_.max_response_bytes, &options_.cancelled};
   char error_text[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   // An ACME CA is HTTPS only (RFC 8555 section 6.1); no redirects followed.
@@ -103,6 +114,9 @@ absl::StatusOr<HttpResponse> HttpClient::Fetch(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
   const std::string user_agent = absl::StrCat("appwire/", kSoftwareVersion);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -124,6 +138,9 @@ absl::StatusOr<HttpResponse> HttpClient::Fetch(const HttpRequest& request) {
   }
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (transfer.was_cancelled) {
+    return absl::CancelledError(absl::StrCat(request.method, " ", request.url, ": stopped"));
+  }
   if (transfer.too_large) {
     return absl::ResourceExhaustedError(absl::StrCat(
         request.method, " ", request.url, ": the response is larger than ",

@@ -5,6 +5,7 @@
 #define APPWIRE_ACME_HTTP_CLIENT_H_
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ struct HttpClientOptions {
   absl::Duration timeout = absl::Seconds(30);
   // Larger responses are an error (a certificate chain is a few KiB).
   size_t max_response_bytes = 1 << 20;
+  // Asked while a request is under way (every few hundred milliseconds at
+  // most): true abandons it (Cancelled), so a stopping server never waits
+  // for a slow CA.
+  std::function<bool()> cancelled;
 };
 
 // Not thread-safe: one per thread of work.

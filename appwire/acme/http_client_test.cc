@@ -26,7 +26,7 @@ TEST(HttpResponseTest, HeaderGivesTheFirstValueOrNothing) {
 }
 
 TEST(HttpClientTest, AnUnreachableServerIsUnavailableAndNamesTheUrl) {
-  HttpClient client(HttpClientOptions{"", absl::Seconds(5), 1 << 20});
+  HttpClient client(HttpClientOptions{"", absl::Seconds(5), 1 << 20, nullptr});
   absl::StatusOr<HttpResponse> response =
       client.Fetch({"GET", "https://127.0.0.1:1/directory", "", "", ""});
   ASSERT_FALSE(response.ok());
@@ -36,7 +36,7 @@ TEST(HttpClientTest, AnUnreachableServerIsUnavailableAndNamesTheUrl) {
 
 TEST(HttpClientTest, PlainHttpIsRefused) {
   // RFC 8555 section 6.1: ACME is HTTPS only; nothing is sent in clear.
-  HttpClient client(HttpClientOptions{"", absl::Seconds(5), 1 << 20});
+  HttpClient client(HttpClientOptions{"", absl::Seconds(5), 1 << 20, nullptr});
   absl::StatusOr<HttpResponse> response =
       client.Fetch({"GET", "http://127.0.0.1:1/directory", "", "", ""});
   ASSERT_FALSE(response.ok());

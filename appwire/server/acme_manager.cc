@@ -170,6 +170,11 @@ HttpReply AcmeManager::Http01Reply(const std::string& path) const {
   return reply;
 }
 
+bool AcmeManager::Stopping() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_;
+}
+
 int AcmeManager::orders_started() const {
   std::lock_guard<std::mutex> lock(mu_);
   return orders_started_;
@@ -215,7 +220,19 @@ void AcmeManager::OnUnknownName(const std::string& requested) {
   EnqueueLocked(name, /*on_demand=*/true);
 }
 
-bool AcmeManager::Due(const std::string& name, std::string* why) const {
+acme::AcmeClientOptions AcmeClientOptionsFor(const AcmeOptions& acme) {
+  acme::AcmeClientOptions client;
+  client.directory_url = !acme.directory.empty() ? acme.directory
+                         : acme.staging          ? acme::kLetsEncryptStaging
+                                                 : acme::kLetsEncryptProduction;
+  client.ca_file = acme.ca_file;
+  client.email = acme.email;
+  client.eab_key_id = acme.eab_key_id;
+  client.eab_hmac_key = acme.eab_hmac_key;
+  return client;
+}
+
+bool AcmeManager::Due(const std::string& name, std::string* why) {
   const std::string path = JoinPath(folder_.sni_certificates, name + ".crt");
   if (!FileExists(path)) {
     *why = "no certificate yet";
@@ -228,14 +245,52 @@ bool AcmeManager::Due(const std::string& name, std::string* why) const {
     *why = absl::StrCat(path, " cannot be read (", info.status().message(), ")");
     return true;
   }
+  const absl::Time now = absl::Now();
   const absl::Time renewal =
       AcmeRenewalStart(info->not_before, info->not_after, options_.acme.renew_before);
-  if (absl::Now() >= renewal) {
+  if (now >= renewal) {
     *why = absl::StrCat("it expires ", FormatUtc(info->not_after));
     return true;
   }
   *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
                       FormatUtc(renewal));
+  if (IsLocalAcmeName(name) || info->issuer == info->subject || !ari_offered_) return false;
+  // The CA may want it renewed sooner (a revocation coming, a new
+  // intermediate): its renewal information, asked at most as often as it says.
+  auto known = renewal_info_.find(name);
+  if (known == renewal_info_.end() || now >= known->second.ask_again) {
+    acme::AcmeClientOptions client_options = AcmeClientOptionsFor(options_.acme);
+    client_options.timeout = absl::Seconds(30);
+    client_options.cancelled = [this] { return Stopping(); };
+    acme::AcmeClient client(client_options, responder_.get(), nullptr);
+    absl::StatusOr<acme::AcmeClient::RenewalWindow> window = client.RenewalInfo(*pem);
+    if (absl::IsNotFound(window.status())) {
+      ari_offered_ = false;
+      return false;
+    }
+    if (!window.ok()) {
+      LogAcme(absl::StrCat(name, ": no renewal information from the CA (", window.status().message(),
+                           "); renewing by the certificate's dates"));
+      renewal_info_[name] = {absl::InfiniteFuture(), now + absl::Hours(6)};
+      return false;
+    }
+    // A moment of the window that is the same for a name at each ask, and
+    // differs between names and servers: the CA spreads its load.
+    const double fraction =
+        static_cast<double>(std::hash<std::string>()(name + options_.project_dir) % 1000) / 1000.0;
+    renewal_info_[name] = {window->start + (window->end - window->start) * fraction,
+                           now + window->ask_again};
+    known = renewal_info_.find(name);
+  }
+  if (now >= known->second.renew_at) {
+    *why = absl::StrCat("the CA's renewal information (ARI) says renew from ",
+                        FormatUtc(known->second.renew_at));
+    return true;
+  }
+  if (known->second.renew_at < renewal) {
+    *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
+                        FormatUtc(known->second.renew_at), " (the CA's renewal information)");
+  }
   return false;
 }
 
@@ -303,19 +358,9 @@ absl::Status AcmeManager::IssueAndSave(const std::string& name) {
   }
   absl::StatusOr<std::string> account_key = AccountKey();
   if (!account_key.ok()) return account_key.status();
-  acme::AcmeClientOptions client_options;
-  client_options.directory_url = !options_.acme.directory.empty() ? options_.acme.directory
-                                 : options_.acme.staging ? acme::kLetsEncryptStaging
-                                                         : acme::kLetsEncryptProduction;
-  client_options.ca_file = options_.acme.ca_file;
+  acme::AcmeClientOptions client_options = AcmeClientOptionsFor(options_.acme);
   client_options.account_key_pem = *std::move(account_key);
-  client_options.email = options_.acme.email;
-  client_options.eab_key_id = options_.acme.eab_key_id;
-  client_options.eab_hmac_key = options_.acme.eab_hmac_key;
-  client_options.cancelled = [this] {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stop_;
-  };
+  client_options.cancelled = [this] { return Stopping(); };
   acme::AcmeClient client(client_options, responder_.get(),
                           [&](const std::string& step) { LogAcme(step); });
   absl::StatusOr<acme::IssuedCertificate> issued = client.Issue({name});

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "appwire/acme/acme_client.h"
 #include "appwire/common/project_folder.h"
 #include "appwire/server/http_endpoint.h"
 #include "appwire/server/server.h"
@@ -60,6 +61,11 @@ bool IsLocalAcmeName(const std::string& name);
 // first.
 absl::Time AcmeRenewalStart(absl::Time not_before, absl::Time not_after,
                             absl::Duration renew_before);
+
+// The ACME client's options from the server's: the directory (Let's
+// Encrypt, its staging server, or acme_directory), the CA file, the contact
+// and external account binding. The account key is the caller's.
+acme::AcmeClientOptions AcmeClientOptionsFor(const AcmeOptions& acme);
 
 class AcmeManager {
  public:
@@ -103,10 +109,13 @@ class AcmeManager {
     bool on_demand = false;
   };
   void Run();
+  bool Stopping() const;
   // Queues `name` unless it is queued already or waiting out a backoff.
   void EnqueueLocked(const std::string& name, bool on_demand);
-  // Missing, unreadable, expired or within its renewal window.
-  bool Due(const std::string& name, std::string* why) const;
+  // Missing, unreadable, expired or within its renewal window, by its
+  // dates or by the CA's renewal information (ARI, asked when the CA offers
+  // it, again when it said to). The manager's thread only.
+  bool Due(const std::string& name, std::string* why);
   absl::Status IssueAndSave(const std::string& name);
   // Writes certificates/NAME.key (0600) then .crt, and serves them.
   absl::Status SaveCertificate(const std::string& name, const std::string& chain_pem,
@@ -117,6 +126,14 @@ class AcmeManager {
   const ProjectFolder folder_;
   const std::function<absl::Status()> reload_;
   std::unique_ptr<Responder> responder_;
+  // The CA's renewal windows (ARI) by name, and when to ask again. The
+  // manager's thread only.
+  struct RenewalInfo {
+    absl::Time renew_at;
+    absl::Time ask_again;
+  };
+  std::map<std::string, RenewalInfo> renewal_info_;
+  bool ari_offered_ = true;  // until the CA's directory says otherwise
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

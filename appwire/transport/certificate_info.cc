@@ -5,9 +5,11 @@
 
 #include <asio/ip/address.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "appwire/transport/internal/der_reader.h"
 #include "appwire/transport/internal/errors.h"
 #include "appwire/transport/internal/wolfssl.h"
 #include "appwire/transport/internal/x509_names.h"
@@ -183,4 +185,59 @@ std::string DescribeNames(const CertificateInfo& info) {
 }
 
 }  // namespace internal
+absl::StatusOr<std::string> AcmeRenewalCertificateId(absl::string_view der) {
+  using internal::NextTlv;
+  const absl::Status malformed = absl::InvalidArgumentError("the certificate is not DER");
+  size_t pos = 0, content = 0;
+  if (NextTlv(der, &pos, &content).empty()) return malformed;
+  pos = content;  // into Certificate
+  const absl::string_view tbs = NextTlv(der, &pos, &content);
+  if (tbs.empty()) return malformed;
+  const size_t tbs_end = pos;
+  pos = content;  // into TBSCertificate
+  size_t ignored = 0;
+  if (pos < der.size() && static_cast<unsigned char>(der[pos]) == 0xA0) {
+    NextTlv(der, &pos, &ignored);  // [0] version
+  }
+  size_t serial_content = 0;
+  const absl::string_view serial = NextTlv(der, &pos, &serial_content);
+  if (serial.empty() || serial[0] != 0x02) return malformed;
+  const absl::string_view serial_octets = der.substr(serial_content, pos - serial_content);
+  // The extensions, [3], are the TBSCertificate's last field.
+  std::string key_id;
+  while (pos < tbs_end) {
+    size_t field_content = 0;
+    const absl::string_view field = NextTlv(der, &pos, &field_content);
+    if (field.empty()) return malformed;
+    if (static_cast<unsigned char>(field[0]) != 0xA3) continue;
+    size_t list = field_content, list_content = 0;
+    if (NextTlv(der, &list, &list_content).empty()) return malformed;
+    for (size_t at = list_content; at < list;) {
+      size_t extension_content = 0;
+      if (NextTlv(der, &at, &extension_content).empty()) return malformed;
+      size_t inner = extension_content, oid_content = 0;
+      const absl::string_view oid = NextTlv(der, &inner, &oid_content);
+      if (oid != absl::string_view("\x06\x03\x55\x1d\x23", 5)) continue;  // 2.5.29.35
+      size_t value_content = 0;
+      absl::string_view value = NextTlv(der, &inner, &value_content);
+      if (!value.empty() && value[0] == 0x01) value = NextTlv(der, &inner, &value_content);
+      size_t aki = value_content, aki_content = 0;
+      if (value.empty() || NextTlv(der, &aki, &aki_content).empty()) return malformed;
+      size_t member = aki_content, member_content = 0;
+      const absl::string_view first = NextTlv(der, &member, &member_content);
+      if (!first.empty() && static_cast<unsigned char>(first[0]) == 0x80) {
+        key_id = std::string(der.substr(member_content, member - member_content));
+      }
+    }
+  }
+  if (key_id.empty()) {
+    return absl::InvalidArgumentError(
+        "the certificate has no authority key identifier (self-signed?): no CA renews it");
+  }
+  std::string id, serial_b64;
+  absl::WebSafeBase64Escape(key_id, &id);
+  absl::WebSafeBase64Escape(serial_octets, &serial_b64);
+  return absl::StrCat(id, ".", serial_b64);
+}
+
 }  // namespace appwire

@@ -38,6 +38,13 @@ struct APPWIRE_EXPORT CertificateInfo {
 absl::StatusOr<CertificateInfo> DescribeCertificatePem(absl::string_view pem,
                                                        absl::string_view source);
 
+// The certificate's identifier for ACME Renewal Information (RFC 9773
+// section 4.1): base64url(authorityKeyIdentifier's keyIdentifier) "."
+// base64url(the serial number's DER content octets), from its DER.
+// InvalidArgument when it has no authority key identifier (a self-signed
+// certificate: no CA renews it).
+absl::StatusOr<std::string> AcmeRenewalCertificateId(absl::string_view certificate_der);
+
 // Splits PEM text into its "-----BEGIN CERTIFICATE-----" blocks, in order.
 APPWIRE_EXPORT std::vector<std::string> SplitPemCertificates(absl::string_view pem);
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -78,8 +79,8 @@ TEST(Sha256DigestTest, MatchesTheKnownDigestOfAbc) {
 
 // What openssl (an independent parser: wolfSSL refuses certificates with a
 // critical extension it does not know, as RFC 5280 says a verifier must)
-// prints of a PEM certificate.
-std::string OpenSslText(const std::string& pem) {
+// prints of a PEM certificate: `openssl x509 -noout ARGUMENTS`.
+std::string OpenSslText(const std::string& pem, const std::string& arguments = "-text") {
   char path[] = "/tmp/appwire-challenge-XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) return "";
@@ -87,7 +88,8 @@ std::string OpenSslText(const std::string& pem) {
   close(fd);
   std::string text;
   if (written) {
-    FILE* pipe = popen(absl::StrCat("openssl x509 -noout -text -in ", path, " 2>&1").c_str(), "r");
+    FILE* pipe =
+        popen(absl::StrCat("openssl x509 -noout ", arguments, " -in ", path, " 2>&1").c_str(), "r");
     char buffer[4096];
     for (size_t n; pipe != nullptr && (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) {
       text.append(buffer, n);
@@ -137,6 +139,49 @@ TEST(AcmeChallengeCertificateTest, ServesInAnAcmeTlsContextAlthoughWolfSslCannot
   options.certificate_source = "challenge.pem";
   EXPECT_THAT(TlsContext::Create(options).status().message(),
               HasSubstr("\"challenge.pem\" holds no certificate wolfSSL can parse"));
+}
+
+// Hex digits of `text` after `label`, up to the end of the text, as bytes.
+std::string HexAfter(const std::string& text, const std::string& label) {
+  const size_t at = text.find(label);
+  std::string hex;
+  for (size_t i = at == std::string::npos ? text.size() : at + label.size(); i < text.size(); ++i) {
+    if (absl::ascii_isxdigit(static_cast<unsigned char>(text[i]))) hex.push_back(text[i]);
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+TEST(AcmeRenewalCertificateIdTest, IsTheAuthorityKeyIdAndTheSerialAsOpenSslReadsThem) {
+  absl::StatusOr<std::string> ca_key = GenerateEcdsaP256KeyPem();
+  CertificateSpec ca_spec;
+  ca_spec.common_name = "Test CA";
+  absl::StatusOr<std::string> ca = CreateSelfSignedCertificatePem(*ca_key, ca_spec);
+  ASSERT_TRUE(ca.ok());
+  for (int i = 0; i < 8; ++i) {  // serials with and without the high bit set
+    absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
+    CertificateSpec spec;
+    spec.common_name = "shop.example";
+    spec.dns_names = {"shop.example"};
+    absl::StatusOr<std::string> leaf = IssueCertificatePem(*key, spec, *ca, *ca_key);
+    ASSERT_TRUE(leaf.ok()) << leaf.status();
+    absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(*leaf, "leaf");
+    ASSERT_TRUE(info.ok());
+    absl::StatusOr<std::string> id = AcmeRenewalCertificateId(info->der);
+    ASSERT_TRUE(id.ok()) << id.status();
+    const std::string key_id =
+        HexAfter(OpenSslText(*leaf, "-ext authorityKeyIdentifier"), "Identifier:");
+    std::string serial = HexAfter(OpenSslText(*leaf, "-serial"), "serial=");
+    if (!serial.empty() && (static_cast<unsigned char>(serial[0]) & 0x80)) serial.insert(0, 1, '\0');
+    std::string expected_key_id, expected_serial;
+    absl::WebSafeBase64Escape(key_id, &expected_key_id);
+    absl::WebSafeBase64Escape(serial, &expected_serial);
+    ASSERT_FALSE(key_id.empty());
+    EXPECT_EQ(*id, expected_key_id + "." + expected_serial);
+  }
+  absl::StatusOr<CertificateInfo> self_signed = DescribeCertificatePem(*ca, "ca");
+  EXPECT_THAT(AcmeRenewalCertificateId(self_signed->der).status().message(),
+              HasSubstr("no authority key identifier"));
+  EXPECT_FALSE(AcmeRenewalCertificateId("not DER").ok());
 }
 
 }  // namespace

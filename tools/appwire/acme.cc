@@ -193,13 +193,8 @@ int RunRevoke(const ServerOptions& options, const std::string& requested) {
         "no ACME account key (", account_path, "): this project's certificates were not "
         "issued by appwire's AutoSSL")));
   }
-  acme::AcmeClientOptions client_options;
-  client_options.directory_url = !options.acme.directory.empty() ? options.acme.directory
-                                 : options.acme.staging ? acme::kLetsEncryptStaging
-                                                        : acme::kLetsEncryptProduction;
-  client_options.ca_file = options.acme.ca_file;
+  acme::AcmeClientOptions client_options = AcmeClientOptionsFor(options.acme);
   client_options.account_key_pem = *account_key;
-  client_options.email = options.acme.email;
   acme::AcmeClient client(client_options, nullptr, [](const std::string& step) {
     LogInfo(absl::StrCat("acme: ", step));
   });
