@@ -67,6 +67,13 @@ class AcmeTest : public ::testing::Test {
     return options;
   }
 
+  // Options() managing shop.appwire.test.
+  ServerOptions ManagedOptions() const {
+    ServerOptions options = Options();
+    options.acme.domains = {"shop.appwire.test"};
+    return options;
+  }
+
   // The certificate a client asking for `name` gets (its leaf), or the
   // error; trusting both Pebble's issuing root and the base cert.pem.
   absl::StatusOr<CertificateInfo> SeenAs(const std::string& name) {
@@ -123,8 +130,7 @@ unsigned Mode(const std::string& path) {
 TEST_F(AcmeTest, ManagedNameIsIssuedAtStartAndServedByName) {
   StartPebble();
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All() << pebble_->Log();
@@ -170,8 +176,7 @@ TEST_F(AcmeTest, ManagedNameIsIssuedAtStartAndServedByName) {
 TEST_F(AcmeTest, Http01IsAnsweredOnTheConfiguredPlainPort) {
   StartPebble();
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   options.acme.http_port = http_port_;
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
@@ -221,8 +226,7 @@ TEST_F(AcmeTest, ExternalAccountBindingWhenTheCaRequiresIt) {
   {
     // Without the binding: refused before anything is sent, with the fix.
     LogCapture logs;
-    ServerOptions options = Options();
-    options.acme.domains = {"shop.appwire.test"};
+    ServerOptions options = ManagedOptions();
     auto server = StartServer(options);
     ASSERT_NE(server, nullptr);
     ASSERT_TRUE(logs.WaitFor("could not get a certificate for shop.appwire.test: this ACME CA "
@@ -234,8 +238,7 @@ TEST_F(AcmeTest, ExternalAccountBindingWhenTheCaRequiresIt) {
   {
     // A wrong HMAC key: the CA's refusal, in its words.
     LogCapture logs;
-    ServerOptions options = Options();
-    options.acme.domains = {"shop.appwire.test"};
+    ServerOptions options = ManagedOptions();
     options.acme.eab_key_id = "kid-1";
     options.acme.eab_hmac_key = "b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH";
     auto server = StartServer(options);
@@ -244,8 +247,7 @@ TEST_F(AcmeTest, ExternalAccountBindingWhenTheCaRequiresIt) {
         << logs.All();
   }
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   options.acme.eab_key_id = "kid-1";
   options.acme.eab_hmac_key = kHmacKey;
   auto server = StartServer(options);
@@ -257,8 +259,7 @@ TEST_F(AcmeTest, ExternalAccountBindingWhenTheCaRequiresIt) {
 TEST_F(AcmeTest, CaStoppedBeforeARenewalKeepsTheCertificateServed) {
   StartPebble();
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
@@ -285,8 +286,7 @@ TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {
   StartPebble();
   {
     LogCapture logs;
-    ServerOptions options = Options();
-    options.acme.domains = {"shop.appwire.test"};
+    ServerOptions options = ManagedOptions();
     auto server = StartServer(options);
     ASSERT_NE(server, nullptr);
     ASSERT_TRUE(logs.WaitFor("acme: certificate saved: ", kIssuance)) << logs.All();
@@ -297,8 +297,7 @@ TEST_F(AcmeTest, RestartWithValidCertificateOnDiskContactsNoCa) {
   pebble_->Stop();  // the CA is gone: nothing may need it
 
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(logs.WaitFor("shop.appwire.test: certificate on disk valid until ")) << logs.All();
@@ -346,8 +345,7 @@ TEST_F(AcmeTest, FailedValidationKeepsServingTheBaseCertificateAndSaysWhy) {
   StartPebble();
   port_ = real_port;
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(logs.WaitFor("acme: could not get a certificate for shop.appwire.test: ", kIssuance))
@@ -387,8 +385,7 @@ TEST_F(AcmeTest, UnreachableCaKeepsTheServerServing) {
 TEST_F(AcmeTest, RejectedNoncesAreRetried) {
   StartPebble({{"PEBBLE_WFE_NONCEREJECT", "60"}});
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   // With 60% of nonces refused, some issuances need a second try (badNonce
@@ -401,8 +398,7 @@ TEST_F(AcmeTest, RejectedNoncesAreRetried) {
 TEST_F(AcmeTest, DueCertificateIsRenewedAndOpenConnectionsStayUp) {
   StartPebble();
   LogCapture logs;
-  ServerOptions options = Options();
-  options.acme.domains = {"shop.appwire.test"};
+  ServerOptions options = ManagedOptions();
   options.acme.check_interval = absl::Seconds(1);
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
@@ -559,8 +555,7 @@ class AcmeRenewalInfoTest : public AcmeTest {
     id_ = *id;
   }
   ServerOptions AriOptions() const {
-    ServerOptions options = Options();
-    options.acme.domains = {"shop.appwire.test"};
+    ServerOptions options = ManagedOptions();
     options.acme.directory = ca_web_.Url("dir");
     options.acme.ca_file = ca_web_.ca_file();
     return options;

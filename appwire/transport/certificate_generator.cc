@@ -31,6 +31,13 @@ using internal::LoadKey;
 using internal::PrivateKey;
 using internal::Rng;
 
+// `pem` into `key`, once wolfCrypt's holders (and the RNG that signs) are
+// ready: the start of everything here that signs.
+absl::Status LoadSigningKey(const std::string& pem, const Rng& rng, PrivateKey* key) {
+  if (!rng.ok || !key->ok) return absl::InternalError("cannot initialise wolfCrypt");
+  return LoadKey(pem, key);
+}
+
 // GeneralNames DER (the content of the subjectAltName OCTET STRING).
 absl::StatusOr<std::string> EncodeAltNames(const CertificateSpec& spec) {
   std::string names;
@@ -236,8 +243,7 @@ absl::StatusOr<std::string> CreateSelfSignedCertificatePem(
   internal::EnsureWolfSslInitialized();
   Rng rng;
   PrivateKey key;
-  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
-  absl::Status status = LoadKey(key_pem, &key);
+  absl::Status status = LoadSigningKey(key_pem, rng, &key);
   if (!status.ok()) return status;
   spec.is_ca = true;
   auto cert = std::make_unique<Cert>();
@@ -282,8 +288,7 @@ absl::StatusOr<std::string> CreateAcmeChallengeCertificatePem(const std::string&
   internal::EnsureWolfSslInitialized();
   Rng rng;
   PrivateKey key;
-  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
-  absl::Status status = LoadKey(key_pem, &key);
+  absl::Status status = LoadSigningKey(key_pem, rng, &key);
   if (!status.ok()) return status;
   CertificateSpec spec;
   spec.common_name = domain;
@@ -328,8 +333,7 @@ absl::StatusOr<std::string> CreateCertificateRequestPem(const std::string& key_p
   }
   Rng rng;
   PrivateKey key;
-  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
-  absl::Status status = LoadKey(key_pem, &key);
+  absl::Status status = LoadSigningKey(key_pem, rng, &key);
   if (!status.ok()) return status;
   auto cert = std::make_unique<Cert>();
   status = FillCert(spec, &key, cert.get());
@@ -600,8 +604,7 @@ absl::StatusOr<std::string> CreateRevocationListPem(const std::vector<RevokedCer
   if (days_valid < 1) return absl::InvalidArgumentError("a revocation list is valid 1 day or more");
   Rng rng;
   PrivateKey key;
-  if (!rng.ok || !key.ok) return absl::InternalError("cannot initialise wolfCrypt");
-  absl::Status status = LoadKey(issuer_key_pem, &key);
+  absl::Status status = LoadSigningKey(issuer_key_pem, rng, &key);
   if (!status.ok()) return status;
   std::vector<byte> ca_der(issuer_cert_pem.size());
   const int ca_size = wc_CertPemToDer(reinterpret_cast<const byte*>(issuer_cert_pem.data()),
