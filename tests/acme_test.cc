@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 
 #include <string>
@@ -120,6 +121,13 @@ std::unique_ptr<Server> StartServer(ServerOptions options) {
   absl::Status started = (*server)->Start();
   EXPECT_TRUE(started.ok()) << started;
   return started.ok() ? *std::move(server) : nullptr;
+}
+
+// How many times `text` occurs in `all`.
+size_t Occurrences(const std::string& all, const std::string& text) {
+  size_t count = 0;
+  for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++count;
+  return count;
 }
 
 unsigned Mode(const std::string& path) {
@@ -335,6 +343,37 @@ TEST_F(AcmeTest, OnDemandFirstHandshakeGetsTheBaseCertificateLaterOnesTheIssuedO
   absl::SleepFor(absl::Seconds(1));
   EXPECT_THAT(logs.All(), Not(HasSubstr("other.appwire.test")));
   EXPECT_FALSE(FileExists(CertificateFile("other.appwire.test")));
+  // Pebble's view: the one order of pos-1, nothing since.
+  EXPECT_EQ(Occurrences(pebble_->Log(), "POST /order-plz"), 1u) << pebble_->Log();
+}
+
+TEST_F(AcmeTest, OnDemandDecisionFunctionChoosesOffTheHandshakePath) {
+  StartPebble();
+  LogCapture logs;
+  ServerOptions options = Options();
+  options.acme.on_demand = true;
+  std::atomic<int> asked{0};
+  options.acme.allow_name = [&asked](const std::string& name) {
+    ++asked;
+    return name == "yes.appwire.test";
+  };
+  auto server = StartServer(options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_FALSE(SeenAs("no.appwire.test").ok());
+  ASSERT_TRUE(logs.WaitFor("acme: no.appwire.test: not ordered: the server's decision function "
+                           "refused it"))
+      << logs.All();
+  EXPECT_FALSE(SeenAs("yes.appwire.test").ok());  // the base certificate, meanwhile
+  ASSERT_TRUE(logs.WaitFor("acme: certificate saved: " + CertificateFile("yes.appwire.test"),
+                           kIssuance))
+      << logs.All();
+  absl::StatusOr<CertificateInfo> seen = SeenAs("yes.appwire.test");
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  // A refused name is not asked about again.
+  EXPECT_FALSE(SeenAs("no.appwire.test").ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(asked.load(), 2);
+  EXPECT_EQ(Occurrences(pebble_->Log(), "POST /order-plz"), 1u);
 }
 
 TEST_F(AcmeTest, FailedValidationKeepsServingTheBaseCertificateAndSaysWhy) {
@@ -474,6 +513,7 @@ TEST_F(AcmeTest, BurstOfRandomAllowedNamesStaysWithinTheRateLimit) {
     ++orders;
   }
   EXPECT_EQ(orders, 5u);
+  EXPECT_EQ(Occurrences(pebble_->Log(), "POST /order-plz"), 5u);  // Pebble's view
 }
 
 // A static HTTPS server of files (openssl s_server -WWW) standing in for a
