@@ -34,5 +34,23 @@ TEST(NormalizeAcmeNameTest, HostNamesOnlyInLowerCase) {
   EXPECT_EQ(NormalizeAcmeName(long_name + "x"), "");  // over 253
 }
 
+TEST(AcmeOptionsTest, ServerOptionsValidateRefusesWhatCannotBeOrdered) {
+  ServerOptions options;
+  options.project_dir = "/tmp";
+  options.acme.domains = {"shop.example", "192.0.2.1"};
+  EXPECT_EQ(options.Validate().message(),
+            "acme.domains: \"192.0.2.1\" is not a DNS name an ACME CA can issue for (IP addresses "
+            "and wildcards are not; list each host name)");
+  options.acme.domains = {"shop.example"};
+  options.acme.http_port = 0;
+  EXPECT_EQ(options.Validate().message(),
+            "acme.http_port 0 is out of range; use the port that port 80 reaches");
+  options.acme.http_port = 80;
+  options.acme.check_interval = absl::ZeroDuration();
+  EXPECT_FALSE(options.Validate().ok());
+  options.acme.check_interval = absl::Hours(1);
+  EXPECT_TRUE(options.Validate().ok());
+}
+
 }  // namespace
 }  // namespace appwire

@@ -50,6 +50,23 @@ absl::Status ServerOptions::Validate() const {
         "metrics bind address \"", metrics_bind,
         "\" is not an IP address; use 127.0.0.1 (the default) or the address Prometheus reaches"));
   }
+  for (const std::string& name : acme.domains) {
+    if (NormalizeAcmeName(name).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "acme.domains: \"", name, "\" is not a DNS name an ACME CA can issue for (IP "
+          "addresses and wildcards are not; list each host name)"));
+    }
+  }
+  if (acme.http_port.has_value() && (*acme.http_port < 1 || *acme.http_port > 65535)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "acme.http_port ", *acme.http_port, " is out of range; use the port that port 80 reaches"));
+  }
+  if (acme.on_demand_per_hour < 0 || acme.check_interval <= absl::ZeroDuration() ||
+      acme.retry_backoff <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "acme: on_demand_per_hour must not be negative, check_interval and retry_backoff must "
+        "be positive");
+  }
   if (worker_threads < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("worker_threads ", worker_threads, " is negative; use 0 for automatic"));
