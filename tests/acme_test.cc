@@ -177,6 +177,9 @@ TEST_F(AcmeTest, ManagedNameIsIssuedAtStartAndServedByName) {
 
   EXPECT_EQ(Mode(project_.File("certificates/shop.appwire.test.key")), 0600u);
   EXPECT_EQ(Mode(project_.File("acme/account.key")), 0600u);
+  // Staged as *.new, then put in place: nothing staged is left.
+  EXPECT_FALSE(FileExists(project_.File("certificates/shop.appwire.test.key.new")));
+  EXPECT_FALSE(FileExists(project_.File("certificates/shop.appwire.test.crt.new")));
   EXPECT_THAT(testing::ReadText(CertificateFile("shop.appwire.test")),
               HasSubstr("-----BEGIN CERTIFICATE-----"));
 }
@@ -201,6 +204,12 @@ TEST_F(AcmeTest, Http01IsAnsweredOnTheConfiguredPlainPort) {
       absl::StrCat("curl -s -i http://127.0.0.1:", http_port_, "/.well-known/acme-challenge/nope"));
   EXPECT_THAT(other.output, HasSubstr("404 Not Found"));
   EXPECT_THAT(other.output, HasSubstr("this port answers ACME HTTP-01 challenges only"));
+  // Drained, the server lets go of that port too.
+  server->Drain(absl::ZeroDuration());
+  EXPECT_NE(testing::RunShell(absl::StrCat("curl -s --max-time 2 http://127.0.0.1:", http_port_,
+                                           "/.well-known/acme-challenge/nope"))
+                .exit_code,
+            0);
 }
 
 TEST_F(AcmeTest, NamesWithoutADotOrEndingInLocalGetASelfSignedCertificate) {
@@ -352,6 +361,7 @@ TEST_F(AcmeTest, OnDemandDecisionFunctionChoosesOffTheHandshakePath) {
   LogCapture logs;
   ServerOptions options = Options();
   options.acme.on_demand = true;
+  options.acme.on_demand_per_hour = 1;  // refused names must not spend it
   std::atomic<int> asked{0};
   options.acme.allow_name = [&asked](const std::string& name) {
     ++asked;
@@ -359,6 +369,7 @@ TEST_F(AcmeTest, OnDemandDecisionFunctionChoosesOffTheHandshakePath) {
   };
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(SeenAs(absl::StrCat("no", i, ".appwire.test")).ok());
   EXPECT_FALSE(SeenAs("no.appwire.test").ok());
   ASSERT_TRUE(logs.WaitFor("acme: no.appwire.test: not ordered: the server's decision function "
                            "refused it"))
@@ -372,7 +383,8 @@ TEST_F(AcmeTest, OnDemandDecisionFunctionChoosesOffTheHandshakePath) {
   // A refused name is not asked about again.
   EXPECT_FALSE(SeenAs("no.appwire.test").ok());
   absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_EQ(asked.load(), 2);
+  EXPECT_EQ(asked.load(), 7);
+  EXPECT_THAT(logs.All(), Not(HasSubstr("on-demand limit reached")));
   EXPECT_EQ(Occurrences(pebble_->Log(), "POST /order-plz"), 1u);
 }
 

@@ -309,15 +309,17 @@ absl::Status AcmeClient::Authorize(const std::string& authorization_url, absl::T
                                                     type, ": ", said, "; ", fix));
 }
 
-absl::StatusOr<IssuedCertificate> AcmeClient::Issue(const std::vector<std::string>& names) {
+absl::StatusOr<IssuedCertificate> AcmeClient::Issue(const std::vector<std::string>& names,
+                                                    const std::string& replaces) {
   if (names.empty()) return absl::InvalidArgumentError("a certificate needs at least one name");
   const absl::Time deadline = absl::Now() + options_.timeout;
   absl::Status status = EnsureAccount();
   if (!status.ok()) return status;
   Json identifiers = Json::array();
   for (const std::string& name : names) identifiers.push_back({{"type", "dns"}, {"value", name}});
-  absl::StatusOr<HttpResponse> response =
-      Post(directory_->new_order, Json{{"identifiers", identifiers}}.dump());
+  Json new_order = {{"identifiers", identifiers}};
+  if (!replaces.empty()) new_order["replaces"] = replaces;
+  absl::StatusOr<HttpResponse> response = Post(directory_->new_order, new_order.dump());
   if (!response.ok()) return response.status();
   const std::string listed = absl::StrJoin(names, ", ");
   if (response->status != 201) {

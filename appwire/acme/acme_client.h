@@ -90,7 +90,10 @@ class AcmeClient {
   // name) with a new ECDSA P-256 key. Errors say which step failed, what
   // the CA said (its problem document's detail) and, for a failed
   // challenge, what to check.
-  absl::StatusOr<IssuedCertificate> Issue(const std::vector<std::string>& names);
+  // `replaces`: the ARI certID of the certificate this one renews (RFC 9773
+  // section 5), which CAs exempt from some rate limits; empty: none.
+  absl::StatusOr<IssuedCertificate> Issue(const std::vector<std::string>& names,
+                                          const std::string& replaces = "");
 
   // Revokes `chain_pem`'s leaf (signed with the account key; reason 0).
   absl::Status Revoke(const std::string& chain_pem);

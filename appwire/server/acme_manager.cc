@@ -1,6 +1,7 @@
 #include "appwire/server/acme_manager.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -18,7 +19,11 @@ namespace {
 // Bounds that keep a flood of names from costing memory: queued names, and
 // names remembered at all (queued, issued or backing off).
 constexpr size_t kMaxQueued = 64;
-constexpr size_t kMaxRemembered = 4096;
+constexpr size_t kMaxRefused = 4096;  // then forgotten all at once
+constexpr int kMaxRefusalsLogged = 10;
+// An on-demand name that fails this often is forgotten until a handshake
+// asks for it again (and spends one of the hour's orders).
+constexpr int kMaxOnDemandFailures = 5;
 constexpr absl::Duration kMaxBackoff = absl::Hours(24);
 
 constexpr char kAcmeFolderName[] = "acme";
@@ -189,20 +194,7 @@ void AcmeManager::EnqueueLocked(const std::string& name, bool on_demand) {
   wake_.notify_all();
 }
 
-void AcmeManager::OnUnknownName(const std::string& requested) {
-  if (!options_.acme.on_demand) return;
-  const std::string name = NormalizeAcmeName(requested);
-  if (name.empty()) return;
-  const bool pattern_allows =
-      std::any_of(options_.acme.allow.begin(), options_.acme.allow.end(),
-                  [&](const std::string& pattern) { return AcmeNameMatches(pattern, name); });
-  // The decision callback runs on the manager's thread (Run), never here.
-  if (!pattern_allows && !options_.acme.allow_name) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (names_.count(name) > 0 || queue_.size() >= kMaxQueued ||
-      names_.size() >= kMaxRemembered) {
-    return;
-  }
+bool AcmeManager::TakeOnDemandSlotLocked(const std::string& name) {
   const absl::Time now = absl::Now();
   while (!on_demand_orders_.empty() && now - on_demand_orders_.front() > absl::Hours(1)) {
     on_demand_orders_.pop_front();
@@ -214,9 +206,34 @@ void AcmeManager::OnUnknownName(const std::string& requested) {
                               " and later names get the base certificate for now"));
       logged_rate_limit_ = true;
     }
-    return;
+    return false;
   }
   on_demand_orders_.push_back(now);
+  return true;
+}
+
+void AcmeManager::OnUnknownName(const std::string& requested) {
+  if (!options_.acme.on_demand) return;
+  const std::string name = NormalizeAcmeName(requested);
+  if (name.empty()) return;
+  const bool pattern_allows =
+      std::any_of(options_.acme.allow.begin(), options_.acme.allow.end(),
+                  [&](const std::string& pattern) { return AcmeNameMatches(pattern, name); });
+  if (!pattern_allows && !options_.acme.allow_name) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (names_.count(name) > 0 || refused_.count(name) > 0) return;
+  if (!pattern_allows) {
+    // The decision function runs on the manager's thread (Run), never
+    // here; only the names it accepts spend the hour's orders.
+    if (undecided_.size() >= kMaxQueued ||
+        std::find(undecided_.begin(), undecided_.end(), name) != undecided_.end()) {
+      return;
+    }
+    undecided_.push_back(name);
+    wake_.notify_all();
+    return;
+  }
+  if (queue_.size() >= kMaxQueued || !TakeOnDemandSlotLocked(name)) return;
   EnqueueLocked(name, /*on_demand=*/true);
 }
 
@@ -285,6 +302,8 @@ bool AcmeManager::Due(const std::string& name, std::string* why) {
   if (now >= known->second.renew_at) {
     *why = absl::StrCat("the CA's renewal information (ARI) says renew from ",
                         FormatUtc(known->second.renew_at));
+    absl::StatusOr<std::string> id = AcmeRenewalCertificateId(info->der);
+    if (id.ok()) replaces_[name] = *id;
     return true;
   }
   if (known->second.renew_at < renewal) {
@@ -323,12 +342,30 @@ bool IsLocalAcmeName(const std::string& name) {
 absl::Status AcmeManager::SaveCertificate(const std::string& name, const std::string& chain_pem,
                                           const std::string& key_pem) {
   absl::Status status = MakeDirectories(folder_.sni_certificates);
-  // The key first: a .crt never names a key that is not there yet.
   const std::string key_path = JoinPath(folder_.sni_certificates, name + ".key");
   const std::string certificate_path = JoinPath(folder_.sni_certificates, name + ".crt");
-  if (status.ok()) status = WriteFileAtomically(key_path, key_pem, 0600);
-  if (status.ok()) status = WriteFileAtomically(certificate_path, chain_pem, 0644);
-  if (!status.ok()) return status;
+  // Both files are written in full first (as NAME.key.new and NAME.crt.new,
+  // which the SNI loader ignores), so a full disk or a crash while writing
+  // leaves the old pair, never a key without its certificate; then the two
+  // renames, one right after the other.
+  const std::string staged_key = key_path + ".new";
+  const std::string staged_certificate = certificate_path + ".new";
+  if (status.ok()) status = WriteFileAtomically(staged_key, key_pem, 0600);
+  if (status.ok()) status = WriteFileAtomically(staged_certificate, chain_pem, 0644);
+  std::error_code error;
+  if (status.ok()) {
+    std::filesystem::rename(staged_key, key_path, error);
+    if (!error) std::filesystem::rename(staged_certificate, certificate_path, error);
+    if (error) {
+      status = absl::InternalError(absl::StrCat("cannot put the new certificate for ", name,
+                                                " in place: ", error.message()));
+    }
+  }
+  if (!status.ok()) {
+    std::filesystem::remove(staged_key, error);
+    std::filesystem::remove(staged_certificate, error);
+    return status;
+  }
   absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(chain_pem, certificate_path);
   LogAcme(absl::StrCat("certificate saved: ", certificate_path,
                        info.ok() ? absl::StrCat(", expires ", FormatUtc(info->not_after)) : ""));
@@ -363,7 +400,9 @@ absl::Status AcmeManager::IssueAndSave(const std::string& name) {
   client_options.cancelled = [this] { return Stopping(); };
   acme::AcmeClient client(client_options, responder_.get(),
                           [&](const std::string& step) { LogAcme(step); });
-  absl::StatusOr<acme::IssuedCertificate> issued = client.Issue({name});
+  auto replaced = replaces_.find(name);
+  absl::StatusOr<acme::IssuedCertificate> issued =
+      client.Issue({name}, replaced == replaces_.end() ? "" : replaced->second);
   if (!issued.ok()) return issued.status();
   return SaveCertificate(name, issued->chain_pem, issued->private_key_pem);
 }
@@ -398,8 +437,32 @@ void AcmeManager::Run() {
       for (const auto& [name, on_demand] : due) EnqueueLocked(name, on_demand);
       next_check = now + options_.acme.check_interval;
     }
+    if (!undecided_.empty()) {
+      const std::string name = undecided_.front();
+      undecided_.pop_front();
+      lock.unlock();
+      const bool accepted = options_.acme.allow_name(name);
+      lock.lock();
+      if (!accepted) {
+        if (refused_.size() >= kMaxRefused) refused_.clear();
+        refused_.insert(name);
+        if (refusals_logged_ < kMaxRefusalsLogged) {
+          LogAcme(absl::StrCat(name, ": not ordered: the server's decision function refused it",
+                               ++refusals_logged_ == kMaxRefusalsLogged
+                                   ? " (later refusals are not logged)"
+                                   : ""));
+        }
+      } else if (names_.count(name) == 0 && queue_.size() < kMaxQueued &&
+                 TakeOnDemandSlotLocked(name)) {
+        EnqueueLocked(name, /*on_demand=*/true);
+      }
+      continue;
+    }
     if (queue_.empty()) {
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(next_check - absl::Now()));
+      // Stop() may have come while the lock was released above: the
+      // predicate sees it, a bare wait would sleep through it.
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(next_check - absl::Now()),
+                     [&] { return stop_ || !queue_.empty() || !undecided_.empty(); });
       continue;
     }
     const std::string name = queue_.front();
@@ -409,15 +472,15 @@ void AcmeManager::Run() {
     lock.unlock();
     absl::Status status;
     std::string why;
-    const bool pattern_allows =
-        std::any_of(options_.acme.allow.begin(), options_.acme.allow.end(),
-                    [&](const std::string& pattern) { return AcmeNameMatches(pattern, name); });
-    if (on_demand && !pattern_allows && options_.acme.allow_name && !options_.acme.allow_name(name)) {
-      status = absl::PermissionDeniedError("the server's decision function refused it");
-    } else if (on_demand && !Due(name, &why)) {
+    if (on_demand && !Due(name, &why)) {
       status = absl::OkStatus();  // a certificate appeared meanwhile
     } else {
       status = IssueAndSave(name);
+    }
+    if (status.ok()) {
+      // What the CA said of the old certificate is not about the new one.
+      renewal_info_.erase(name);
+      replaces_.erase(name);
     }
     if (options_.acme.on_result) options_.acme.on_result(name, status);
     lock.lock();
@@ -427,13 +490,17 @@ void AcmeManager::Run() {
       state.next_attempt = absl::InfinitePast();
       continue;
     }
-    if (status.code() == absl::StatusCode::kPermissionDenied) {
-      state.next_attempt = absl::InfiniteFuture();  // never asked again this run
-      state.on_demand = false;
-      LogAcme(absl::StrCat(name, ": not ordered: ", status.message()));
+    if (stop_) break;
+    ++state.failures;
+    const bool managed = std::find(options_.acme.domains.begin(), options_.acme.domains.end(),
+                                   name) != options_.acme.domains.end();
+    if (state.on_demand && !managed && state.failures >= kMaxOnDemandFailures) {
+      LogWarning(absl::StrCat("acme: could not get a certificate for ", name, ": ",
+                              status.message(), "; given up after ", state.failures,
+                              " tries, until a handshake asks for it again"));
+      names_.erase(name);
       continue;
     }
-    ++state.failures;
     const absl::Duration backoff =
         std::min(kMaxBackoff, options_.acme.retry_backoff * (1 << std::min(state.failures - 1, 16)));
     state.next_attempt = absl::Now() + backoff;

@@ -112,6 +112,9 @@ class AcmeManager {
   bool Stopping() const;
   // Queues `name` unless it is queued already or waiting out a backoff.
   void EnqueueLocked(const std::string& name, bool on_demand);
+  // One of the hour's on-demand orders for `name`, or false (logged once)
+  // when they are used up.
+  bool TakeOnDemandSlotLocked(const std::string& name);
   // Missing, unreadable, expired or within its renewal window, by its
   // dates or by the CA's renewal information (ARI, asked when the CA offers
   // it, again when it said to). The manager's thread only.
@@ -133,13 +136,22 @@ class AcmeManager {
     absl::Time ask_again;
   };
   std::map<std::string, RenewalInfo> renewal_info_;
+  // The ARI certID of the certificate a renewal replaces (RFC 9773 section 5).
+  std::map<std::string, std::string> replaces_;
   bool ari_offered_ = true;  // until the CA's directory says otherwise
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
   std::deque<std::string> queue_;           // names to order, in order
-  std::map<std::string, NameState> names_;  // each name ever queued (bounded: see OnUnknownName)
+  // Each name queued, and not given up on: managed names, and on-demand
+  // names within the hourly budget.
+  std::map<std::string, NameState> names_;
+  // On-demand names for the decision function (allow_name), which runs on
+  // the manager's thread, and the names it refused (both bounded).
+  std::deque<std::string> undecided_;
+  std::set<std::string> refused_;
+  int refusals_logged_ = 0;
   std::deque<absl::Time> on_demand_orders_;  // on-demand names queued in the last hour
   int orders_started_ = 0;
   bool logged_rate_limit_ = false;

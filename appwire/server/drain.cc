@@ -40,6 +40,10 @@ void Server::Drain(absl::Duration timeout) {
   Impl& s = *impl_;
   if (!s.started || !s.connections->BeginDrain()) return;
   s.tls->CancelDhGeneration();  // joined below; stops within milliseconds
+  // AutoSSL first, while its challenge can still be answered: an issuance
+  // under way is abandoned (within a tenth of a second) rather than failed
+  // by the CA's validation against a closed port, which CAs count.
+  if (s.acme != nullptr) s.acme->Stop();
   {
     // Closed on the I/O thread, and waited for: no connection accepted
     // after the snapshot below escapes the drain.
@@ -48,6 +52,7 @@ void Server::Drain(absl::Duration timeout) {
       std::error_code ignored;
       s.acceptor->close(ignored);
       if (s.metrics_endpoint != nullptr) s.metrics_endpoint->Close();
+      if (s.acme_http_endpoint != nullptr) s.acme_http_endpoint->Close();
       closed.set_value();
     });
     closed.get_future().wait_for(std::chrono::seconds(5));
@@ -130,7 +135,6 @@ void Server::Drain(absl::Duration timeout) {
   s.io.stop();
   if (s.io_thread.joinable()) s.io_thread.join();
   s.tls->StopDhGeneration();
-  if (s.acme != nullptr) s.acme->Stop();
   // Handlers still running finish against closed connections (their
   // replies are dropped). Those abandoned above keep running in the
   // background: their tasks hold the server's state, so nothing they touch
