@@ -447,7 +447,8 @@ TEST_F(AcmeTest, RejectedNoncesAreRetried) {
 }
 
 TEST_F(AcmeTest, DueCertificateIsRenewedAndOpenConnectionsStayUp) {
-  StartPebble();
+  // Pebble reuses every valid authorization: the renewal needs no challenge.
+  StartPebble({{"PEBBLE_AUTHZREUSE", "100"}});
   LogCapture logs;
   ServerOptions options = ManagedOptions();
   options.acme.check_interval = absl::Seconds(1);
@@ -477,6 +478,7 @@ TEST_F(AcmeTest, DueCertificateIsRenewedAndOpenConnectionsStayUp) {
   ASSERT_TRUE(kept.ok()) << kept.status();
   ASSERT_TRUE(renewal_logs.WaitFor("acme: certificate saved: ", kIssuance)) << renewal_logs.All();
   EXPECT_THAT(renewal_logs.All(), HasSubstr("ordering a certificate (it expires "));
+  EXPECT_THAT(renewal_logs.All(), HasSubstr("shop.appwire.test: already authorized"));
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         absl::StatusOr<CertificateInfo> now = SeenAs("shop.appwire.test");
