@@ -106,10 +106,13 @@ if command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null; th
   acme="$build/demo-acme"
   rm -rf "$acme"
   mkdir -p "$acme/pebble" "$acme/project"
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-  free_udp_port() { python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-  acme_port="$(free_port)"; management_port="$(free_port)"; dns_port="$(free_udp_port)"
-  app_port="$(free_port)"; challtestsrv_port="$(free_port)"
+  # Four distinct free TCP ports (held open together while chosen) and a UDP one.
+  read -r acme_port management_port app_port challtestsrv_port dns_port < <(python3 -c '
+import socket
+tcp = [socket.socket() for _ in range(4)]
+for s in tcp: s.bind(("127.0.0.1", 0))
+udp = socket.socket(type=socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in tcp + [udp]])')
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$acme/pebble/key.pem" -out "$acme/pebble/cert.pem" -subj "/CN=pebble" \
     -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null

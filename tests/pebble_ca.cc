@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -72,7 +74,19 @@ void Kill(pid_t* pid) {
 
 }  // namespace
 
-int FreeTcpPort() { return FreePort(SOCK_STREAM); }
+int FreeTcpPort() {
+  // The kernel may hand out a port it just gave (it was closed again): the
+  // test's server port and Pebble's own would then collide. Never the same
+  // port twice in one process.
+  static std::mutex mu;
+  static std::set<int> given;
+  std::lock_guard<std::mutex> lock(mu);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = FreePort(SOCK_STREAM);
+    if (port != 0 && given.insert(port).second) return port;
+  }
+  return 0;
+}
 
 bool PebbleCa::available() {
   return access(kPebble, X_OK) == 0 && access(kChallTestSrv, X_OK) == 0;

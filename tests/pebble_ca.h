@@ -15,7 +15,8 @@
 
 namespace appwire::testing {
 
-// A loopback TCP port free right now (bound to 0, then closed).
+// A loopback TCP port free right now (bound to 0, then closed), never one
+// it returned before in this process.
 int FreeTcpPort();
 
 class PebbleCa {
