@@ -17,6 +17,8 @@ ProjectFolder ProjectFolder::At(const std::string& project_dir,
       folder.client_ca_named ? client_ca_file : JoinPath(project_dir, kClientCaFileName);
   folder.crl = JoinPath(project_dir, kCrlFileName);
   folder.session_ticket_key = JoinPath(project_dir, kSessionTicketKeyFileName);
+  folder.acme = JoinPath(project_dir, kAcmeFolderName);
+  folder.acme_account_key = JoinPath(folder.acme, kAcmeAccountKeyFileName);
   folder.settings = JoinPath(project_dir, kSettingsFileName);
   return folder;
 }

@@ -9,6 +9,7 @@
 //   crl.pem               revoked client certificates (optional)
 //   session-ticket.key    the TLS session ticket key, kept across restarts
 //   appwire.conf          appwire-server's settings file
+//   acme/account.key      the ACME account key (AutoSSL), made on first use
 //
 // A value type: build one with ProjectFolder::At and read its paths. It does
 // no I/O. In appwire/common/ so that every layer that opens these files takes their
@@ -29,6 +30,9 @@ inline constexpr char kDhParamsFileName[] = "dhparams.pem";
 inline constexpr char kClientCaFileName[] = "client-ca.pem";
 inline constexpr char kCrlFileName[] = "crl.pem";
 inline constexpr char kSessionTicketKeyFileName[] = "session-ticket.key";
+// AutoSSL's folder and its account key inside it.
+inline constexpr char kAcmeFolderName[] = "acme";
+inline constexpr char kAcmeAccountKeyFileName[] = "account.key";
 // The settings file's name inside the project folder.
 inline constexpr char kSettingsFileName[] = "appwire.conf";
 
@@ -49,6 +53,8 @@ struct ProjectFolder {
   bool client_ca_named = false;
   std::string crl;
   std::string session_ticket_key;
+  std::string acme;              // a folder
+  std::string acme_account_key;  // inside it
   std::string settings;
 
   // The files a certificate reload reads (certificate, key, DH parameters,

@@ -16,8 +16,8 @@
 namespace appwire {
 namespace {
 
-// Bounds that keep a flood of names from costing memory: queued names, and
-// names remembered at all (queued, issued or backing off).
+// Bounds that keep a flood of names from costing memory: names waiting for
+// an order or for the decision function, and names it refused.
 constexpr size_t kMaxQueued = 64;
 constexpr size_t kMaxRefused = 4096;  // then forgotten all at once
 constexpr int kMaxRefusalsLogged = 10;
@@ -25,9 +25,6 @@ constexpr int kMaxRefusalsLogged = 10;
 // asks for it again (and spends one of the hour's orders).
 constexpr int kMaxOnDemandFailures = 5;
 constexpr absl::Duration kMaxBackoff = absl::Hours(24);
-
-constexpr char kAcmeFolderName[] = "acme";
-constexpr char kAccountKeyFileName[] = "account.key";
 
 void LogAcme(const std::string& text) { LogInfo(absl::StrCat("acme: ", text)); }
 
@@ -66,6 +63,30 @@ std::string NormalizeAcmeName(const std::string& name) {
   if (all_digits_and_dots) return "";  // an IPv4 address
   return lower;
 }
+
+absl::Status CheckAcmeDomains(const std::vector<std::string>& domains, absl::string_view setting) {
+  for (const std::string& name : domains) {
+    if (NormalizeAcmeName(name).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          setting, ": \"", name, "\" is not a DNS name an ACME CA can issue for (IP addresses "
+          "and wildcards are not; list each host name)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::vector<std::string> NormalizedNames(const std::vector<std::string>& domains) {
+  std::vector<std::string> names;
+  for (const std::string& domain : domains) {
+    const std::string name = NormalizeAcmeName(domain);
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
 
 // Answers the CA's challenges while an authorization is pending: for
 // TLS-ALPN-01 a context per name (RFC 8737), for HTTP-01 the key
@@ -130,6 +151,7 @@ class AcmeManager::Responder : public acme::ChallengeResponder {
 
 AcmeManager::AcmeManager(const ServerOptions& options, std::function<absl::Status()> reload)
     : options_(options),
+      managed_names_(NormalizedNames(options.acme.domains)),
       folder_(ProjectFolder::At(options.project_dir)),
       reload_(std::move(reload)),
       responder_(std::make_unique<Responder>(options.acme.http_port.has_value())) {}
@@ -178,11 +200,6 @@ HttpReply AcmeManager::Http01Reply(const std::string& path) const {
 bool AcmeManager::Stopping() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stop_;
-}
-
-int AcmeManager::orders_started() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return orders_started_;
 }
 
 void AcmeManager::EnqueueLocked(const std::string& name, bool on_demand) {
@@ -249,29 +266,49 @@ acme::AcmeClientOptions AcmeClientOptionsFor(const AcmeOptions& acme) {
   return client;
 }
 
+std::string ManagedCertificatePath(const ProjectFolder& folder, const std::string& name) {
+  return JoinPath(folder.sni_certificates, name + ".crt");
+}
+
+absl::StatusOr<ManagedCertificate> ReadManagedCertificate(const ProjectFolder& folder,
+                                                          const std::string& name,
+                                                          absl::Duration renew_before) {
+  const std::string path = ManagedCertificatePath(folder, name);
+  if (!FileExists(path)) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+  ManagedCertificate certificate;
+  absl::StatusOr<std::string> pem = ReadFile(path);
+  if (!pem.ok()) return pem.status();
+  certificate.pem = *std::move(pem);
+  absl::StatusOr<CertificateInfo> info = DescribeCertificatePem(certificate.pem, path);
+  if (!info.ok()) return info.status();
+  certificate.info = *std::move(info);
+  certificate.renewal_start =
+      AcmeRenewalStart(certificate.info.not_before, certificate.info.not_after, renew_before);
+  return certificate;
+}
+
 bool AcmeManager::Due(const std::string& name, std::string* why) {
-  const std::string path = JoinPath(folder_.sni_certificates, name + ".crt");
-  if (!FileExists(path)) {
+  absl::StatusOr<ManagedCertificate> certificate =
+      ReadManagedCertificate(folder_, name, options_.acme.renew_before);
+  if (absl::IsNotFound(certificate.status())) {
     *why = "no certificate yet";
     return true;
   }
-  absl::StatusOr<std::string> pem = ReadFile(path);
-  absl::StatusOr<CertificateInfo> info =
-      pem.ok() ? DescribeCertificatePem(*pem, path) : absl::StatusOr<CertificateInfo>(pem.status());
-  if (!info.ok()) {
-    *why = absl::StrCat(path, " cannot be read (", info.status().message(), ")");
+  if (!certificate.ok()) {
+    *why = absl::StrCat(ManagedCertificatePath(folder_, name), " cannot be read (",
+                        certificate.status().message(), ")");
     return true;
   }
+  const CertificateInfo& info = certificate->info;
   const absl::Time now = absl::Now();
-  const absl::Time renewal =
-      AcmeRenewalStart(info->not_before, info->not_after, options_.acme.renew_before);
+  const absl::Time renewal = certificate->renewal_start;
   if (now >= renewal) {
-    *why = absl::StrCat("it expires ", FormatUtc(info->not_after));
+    *why = absl::StrCat("it expires ", FormatUtc(info.not_after));
     return true;
   }
-  *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
+  *why = absl::StrCat("valid until ", FormatUtc(info.not_after), "; renewal from ",
                       FormatUtc(renewal));
-  if (IsLocalAcmeName(name) || info->issuer == info->subject || !ari_offered_) return false;
+  if (IsLocalAcmeName(name) || info.issuer == info.subject || !ari_offered_) return false;
   // The CA may want it renewed sooner (a revocation coming, a new
   // intermediate): its renewal information, asked at most as often as it says.
   auto known = renewal_info_.find(name);
@@ -280,7 +317,7 @@ bool AcmeManager::Due(const std::string& name, std::string* why) {
     client_options.timeout = absl::Seconds(30);
     client_options.cancelled = [this] { return Stopping(); };
     acme::AcmeClient client(client_options, responder_.get(), nullptr);
-    absl::StatusOr<acme::AcmeClient::RenewalWindow> window = client.RenewalInfo(*pem);
+    absl::StatusOr<acme::AcmeClient::RenewalWindow> window = client.RenewalInfo(certificate->pem);
     if (absl::IsNotFound(window.status())) {
       ari_offered_ = false;
       return false;
@@ -302,24 +339,23 @@ bool AcmeManager::Due(const std::string& name, std::string* why) {
   if (now >= known->second.renew_at) {
     *why = absl::StrCat("the CA's renewal information (ARI) says renew from ",
                         FormatUtc(known->second.renew_at));
-    absl::StatusOr<std::string> id = AcmeRenewalCertificateId(info->der);
+    absl::StatusOr<std::string> id = AcmeRenewalCertificateId(info.der);
     if (id.ok()) replaces_[name] = *id;
     return true;
   }
   if (known->second.renew_at < renewal) {
-    *why = absl::StrCat("valid until ", FormatUtc(info->not_after), "; renewal from ",
+    *why = absl::StrCat("valid until ", FormatUtc(info.not_after), "; renewal from ",
                         FormatUtc(known->second.renew_at), " (the CA's renewal information)");
   }
   return false;
 }
 
 absl::StatusOr<std::string> AcmeManager::AccountKey() {
-  const std::string folder = JoinPath(folder_.dir, kAcmeFolderName);
-  const std::string path = JoinPath(folder, kAccountKeyFileName);
+  const std::string& path = folder_.acme_account_key;
   if (FileExists(path)) return ReadFile(path);
   absl::StatusOr<std::string> key = GenerateEcdsaP256KeyPem();
   if (!key.ok()) return key.status();
-  absl::Status status = MakeDirectories(folder);
+  absl::Status status = MakeDirectories(folder_.acme);
   if (status.ok()) status = WriteFileAtomically(path, *key, 0600, ExistingFile::kKeep);
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("cannot keep the ACME account key in ", path,
@@ -343,7 +379,7 @@ absl::Status AcmeManager::SaveCertificate(const std::string& name, const std::st
                                           const std::string& key_pem) {
   absl::Status status = MakeDirectories(folder_.sni_certificates);
   const std::string key_path = JoinPath(folder_.sni_certificates, name + ".key");
-  const std::string certificate_path = JoinPath(folder_.sni_certificates, name + ".crt");
+  const std::string certificate_path = ManagedCertificatePath(folder_, name);
   // Both files are written in full first (as NAME.key.new and NAME.crt.new,
   // which the SNI loader ignores), so a full disk or a crash while writing
   // leaves the old pair, never a key without its certificate; then the two
@@ -415,10 +451,7 @@ void AcmeManager::Run() {
     if (now >= next_check) {
       // The managed names, and every name issued on demand: renew what is due.
       std::vector<std::pair<std::string, bool>> names;
-      for (const std::string& domain : options_.acme.domains) {
-        const std::string name = NormalizeAcmeName(domain);
-        if (!name.empty()) names.emplace_back(name, false);
-      }
+      for (const std::string& name : managed_names_) names.emplace_back(name, false);
       for (const auto& [name, state] : names_) {
         if (state.on_demand) names.emplace_back(name, true);
       }
@@ -468,7 +501,6 @@ void AcmeManager::Run() {
     const std::string name = queue_.front();
     queue_.pop_front();
     const bool on_demand = names_[name].on_demand;
-    ++orders_started_;
     lock.unlock();
     absl::Status status;
     std::string why;
@@ -492,8 +524,8 @@ void AcmeManager::Run() {
     }
     if (stop_) break;
     ++state.failures;
-    const bool managed = std::find(options_.acme.domains.begin(), options_.acme.domains.end(),
-                                   name) != options_.acme.domains.end();
+    const bool managed =
+        std::find(managed_names_.begin(), managed_names_.end(), name) != managed_names_.end();
     if (state.on_demand && !managed && state.failures >= kMaxOnDemandFailures) {
       LogWarning(absl::StrCat("acme: could not get a certificate for ", name, ": ",
                               status.message(), "; given up after ", state.failures,

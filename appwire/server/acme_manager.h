@@ -36,6 +36,7 @@
 #include "appwire/common/project_folder.h"
 #include "appwire/server/http_endpoint.h"
 #include "appwire/server/server.h"
+#include "appwire/transport/certificate_info.h"
 #include "appwire/transport/tls_context.h"
 #include "appwire/transport/tls_stream.h"
 
@@ -52,6 +53,11 @@ bool AcmeNameMatches(const std::string& pattern, const std::string& name);
 // letters, digits and '-', longer than 253).
 std::string NormalizeAcmeName(const std::string& name);
 
+// OK when every name of `domains` is one NormalizeAcmeName accepts, else
+// InvalidArgument naming `setting` ("acme_domains" or "acme.domains"), the
+// name and the fix.
+absl::Status CheckAcmeDomains(const std::vector<std::string>& domains, absl::string_view setting);
+
 // True for names no public CA issues for: no dot ("pos-terminal") or
 // ending in ".local". AcmeManager makes them a self-signed certificate.
 bool IsLocalAcmeName(const std::string& name);
@@ -61,6 +67,21 @@ bool IsLocalAcmeName(const std::string& name);
 // first.
 absl::Time AcmeRenewalStart(absl::Time not_before, absl::Time not_after,
                             absl::Duration renew_before);
+
+// certificates/NAME.crt: where a name's certificate is kept.
+std::string ManagedCertificatePath(const ProjectFolder& folder, const std::string& name);
+
+// A name's certificate as renewal sees it: its PEM, what it says, and when
+// renewal starts (AcmeRenewalStart). NotFound when there is none; the
+// reader's or parser's error when it cannot be read.
+struct ManagedCertificate {
+  std::string pem;
+  CertificateInfo info;
+  absl::Time renewal_start;
+};
+absl::StatusOr<ManagedCertificate> ReadManagedCertificate(const ProjectFolder& folder,
+                                                          const std::string& name,
+                                                          absl::Duration renew_before);
 
 // The ACME client's options from the server's: the directory (Let's
 // Encrypt, its staging server, or acme_directory), the CA file, the contact
@@ -98,9 +119,6 @@ class AcmeManager {
   // the key authorization of a pending challenge's token, else 404.
   HttpReply Http01Reply(const std::string& path) const;
 
-  // For tests and `appwire acme status`: orders sent since Start.
-  int orders_started() const;
-
  private:
   class Responder;
   struct NameState {
@@ -126,6 +144,8 @@ class AcmeManager {
   absl::StatusOr<std::string> AccountKey();
 
   const ServerOptions options_;
+  // options_.acme.domains, normalized: the names managed from the start.
+  const std::vector<std::string> managed_names_;
   const ProjectFolder folder_;
   const std::function<absl::Status()> reload_;
   std::unique_ptr<Responder> responder_;
@@ -153,7 +173,6 @@ class AcmeManager {
   std::set<std::string> refused_;
   int refusals_logged_ = 0;
   std::deque<absl::Time> on_demand_orders_;  // on-demand names queued in the last hour
-  int orders_started_ = 0;
   bool logged_rate_limit_ = false;
   std::thread thread_;
 };

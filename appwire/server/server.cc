@@ -50,13 +50,8 @@ absl::Status ServerOptions::Validate() const {
         "metrics bind address \"", metrics_bind,
         "\" is not an IP address; use 127.0.0.1 (the default) or the address Prometheus reaches"));
   }
-  for (const std::string& name : acme.domains) {
-    if (NormalizeAcmeName(name).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "acme.domains: \"", name, "\" is not a DNS name an ACME CA can issue for (IP "
-          "addresses and wildcards are not; list each host name)"));
-    }
-  }
+  absl::Status domains = CheckAcmeDomains(acme.domains, "acme.domains");
+  if (!domains.ok()) return domains;
   if (acme.http_port.has_value() && (*acme.http_port < 1 || *acme.http_port > 65535)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "acme.http_port ", *acme.http_port, " is out of range; use the port that port 80 reaches"));

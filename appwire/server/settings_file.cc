@@ -101,13 +101,7 @@ absl::Status ApplyAcmeSetting(absl::string_view key, absl::string_view value,
   const std::string text(value);
   if (key == "acme_domains") {
     acme->domains = CommaList(value);
-    for (const std::string& name : acme->domains) {
-      if (NormalizeAcmeName(name).empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "acme_domains: \"", name, "\" is not a DNS name an ACME CA can issue for (IP "
-            "addresses and wildcards are not; list each host name)"));
-      }
-    }
+    return CheckAcmeDomains(acme->domains, "acme_domains");
   } else if (key == "acme_allow") {
     acme->allow = CommaList(value);
   } else if (key == "acme_on_demand") {

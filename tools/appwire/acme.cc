@@ -68,22 +68,18 @@ int RunStatus(const Arguments& a, const ServerOptions& options) {
   }
   const absl::Time now = absl::Now();
   for (auto& [name, status] : names) {
-    status.file = JoinPath(folder.sni_certificates, name + ".crt");
-    if (!FileExists(status.file)) {
-      status.state = "missing";
+    status.file = ManagedCertificatePath(folder, name);
+    absl::StatusOr<ManagedCertificate> certificate =
+        ReadManagedCertificate(folder, name, options.acme.renew_before);
+    if (!certificate.ok()) {
+      status.state = absl::IsNotFound(certificate.status()) ? "missing" : "unreadable";
       continue;
     }
-    absl::StatusOr<std::string> pem = ReadFile(status.file);
-    absl::StatusOr<CertificateInfo> info =
-        pem.ok() ? DescribeCertificatePem(*pem, status.file) : pem.status();
-    if (!info.ok()) {
-      status.state = "unreadable";
-      continue;
-    }
-    status.certificate = *info;
-    status.renewal =
-        AcmeRenewalStart(info->not_before, info->not_after, options.acme.renew_before);
-    status.state = now >= info->not_after ? "expired" : now >= status.renewal ? "due" : "valid";
+    status.certificate = certificate->info;
+    status.renewal = certificate->renewal_start;
+    status.state = now >= certificate->info.not_after ? "expired"
+                   : now >= status.renewal            ? "due"
+                                                      : "valid";
   }
   if (a.Has("json")) {
     Json list = Json::array();
@@ -171,8 +167,7 @@ int RunIssue(const Arguments& a, ServerOptions options, std::vector<std::string>
       ++failed;
     } else {
       std::printf("%s: certificate saved in %s\n", name.c_str(),
-                  JoinPath(ProjectFolder::At(options.project_dir).sni_certificates,
-                           name + ".crt").c_str());
+                  ManagedCertificatePath(ProjectFolder::At(options.project_dir), name).c_str());
     }
   }
   (void)finished;
@@ -182,9 +177,9 @@ int RunIssue(const Arguments& a, ServerOptions options, std::vector<std::string>
 int RunRevoke(const ServerOptions& options, const std::string& requested) {
   const std::string name = NormalizeAcmeName(requested);
   const ProjectFolder folder = ProjectFolder::At(options.project_dir);
-  const std::string certificate_path = JoinPath(folder.sni_certificates, name + ".crt");
+  const std::string certificate_path = ManagedCertificatePath(folder, name);
   const std::string key_path = JoinPath(folder.sni_certificates, name + ".key");
-  const std::string account_path = JoinPath(JoinPath(folder.dir, "acme"), "account.key");
+  const std::string& account_path = folder.acme_account_key;
   absl::StatusOr<std::string> chain = ReadFile(certificate_path);
   if (!chain.ok()) return Fail(chain.status());
   absl::StatusOr<std::string> account_key = ReadFile(account_path);
