@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "appwire/client/channel.h"
+#include "appwire/client/client_stream.h"
 #include "appwire/common/files.h"
 #include "appwire/common/version.h"
 #include "appwire/transport/certificate_store.h"
@@ -370,6 +371,43 @@ TEST(NotProcessedTest, ACallRefusedTwiceFailsWithTheServersStatus) {
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto reply = (*channel)->CallRaw("test.Any/Thing", "");
   EXPECT_EQ(reply.status(), absl::UnavailableError("not processed: draining"));
+}
+
+// The channel's deadline timer runs on its I/O thread, which may be busy
+// when the deadline passes (here: an async call's callback holds it, as a
+// slow callback or a loaded machine does). A stream that saw its deadline
+// pass must still finish DEADLINE_EXCEEDED: Finish() must not half-close,
+// which lets a server that answers at once end the call OK first (the
+// c_api_test flake under TSan). The scripted server ignores deadlines.
+TEST(StreamDeadlineTest, AStreamPastItsDeadlineFinishesDeadlineExceededWhileTheTimerIsLate) {
+  TempDir project;
+  ScriptedServer server(project, [](int, const v1::FrameHeader& frame, std::string*) {
+    v1::ResponseHeader response;
+    // The stream gets no answer until its half-close; then OK.
+    if (frame.has_request() && frame.request().method() == "test.Echo/Stream") {
+      response.set_status_code(-2);
+    }
+    return response;
+  });
+  auto channel = Channel::Connect(server.ClientOptions(project));
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  CallOptions within;
+  within.timeout = absl::Milliseconds(100);
+  std::unique_ptr<ClientStream> stream =
+      (*channel)->OpenStream("test.Echo/Stream", MethodKind::kBidiStreaming, "", within);
+  ASSERT_TRUE(stream->Write("first"));
+  std::promise<void> holding;
+  (*channel)->CallRawAsync("test.Any/Thing", "", {}, [&holding](absl::StatusOr<std::string>) {
+    holding.set_value();
+    absl::SleepFor(absl::Milliseconds(400));  // the I/O thread, past the deadline
+  });
+  holding.get_future().wait();
+  std::string message;
+  EXPECT_FALSE(stream->Read(&message));
+  EXPECT_FALSE(stream->Write("too late"));
+  EXPECT_EQ(stream->Finish(),
+            absl::DeadlineExceededError(
+                "test.Echo/Stream did not complete within 100ms (deadline exceeded)"));
 }
 
 TEST(WorkerPoolServerTest, ABlockedHandlerDoesNotStallOtherConnections) {

@@ -61,8 +61,9 @@ void ScriptedServer::Accept() {
       std::string payload;
       if (frame.header.has_hello()) {
         reply.mutable_hello()->set_protocol_version(1);
-      } else if (frame.header.has_request()) {
+      } else if (frame.header.has_request() || frame.header.has_half_close()) {
         *reply.mutable_response() = script_(number, frame.header, &payload);
+        if (reply.response().status_code() == -2) return;
         if (reply.response().status_code() == -1) {
           v1::FrameHeader go_away;
           go_away.mutable_go_away()->set_status_code(

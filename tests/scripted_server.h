@@ -27,7 +27,10 @@ namespace appwire::testing {
 // TLS, real frames, one script call per request, told which connection
 // (1, 2, ...) it came on. A script answer with status_code -1 means "close
 // as an idle server does when the request crosses its GoAway": a final
-// GoAway that names an earlier call as the last one received.
+// GoAway that names an earlier call as the last one received; -2 means
+// "no answer (yet)". A stream's half-close goes to the script too (its
+// header has_half_close()), and the answer ends the call. The server knows
+// nothing of deadlines: it never ends a call because one passed.
 class ScriptedServer {
  public:
   using Script = std::function<v1::ResponseHeader(int connection, const v1::FrameHeader&,

@@ -256,18 +256,32 @@ void Channel::Impl::OnDeadlineTimer() {
   {
     std::lock_guard<std::mutex> lock(mu);
     for (uint64_t id : calls.TakeExpired()) {
-      const PendingCall& call = *calls.Find(id);
-      std::string message = DeadlineExceededMessage(call.method, call.timeout);
-      if (call.link == 0 && !last_error.ok()) {
-        absl::StrAppend(&message, "; it was waiting for a connection to ", target,
-                        ", the last attempt failed: ", last_error.message());
-      }
-      expired.emplace_back(id, absl::DeadlineExceededError(message));
+      expired.emplace_back(id, ExpiredStatusLocked(*calls.Find(id)));
     }
     next = calls.NextDeadline();
   }
   for (auto& [id, status] : expired) Abandon(id, status);
   deadline_timer.ArmFor(next);
+}
+
+absl::Status Channel::Impl::ExpiredStatusLocked(const PendingCall& call) const {
+  std::string message = DeadlineExceededMessage(call.method, call.timeout);
+  if (call.link == 0 && !last_error.ok()) {
+    absl::StrAppend(&message, "; it was waiting for a connection to ", target,
+                    ", the last attempt failed: ", last_error.message());
+  }
+  return absl::DeadlineExceededError(message);
+}
+
+void Channel::Impl::Expire(uint64_t call_id) {
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    const PendingCall* call = calls.Find(call_id);
+    if (call == nullptr) return;  // ended already
+    status = ExpiredStatusLocked(*call);
+  }
+  Abandon(call_id, status);
 }
 
 }  // namespace appwire

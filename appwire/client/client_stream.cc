@@ -61,6 +61,17 @@ std::shared_ptr<Connection> StartedConnection(ClientStreamState& state) {
   return state.finished ? nullptr : state.connection;
 }
 
+// Past the deadline, the call is over whether or not the channel's timer
+// has said so yet: end it with the deadline's status (and tell the server)
+// rather than write, so that nothing sent now lets the server end it OK.
+bool EndIfPastDeadline(ClientStreamState& state) {
+  if (!state.flow->DeadlinePassed()) return false;
+  if (std::shared_ptr<Channel::Impl> channel = state.channel.lock()) {
+    channel->Expire(state.call_id);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool ClientStream::Write(absl::string_view message) {
@@ -77,7 +88,8 @@ bool ClientStream::Write(absl::string_view message) {
                      MessageTooLargeForSender(s.method, message.size(), s.max_message_bytes));
     return false;
   }
-  if (!s.flow->AcquireCredit(message.size()).ok()) return false;
+  const bool credit = s.flow->AcquireCredit(message.size()).ok();
+  if (EndIfPastDeadline(s) || !credit) return false;
   return connection->Send(MessageFrame(s.call_id), message).ok();
 }
 
@@ -87,7 +99,9 @@ bool ClientStream::WritesDone() {
   std::shared_ptr<Channel::Impl> channel = s.channel.lock();  // as in Write()
   if (channel == nullptr) return false;
   std::shared_ptr<Connection> connection = StartedConnection(s);
-  if (connection == nullptr || s.writes_done.exchange(true)) return false;
+  if (connection == nullptr || EndIfPastDeadline(s) || s.writes_done.exchange(true)) {
+    return false;
+  }
   return connection->Send(HalfCloseFrame(s.call_id), "").ok();
 }
 
@@ -105,6 +119,9 @@ bool ClientStream::Read(std::string* message) {
     if (connection != nullptr) {
       connection->Send(WindowUpdateFrame(s.call_id, credit), "").IgnoreError();
     }
+  }
+  if (!read.ok() && read.status().code() == absl::StatusCode::kDeadlineExceeded) {
+    EndIfPastDeadline(s);
   }
   return read.ok() && *read;
 }

@@ -66,6 +66,8 @@ class CallStream {
   // Ends the call for both directions: waits return `status` (not OK) from
   // now on, and unread messages are dropped. Only the first call counts. Returns whether this one did.
   bool End(const absl::Status& status);
+  // The call's deadline has passed (whether or not anything ended it yet).
+  bool DeadlinePassed() const { return absl::Now() >= deadline_; }
 
  private:
   // mu_ held: the status to give a waiter now, or OK to go on waiting.

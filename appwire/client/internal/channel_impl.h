@@ -234,6 +234,13 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
   void RunEnded();
   // I/O thread, from deadline_timer: abandons the calls whose deadline passed.
   void OnDeadlineTimer();
+  // Ends `call_id` with its deadline's status now, whether or not the
+  // deadline timer has run yet: a stream that saw its deadline pass must not
+  // half-close and let the server's reply end it OK (a race the timer on
+  // a busy I/O thread loses).
+  void Expire(uint64_t call_id);
+  // mu held: the status of `call` past its deadline.
+  absl::Status ExpiredStatusLocked(const PendingCall& call) const;
 
   absl::Status ClosedError() const;
   // The parameters in force: options.parameters on the process-wide
