@@ -141,14 +141,15 @@ class CallCpu {
       : server_(server), client_start_(CpuSeconds(getpid())), server_start_(CpuSeconds(server)) {}
 
   // ", \"cpu_us_per_call\": total, \"client_cpu_us_per_call\": ..., \"server_...\": ..."
-  std::string Fields(int64_t calls) const {
-    if (calls <= 0) return "";
-    const double client = (CpuSeconds(getpid()) - client_start_) * 1e6 / static_cast<double>(calls);
-    const double server = (CpuSeconds(server_) - server_start_) * 1e6 / static_cast<double>(calls);
+  // (`unit` names what was counted: "call", "connection").
+  std::string Fields(int64_t count, absl::string_view unit = "call") const {
+    if (count <= 0) return "";
+    const double client = (CpuSeconds(getpid()) - client_start_) * 1e6 / static_cast<double>(count);
+    const double server = (CpuSeconds(server_) - server_start_) * 1e6 / static_cast<double>(count);
     auto rounded = [](double us) { return static_cast<double>(static_cast<int64_t>(us * 10)) / 10; };
-    return absl::StrCat(", \"cpu_us_per_call\": ", rounded(client + server),
-                        ", \"client_cpu_us_per_call\": ", rounded(client),
-                        ", \"server_cpu_us_per_call\": ", rounded(server));
+    return absl::StrCat(", \"cpu_us_per_", unit, "\": ", rounded(client + server),
+                        ", \"client_cpu_us_per_", unit, "\": ", rounded(client),
+                        ", \"server_cpu_us_per_", unit, "\": ", rounded(server));
   }
 
  private:
@@ -303,10 +304,11 @@ std::string W6(const appwire::ChannelOptions& options) {
                       static_cast<int64_t>(received / 1e6 / elapsed), "}");
 }
 
-std::string W4(const appwire::ChannelOptions& options) {
+std::string W4(const appwire::ChannelOptions& options, pid_t server) {
   const std::string request = EchoRequest(64);
   constexpr int kConnections = 500;
   int made = 0;
+  const CallCpu cpu(server);
   const Clock::time_point start = Clock::now();
   for (; made < kConnections && Clock::now() - start < std::chrono::seconds(60); ++made) {
     auto channel = Connect(options);
@@ -318,7 +320,7 @@ std::string W4(const appwire::ChannelOptions& options) {
   }
   double elapsed = Seconds(Clock::now() - start);
   return absl::StrCat("{\"connections\": ", made, ", \"connections_per_s\": ",
-                      static_cast<int64_t>(made / elapsed), "}");
+                      static_cast<int64_t>(made / elapsed), cpu.Fields(made, "connection"), "}");
 }
 
 std::string W5(const appwire::ChannelOptions& options, pid_t server) {
@@ -553,7 +555,7 @@ int main(int argc, char** argv) {
   if (wanted("W1")) fields.push_back(absl::StrCat("\"W1\": ", W1(options, server.pid, &negotiated)));
   if (wanted("W2")) fields.push_back(absl::StrCat("\"W2\": ", W2(options, server.pid)));
   if (wanted("W3")) fields.push_back(absl::StrCat("\"W3\": ", W3(options)));
-  if (wanted("W4")) fields.push_back(absl::StrCat("\"W4\": ", W4(options)));
+  if (wanted("W4")) fields.push_back(absl::StrCat("\"W4\": ", W4(options, server.pid)));
   if (wanted("W5")) fields.push_back(absl::StrCat("\"W5\": ", W5(options, server.pid)));
   if (wanted("W6")) fields.push_back(absl::StrCat("\"W6\": ", W6(options)));
   if (wanted("W7")) fields.push_back(absl::StrCat("\"W7\": ", W7(options, server.port, server.pid)));
