@@ -36,7 +36,8 @@ class APPWIRE_EXPORT Backoff {
   // Returns a number uniform in [0, 1).
   using RandomSource = std::function<double()>;
 
-  // `random` empty: a generator seeded from std::random_device.
+  // `random` empty: a generator of its own, with a seed from one
+  // std::random_device read per process (distinct for every Backoff).
   explicit Backoff(const ReconnectBackoff& policy, RandomSource random = {});
 
   // The wait before the next attempt, after one more failure.

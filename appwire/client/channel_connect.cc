@@ -36,6 +36,18 @@ void Channel::Impl::StartConnect() {
   }
   RunNotes(notes);
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(io);
+  // An address needs no lookup: resolving it here, on this thread, spares
+  // the thread asio starts for its first asynchronous lookup (about a fifth
+  // of a new channel's cost on loopback, bench W4).
+  std::error_code numeric_error;
+  asio::ip::tcp::resolver::results_type numeric = resolver->resolve(
+      parsed_target.host, parsed_target.port,
+      asio::ip::resolver_base::numeric_host | asio::ip::resolver_base::numeric_service,
+      numeric_error);
+  if (!numeric_error) {
+    ConnectTcp(link, std::move(numeric));
+    return;
+  }
   std::weak_ptr<Impl> weak = weak_from_this();
   resolver->async_resolve(
       parsed_target.host, parsed_target.port,
@@ -47,38 +59,42 @@ void Channel::Impl::StartConnect() {
           self->AttemptFailed(link, SocketErrorToStatus(error, "resolving", self->target));
           return;
         }
-        auto socket = std::make_shared<asio::ip::tcp::socket>(self->io);
-        auto timer = std::make_shared<asio::steady_timer>(self->io);
-        auto timed_out = std::make_shared<bool>(false);
-        timer->expires_after(std::chrono::microseconds(
-            absl::ToInt64Microseconds(self->options.connect_timeout)));
-        timer->async_wait([socket, timed_out](const std::error_code& e) {
-          if (!e) {
-            *timed_out = true;
-            std::error_code ignored;
-            socket->cancel(ignored);
-          }
-        });
-        asio::async_connect(
-            *socket, endpoints,
-            [weak, link, socket, timer, timed_out](const std::error_code& e,
-                                                   const asio::ip::tcp::endpoint&) {
-              timer->cancel();
-              auto self = weak.lock();
-              if (self == nullptr) return;
-              if (*timed_out) {
-                self->AttemptFailed(link, absl::DeadlineExceededError(absl::StrCat(
-                                              "connecting to ", self->target,
-                                              " did not complete within ",
-                                              absl::FormatDuration(self->options.connect_timeout),
-                                              " (connect timeout)")));
-              } else if (e) {
-                self->AttemptFailed(link,
-                                    SocketErrorToStatus(e, "connecting", self->target));
-              } else {
-                self->OnTcpConnected(link, std::move(*socket));
-              }
-            });
+        self->ConnectTcp(link, std::move(endpoints));
+      });
+}
+
+void Channel::Impl::ConnectTcp(const std::shared_ptr<Link>& link,
+                               asio::ip::tcp::resolver::results_type endpoints) {
+  std::weak_ptr<Impl> weak = weak_from_this();
+  auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+  auto timer = std::make_shared<asio::steady_timer>(io);
+  auto timed_out = std::make_shared<bool>(false);
+  timer->expires_after(
+      std::chrono::microseconds(absl::ToInt64Microseconds(options.connect_timeout)));
+  timer->async_wait([socket, timed_out](const std::error_code& e) {
+    if (!e) {
+      *timed_out = true;
+      std::error_code ignored;
+      socket->cancel(ignored);
+    }
+  });
+  asio::async_connect(
+      *socket, endpoints,
+      [weak, link, socket, timer, timed_out](const std::error_code& e,
+                                             const asio::ip::tcp::endpoint&) {
+        timer->cancel();
+        auto self = weak.lock();
+        if (self == nullptr) return;
+        if (*timed_out) {
+          self->AttemptFailed(link, absl::DeadlineExceededError(absl::StrCat(
+                                        "connecting to ", self->target, " did not complete within ",
+                                        absl::FormatDuration(self->options.connect_timeout),
+                                        " (connect timeout)")));
+        } else if (e) {
+          self->AttemptFailed(link, SocketErrorToStatus(e, "connecting", self->target));
+        } else {
+          self->OnTcpConnected(link, std::move(*socket));
+        }
       });
 }
 

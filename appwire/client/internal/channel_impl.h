@@ -179,6 +179,10 @@ struct Channel::Impl : std::enable_shared_from_this<Channel::Impl> {
 
   // appwire/client/channel_connect.cc: attempts and the connection's life.
   void StartConnect();
+  // The TCP connection of `link`'s attempt, to the first of `endpoints`
+  // that answers within connect_timeout.
+  void ConnectTcp(const std::shared_ptr<Link>& link,
+                  asio::ip::tcp::resolver::results_type endpoints);
   void OnTcpConnected(const std::shared_ptr<Link>& link, asio::ip::tcp::socket socket);
   void OnHandshake(const std::shared_ptr<Link>& link, const absl::Status& status);
   void AttemptFailed(const std::shared_ptr<Link>& link, const absl::Status& status);

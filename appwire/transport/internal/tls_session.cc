@@ -287,13 +287,7 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
   // got to save one), and the resumption proves the server is that one.
   // Checking again here refused every reconnect of a pinned channel.
   if (client && !pin.empty() && wolfSSL_session_reused(ssl_) == 0) {
-    WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_);
-    std::string actual;
-    CertificateInfo info;
-    if (peer != nullptr) {
-      info = DescribeX509(peer);
-      wolfSSL_X509_free(peer);
-    }
+    const CertificateInfo info = PeerCertificate().value_or(CertificateInfo());
     std::string expected = FormatSha256Fingerprint(pin);
     if (info.sha256_fingerprint != expected) {
       Shutdown();
@@ -386,12 +380,19 @@ TlsSessionInfo TlsSession::Info() const {
     info.alpn.assign(protocol, length);
   }
   info.resumed = wolfSSL_session_reused(ssl_) == 1;
-  WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_);
-  if (peer != nullptr) {
-    info.peer_certificate = DescribeX509(peer);
-    wolfSSL_X509_free(peer);
-  }
+  info.peer_certificate = PeerCertificate();
   return info;
+}
+
+const std::optional<CertificateInfo>& TlsSession::PeerCertificate() const {
+  if (!peer_described_) {
+    peer_described_ = true;
+    if (WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_)) {
+      peer_certificate_ = DescribeX509(peer);
+      wolfSSL_X509_free(peer);
+    }
+  }
+  return peer_certificate_;
 }
 
 }  // namespace appwire::internal
