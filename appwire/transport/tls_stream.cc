@@ -185,6 +185,7 @@ void TlsStream::HandshakeStep() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     finished = session_->Handshake();
+    session_->TrimInput();
     // Alerts go out too, so the peer learns why.
     std::string& output = session_->output();
     size_t offset = 0;
@@ -379,6 +380,11 @@ void TlsStream::AsyncRead(std::string* plaintext, std::function<void(absl::Statu
                      });
 }
 
+size_t TlsStream::input_buffer_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return session_ == nullptr ? 0 : session_->input_capacity();
+}
+
 void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::Status)> done) {
   bool eof = false;
   std::error_code read_error;
@@ -419,6 +425,7 @@ void TlsStream::ReadAvailable(std::string* plaintext, std::function<void(absl::S
     // Records may be waiting from before this wake-up (the end of the
     // handshake); a session that has ended reports it on the next read.
     if (status.ok() && !session_->peer_closed()) status = session_->Read(plaintext);
+    session_->TrimInput();
     // Reading can produce output (e.g. a KeyUpdate answer).
     if (status.ok()) {
       std::error_code error;

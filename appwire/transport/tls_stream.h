@@ -95,6 +95,8 @@ class TlsStream final : public ByteStream, public std::enable_shared_from_this<T
   // Bytes accepted by Write() but not yet taken by the socket. Cheap (an
   // atomic read), for the owner's backpressure checks.
   size_t queued_bytes() const override { return queued_.load(std::memory_order_acquire); }
+  // The ciphertext input buffer the stream holds now (0 when idle).
+  size_t input_buffer_bytes() const;
   // Called on the executor each time the queue has drained to nothing after
   // the socket was full. Set before the first Write().
   void SetDrainedCallback(std::function<void()> drained) override {

@@ -209,6 +209,12 @@ int TlsSession::Send(WOLFSSL*, char* buffer, int size, void* self) {
   return size;
 }
 
+void TlsSession::TrimInput() {
+  if (input_end_ > input_begin_) return;  // part of a record: its room stays
+  input_.reset();
+  input_capacity_ = input_begin_ = input_end_ = 0;
+}
+
 char* TlsSession::PrepareInput(size_t size) {
   size_t used = input_end_ - input_begin_;
   if (input_capacity_ - input_end_ < size) {
