@@ -11,6 +11,7 @@
 #ifndef APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_
 #define APPWIRE_TRANSPORT_INTERNAL_ERRORS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -59,7 +60,8 @@ struct TlsFailureContext {
   // First certificate-verification failure, from the verify callback.
   int verify_error = 0;  // wolfSSL or OpenSSL-compatible X509_V_ERR code
   int verify_depth = -1;
-  std::optional<CertificateInfo> failed_certificate;
+  // On the heap: every session holds a TlsFailureContext, few fail.
+  std::shared_ptr<const CertificateInfo> failed_certificate;
   // Last alert the peer sent us, or -1.
   int alert_received = -1;
   // The first bytes the peer sent (server side), to spot plaintext clients.

@@ -115,7 +115,8 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
     session->failure_.verify_error = error;
     session->failure_.verify_depth = store->error_depth;
     if (store->current_cert != nullptr) {
-      session->failure_.failed_certificate = DescribeX509(store->current_cert);
+      session->failure_.failed_certificate =
+          std::make_shared<const CertificateInfo>(DescribeX509(store->current_cert));
     } else if (store->certs != nullptr && store->error_depth >= 0 &&
                store->error_depth < store->totalCerts) {
       // Builds without the full OpenSSL layer pass the chain as DER only.
@@ -123,7 +124,8 @@ int VerifyCallback(int preverify_ok, WOLFSSL_X509_STORE_CTX* store) {
       WOLFSSL_X509* x509 = wolfSSL_X509_load_certificate_buffer(
           der.buffer, static_cast<int>(der.length), WOLFSSL_FILETYPE_ASN1);
       if (x509 != nullptr) {
-        session->failure_.failed_certificate = DescribeX509(x509);
+        session->failure_.failed_certificate =
+            std::make_shared<const CertificateInfo>(DescribeX509(x509));
         wolfSSL_X509_free(x509);
       }
     }
@@ -293,7 +295,8 @@ absl::Status TlsSession::CheckPeerAfterHandshake() {
   // got to save one), and the resumption proves the server is that one.
   // Checking again here refused every reconnect of a pinned channel.
   if (client && !pin.empty() && wolfSSL_session_reused(ssl_) == 0) {
-    const CertificateInfo info = PeerCertificate().value_or(CertificateInfo());
+    const CertificateInfo* presented = PeerCertificate();
+    const CertificateInfo info = presented != nullptr ? *presented : CertificateInfo();
     std::string expected = FormatSha256Fingerprint(pin);
     if (info.sha256_fingerprint != expected) {
       Shutdown();
@@ -386,19 +389,19 @@ TlsSessionInfo TlsSession::Info() const {
     info.alpn.assign(protocol, length);
   }
   info.resumed = wolfSSL_session_reused(ssl_) == 1;
-  info.peer_certificate = PeerCertificate();
+  if (const CertificateInfo* peer = PeerCertificate()) info.peer_certificate = *peer;
   return info;
 }
 
-const std::optional<CertificateInfo>& TlsSession::PeerCertificate() const {
+const CertificateInfo* TlsSession::PeerCertificate() const {
   if (!peer_described_) {
     peer_described_ = true;
     if (WOLFSSL_X509* peer = wolfSSL_get_peer_certificate(ssl_)) {
-      peer_certificate_ = DescribeX509(peer);
+      peer_certificate_ = std::make_unique<const CertificateInfo>(DescribeX509(peer));
       wolfSSL_X509_free(peer);
     }
   }
-  return peer_certificate_;
+  return peer_certificate_.get();
 }
 
 }  // namespace appwire::internal
